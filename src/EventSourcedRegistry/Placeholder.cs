@@ -1,0 +1,1 @@
+namespace EventSourcedRegistry; public static class Placeholder {}
