@@ -1,0 +1,160 @@
+using System.Text.Json;
+using EventSourcedRegistry.Validation;
+
+namespace EventSourcedRegistry.Models;
+
+/// <summary>
+/// The rules of a registered model: pure functions of (current state, command) that return the events to
+/// append or the reason to refuse. Input shape (lengths, characters, digests) is checked before these run;
+/// these check only what depends on the model's state.
+/// </summary>
+public static class ModelDecisions
+{
+    public static Decision Register(Guid modelId, string name, string? description, IReadOnlyDictionary<string, string>? tags) =>
+        Decision.Accept(new ModelRegistered(modelId, name, NullIfEmpty(description), Copy(tags)));
+
+    public static Decision Rename(ModelView model, string newName)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        if (string.Equals(model.Name, newName, StringComparison.Ordinal)) return Decision.Unchanged;
+        return Decision.Accept(new ModelRenamed(model.Id, model.Name, newName));
+    }
+
+    public static Decision EditMetadata(ModelView model, string? description,
+        IReadOnlyDictionary<string, string>? setTags, IReadOnlyList<string>? removeTags)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        var overlap = (removeTags ?? []).Where(k => setTags?.ContainsKey(k) == true).ToList();
+        if (overlap.Count > 0) return Decision.Invalid($"Tag '{overlap[0]}' is both set and removed.");
+
+        var changedDescription = description is not null && description != (model.Description ?? "") ? description : null;
+        var set = (setTags ?? new Dictionary<string, string>())
+            .Where(t => !model.Tags.TryGetValue(t.Key, out var old) || old != t.Value)
+            .ToDictionary(t => t.Key, t => t.Value);
+        var removed = (removeTags ?? []).Where(model.Tags.ContainsKey).Distinct().ToList();
+        if (changedDescription is null && set.Count == 0 && removed.Count == 0) return Decision.Unchanged;
+        return Decision.Accept(new ModelMetadataEdited(model.Id, changedDescription, set, removed));
+    }
+
+    public static Decision Archive(ModelView model) =>
+        model.Archived
+            ? Decision.Conflict($"Model '{model.Name}' is already archived.")
+            : Decision.Accept(new ModelArchived(model.Id));
+
+    public static Decision Restore(ModelView model) =>
+        model.Archived
+            ? Decision.Accept(new ModelRestored(model.Id))
+            : Decision.Conflict($"Model '{model.Name}' is not archived; only an archived model can be restored.");
+
+    /// <summary>The next version is always latest + 1, decided against the stream's state, so numbers never skip.</summary>
+    public static Decision RegisterVersion(ModelView model, Lifecycle.Lifecycle lifecycle, ArtifactReference artifact,
+        Lineage? lineage, IReadOnlyDictionary<string, string>? parameters, IReadOnlyDictionary<string, double>? metrics,
+        IReadOnlyDictionary<string, string>? tags, string? description, JsonElement? metadata)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        return Decision.Accept(new ModelVersionRegistered(model.Id, model.LatestVersion + 1, lifecycle.InitialStage,
+            artifact with { Sha256 = artifact.Sha256.ToLowerInvariant() }, lineage, Copy(parameters),
+            metrics is null ? new Dictionary<string, double>() : new Dictionary<string, double>(metrics),
+            Copy(tags), NullIfEmpty(description), metadata));
+    }
+
+    public static Decision EditVersion(ModelView model, int version, string? description,
+        IReadOnlyDictionary<string, string>? setTags, IReadOnlyList<string>? removeTags, JsonElement? metadata,
+        IReadOnlyDictionary<string, string> currentTags)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        if (!model.HasVersion(version)) return VersionNotFound(model, version);
+        var overlap = (removeTags ?? []).Where(k => setTags?.ContainsKey(k) == true).ToList();
+        if (overlap.Count > 0) return Decision.Invalid($"Tag '{overlap[0]}' is both set and removed.");
+
+        var set = (setTags ?? new Dictionary<string, string>())
+            .Where(t => !currentTags.TryGetValue(t.Key, out var old) || old != t.Value)
+            .ToDictionary(t => t.Key, t => t.Value);
+        var removed = (removeTags ?? []).Where(currentTags.ContainsKey).Distinct().ToList();
+        if (description is null && set.Count == 0 && removed.Count == 0 && metadata is null) return Decision.Unchanged;
+        return Decision.Accept(new ModelVersionMetadataEdited(model.Id, version, description, set, removed, metadata));
+    }
+
+    /// <summary>
+    /// Moves a version along the lifecycle graph. With <paramref name="archiveExisting"/> every other version in the
+    /// target stage goes to the archive stage in the same commit.
+    /// </summary>
+    public static Decision TransitionStage(ModelView model, Lifecycle.Lifecycle lifecycle, int version, string stage,
+        string? reason, bool archiveExisting)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        var target = lifecycle.Resolve(stage);
+        if (target is null)
+            return Decision.Invalid($"'{stage}' is not a stage. The stages are: {string.Join(", ", lifecycle.Stages)}.");
+        if (!model.HasVersion(version)) return VersionNotFound(model, version);
+
+        var current = model.StageOf(version) ?? lifecycle.InitialStage;
+        if (current == target) return Decision.Unchanged;
+        if (!lifecycle.Allows(current, target))
+        {
+            var allowed = lifecycle.AllowedFrom(current);
+            return Decision.Conflict(
+                $"The lifecycle does not allow moving version {version} from {current} to {target}; from {current} it may go to: " +
+                (allowed.Count == 0 ? "nowhere" : string.Join(", ", allowed)) + ".");
+        }
+
+        var events = new List<object> { new ModelVersionStageTransitioned(model.Id, version, current, target, reason) };
+        if (archiveExisting && target != lifecycle.ArchiveStage && model.VersionsByStage.TryGetValue(target, out var displaced))
+        {
+            foreach (var other in displaced.Where(v => v != version))
+            {
+                events.Add(new ModelVersionStageTransitioned(model.Id, other, target, lifecycle.ArchiveStage,
+                    $"Archived because version {version} entered {target}."));
+            }
+        }
+        return Decision.Accept(events);
+    }
+
+    public static Decision AssignAlias(ModelView model, string alias, int version)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        var name = InputRules.NormalizeAlias(alias);
+        if (InputRules.IsReservedAlias(name))
+            return Decision.Invalid($"'{alias}' is reserved: 'latest' and 'v<number>' always resolve to the newest and the numbered version.");
+        if (!model.HasVersion(version)) return VersionNotFound(model, version);
+        if (model.Aliases.TryGetValue(name, out var previous))
+        {
+            if (previous == version) return Decision.Unchanged;
+            return Decision.Accept(new ModelAliasAssigned(model.Id, name, version, previous));
+        }
+        return Decision.Accept(new ModelAliasAssigned(model.Id, name, version, null));
+    }
+
+    public static Decision RemoveAlias(ModelView model, string alias)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        var name = InputRules.NormalizeAlias(alias);
+        if (InputRules.IsReservedAlias(name))
+            return Decision.Invalid($"'{alias}' is reserved and cannot be removed.");
+        return model.Aliases.TryGetValue(name, out var version)
+            ? Decision.Accept(new ModelAliasRemoved(model.Id, name, version))
+            : Decision.NotFound($"Model '{model.Name}' has no alias '{name}'.");
+    }
+
+    /// <summary>What an alias points at now: a set alias, or the reserved <c>latest</c> and <c>v&lt;n&gt;</c>.</summary>
+    public static int? ResolveAlias(ModelView model, string alias)
+    {
+        var name = InputRules.NormalizeAlias(alias);
+        if (name == "latest") return model.LatestVersion > 0 ? model.LatestVersion : null;
+        if (InputRules.ReservedAliasVersion(name) is { } numbered) return model.HasVersion(numbered) ? numbered : null;
+        return model.Aliases.TryGetValue(name, out var version) ? version : null;
+    }
+
+    public static Decision VersionNotFound(ModelView model, int version) =>
+        Decision.NotFound(model.LatestVersion == 0
+            ? $"Model '{model.Name}' has no versions yet; version {version} does not exist."
+            : $"Model '{model.Name}' has no version {version}; its versions are 1 to {model.LatestVersion}.");
+
+    private static Decision ArchivedRefusal(ModelView model) =>
+        Decision.Conflict($"Model '{model.Name}' is archived and accepts no commands but restore.");
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static Dictionary<string, string> Copy(IReadOnlyDictionary<string, string>? source) =>
+        source is null ? new Dictionary<string, string>() : new Dictionary<string, string>(source);
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace EventSourcedRegistry.Models;
+
+// The event catalogue of one registered model's stream. Events are a permanent contract: never edit a
+// shipped shape; add a new event or an upcaster instead (see CHANGELOG "Event Schema Changes").
+
+public sealed record ModelRegistered(
+    Guid ModelId,
+    string Name,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags);
+
+public sealed record ModelRenamed(Guid ModelId, string OldName, string NewName);
+
+/// <summary>Description is null when unchanged; an empty string clears it.</summary>
+public sealed record ModelMetadataEdited(
+    Guid ModelId,
+    string? Description,
+    IReadOnlyDictionary<string, string> SetTags,
+    IReadOnlyList<string> RemovedTags);
+
+public sealed record ModelArchived(Guid ModelId);
+
+public sealed record ModelRestored(Guid ModelId);
+
+/// <summary>Stage is the lifecycle's initial stage when the version was registered, recorded so replay never depends on configuration.</summary>
+public sealed record ModelVersionRegistered(
+    Guid ModelId,
+    int Version,
+    string Stage,
+    ArtifactReference Artifact,
+    Lineage? Lineage,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Tags,
+    string? Description,
+    JsonElement? Metadata);
+
+/// <summary>Description null = unchanged, empty = cleared; Metadata null = unchanged, otherwise replaced.</summary>
+public sealed record ModelVersionMetadataEdited(
+    Guid ModelId,
+    int Version,
+    string? Description,
+    IReadOnlyDictionary<string, string> SetTags,
+    IReadOnlyList<string> RemovedTags,
+    JsonElement? Metadata);
+
+public sealed record ModelVersionStageTransitioned(
+    Guid ModelId,
+    int Version,
+    string FromStage,
+    string ToStage,
+    string? Reason);
+
+public sealed record ModelAliasAssigned(Guid ModelId, string Alias, int Version, int? PreviousVersion);
+
+public sealed record ModelAliasRemoved(Guid ModelId, string Alias, int Version);
+
+/// <summary>Where a version's bytes are: an external URI, or (without one) the registry's own artifact store.</summary>
+public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
+
+public sealed record Lineage(
+    string? RunId,
+    string? SourceRepository,
+    string? SourceCommit,
+    IReadOnlyList<DatasetReference>? Datasets);
+
+public sealed record DatasetReference(string Uri, string? Digest);

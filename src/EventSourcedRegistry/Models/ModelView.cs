@@ -1,0 +1,96 @@
+namespace EventSourcedRegistry.Models;
+
+/// <summary>
+/// The current-version view of one registered model, kept inline (written in the same transaction as its
+/// events) and also the state every command of the model is decided against.
+/// </summary>
+public sealed class ModelView
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string NormalizedName { get; set; } = "";
+    public string? Description { get; set; }
+    public Dictionary<string, string> Tags { get; set; } = new();
+    public bool Archived { get; set; }
+
+    /// <summary>The highest version number registered; 0 before the first version.</summary>
+    public int LatestVersion { get; set; }
+
+    /// <summary>Stage → its versions, ascending; stages without versions are left out.</summary>
+    public Dictionary<string, List<int>> VersionsByStage { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Alias → version.</summary>
+    public Dictionary<string, int> Aliases { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Stream version: the number of events in this model's stream. Served as the ETag.</summary>
+    public long Revision { get; set; }
+
+    public bool HasVersion(int version) => version >= 1 && version <= LatestVersion;
+
+    public string? StageOf(int version)
+    {
+        foreach (var (stage, versions) in VersionsByStage)
+            if (versions.BinarySearch(version) >= 0) return stage;
+        return null;
+    }
+
+    /// <summary>Folds one event into the state. Pure: reads no clock, no store.</summary>
+    public static ModelView Fold(ModelView? current, object @event)
+    {
+        var view = current ?? new ModelView();
+        switch (@event)
+        {
+            case ModelRegistered e:
+                view.Id = e.ModelId;
+                view.Name = e.Name;
+                view.NormalizedName = Validation.InputRules.NormalizeName(e.Name);
+                view.Description = e.Description;
+                view.Tags = new Dictionary<string, string>(e.Tags);
+                break;
+            case ModelRenamed e:
+                view.Name = e.NewName;
+                view.NormalizedName = Validation.InputRules.NormalizeName(e.NewName);
+                break;
+            case ModelMetadataEdited e:
+                if (e.Description is not null) view.Description = e.Description.Length == 0 ? null : e.Description;
+                foreach (var key in e.RemovedTags) view.Tags.Remove(key);
+                foreach (var (key, value) in e.SetTags) view.Tags[key] = value;
+                break;
+            case ModelArchived:
+                view.Archived = true;
+                break;
+            case ModelRestored:
+                view.Archived = false;
+                break;
+            case ModelVersionRegistered e:
+                view.LatestVersion = Math.Max(view.LatestVersion, e.Version);
+                view.AddToStage(e.Stage, e.Version);
+                break;
+            case ModelVersionStageTransitioned e:
+                view.RemoveFromStage(e.FromStage, e.Version);
+                view.AddToStage(e.ToStage, e.Version);
+                break;
+            case ModelAliasAssigned e:
+                view.Aliases[e.Alias] = e.Version;
+                break;
+            case ModelAliasRemoved e:
+                view.Aliases.Remove(e.Alias);
+                break;
+        }
+        return view;
+    }
+
+    private void AddToStage(string stage, int version)
+    {
+        if (!VersionsByStage.TryGetValue(stage, out var versions)) VersionsByStage[stage] = versions = [];
+        var at = versions.BinarySearch(version);
+        if (at < 0) versions.Insert(~at, version);
+    }
+
+    private void RemoveFromStage(string stage, int version)
+    {
+        if (!VersionsByStage.TryGetValue(stage, out var versions)) return;
+        versions.Remove(version);
+        if (versions.Count == 0) VersionsByStage.Remove(stage);
+    }
+}

@@ -1,1 +1,0 @@
-namespace EventSourcedRegistry; public static class Placeholder {}
