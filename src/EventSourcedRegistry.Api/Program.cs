@@ -1,4 +1,28 @@
+using EventSourcedRegistry.Api.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+
+using var startupLogs = LoggerFactory.Create(logging => logging.AddConsole());
+var startupLogger = startupLogs.CreateLogger("EventSourcedRegistry");
+
+RegistryDatabase database;
+try
+{
+    database = await RegistryDatabase.OpenAsync(builder.Configuration, startupLogger);
+}
+catch (PostgresBinariesNotFoundException missing)
+{
+    await Console.Error.WriteLineAsync(missing.Message);
+    return 1;
+}
+
+await using (database)
+{
+    builder.AddRegistry(database);
+    var app = builder.Build();
+    app.UseRegistry();
+    await app.RunAsync();
+}
+return 0;
+
 public partial class Program;

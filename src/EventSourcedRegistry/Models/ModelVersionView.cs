@@ -8,7 +8,8 @@ public sealed class ModelVersionView
     /// <summary><see cref="Key"/> of model id and version number.</summary>
     public string Id { get; set; } = "";
     public Guid ModelId { get; set; }
-    public int Version { get; set; }
+    /// <summary>The model version number. Not named "Version": Marten would write the stream version into that member.</summary>
+    public int VersionNumber { get; set; }
     public string Stage { get; set; } = "";
     public ArtifactReference Artifact { get; set; } = new(null, "", null);
     public Lineage? Lineage { get; set; }
@@ -44,7 +45,7 @@ public sealed class ModelVersionView
                 {
                     Id = key,
                     ModelId = e.ModelId,
-                    Version = e.Version,
+                    VersionNumber = e.Version,
                     Stage = e.Stage,
                     Artifact = e.Artifact,
                     Lineage = e.Lineage,
@@ -64,7 +65,7 @@ public sealed class ModelVersionView
                 current.Stage = e.ToStage;
                 return current;
             case ModelAliasAssigned e when current is not null:
-                if (current.Version == e.Version)
+                if (current.VersionNumber == e.Version)
                 {
                     if (!current.Aliases.Contains(e.Alias)) current.Aliases.Add(e.Alias);
                     current.Aliases.Sort(StringComparer.Ordinal);

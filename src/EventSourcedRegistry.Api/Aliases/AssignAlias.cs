@@ -1,0 +1,48 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Aliases;
+
+// "Version" here is a model version number, bound from the body by this endpoint alone (no Wolverine aggregate workflow).
+public sealed record AssignAlias(int? Version, string? Reason);
+
+public sealed record AliasResponse(string Model, string Alias, int Version, long Revision);
+
+public static class AssignAliasEndpoint
+{
+    /// <summary>Points an alias at a version; moving it records the version it pointed at before.</summary>
+    [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
+    public static async Task<IResult> Put(string name, string alias, AssignAlias request, HttpContext http, ModelCommands commands)
+    {
+        var errors = new List<(string, string)>();
+        if (InputRules.CheckAlias(alias) is { } a) errors.Add(("alias", a));
+        if (request.Version is not > 0) errors.Add(("version", "The version to point at is required: a whole number from 1."));
+        if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        return await commands.Execute(http, name, request, request.Reason,
+            (model, _, _) => ValueTask.FromResult(ModelDecisions.AssignAlias(model, alias, request.Version!.Value)),
+            (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
+                new AliasResponse(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
+    }
+}
+
+public sealed record RemoveAlias(string? Reason);
+
+public static class RemoveAliasEndpoint
+{
+    [WolverineDelete("/api/v1/models/{name}/aliases/{alias}", OperationId = "RemoveAlias")]
+    public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
+    {
+        if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);
+        var reason = http.Request.Query["reason"].ToString();
+        if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
+
+        var result = await commands.Execute(http, name, new RemoveAlias(reason), reason,
+            (model, _, _) => ValueTask.FromResult(ModelDecisions.RemoveAlias(model, alias)),
+            (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status204NoContent, null)));
+        return result;
+    }
+}

@@ -1,0 +1,29 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.ModelVersions;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Aliases;
+
+public static class ResolveAliasEndpoint
+{
+    /// <summary>The version an alias names now; <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
+    [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
+    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store)
+    {
+        await using var session = store.QuerySession();
+        if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);
+        var ct = http.RequestAborted;
+        var model = await session.FindModel(name, ct);
+        if (model is null) return Problems.ModelNotFound(name);
+        if (ModelDecisions.ResolveAlias(model, alias) is not { } version)
+            return Problems.Problem(StatusCodes.Status404NotFound, "Alias not found",
+                $"Model '{model.Name}' has no alias '{InputRules.NormalizeAlias(alias)}'.");
+        var view = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, version), ct);
+        if (view is null) return Problems.From(ModelDecisions.VersionNotFound(model, version).Rejection!);
+        Revisions.Write(http.Response, model.Revision);
+        return Results.Json(ModelVersionResponse.From(model.Name, view), Json.Options);
+    }
+}

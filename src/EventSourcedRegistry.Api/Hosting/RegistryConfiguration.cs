@@ -1,0 +1,76 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Lifecycle;
+using EventSourcedRegistry.Store;
+using JasperFx;
+using Marten;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Wolverine;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Hosting;
+
+public static class RegistryConfiguration
+{
+    /// <summary>Marten with the registry's store, Wolverine.Http endpoints, the lifecycle graph, health checks and OpenAPI.</summary>
+    public static WebApplicationBuilder AddRegistry(this WebApplicationBuilder builder, RegistryDatabase database)
+    {
+        builder.Services.AddSingleton(database);
+
+        var lifecycleOptions = builder.Configuration.GetSection(LifecycleOptions.Section).Get<LifecycleOptions>() ?? new LifecycleOptions();
+        builder.Services.AddSingleton(Lifecycle.Lifecycle.From(lifecycleOptions));
+
+        builder.Services.AddMarten(options =>
+            {
+                options.Connection(database.ConnectionString);
+                options.ConfigureRegistry();
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+
+        builder.Host.UseWolverine(options =>
+        {
+            options.UseRuntimeCompilation();
+            // The registry has no message handlers yet; skip scanning for them.
+            options.Discovery.DisableConventionalDiscovery();
+        });
+        builder.Services.AddWolverineHttp();
+        builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
+        builder.Services.AddSingleton<ModelCommands>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<FaultHandler>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication UseRegistry(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+}
+
+/// <summary>Ready when the event store answers a query.</summary>
+public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var session = store.QuerySession();
+            await session.QueryAsync<int>("select 1", ct);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
+        }
+    }
+}

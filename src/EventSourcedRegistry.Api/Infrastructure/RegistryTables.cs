@@ -1,0 +1,9 @@
+using EventSourcedRegistry.Store;
+
+namespace EventSourcedRegistry.Api.Infrastructure;
+
+/// <summary>Table names for the few queries written in SQL (JSON operators LINQ cannot express).</summary>
+public static class RegistryTables
+{
+    public const string ModelView = RegistryStore.Schema + ".mt_doc_modelview";
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.ModelVersions.Editing;
+
+/// <summary>Description: omitted = unchanged, "" = cleared. Metadata: omitted = unchanged, otherwise replaced. Metrics and lineage are facts of training and cannot be edited.</summary>
+public sealed record EditModelVersion(string? Description, Dictionary<string, string>? SetTags, List<string>? RemoveTags, JsonElement? Metadata);
+
+public static class EditModelVersionEndpoint
+{
+    [WolverinePatch("/api/v1/models/{name}/versions/{version}", OperationId = "EditModelVersion")]
+    public static async Task<IResult> Patch(string name, string version, EditModelVersion request, HttpContext http, ModelCommands commands)
+    {
+        if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
+        var errors = new List<(string, string)>();
+        if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d) errors.Add(("description", d));
+        errors.AddRange(InputRules.CheckTags(request.SetTags, "setTags"));
+        errors.AddRange(InputRules.CheckTagKeys(request.RemoveTags, "removeTags"));
+        if (request.Metadata is { } m && m.GetRawText().Length > Registering.RegisterModelVersionEndpoint.MaxMetadataBytes)
+            errors.Add(("metadata", "Metadata is limited to 256 KiB of JSON."));
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var metadata = request.Metadata is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } md ? md : (JsonElement?)null;
+
+        ModelVersionView? current = null;
+        return await commands.Execute(http, name, request, reason: null,
+            async (model, session, ct) =>
+            {
+                if (!model.HasVersion(number)) return ModelDecisions.VersionNotFound(model, number);
+                current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
+                return ModelDecisions.EditVersion(model, number, request.Description, request.SetTags, request.RemoveTags,
+                    metadata, current?.Tags ?? new Dictionary<string, string>());
+            },
+            (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using EventSourcedRegistry.Models;
+
+namespace EventSourcedRegistry.Api.ModelVersions;
+
+/// <summary>A model version as the API shows it: the version view plus its model's current name.</summary>
+public sealed record ModelVersionResponse(
+    string Model,
+    int Version,
+    string Stage,
+    ArtifactReference Artifact,
+    Lineage? Lineage,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Tags,
+    string? Description,
+    JsonElement? Metadata,
+    IReadOnlyList<string> Aliases)
+{
+    public static ModelVersionResponse From(string model, ModelVersionView view) =>
+        new(model, view.VersionNumber, view.Stage, view.Artifact, view.Lineage, view.Params, view.Metrics, view.Tags,
+            view.Description, view.Metadata, view.Aliases);
+
+    public static string Location(string model, int version) =>
+        $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{version}";
+}

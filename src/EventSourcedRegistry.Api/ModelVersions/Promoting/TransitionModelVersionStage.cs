@@ -1,0 +1,39 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.ModelVersions.Promoting;
+
+public sealed record TransitionModelVersionStage(string? Stage, string? Reason, bool? ArchiveExisting);
+
+public static class TransitionModelVersionStageEndpoint
+{
+    /// <summary>
+    /// Moves a version along the lifecycle graph; with archiveExisting the versions it displaces from the
+    /// target stage are archived in the same commit.
+    /// </summary>
+    [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
+    public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage request, HttpContext http,
+        ModelCommands commands, Lifecycle.Lifecycle lifecycle)
+    {
+        if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
+        var errors = new List<(string, string)>();
+        if (string.IsNullOrWhiteSpace(request.Stage)) errors.Add(("stage", $"A target stage is required: one of {string.Join(", ", lifecycle.Stages)}."));
+        if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        ModelVersionView? current = null;
+        return await commands.Execute(http, name, request, request.Reason,
+            async (model, session, ct) =>
+            {
+                var decision = ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
+                    request.ArchiveExisting ?? false);
+                if (!decision.IsRejected)
+                    current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
+                return decision;
+            },
+            (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
+    }
+}

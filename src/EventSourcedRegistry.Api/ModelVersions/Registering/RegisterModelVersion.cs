@@ -1,0 +1,104 @@
+using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.ModelVersions.Registering;
+
+public sealed record ArtifactInput(string? Uri, string? Sha256, long? SizeBytes);
+
+public sealed record DatasetInput(string? Uri, string? Digest);
+
+public sealed record LineageInput(string? RunId, string? SourceRepository, string? SourceCommit, List<DatasetInput>? Datasets);
+
+public sealed record RegisterModelVersion(
+    ArtifactInput? Artifact,
+    LineageInput? Lineage,
+    Dictionary<string, string>? Params,
+    Dictionary<string, double>? Metrics,
+    Dictionary<string, string>? Tags,
+    string? Description,
+    JsonElement? Metadata);
+
+public static class RegisterModelVersionEndpoint
+{
+    public const int MaxMetadataBytes = 256 * 1024;
+
+    public static IEnumerable<(string Field, string Error)> Check(RegisterModelVersion request)
+    {
+        if (request.Artifact is not { } artifact)
+        {
+            yield return ("artifact", "An artifact is required: {\"uri\", \"sha256\", \"sizeBytes\"}.");
+        }
+        else
+        {
+            if (!InputRules.IsSha256(artifact.Sha256))
+                yield return ("artifact.sha256", "The artifact's sha256 must be 64 hexadecimal digits.");
+            if (string.IsNullOrWhiteSpace(artifact.Uri))
+                yield return ("artifact.uri", "The artifact's uri is required (uploaded artifacts arrive with the artifact store).");
+            else if (!Uri.TryCreate(artifact.Uri, UriKind.Absolute, out _) || artifact.Uri.Length > 2048)
+                yield return ("artifact.uri", "The artifact's uri must be an absolute URI of at most 2048 characters.");
+            if (artifact.SizeBytes is < 0)
+                yield return ("artifact.sizeBytes", "The artifact's sizeBytes cannot be negative.");
+        }
+
+        if (request.Lineage is { } lineage)
+        {
+            if (InputRules.CheckText(lineage.RunId, 256, "lineage.runId") is { } e1) yield return ("lineage.runId", e1);
+            if (InputRules.CheckText(lineage.SourceRepository, 2048, "lineage.sourceRepository") is { } e2) yield return ("lineage.sourceRepository", e2);
+            if (InputRules.CheckText(lineage.SourceCommit, 256, "lineage.sourceCommit") is { } e3) yield return ("lineage.sourceCommit", e3);
+            foreach (var (dataset, i) in (lineage.Datasets ?? []).Select((d, i) => (d, i)))
+            {
+                if (dataset is null || string.IsNullOrWhiteSpace(dataset.Uri))
+                    yield return ($"lineage.datasets[{i}].uri", "Every dataset needs a uri.");
+                else if (dataset.Uri.Length > 2048)
+                    yield return ($"lineage.datasets[{i}].uri", "A dataset uri has at most 2048 characters.");
+                if (dataset?.Digest is { Length: > 256 })
+                    yield return ($"lineage.datasets[{i}].digest", "A dataset digest has at most 256 characters.");
+            }
+        }
+
+        foreach (var error in InputRules.CheckTags(request.Params, "params")) yield return error;
+        foreach (var error in InputRules.CheckTags(request.Tags, "tags")) yield return error;
+        foreach (var (key, value) in request.Metrics ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(key) || key.Length > InputRules.MaxTagKeyLength)
+                yield return ("metrics", $"Metric names have 1 to {InputRules.MaxTagKeyLength} characters.");
+            if (!double.IsFinite(value)) yield return ("metrics", $"Metric '{key}' is not a finite number.");
+        }
+        if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d)
+            yield return ("description", d);
+        if (request.Metadata is { } metadata && metadata.GetRawText().Length > MaxMetadataBytes)
+            yield return ("metadata", $"Metadata is limited to {MaxMetadataBytes / 1024} KiB of JSON.");
+    }
+
+    /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
+    [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
+    public static async Task<IResult> Post(string name, RegisterModelVersion request, HttpContext http, ModelCommands commands,
+        Lifecycle.Lifecycle lifecycle)
+    {
+        var errors = Check(request).ToList();
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var artifact = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
+        var lineage = request.Lineage is { } l
+            ? new Lineage(l.RunId, l.SourceRepository, l.SourceCommit,
+                l.Datasets?.Select(d => new DatasetReference(d.Uri!, d.Digest)).ToList())
+            : null;
+        var metadata = request.Metadata is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } m ? m : (JsonElement?)null;
+
+        return await commands.Execute(http, name, request, reason: null,
+            (model, _, _) => ValueTask.FromResult(ModelDecisions.RegisterVersion(model, lifecycle, artifact, lineage,
+                request.Params, request.Metrics, request.Tags, request.Description, metadata)),
+            (outcome, _) =>
+            {
+                var registered = (ModelVersionRegistered)outcome.Events[0];
+                var key = ModelVersionView.Key(registered.ModelId, registered.Version);
+                var view = ModelVersionView.Fold(null, key, registered)!;
+                return ValueTask.FromResult(new CommandResponse(StatusCodes.Status201Created,
+                    ModelVersionResponse.From(outcome.After.Name, view),
+                    ModelVersionResponse.Location(outcome.After.Name, registered.Version)));
+            });
+    }
+}

@@ -1,0 +1,31 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Models.Editing;
+
+/// <summary>Description: omitted = unchanged, "" = cleared.</summary>
+public sealed record EditModel(string? Description, Dictionary<string, string>? SetTags, List<string>? RemoveTags);
+
+public static class EditModelEndpoint
+{
+    public static IEnumerable<(string Field, string Error)> Check(EditModel request)
+    {
+        if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d) yield return ("description", d);
+        foreach (var error in InputRules.CheckTags(request.SetTags, "setTags")) yield return error;
+        foreach (var error in InputRules.CheckTagKeys(request.RemoveTags, "removeTags")) yield return error;
+    }
+
+    [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
+    public static async Task<IResult> Patch(string name, EditModel request, HttpContext http, ModelCommands commands)
+    {
+        var errors = Check(request).ToList();
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        return await commands.Execute(http, name, request, reason: null,
+            (model, _, _) => ValueTask.FromResult(
+                ModelDecisions.EditMetadata(model, request.Description, request.SetTags, request.RemoveTags)),
+            (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, outcome.After)));
+    }
+}

@@ -1,0 +1,70 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using JasperFx;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Models.Registering;
+
+public sealed record RegisterModel(string? Name, string? Description, Dictionary<string, string>? Tags);
+
+public static class RegisterModelEndpoint
+{
+    public static IEnumerable<(string Field, string Error)> Check(RegisterModel request)
+    {
+        if (InputRules.CheckModelName(request.Name) is { } name) yield return ("name", name);
+        if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } description)
+            yield return ("description", description);
+        foreach (var error in InputRules.CheckTags(request.Tags, "tags")) yield return error;
+    }
+
+    /// <summary>
+    /// Starts the model's stream and claims its name in one transaction: of concurrent registrations of one
+    /// name exactly one commits; the others fail on the name index's primary key and get 409.
+    /// </summary>
+    [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
+    public static async Task<IResult> Post(RegisterModel request, HttpContext http, IDocumentStore store)
+    {
+        var errors = Check(request).ToList();
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var ct = http.RequestAborted;
+        var idempotency = Idempotent.From(http, request);
+        if (idempotency.Problem is not null) return idempotency.Problem;
+        if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
+
+        var name = request.Name!;
+        var normalized = InputRules.NormalizeName(name);
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<ModelNameIndex>(normalized, ct) is not null) return NameTaken(name);
+
+        var context = CommandContext.For(http, reason: null);
+        context.ApplyTo(session);
+
+        var modelId = Guid.CreateVersion7();
+        var decision = ModelDecisions.Register(modelId, name, request.Description, request.Tags);
+        session.Events.StartStream<ModelView>(modelId, decision.Events.ToArray());
+        session.Insert(new ModelNameIndex { Id = normalized, ModelId = modelId });
+
+        var view = decision.Events.Aggregate((ModelView?)null, (state, e) => ModelView.Fold(state, e))!;
+        view.Revision = decision.Events.Count;
+        var response = new CommandResponse(StatusCodes.Status201Created, view, $"/api/v1/models/{Uri.EscapeDataString(name)}");
+        idempotency.Remember(session, response, view.Revision);
+
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (Exception ex) when (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex))
+        {
+            if (await idempotency.Replay(store, http, ct) is { } raced) return raced;
+            return NameTaken(name);
+        }
+        return ModelCommands.Write(http, response, view.Revision);
+    }
+
+    private static IResult NameTaken(string name) =>
+        Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
+            $"A model named '{name}' already exists (names are unique regardless of case).");
+}

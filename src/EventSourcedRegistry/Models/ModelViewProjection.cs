@@ -1,0 +1,16 @@
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace EventSourcedRegistry.Models;
+
+/// <summary>Keeps <see cref="ModelView"/> inline: the same transaction that appends a model's events rewrites its view.</summary>
+public sealed class ModelViewProjection : SingleStreamProjection<ModelView, Guid>
+{
+    public override ModelView Evolve(ModelView? snapshot, Guid id, IEvent e)
+    {
+        var view = ModelView.Fold(snapshot, e.Data);
+        view.Id = id;
+        view.Revision = e.Version;
+        return view;
+    }
+}

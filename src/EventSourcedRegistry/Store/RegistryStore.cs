@@ -1,0 +1,42 @@
+using EventSourcedRegistry.Idempotency;
+using EventSourcedRegistry.Models;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Core;
+
+namespace EventSourcedRegistry.Store;
+
+public static class RegistryStore
+{
+    public const string Schema = "registry";
+
+    /// <summary>Everything the registry keeps in Marten: events and their metadata, inline views, the name index, idempotency records.</summary>
+    public static StoreOptions ConfigureRegistry(this StoreOptions options)
+    {
+        options.DatabaseSchemaName = Schema;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.Events.MetadataConfig.EnableAll();
+        options.Events.MetadataConfig.UserNameEnabled = true;
+        options.Events.AddEventTypes(EventTypes);
+
+        options.Projections.Add(new ModelViewProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
+
+        options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
+        options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
+        options.Schema.For<ModelNameIndex>();
+        options.Schema.For<IdempotencyRecord>();
+        return options;
+    }
+
+    /// <summary>Every event the registry appends. Registered up front so a replay never meets an unknown type.</summary>
+    public static readonly Type[] EventTypes =
+    [
+        typeof(ModelRegistered), typeof(ModelRenamed), typeof(ModelMetadataEdited), typeof(ModelArchived),
+        typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
+        typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
+    ];
+}

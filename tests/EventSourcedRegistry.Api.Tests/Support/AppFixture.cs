@@ -1,0 +1,80 @@
+using Alba;
+using EventSourcedRegistry.Api.Hosting;
+using JasperFx.CommandLine;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSourcedRegistry.Api.Tests.Support;
+
+/// <summary>
+/// One app host per test run, against a throwaway PostgreSQL cluster this fixture starts itself from the
+/// machine's server binaries (fsync off: these tests prove behaviour, not durability).
+/// Set <c>REGISTRY_TEST_CONNECTION_STRING</c> to run against an existing database instead.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    private string? _dataDirectory;
+    private EmbeddedPostgres? _postgres;
+
+    public IAlbaHost Host { get; private set; } = null!;
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("REGISTRY_TEST_CONNECTION_STRING");
+        if (string.IsNullOrWhiteSpace(external))
+        {
+            _dataDirectory = Path.Combine(Path.GetTempPath(), $"esr-tests-{Guid.NewGuid():N}");
+            _postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+            {
+                DataDirectory = _dataDirectory,
+                Durable = false,
+            });
+            ConnectionString = _postgres.ConnectionString;
+        }
+        else
+        {
+            ConnectionString = external;
+        }
+
+        // Program reads this before it builds the host, so it never starts an embedded cluster of its own.
+        Environment.SetEnvironmentVariable($"ConnectionStrings__{RegistryDatabase.ConnectionStringName}", ConnectionString);
+        JasperFxEnvironment.AutoStartHost = true;
+        Host = await AlbaHost.For<Program>(builder => builder.UseSetting("Logging:LogLevel:Default", "Warning"));
+    }
+
+    /// <summary>Each test starts from an empty registry.</summary>
+    public Task ResetAsync() => Store.Advanced.ResetAllData();
+
+    public async Task DisposeAsync()
+    {
+        if (Host is not null) await Host.DisposeAsync();
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        if (_dataDirectory is not null)
+        {
+            try { Directory.Delete(_dataDirectory, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}
+
+/// <summary>Base for end-to-end tests: shared host, data reset before each test.</summary>
+[Collection(AppCollection.Name)]
+public abstract class ApiTest(AppFixture app) : IAsyncLifetime
+{
+    protected AppFixture App { get; } = app;
+    protected IAlbaHost Host => App.Host;
+    protected IDocumentStore Store => App.Store;
+
+    public Task InitializeAsync() => App.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
