@@ -1,0 +1,120 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Tests.Support;
+using Snapshooter.Xunit;
+
+namespace EventSourcedRegistry.Tests.Contracts;
+
+/// <summary>
+/// Events are a permanent contract. Each event type's JSON, exactly as the store writes it, is committed as
+/// <c>__snapshots__/&lt;EventType&gt;.snap</c>. A mismatch means a stored shape changed: that needs an upcaster and an
+/// "Event Schema Changes" entry in CHANGELOG.md, not a refreshed snapshot.
+/// </summary>
+public class when_storing_model_events
+{
+    private static readonly Guid ModelId = Guid.Parse("0b9d6f3e-5c1a-4e8f-a2d7-91c4b3e6f850");
+    private const string Sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    private static void MatchesItsContract(object @event) => Snapshot.Match(EventJson.Stored(@event), @event.GetType().Name);
+
+    [Fact]
+    public void model_registered_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelRegistered(ModelId, "Churn-Predictor", "Predicts churn from usage.",
+            new Dictionary<string, string> { ["team"] = "growth", ["CostCenter"] = "CC-42" }));
+
+    [Fact]
+    public void model_renamed_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelRenamed(ModelId, "Churn-Predictor", "Retention-Predictor"));
+
+    [Fact]
+    public void model_metadata_edited_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelMetadataEdited(ModelId, "Predicts churn weekly.",
+            new Dictionary<string, string> { ["tier"] = "gold" }, ["CostCenter"]));
+
+    [Fact]
+    public void model_archived_is_stored_as_its_contract() => MatchesItsContract(new ModelArchived(ModelId));
+
+    [Fact]
+    public void model_restored_is_stored_as_its_contract() => MatchesItsContract(new ModelRestored(ModelId));
+
+    [Fact]
+    public void model_version_registered_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionRegistered(ModelId, 3, "None",
+            new ArtifactReference("s3://models/churn/3/model.onnx", Sha256, 52_428_800),
+            new Lineage("run-2024-06-01-42", "https://git.example.com/ml/churn", "9fceb02d0ae598e95dc970b74767f19372d61af8",
+                [new DatasetReference("s3://data/churn/2024-06.parquet", Sha256), new DatasetReference("s3://data/churn/labels.csv", null)]),
+            new Dictionary<string, string> { ["learning_rate"] = "0.01", ["max_depth"] = "6" },
+            new Dictionary<string, double> { ["auc"] = 0.91, ["f1"] = 0.78, ["rows"] = 1200000 },
+            new Dictionary<string, string> { ["candidate"] = "true" },
+            "Retrained on June data.",
+            Given.Json("""{"framework":"onnx","opset":17,"inputs":[{"name":"features","shape":[1,32]}],"quantized":false}""")));
+
+    [Fact]
+    public void model_version_metadata_edited_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionMetadataEdited(ModelId, 3, "Quantized to int8.",
+            new Dictionary<string, string> { ["runtime"] = "onnxruntime-1.18" }, ["candidate"],
+            Given.Json("""{"framework":"onnx","opset":17,"quantized":true}""")));
+
+    [Fact]
+    public void model_version_stage_transitioned_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionStageTransitioned(ModelId, 3, "Staging", "Production", "AUC above 0.9 on the holdout set."));
+
+    [Fact]
+    public void model_alias_assigned_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelAliasAssigned(ModelId, "champion", 3, 2));
+
+    [Fact]
+    public void model_alias_removed_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelAliasRemoved(ModelId, "champion", 3));
+
+    [Fact]
+    public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
+    {
+        var json = EventJson.Serialize(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference(null, Sha256, null), null,
+            new Dictionary<string, string> { ["Max_Depth"] = "6" }, new Dictionary<string, double> { ["AUC"] = 0.9 },
+            new Dictionary<string, string> { ["CostCenter"] = "CC-42" }, null, null));
+
+        Assert.Contains("\"modelId\":", json);
+        Assert.Contains("\"sha256\":", json);
+        Assert.DoesNotContain("\"ModelId\":", json);
+        Assert.Contains("\"Max_Depth\":", json);
+        Assert.Contains("\"AUC\":", json);
+        Assert.Contains("\"CostCenter\":", json);
+    }
+
+    [Fact]
+    public void every_event_type_has_a_contract_snapshot()
+    {
+        var events = EventTypes();
+        Assert.Contains(typeof(ModelRegistered), events);
+        Assert.Contains(typeof(ModelAliasRemoved), events);
+        Assert.DoesNotContain(typeof(ArtifactReference), events);
+
+        var missing = events.Where(t => !File.Exists(Path.Combine(SnapshotDirectory(), $"{t.Name}.snap"))).Select(t => t.Name);
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void every_contract_snapshot_belongs_to_an_event_type()
+    {
+        var names = EventTypes().Select(t => t.Name).ToHashSet();
+
+        var orphans = Directory.GetFiles(SnapshotDirectory(), "*.snap").Select(Path.GetFileNameWithoutExtension).Where(n => !names.Contains(n!));
+
+        Assert.Empty(orphans);
+    }
+
+    /// <summary>Events, by the catalogue's convention: sealed records in the models namespace whose first parameter is the model id.</summary>
+    private static List<Type> EventTypes() =>
+        typeof(ModelRegistered).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsSealed: true, Namespace: "EventSourcedRegistry.Models" })
+            .Where(t => t.GetMethod("<Clone>$") is not null)
+            .Where(t => t.GetConstructors().Any(c => c.GetParameters() is [{ Name: "ModelId" } first, ..] && first.ParameterType == typeof(Guid)))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .ToList();
+
+    private static string SnapshotDirectory([CallerFilePath] string thisFile = "") =>
+        Path.Combine(Path.GetDirectoryName(thisFile)!, "__snapshots__");
+}
