@@ -60,7 +60,7 @@ public static class ModelDecisions
 
     public static Decision EditVersion(ModelView model, int version, string? description,
         IReadOnlyDictionary<string, string>? setTags, IReadOnlyList<string>? removeTags, JsonElement? metadata,
-        IReadOnlyDictionary<string, string> currentTags)
+        IReadOnlyDictionary<string, string> currentTags, string? currentDescription = null, JsonElement? currentMetadata = null)
     {
         if (model.Archived) return ArchivedRefusal(model);
         if (!model.HasVersion(version)) return VersionNotFound(model, version);
@@ -71,8 +71,11 @@ public static class ModelDecisions
             .Where(t => !currentTags.TryGetValue(t.Key, out var old) || old != t.Value)
             .ToDictionary(t => t.Key, t => t.Value);
         var removed = (removeTags ?? []).Where(currentTags.ContainsKey).Distinct().ToList();
-        if (description is null && set.Count == 0 && removed.Count == 0 && metadata is null) return Decision.Unchanged;
-        return Decision.Accept(new ModelVersionMetadataEdited(model.Id, version, description, set, removed, metadata));
+        // Only real changes are recorded, so a resent PATCH appends nothing.
+        var changedDescription = description is not null && description != (currentDescription ?? "") ? description : null;
+        var changedMetadata = metadata is { } m && !(currentMetadata is { } c && JsonElement.DeepEquals(m, c)) ? metadata : null;
+        if (changedDescription is null && set.Count == 0 && removed.Count == 0 && changedMetadata is null) return Decision.Unchanged;
+        return Decision.Accept(new ModelVersionMetadataEdited(model.Id, version, changedDescription, set, removed, changedMetadata));
     }
 
     /// <summary>
@@ -89,8 +92,7 @@ public static class ModelDecisions
         if (!model.HasVersion(version)) return VersionNotFound(model, version);
 
         var current = model.StageOf(version) ?? lifecycle.InitialStage;
-        if (current == target) return Decision.Unchanged;
-        if (!lifecycle.Allows(current, target))
+        if (current != target && !lifecycle.Allows(current, target))
         {
             var allowed = lifecycle.AllowedFrom(current);
             return Decision.Conflict(
@@ -98,15 +100,23 @@ public static class ModelDecisions
                 (allowed.Count == 0 ? "nowhere" : string.Join(", ", allowed)) + ".");
         }
 
-        var events = new List<object> { new ModelVersionStageTransitioned(model.Id, version, current, target, reason) };
-        if (archiveExisting && target != lifecycle.ArchiveStage && model.VersionsByStage.TryGetValue(target, out var displaced))
+        var displaced = archiveExisting && target != lifecycle.ArchiveStage && model.VersionsByStage.TryGetValue(target, out var inTarget)
+            ? inTarget.Where(v => v != version).ToList()
+            : [];
+        if (displaced.Count > 0 && !lifecycle.Allows(target, lifecycle.ArchiveStage))
+            return Decision.Conflict(
+                $"archiveExisting would move version(s) {string.Join(", ", displaced)} from {target} to {lifecycle.ArchiveStage}, " +
+                "which the lifecycle does not allow.");
+
+        var events = new List<object>();
+        // Already there: nothing to record for this version, but archiveExisting still clears the others out.
+        if (current != target) events.Add(new ModelVersionStageTransitioned(model.Id, version, current, target, reason));
+        foreach (var other in displaced)
         {
-            foreach (var other in displaced.Where(v => v != version))
-            {
-                events.Add(new ModelVersionStageTransitioned(model.Id, other, target, lifecycle.ArchiveStage,
-                    $"Archived because version {version} entered {target}."));
-            }
+            events.Add(new ModelVersionStageTransitioned(model.Id, other, target, lifecycle.ArchiveStage,
+                $"Archived because version {version} entered {target}."));
         }
+        if (events.Count == 0) return Decision.Unchanged;
         return Decision.Accept(events);
     }
 

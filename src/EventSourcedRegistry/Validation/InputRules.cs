@@ -26,7 +26,7 @@ public static partial class InputRules
         if (!char.IsLetterOrDigit(name[0])) return "A model name starts with a letter or a digit.";
         foreach (var c in name)
         {
-            if (!(char.IsLetterOrDigit(c) || c is '.' or '_' or '-'))
+            if (!(char.IsLetterOrDigit(c) || IsCombiningMark(c) || c is '.' or '_' or '-'))
                 return $"A model name may hold only letters, digits, '.', '_' and '-'; '{Printable(c)}' is not allowed.";
         }
         return null;
@@ -90,10 +90,14 @@ public static partial class InputRules
     public static string? CheckText(string? text, int maxLength, string what) =>
         text is not null && text.Length > maxLength ? $"{what} has at most {maxLength} characters." : null;
 
+    // Scripts such as Devanagari write vowels as combining marks; a name needs them after its first letter.
+    private static bool IsCombiningMark(char c) =>
+        char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark;
+
     private static string Printable(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"\\u{(int)c:x4}" : c.ToString();
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 
-    [GeneratedRegex("^v([0-9]+)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^v([0-9]+)\z", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex VersionAlias();
 }

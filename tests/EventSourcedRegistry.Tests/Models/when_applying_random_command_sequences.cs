@@ -99,8 +99,8 @@ public class when_applying_random_command_sequences
         Assert.Equal(model.LatestVersion, versionDocs.Count);
         Assert.All(versionDocs.Values, doc =>
         {
-            Assert.Equal(model.StageOf(doc.Version), doc.Stage);
-            Assert.Equal(model.Aliases.Where(a => a.Value == doc.Version).Select(a => a.Key).Order(StringComparer.Ordinal), doc.Aliases);
+            Assert.Equal(model.StageOf(doc.VersionNumber), doc.Stage);
+            Assert.Equal(model.Aliases.Where(a => a.Value == doc.VersionNumber).Select(a => a.Key).Order(StringComparer.Ordinal), doc.Aliases);
         });
     }
 }

@@ -65,4 +65,30 @@ public class when_editing_a_model_version
 
         DecisionAssert.Rejected(decision, RejectionKind.Invalid, "'runtime'");
     }
+
+    [Fact]
+    public void resending_the_current_description_and_metadata_appends_nothing()
+    {
+        var metadata = Given.Json("""{"quantized":true,"bits":8}""");
+        var same = Given.Json("""{ "bits": 8, "quantized": true }""");
+
+        var decision = ModelDecisions.EditVersion(Given.Model(versions: 1), 1, "Quantized.", null, null, same, CurrentTags,
+            currentDescription: "Quantized.", currentMetadata: metadata);
+
+        DecisionAssert.Unchanged(decision);
+    }
+
+    [Fact]
+    public void changed_metadata_beside_an_unchanged_description_records_only_the_metadata()
+    {
+        var before = Given.Json("""{"bits":8}""");
+        var after = Given.Json("""{"bits":4}""");
+
+        var decision = ModelDecisions.EditVersion(Given.Model(versions: 1), 1, "Quantized.", null, null, after, CurrentTags,
+            currentDescription: "Quantized.", currentMetadata: before);
+
+        var edited = DecisionAssert.Single<ModelVersionMetadataEdited>(decision);
+        Assert.Null(edited.Description);
+        Assert.Equal(4, edited.Metadata!.Value.GetProperty("bits").GetInt32());
+    }
 }

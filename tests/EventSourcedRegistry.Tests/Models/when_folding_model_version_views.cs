@@ -69,7 +69,7 @@ public class when_folding_model_version_views
 
         var doc = Assert.Single(Project(registered)).Value;
 
-        Assert.Equal((Key(1), Id, 1, LifecycleGraph.None), (doc.Id, doc.ModelId, doc.Version, doc.Stage));
+        Assert.Equal((Key(1), Id, 1, LifecycleGraph.None), (doc.Id, doc.ModelId, doc.VersionNumber, doc.Stage));
         Assert.Equal(registered.Artifact, doc.Artifact);
         Assert.Equal(registered.Params, doc.Params);
         Assert.Equal(registered.Metrics, doc.Metrics);

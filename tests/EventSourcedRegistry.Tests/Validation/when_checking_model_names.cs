@@ -10,6 +10,7 @@ public class when_checking_model_names
         "7up",
         "a",
         "modèle-de-prévision",
+        "मॉडल-हिंदी",
         "Größenmodell",
         "模型",
         "μοντέλο.v1",

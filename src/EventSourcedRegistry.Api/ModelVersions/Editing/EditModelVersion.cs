@@ -32,7 +32,7 @@ public static class EditModelVersionEndpoint
                 if (!model.HasVersion(number)) return ModelDecisions.VersionNotFound(model, number);
                 current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
                 return ModelDecisions.EditVersion(model, number, request.Description, request.SetTags, request.RemoveTags,
-                    metadata, current?.Tags ?? new Dictionary<string, string>());
+                    metadata, current?.Tags ?? new Dictionary<string, string>(), current?.Description, current?.Metadata);
             },
             (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
     }
