@@ -106,7 +106,7 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
     }
 
     public static bool IsConcurrencyConflict(Exception ex) =>
-        ex is ConcurrencyException or ExistingStreamIdCollisionException ||
+        ex is ConcurrencyException ||
         ex.InnerException is { } inner && IsConcurrencyConflict(inner);
 
     /// <summary>A unique index refused a row (a name claimed concurrently): Marten may wrap the PostgreSQL error.</summary>

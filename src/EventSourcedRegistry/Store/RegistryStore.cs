@@ -18,6 +18,8 @@ public static class RegistryStore
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
 
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Quick: timestamps come from PostgreSQL's clock, not from whichever API node appended the event.
+        options.Events.AppendMode = EventAppendMode.Quick;
         options.Events.MetadataConfig.EnableAll();
         options.Events.MetadataConfig.UserNameEnabled = true;
         options.Events.AddEventTypes(EventTypes);
