@@ -2,6 +2,7 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
 using JasperFx;
+using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Wolverine;
@@ -26,7 +27,9 @@ public static class RegistryConfiguration
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .UseLightweightSessions()
-            .ApplyAllDatabaseChangesOnStartup();
+            .ApplyAllDatabaseChangesOnStartup()
+            // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster.
+            .AddAsyncDaemon(DaemonMode.HotCold);
 
         builder.Host.UseWolverine(options =>
         {
