@@ -2,19 +2,30 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.ModelVersions;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
+using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
+using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Aliases;
 
 public static class ResolveAliasEndpoint
 {
-    /// <summary>The version an alias names now; <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
+    /// <summary>The version an alias names now (or at <c>asOf</c>/<c>atSequence</c>); <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
-    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {
         await using var session = store.QuerySession();
         if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);
+        if (PointsInTime.Requested(http.Request))
+        {
+            var (past, problem) = await PastModel.Load(http, name, session, data);
+            if (problem is not null) return problem;
+            if (ModelDecisions.ResolveAlias(past!.Model, alias) is { } then && past.Version(then) is { } thenView)
+                return past.Json(ModelVersionResponse.From(past.Model.Name, thenView));
+            return Problems.Problem(StatusCodes.Status404NotFound, "Alias not found",
+                $"Model '{past.Model.Name}' had no alias '{InputRules.NormalizeAlias(alias)}' at sequence {past.Point.Sequence}.");
+        }
         var ct = http.RequestAborted;
         var model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);

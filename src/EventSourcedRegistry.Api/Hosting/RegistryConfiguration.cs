@@ -4,6 +4,7 @@ using EventSourcedRegistry.Store;
 using JasperFx;
 using JasperFx.Events.Daemon;
 using Marten;
+using Npgsql;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Wolverine;
 using Wolverine.Http;
@@ -40,6 +41,8 @@ public static class RegistryConfiguration
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddSingleton<ModelCommands>();
+        // Relational reads of the views Marten does not hold as documents (deployment history).
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FaultHandler>();

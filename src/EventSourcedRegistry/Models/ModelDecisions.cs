@@ -146,6 +146,29 @@ public static class ModelDecisions
             : Decision.NotFound($"Model '{model.Name}' has no alias '{name}'.");
     }
 
+    /// <summary>
+    /// Records what a CD system reports. Deploying into a slot that runs another version replaces it (the event
+    /// names the one replaced); re-reporting what is already recorded changes nothing; undeploying a version that
+    /// the record does not show in that slot is refused, since the report contradicts the history.
+    /// </summary>
+    public static Decision ReportDeployment(ModelView model, int version, string environment, string? target, bool deployed)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        if (!model.HasVersion(version)) return VersionNotFound(model, version);
+        var slot = ModelView.SlotOf(environment, target);
+        model.Deployments.TryGetValue(slot, out var running);
+        if (deployed)
+        {
+            if (running == version) return Decision.Unchanged;
+            return Decision.Accept(new ModelVersionDeployed(model.Id, version, environment, target, running == 0 ? null : running));
+        }
+        if (running != version)
+            return Decision.Conflict(running == 0
+                ? $"Nothing of model '{model.Name}' is recorded as deployed in {slot}; version {version} cannot be undeployed from it."
+                : $"Version {running} of model '{model.Name}' is recorded in {slot}, not version {version}.");
+        return Decision.Accept(new ModelVersionUndeployed(model.Id, version, environment, target));
+    }
+
     /// <summary>What an alias points at now: a set alias, or the reserved <c>latest</c> and <c>v&lt;n&gt;</c>.</summary>
     public static int? ResolveAlias(ModelView model, string alias)
     {

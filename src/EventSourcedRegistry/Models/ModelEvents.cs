@@ -57,6 +57,14 @@ public sealed record ModelAliasAssigned(Guid ModelId, string Alias, int Version,
 
 public sealed record ModelAliasRemoved(Guid ModelId, string Alias, int Version);
 
+/// <summary>
+/// A CD system reports a version running in an environment (optionally one target within it, e.g. a region or
+/// endpoint). A slot (environment, target) holds one version; PreviousVersion is the one this deployment replaced.
+/// </summary>
+public sealed record ModelVersionDeployed(Guid ModelId, int Version, string Environment, string? Target, int? PreviousVersion);
+
+public sealed record ModelVersionUndeployed(Guid ModelId, int Version, string Environment, string? Target);
+
 /// <summary>Where a version's bytes are: an external URI, or (without one) the registry's own artifact store.</summary>
 public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
 

@@ -20,6 +20,9 @@ public sealed class ModelVersionView
     public JsonElement? Metadata { get; set; }
     public List<string> Aliases { get; set; } = [];
 
+    /// <summary>The deployment slots ("environment" or "environment/target") this version runs in.</summary>
+    public List<string> Deployments { get; set; } = [];
+
     public static string Key(Guid modelId, int version) => $"{modelId:N}:{version}";
 
     /// <summary>The keys of the version documents an event changes.</summary>
@@ -32,6 +35,10 @@ public sealed class ModelVersionView
             [Key(e.ModelId, e.Version), Key(e.ModelId, previous)],
         ModelAliasAssigned e => [Key(e.ModelId, e.Version)],
         ModelAliasRemoved e => [Key(e.ModelId, e.Version)],
+        ModelVersionDeployed { PreviousVersion: { } previous } e when previous != e.Version =>
+            [Key(e.ModelId, e.Version), Key(e.ModelId, previous)],
+        ModelVersionDeployed e => [Key(e.ModelId, e.Version)],
+        ModelVersionUndeployed e => [Key(e.ModelId, e.Version)],
         _ => [],
     };
 
@@ -77,6 +84,21 @@ public sealed class ModelVersionView
                 return current;
             case ModelAliasRemoved e when current is not null:
                 current.Aliases.Remove(e.Alias);
+                return current;
+            case ModelVersionDeployed e when current is not null:
+                var slot = ModelView.SlotOf(e.Environment, e.Target);
+                if (current.VersionNumber == e.Version)
+                {
+                    if (!current.Deployments.Contains(slot)) current.Deployments.Add(slot);
+                    current.Deployments.Sort(StringComparer.Ordinal);
+                }
+                else
+                {
+                    current.Deployments.Remove(slot);
+                }
+                return current;
+            case ModelVersionUndeployed e when current is not null:
+                current.Deployments.Remove(ModelView.SlotOf(e.Environment, e.Target));
                 return current;
             default:
                 return current;

@@ -13,6 +13,8 @@ public sealed class ModelVersionViewProjection : MultiStreamProjection<ModelVers
         Identities<ModelVersionStageTransitioned>(e => ModelVersionView.KeysOf(e).ToArray());
         Identities<ModelAliasAssigned>(e => ModelVersionView.KeysOf(e).ToArray());
         Identities<ModelAliasRemoved>(e => ModelVersionView.KeysOf(e).ToArray());
+        Identities<ModelVersionDeployed>(e => ModelVersionView.KeysOf(e).ToArray());
+        Identities<ModelVersionUndeployed>(e => ModelVersionView.KeysOf(e).ToArray());
     }
 
     public override ModelVersionView? Evolve(ModelVersionView? snapshot, string id, IEvent e) =>

@@ -22,6 +22,11 @@ public sealed class ModelView
     /// <summary>Alias → version.</summary>
     public Dictionary<string, int> Aliases { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Deployment slot ("environment" or "environment/target") → the version running there.</summary>
+    public Dictionary<string, int> Deployments { get; set; } = new(StringComparer.Ordinal);
+
+    public static string SlotOf(string environment, string? target) => target is null ? environment : $"{environment}/{target}";
+
     /// <summary>Stream version: the number of events in this model's stream. Served as the ETag.</summary>
     public long Revision { get; set; }
 
@@ -75,6 +80,12 @@ public sealed class ModelView
                 break;
             case ModelAliasRemoved e:
                 view.Aliases.Remove(e.Alias);
+                break;
+            case ModelVersionDeployed e:
+                view.Deployments[SlotOf(e.Environment, e.Target)] = e.Version;
+                break;
+            case ModelVersionUndeployed e:
+                view.Deployments.Remove(SlotOf(e.Environment, e.Target));
                 break;
         }
         return view;

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
 using JasperFx.Events;
@@ -26,6 +27,7 @@ public static class RegistryStore
 
         options.Projections.Add(new ModelViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
@@ -40,5 +42,6 @@ public static class RegistryStore
         typeof(ModelRegistered), typeof(ModelRenamed), typeof(ModelMetadataEdited), typeof(ModelArchived),
         typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
         typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
+        typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed),
     ];
 }

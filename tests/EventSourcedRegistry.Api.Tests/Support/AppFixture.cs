@@ -1,7 +1,10 @@
 using Alba;
 using EventSourcedRegistry.Api.Hosting;
 using JasperFx.CommandLine;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Store;
 using Marten;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedRegistry.Api.Tests.Support;
@@ -44,8 +47,19 @@ public sealed class AppFixture : IAsyncLifetime
         Host = await AlbaHost.For<Program>(builder => builder.UseSetting("Logging:LogLevel:Default", "Warning"));
     }
 
-    /// <summary>Each test starts from an empty registry.</summary>
-    public Task ResetAsync() => Store.Advanced.ResetAllData();
+    /// <summary>
+    /// Each test starts from an empty registry: documents, events, the async daemon's progress (paused and resumed
+    /// around the reset) and the relational views Marten does not know as documents.
+    /// </summary>
+    public async Task ResetAsync()
+    {
+        await Host.ResetAllMartenDataAsync();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var truncate = new NpgsqlCommand(
+            $"truncate table {DeploymentHistory.QualifiedTable(RegistryStore.Schema)}", connection);
+        await truncate.ExecuteNonQueryAsync();
+    }
 
     public async Task DisposeAsync()
     {

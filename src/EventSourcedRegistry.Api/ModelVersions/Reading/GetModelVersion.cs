@@ -1,6 +1,8 @@
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
+using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
@@ -8,10 +10,19 @@ namespace EventSourcedRegistry.Api.ModelVersions.Reading;
 public static class GetModelVersionEndpoint
 {
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
-    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {
         await using var session = store.QuerySession();
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
+        if (PointsInTime.Requested(http.Request))
+        {
+            var (past, problem) = await PastModel.Load(http, name, session, data);
+            if (problem is not null) return problem;
+            return past!.Version(number) is { } then
+                ? past.Json(ModelVersionResponse.From(past.Model.Name, then))
+                : Problems.Problem(StatusCodes.Status404NotFound, "Not found",
+                    $"Model '{past.Model.Name}' had no version {number} at sequence {past.Point.Sequence}.");
+        }
         var ct = http.RequestAborted;
         var model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);

@@ -1,6 +1,8 @@
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
+using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
@@ -15,7 +17,7 @@ public static class ListModelVersionsEndpoint
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store,
-        Lifecycle.Lifecycle lifecycle)
+        Lifecycle.Lifecycle lifecycle, NpgsqlDataSource data)
     {
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
@@ -34,6 +36,18 @@ public static class ListModelVersionsEndpoint
 
         var ct = http.RequestAborted;
         await using var session = store.QuerySession();
+        if (PointsInTime.Requested(http.Request))
+        {
+            var (past, problem) = await PastModel.Load(http, name, session, data);
+            if (problem is not null) return problem;
+            var then = Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after))
+                .Select(past.Version).OfType<ModelVersionView>()
+                .Where(v => stage is null || v.Stage == stage).Take(limit + 1).ToList();
+            var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
+            return past.Json(new ModelVersionPage(pastItems,
+                then.Count > limit ? pastItems[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
+        }
+
         var model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);
 

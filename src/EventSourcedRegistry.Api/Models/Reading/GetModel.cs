@@ -1,16 +1,23 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
+using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Reading;
 
 public static class GetModelEndpoint
 {
-    /// <summary>The model view, with its revision as ETag for If-Match on later commands.</summary>
+    /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {
         await using var session = store.QuerySession();
+        if (PointsInTime.Requested(http.Request))
+        {
+            var (past, problem) = await PastModel.Load(http, name, session, data);
+            return problem ?? past!.Json(past.Model);
+        }
         var model = await session.FindModel(name, http.RequestAborted);
         if (model is null) return Problems.ModelNotFound(name);
         Revisions.Write(http.Response, model.Revision);

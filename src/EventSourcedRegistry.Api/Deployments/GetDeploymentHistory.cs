@@ -1,0 +1,77 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Store;
+using Marten;
+using Npgsql;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Deployments;
+
+public sealed record IntervalEnd(long Sequence, DateTimeOffset At, string? Actor, string? Reason);
+
+/// <summary>One span of time during which a version was in a stage, or deployed in an environment.</summary>
+public sealed record DeploymentInterval(string Kind, int Version, string? Stage, string? Environment, string? Target,
+    IntervalEnd Entered, IntervalEnd? Left);
+
+public sealed record DeploymentHistoryPage(string Model, IReadOnlyList<DeploymentInterval> Items, string? NextCursor);
+
+public static class GetDeploymentHistoryEndpoint
+{
+    public const int DefaultLimit = 200;
+    public const int MaxLimit = 1000;
+
+    /// <summary>
+    /// Every interval of every version in each stage, and every reported deployment, in the order they began;
+    /// filter with <c>kind=stage|deployment</c>, <c>version</c>, <c>stage</c> or <c>environment</c>.
+    /// </summary>
+    [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
+    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    {
+        var query = http.Request.Query;
+        var errors = new List<(string, string)>();
+        var limit = Paging.Limit(query["limit"], DefaultLimit, MaxLimit, errors);
+        long after = 0;
+        if (query["cursor"].ToString() is { Length: > 0 } cursor && (!long.TryParse(cursor, out after) || after < 0))
+            errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
+        var kind = query["kind"].ToString();
+        if (kind.Length > 0 && kind is not (DeploymentHistory.Kinds.Stage or DeploymentHistory.Kinds.Deployment))
+            errors.Add(("kind", "kind is \"stage\" or \"deployment\"."));
+        int? version = null;
+        if (query["version"].ToString() is { Length: > 0 } v)
+        {
+            if (ModelLookup.ParseVersion(v) is { } parsed) version = parsed;
+            else errors.Add(("version", "version is a whole number from 1."));
+        }
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var ct = http.RequestAborted;
+        await using var session = store.QuerySession();
+        var model = await session.FindModel(name, ct);
+        if (model is null) return Problems.ModelNotFound(name);
+
+        var conditions = new List<string> { "model_id = $1", "id > $2" };
+        var args = new List<object> { model.Id, after };
+        string Next(object value) { args.Add(value); return "$" + args.Count; }
+        if (kind.Length > 0) conditions.Add($"kind = {Next(kind)}");
+        else conditions.Add($"kind in ({Next(DeploymentHistory.Kinds.Stage)}, {Next(DeploymentHistory.Kinds.Deployment)})");
+        if (version is not null) conditions.Add($"version = {Next(version.Value)}");
+        if (query["stage"].ToString() is { Length: > 0 } stage)
+            conditions.Add($"kind = '{DeploymentHistory.Kinds.Stage}' and lower(subject) = lower({Next(stage)})");
+        if (query["environment"].ToString() is { Length: > 0 } environment)
+            conditions.Add($"kind = '{DeploymentHistory.Kinds.Deployment}' and subject = {Next(environment)}");
+
+        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, string.Join(" and ", conditions), args,
+            $"order by id limit {limit + 1}", ct);
+        var items = rows.Take(limit).Select(ToInterval).ToList();
+        var next = rows.Count > limit ? rows[limit - 1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return Results.Json(new DeploymentHistoryPage(model.Name, items, next), Json.Options);
+    }
+
+    public static DeploymentInterval ToInterval(Interval row) => new(
+        row.Kind, row.Version ?? 0,
+        row.Kind == DeploymentHistory.Kinds.Stage ? row.Subject : null,
+        row.Kind == DeploymentHistory.Kinds.Deployment ? row.Subject : null,
+        row.Target,
+        new IntervalEnd(row.EnteredSeq, row.EnteredAt, row.EnteredBy, row.EnteredReason),
+        row.LeftSeq is { } left ? new IntervalEnd(left, row.LeftAt!.Value, row.LeftBy, row.LeftReason) : null);
+}

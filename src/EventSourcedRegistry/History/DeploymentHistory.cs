@@ -1,0 +1,148 @@
+using EventSourcedRegistry.Models;
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace EventSourcedRegistry.History;
+
+/// <summary>
+/// The deployment-history view: per model, the intervals during which something held — a version in a stage,
+/// an alias on a version, a version deployed in an environment, the model under a name, the model archived.
+/// Each interval records who opened and closed it, when, why, and at which global sequence, so "what held at
+/// sequence N" is an indexed range query instead of a replay.
+/// </summary>
+public static class DeploymentHistory
+{
+    public const string Table = "deployment_history";
+
+    public static class Kinds
+    {
+        public const string Stage = "stage";
+        public const string Alias = "alias";
+        public const string Deployment = "deployment";
+        public const string Name = "name";
+        public const string Archived = "archived";
+    }
+
+    public static string QualifiedTable(string schema) => $"{schema}.{Table}";
+
+    internal static PostgresqlObjectName ObjectName(string schema, string name)
+    {
+        // Plain lower-case identifiers; the overload with IdentifierUsage only changes how exotic names get quoted.
+#pragma warning disable CS0618
+        return new PostgresqlObjectName(schema, name);
+#pragma warning restore CS0618
+    }
+
+    internal static Table Define(string schema)
+    {
+        var table = new Table(ObjectName(schema, Table));
+        table.AddColumn<long>("id").AsPrimaryKey().AddIndex();
+        table.ModifyColumn("id").DefaultValueByExpression("nextval('" + schema + ".deployment_history_id_seq')");
+        table.AddColumn<Guid>("model_id").NotNull();
+        table.AddColumn<string>("kind").NotNull();
+        table.AddColumn<string>("subject").NotNull();
+        table.AddColumn<string>("target");
+        table.AddColumn<int>("version");
+        table.AddColumn<long>("entered_seq").NotNull();
+        table.AddColumn<DateTimeOffset>("entered_at").NotNull();
+        table.AddColumn<string>("entered_by");
+        table.AddColumn<string>("entered_reason");
+        table.AddColumn<long>("left_seq");
+        table.AddColumn<DateTimeOffset>("left_at");
+        table.AddColumn<string>("left_by");
+        table.AddColumn<string>("left_reason");
+        table.Indexes.Add(new IndexDefinition($"ix_{Table}_model") { Columns = ["model_id", "kind", "entered_seq"] });
+        table.Indexes.Add(new IndexDefinition($"ix_{Table}_open")
+        {
+            Columns = ["model_id", "kind", "subject"],
+            Predicate = "left_seq is null",
+        });
+        table.Indexes.Add(new IndexDefinition($"ix_{Table}_names") { Columns = ["kind", "lower(subject)", "model_id"] });
+        return table;
+    }
+}
+
+/// <summary>
+/// Keeps <see cref="DeploymentHistory"/> inline, in the transaction that appends the events. Sequence, time,
+/// actor and reason are read from the event's own row (the store assigns sequence and timestamp), so the view
+/// agrees with the event log to the byte.
+/// </summary>
+public sealed class DeploymentHistoryProjection : EventProjection
+{
+    private readonly string _table;
+    private readonly string _events;
+
+    public DeploymentHistoryProjection(string schema)
+    {
+        _table = DeploymentHistory.QualifiedTable(schema);
+        _events = $"{schema}.mt_events";
+        SchemaObjects.Add(new Sequence(DeploymentHistory.ObjectName(schema, "deployment_history_id_seq")));
+        SchemaObjects.Add(DeploymentHistory.Define(schema));
+        foreach (var type in Store.RegistryStore.EventTypes) IncludeType(type);
+    }
+
+    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
+    {
+        const string Stage = DeploymentHistory.Kinds.Stage, Alias = DeploymentHistory.Kinds.Alias,
+            Deployment = DeploymentHistory.Kinds.Deployment, Name = DeploymentHistory.Kinds.Name, Archived = DeploymentHistory.Kinds.Archived;
+        switch (e.Data)
+        {
+            case ModelRegistered r:
+                Open(operations, e, r.ModelId, Name, r.Name, null, null, null);
+                break;
+            case ModelRenamed r:
+                Close(operations, e, r.ModelId, Name, r.OldName, null, null, null);
+                Open(operations, e, r.ModelId, Name, r.NewName, null, null, null);
+                break;
+            case ModelArchived a:
+                Open(operations, e, a.ModelId, Archived, Archived, null, null, null);
+                break;
+            case ModelRestored r:
+                Close(operations, e, r.ModelId, Archived, Archived, null, null, null);
+                break;
+            case ModelVersionRegistered v:
+                Open(operations, e, v.ModelId, Stage, v.Stage, null, v.Version, null);
+                break;
+            case ModelVersionStageTransitioned t:
+                Close(operations, e, t.ModelId, Stage, t.FromStage, null, t.Version, t.Reason);
+                Open(operations, e, t.ModelId, Stage, t.ToStage, null, t.Version, t.Reason);
+                break;
+            case ModelAliasAssigned a:
+                if (a.PreviousVersion is not null) Close(operations, e, a.ModelId, Alias, a.Alias, null, null, null);
+                Open(operations, e, a.ModelId, Alias, a.Alias, null, a.Version, null);
+                break;
+            case ModelAliasRemoved a:
+                Close(operations, e, a.ModelId, Alias, a.Alias, null, null, null);
+                break;
+            case ModelVersionDeployed d:
+                if (d.PreviousVersion is not null) Close(operations, e, d.ModelId, Deployment, d.Environment, d.Target, null, null);
+                Open(operations, e, d.ModelId, Deployment, d.Environment, d.Target, d.Version, null);
+                break;
+            case ModelVersionUndeployed u:
+                Close(operations, e, u.ModelId, Deployment, u.Environment, u.Target, u.Version, null);
+                break;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void Open(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,
+        int? version, string? reason) =>
+        operations.QueueSqlCommand(
+            $"insert into {_table} (model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
+            $"select ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ?",
+            modelId, kind, subject, (object?)target ?? DBNull.Value, (object?)version ?? DBNull.Value, (object?)reason ?? DBNull.Value, e.Id);
+
+    /// <summary>Closes the open interval of that subject (and target, and version when given).</summary>
+    private void Close(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,
+        int? version, string? reason) =>
+        operations.QueueSqlCommand(
+            $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
+            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? " +
+            "and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
+            "and (?::integer is null or h.version = ?) and h.left_seq is null",
+            (object?)reason ?? DBNull.Value, e.Id, modelId, kind, subject, (object?)target ?? DBNull.Value,
+            (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
+}

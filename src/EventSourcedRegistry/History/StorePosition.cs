@@ -1,0 +1,77 @@
+using EventSourcedRegistry.Models;
+using Marten;
+using Npgsql;
+
+namespace EventSourcedRegistry.History;
+
+/// <summary>
+/// Where history is settled and how to read a model as it stood at a sequence. The store's high-water mark is
+/// the sequence below which no transaction can still add an event (Marten's async daemon keeps it, skipping
+/// gaps left by rolled-back transactions once they are stale); time travel never reads past it, so the answer
+/// for a sequence can never change later.
+/// </summary>
+public static class StorePosition
+{
+    public static async Task<long> HighWaterMark(NpgsqlDataSource data, string schema, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
+            $"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0)");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The highest settled sequence whose event happened at or before the instant; 0 when none did.</summary>
+    public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, DateTimeOffset instant, long highWaterMark,
+        CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
+            $"select coalesce(max(seq_id), 0) from {schema}.mt_events where timestamp <= $1 and seq_id <= $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = instant.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter { Value = highWaterMark });
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The model's id by a name it had at the sequence, else by its current name.</summary>
+    public static async Task<Guid?> ModelIdByName(NpgsqlDataSource data, IQuerySession session, string schema, string name,
+        long sequence, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
+            $"select model_id from {DeploymentHistory.QualifiedTable(schema)} where kind = '{DeploymentHistory.Kinds.Name}' " +
+            "and lower(subject) = lower($1) and entered_seq <= $2 and (left_seq is null or left_seq > $2) limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        if (await command.ExecuteScalarAsync(ct) is Guid then) return then;
+        var index = await session.LoadAsync<ModelNameIndex>(Validation.InputRules.NormalizeName(name), ct);
+        return index?.ModelId;
+    }
+
+    /// <summary>The model's events up to and including the sequence, in order.</summary>
+    public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsUpTo(IQuerySession session, Guid modelId, long sequence,
+        CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(modelId, token: ct);
+        return events.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence).ToList();
+    }
+
+    /// <summary>The model view replayed from its events up to the sequence; null if the model did not exist yet.</summary>
+    public static ModelView? ModelAt(IReadOnlyList<JasperFx.Events.IEvent> events)
+    {
+        ModelView? view = null;
+        foreach (var e in events)
+        {
+            view = ModelView.Fold(view, e.Data);
+            view.Revision = e.Version;
+        }
+        return view;
+    }
+
+    /// <summary>One version's view replayed from the model's events up to the sequence; null if not registered yet.</summary>
+    public static ModelVersionView? VersionAt(IReadOnlyList<JasperFx.Events.IEvent> events, Guid modelId, int version)
+    {
+        var key = ModelVersionView.Key(modelId, version);
+        ModelVersionView? view = null;
+        foreach (var e in events)
+            if (ModelVersionView.KeysOf(e.Data).Contains(key))
+                view = ModelVersionView.Fold(view, key, e.Data);
+        return view;
+    }
+}
