@@ -15,11 +15,12 @@ public sealed record ModelVersionResponse(
     IReadOnlyDictionary<string, string> Tags,
     string? Description,
     JsonElement? Metadata,
-    IReadOnlyList<string> Aliases)
+    IReadOnlyList<string> Aliases,
+    IReadOnlyList<string> Deployments)
 {
     public static ModelVersionResponse From(string model, ModelVersionView view) =>
         new(model, view.VersionNumber, view.Stage, view.Artifact, view.Lineage, view.Params, view.Metrics, view.Tags,
-            view.Description, view.Metadata, view.Aliases);
+            view.Description, view.Metadata, view.Aliases, view.Deployments);
 
     public static string Location(string model, int version) =>
         $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{version}";

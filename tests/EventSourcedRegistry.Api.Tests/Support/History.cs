@@ -22,7 +22,9 @@ public static class HistoryProbe
         await using var data = NpgsqlDataSource.Create(app.ConnectionString);
         await using var command = data.CreateCommand($"select timestamp from {RegistryStore.Schema}.mt_events where seq_id = $1");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
-        return (DateTimeOffset)(await command.ExecuteScalarAsync())!;
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"no event has sequence {sequence}");
+        return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
     /// <summary>Waits (generously: the machine is shared) until the daemon's high-water mark has reached the newest event.</summary>
