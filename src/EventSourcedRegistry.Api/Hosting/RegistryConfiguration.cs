@@ -44,6 +44,7 @@ public static class RegistryConfiguration
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
 
+        builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FaultHandler>();
         builder.Services.AddOpenApi();
@@ -79,4 +80,16 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
             return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
         }
     }
+}
+
+/// <summary>Adds the index that resolves asOf instants to sequences, once Marten has created the events table.</summary>
+public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
