@@ -69,6 +69,14 @@ public class when_storing_model_events
         MatchesItsContract(new ModelAliasRemoved(ModelId, "champion", 3));
 
     [Fact]
+    public void model_version_deployed_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionDeployed(ModelId, 3, "production", "eu-west-1", 2));
+
+    [Fact]
+    public void model_version_undeployed_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionUndeployed(ModelId, 3, "production", null));
+
+    [Fact]
     public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
     {
         var json = EventJson.Serialize(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference(null, Sha256, null), null,
