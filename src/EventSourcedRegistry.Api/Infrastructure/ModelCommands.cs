@@ -27,7 +27,17 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
 
     public delegate ValueTask<Decision> Decide(ModelView model, IDocumentSession session, CancellationToken ct);
     public delegate ValueTask<CommandResponse> Respond(CommandOutcome outcome, CancellationToken ct);
-    public delegate ValueTask<IResult?> BeforeSave(CommandOutcome outcome, CancellationToken ct);
+    public delegate ValueTask BeforeSave(CommandOutcome outcome, CancellationToken ct);
+
+    /// <summary>A refusal: status, title and detail of the ProblemDetails it becomes.</summary>
+    public sealed record Refusal(int Status, string Title, string Detail)
+    {
+        public IResult ToResult() => Problems.Problem(Status, Title, Detail);
+        public static Refusal From(Rejection rejection) => new(Problems.StatusOf(rejection.Kind), rejection.Title, rejection.Detail);
+    }
+
+    /// <summary>What running a command on one model came to: a response at a revision, or a refusal.</summary>
+    public sealed record Ran(CommandResponse? Response, long Revision, Refusal? Refused, bool Changed, bool ClaimTaken = false);
 
     public async Task<IResult> Execute(HttpContext http, string modelName, object request, string? reason,
         Decide decide, Respond respond, BeforeSave? beforeSave = null)
@@ -40,16 +50,29 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
         if (idempotency.Problem is not null) return idempotency.Problem;
         if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
 
-        var context = CommandContext.For(http, reason);
-        Guid modelId;
-        await using (var query = store.QuerySession())
-        {
-            var normalized = Validation.InputRules.NormalizeName(modelName);
-            var index = await query.LoadAsync<ModelNameIndex>(normalized, ct);
-            if (index is null) return Problems.ModelNotFound(modelName);
-            modelId = index.ModelId;
-        }
+        var modelId = await ModelIdOf(modelName, ct);
+        if (modelId is null) return Problems.ModelNotFound(modelName);
 
+        var ran = await Run(modelId.Value, modelName, expected, CommandContext.For(http, reason), idempotency, decide, respond, beforeSave, ct);
+        // A claim taken concurrently may be this request's own Idempotency-Key: then answer what that request answered.
+        if (ran.ClaimTaken && await idempotency.Replay(store, http, ct) is { } raced) return raced;
+        return ran.Refused is { } refused ? refused.ToResult() : Write(http, ran.Response!, ran.Revision);
+    }
+
+    public async Task<Guid?> ModelIdOf(string modelName, CancellationToken ct)
+    {
+        await using var query = store.QuerySession();
+        var index = await query.LoadAsync<ModelNameIndex>(Validation.InputRules.NormalizeName(modelName), ct);
+        return index?.ModelId;
+    }
+
+    /// <summary>
+    /// Decides against the stream's state and appends in one transaction; on a lost race decides again against
+    /// fresh state (bounded), unless <paramref name="expected"/> pins a revision, which makes the race a 412.
+    /// </summary>
+    public async Task<Ran> Run(Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
+        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct)
+    {
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
@@ -57,53 +80,56 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
 
             var stream = await session.Events.FetchForWriting<ModelView>(modelId, ct);
             var before = stream.Aggregate;
-            if (before is null) return Problems.ModelNotFound(modelName);
+            if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", $"No model is registered under the name '{modelName}'."), false);
             if (expected is { } pinned && pinned != stream.CurrentVersion)
-                return Problems.StaleRevision(pinned, stream.CurrentVersion);
+                return new Ran(null, 0, Stale(pinned, stream.CurrentVersion), false);
 
             var decision = await decide(before, session, ct);
-            if (decision.Rejection is { } rejection) return Problems.From(rejection);
+            if (decision.Rejection is { } rejection) return new Ran(null, 0, Refusal.From(rejection), false);
 
             var after = Clone(before);
             foreach (var @event in decision.Events) after = ModelView.Fold(after, @event);
             after.Revision = (stream.CurrentVersion ?? 0) + decision.Events.Count;
 
             var outcome = new CommandOutcome(before, after, decision.Events, session);
-            if (!outcome.Changed)
-            {
-                var unchanged = await respond(outcome, ct);
-                return Write(http, unchanged, after.Revision);
-            }
+            if (!outcome.Changed) return new Ran(await respond(outcome, ct), after.Revision, null, false);
 
             stream.AppendMany(decision.Events.ToArray());
-            if (beforeSave is not null && await beforeSave(outcome, ct) is { } refused) return refused;
+            if (beforeSave is not null) await beforeSave(outcome, ct);
 
             var response = await respond(outcome, ct);
-            idempotency.Remember(session, response, after.Revision);
+            idempotency?.Remember(session, response, after.Revision);
 
             try
             {
                 await session.SaveChangesAsync(ct);
-                return Write(http, response, after.Revision);
+                return new Ran(response, after.Revision, null, true);
             }
             catch (Exception ex) when (IsConcurrencyConflict(ex))
             {
-                if (expected is { } stale) return Problems.StaleRevision(stale, null);
+                if (expected is { } stale) return new Ran(null, 0, Stale(stale, null), false);
                 if (attempt >= MaxAttempts)
                 {
                     logger.LogWarning("Gave up on model {ModelId} after {Attempts} concurrency conflicts", modelId, attempt);
-                    return Problems.Problem(409, "Too much contention",
-                        $"Model '{modelName}' changed {attempt} times while this command was decided; retry it.");
+                    return new Ran(null, 0, new Refusal(409, "Too much contention",
+                        $"Model '{modelName}' changed {attempt} times while this command was decided; retry it."), false);
                 }
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
-            catch (DocumentAlreadyExistsException) when (idempotency.Key is not null)
+            catch (DocumentAlreadyExistsException)
             {
-                if (await idempotency.Replay(store, http, ct) is { } raced) return raced;
-                throw;
+                // A unique claim written with the events (a new name, an idempotency key) was taken meanwhile; nothing was appended.
+                return new Ran(null, 0, new Refusal(409, "Claimed concurrently",
+                    "Something this command claims (a model name or its Idempotency-Key) was claimed by a concurrent request; nothing was changed."),
+                    false, ClaimTaken: true);
             }
         }
     }
+
+    private static Refusal Stale(long expected, long? actual) => new(StatusCodes.Status412PreconditionFailed, "Stale revision",
+        actual is null
+            ? $"If-Match names revision {expected}, but the model has changed since; read it again and retry."
+            : $"If-Match names revision {expected}, but the model is at revision {actual}; read it again and retry.");
 
     public static bool IsConcurrencyConflict(Exception ex) =>
         ex is ConcurrencyException ||

@@ -22,10 +22,13 @@ public static class PointsInTime
         request.Query.ContainsKey(AsOf) || request.Query.ContainsKey(AtSequence);
 
     /// <summary>The requested point, the current settled point when none is requested, or a ProblemDetails.</summary>
-    public static async Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, NpgsqlDataSource data, CancellationToken ct)
+    public static Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, NpgsqlDataSource data, CancellationToken ct) =>
+        Resolve(request.Query[AsOf].ToString(), request.Query[AtSequence].ToString(), data, ct);
+
+    /// <summary>The same for values from a request body; both empty means the current settled point.</summary>
+    public static async Task<(PointInTime? Point, IResult? Problem)> Resolve(string asOf, string atSequence, NpgsqlDataSource data,
+        CancellationToken ct)
     {
-        var asOf = request.Query[AsOf].ToString();
-        var atSequence = request.Query[AtSequence].ToString();
         if (asOf.Length > 0 && atSequence.Length > 0)
             return (null, Problems.Validation([(AsOf, "Give asOf or atSequence, not both.")]));
 

@@ -65,6 +65,12 @@ public sealed record ModelVersionDeployed(Guid ModelId, int Version, string Envi
 
 public sealed record ModelVersionUndeployed(Guid ModelId, int Version, string Environment, string? Target);
 
+/// <summary>
+/// A release manager rolled the model's stages and aliases back to how they stood at TargetSequence (resolved from
+/// TargetInstant when one was given). The compensating transitions and alias moves follow in the same commit.
+/// </summary>
+public sealed record RollbackPerformed(Guid ModelId, long TargetSequence, DateTimeOffset? TargetInstant, string Reason, int Changes);
+
 /// <summary>Where a version's bytes are: an external URI, or (without one) the registry's own artifact store.</summary>
 public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
 

@@ -51,6 +51,6 @@ public static class RegistryStore
         typeof(ModelRegistered), typeof(ModelRenamed), typeof(ModelMetadataEdited), typeof(ModelArchived),
         typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
         typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
-        typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed),
+        typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed), typeof(RollbackPerformed),
     ];
 }

@@ -77,6 +77,10 @@ public class when_storing_model_events
         MatchesItsContract(new ModelVersionUndeployed(ModelId, 3, "production", null));
 
     [Fact]
+    public void rollback_performed_is_stored_as_its_contract() =>
+        MatchesItsContract(new RollbackPerformed(ModelId, 1234, DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "v3 broke checkout", 3));
+
+    [Fact]
     public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
     {
         var json = EventJson.Serialize(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference(null, Sha256, null), null,

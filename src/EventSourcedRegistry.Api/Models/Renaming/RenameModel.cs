@@ -38,7 +38,7 @@ public static class RenameModelEndpoint
                     outcome.Session.Delete<ModelNameIndex>(outcome.Before.NormalizedName);
                     outcome.Session.Insert(new ModelNameIndex { Id = outcome.After.NormalizedName, ModelId = outcome.After.Id });
                 }
-                return ValueTask.FromResult<IResult?>(null);
+                return ValueTask.CompletedTask;
             });
         return result;
     }

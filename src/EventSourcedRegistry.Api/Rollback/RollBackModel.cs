@@ -1,0 +1,62 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Marten;
+using Npgsql;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Rollback;
+
+public sealed record RollBackModel(string? AsOf, long? AtSequence, string? Reason, bool? DryRun);
+
+public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
+    IReadOnlyList<RollbackChange> Plan, long Revision);
+
+public static class RollBackModelEndpoint
+{
+    public static IEnumerable<(string Field, string Error)> Check(RollBackModel request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Reason)) yield return ("reason", "A rollback needs a reason; it is recorded in the history.");
+        else if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) yield return ("reason", r);
+        if (string.IsNullOrEmpty(request.AsOf) == request.AtSequence is null)
+            yield return ("asOf", "Give the point to roll back to: asOf (an RFC 3339 instant) or atSequence, not both.");
+        if (request.AtSequence is < 0) yield return ("atSequence", "atSequence is a global event sequence number from 0.");
+    }
+
+    /// <summary>
+    /// Rolls the model's stages and aliases back to a point: RollbackPerformed plus the compensating changes in one
+    /// transaction, or with <c>dryRun</c> only the plan.
+    /// </summary>
+    [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
+    public static async Task<IResult> Post(string name, RollBackModel request, HttpContext http, ModelCommands commands,
+        NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
+    {
+        var errors = Check(request).ToList();
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var (point, problem) = await PointsInTime.Resolve(request.AsOf ?? "",
+            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", data, http.RequestAborted);
+        if (problem is not null) return problem;
+
+        return await Run(http, name, request, point!, commands, lifecycle);
+    }
+
+    /// <summary>The rollback of one model to a resolved point; shared with the registry-wide rollback.</summary>
+    public static async Task<IResult> Run(HttpContext http, string name, RollBackModel request, PointInTime point,
+        ModelCommands commands, Lifecycle.Lifecycle lifecycle)
+    {
+        var dryRun = request.DryRun ?? false;
+        IReadOnlyList<RollbackChange> plan = [];
+        return await commands.Execute(http, name, request, request.Reason,
+            async (model, session, ct) =>
+            {
+                var then = StorePosition.ModelAt(await StorePosition.EventsUpTo(session, model.Id, point.Sequence, ct));
+                var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, request.Reason!);
+                plan = changes;
+                // A dry run decides exactly as the real one would, then appends nothing.
+                return dryRun && !decision.IsRejected ? Decision.Unchanged : decision;
+            },
+            (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
+                new RollbackOutcome(outcome.After.Name, point.Sequence, point.Instant, dryRun, outcome.Changed, plan, outcome.After.Revision))));
+    }
+}
