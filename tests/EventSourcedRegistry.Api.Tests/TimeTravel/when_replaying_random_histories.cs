@@ -25,7 +25,7 @@ public sealed class when_replaying_random_histories(AppFixture app) : ApiTest(ap
     [Fact]
     public void every_past_state_agrees_via_replay_by_sequence_and_by_time_via_the_intervals_and_with_the_recording()
     {
-        Histories.Sample(steps => Check(steps).GetAwaiter().GetResult(), iter: 4, threads: 1,
+        Histories.Sample(steps => Check(steps).GetAwaiter().GetResult(), iter: 3, threads: 1,
             print: steps => string.Join(" ", steps.Select(s => s.ToString())));
     }
 
@@ -60,6 +60,44 @@ public sealed class when_replaying_random_histories(AppFixture app) : ApiTest(ap
             var fromIntervals = registry.Body!["items"]!.AsArray().Single(i => i!["model"]!.GetValue<string>() == "subject")!;
             AssertSame(expected, Relevant(fromIntervals.AsObject()), $"intervals at sequence {sequence}");
         }
+    }
+
+    [Fact]
+    public void a_rollback_to_any_recorded_point_restores_its_stages_and_aliases_with_later_versions_in_none()
+    {
+        Gen.Select(Histories, Gen.Double[0, 1]).Sample(sample => RollBack(sample.Item1, sample.Item2).GetAwaiter().GetResult(),
+            iter: 3, threads: 1, print: sample => $"{sample.Item2:F3}: " + string.Join(" ", sample.Item1.Select(s => s.ToString())));
+    }
+
+    private async Task RollBack(Step[] steps, double where)
+    {
+        await App.ResetAsync();
+        await Host.RegisterModel("subject");
+        var recorded = new List<(long Sequence, JsonNode View)> { (await App.LastSequence(), await Host.Model("subject")) };
+        foreach (var step in steps)
+        {
+            var before = await App.LastSequence();
+            await Apply(step);
+            if (await App.LastSequence() != before) recorded.Add((await App.LastSequence(), await Host.Model("subject")));
+        }
+        await App.WaitForHighWaterMark();
+        var (target, then) = recorded[(int)Math.Min(recorded.Count - 1, Math.Floor(where * recorded.Count))];
+
+        var response = await Host.Post("/api/v1/models/subject/rollback", new { atSequence = target, reason = "property" });
+
+        Assert.True(response.Status == 200, $"{response.Status} {response.Body}");
+        var now = await Host.Model("subject");
+        var expectedStages = Sorted(then["versionsByStage"]);
+        var later = Enumerable.Range(then["latestVersion"]!.GetValue<int>() + 1,
+            now["latestVersion"]!.GetValue<int>() - then["latestVersion"]!.GetValue<int>()).ToList();
+        if (later.Count > 0)
+        {
+            var none = (expectedStages["None"]?.AsArray().Select(v => v!.GetValue<int>()) ?? []).Concat(later).Order();
+            expectedStages["None"] = new JsonArray(none.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        }
+        AssertSame(new JsonObject { ["stages"] = Sorted(expectedStages), ["aliases"] = Sorted(then["aliases"]) },
+            new JsonObject { ["stages"] = Sorted(now["versionsByStage"]), ["aliases"] = Sorted(now["aliases"]) },
+            $"rollback to sequence {target}");
     }
 
     private async Task Apply(Step step)
