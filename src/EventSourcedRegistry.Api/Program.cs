@@ -21,6 +21,8 @@ await using (database)
     builder.AddRegistry(database);
     var app = builder.Build();
     app.UseRegistry();
+    if (args is ["rebuild", ..])
+        return await RegistryCommands.Rebuild(app, args[1..]);
     await app.RunAsync();
 }
 return 0;

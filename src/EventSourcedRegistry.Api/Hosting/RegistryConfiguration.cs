@@ -41,6 +41,7 @@ public static class RegistryConfiguration
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddSingleton<ModelCommands>();
+        builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
 

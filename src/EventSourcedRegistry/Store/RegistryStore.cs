@@ -23,6 +23,8 @@ public static class RegistryStore
         options.Events.AppendMode = EventAppendMode.Quick;
         // Registry changes filter by event type; time travel resolves instants to sequences by timestamp.
         options.Events.EnableEventTypeIndex = true;
+        // Inline views read their event's store-assigned sequence and time by event id.
+        options.Events.EnableUniqueIndexOnEventId = true;
         options.Events.IgnoreIndex(EventTimestampIndex);
         options.Events.MetadataConfig.EnableAll();
         options.Events.MetadataConfig.UserNameEnabled = true;
@@ -33,6 +35,8 @@ public static class RegistryStore
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
+        // Tag filters are containment queries (data -> 'tags' @> '{"team":"fraud"}') over this index.
+        options.Schema.For<ModelView>().GinIndexJsonDataMember(x => x.Tags);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
         options.Schema.For<ModelNameIndex>();
         options.Schema.For<IdempotencyRecord>();

@@ -41,9 +41,8 @@ public static class ListModelsEndpoint
         {
             var colon = tag?.IndexOf(':') ?? -1;
             if (tag is null || colon <= 0) { errors.Add(("tag", "A tag filter is key:value, e.g. tag=team:fraud.")); continue; }
-            where.Add("d.data -> 'tags' ->> ? = ?");
-            args.Add(tag[..colon]);
-            args.Add(tag[(colon + 1)..]);
+            where.Add("d.data -> 'tags' @> ?::jsonb");
+            args.Add(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [tag[..colon]] = tag[(colon + 1)..] }));
         }
 
         var stageRaw = query["stage"].ToString();

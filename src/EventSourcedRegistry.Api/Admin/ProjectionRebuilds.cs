@@ -1,0 +1,107 @@
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Rebuild;
+using EventSourcedRegistry.Store;
+using JasperFx.Events.Daemon;
+using Marten;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.Admin;
+
+public sealed record RebuildStatus(
+    Guid Id,
+    IReadOnlyList<string> Projections,
+    string State,
+    long EventsProcessed,
+    long EventsTotal,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<RebuildReport> Reports,
+    string? Error);
+
+/// <summary>
+/// Runs one rebuild at a time in the background and remembers how it went. Inline views are rebuilt by
+/// <see cref="InlineViewRebuilder"/> (the API keeps serving); async projections by Marten's daemon.
+/// </summary>
+public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IProjectionCoordinator coordinator,
+    ILogger<ProjectionRebuilds> logger)
+{
+    private readonly object _gate = new();
+    private RebuildStatus? _current;
+    private long _processed;
+
+    public RebuildStatus? Current
+    {
+        get
+        {
+            lock (_gate) return _current is { State: "running" } running ? running with { EventsProcessed = Interlocked.Read(ref _processed) } : _current;
+        }
+    }
+
+    /// <summary>The async projections Marten runs, by name.</summary>
+    public IReadOnlyList<string> AsyncProjections =>
+        store.Options.Events.Projections()
+            .Where(p => p.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async)
+            .Select(p => p.Name).ToList();
+
+    public IReadOnlyList<string> Known => InlineViewRebuilder.Views.Concat(AsyncProjections).ToList();
+
+    /// <summary>Starts a rebuild, or says why not (another is running).</summary>
+    public RebuildStatus? Start(IReadOnlyList<string> projections, out string? refusal)
+    {
+        lock (_gate)
+        {
+            if (_current is { State: "running" })
+            {
+                refusal = $"Rebuild {_current.Id} is still running.";
+                return null;
+            }
+            refusal = null;
+            Interlocked.Exchange(ref _processed, 0);
+            _current = new RebuildStatus(Guid.NewGuid(), projections, "running", 0, 0, DateTimeOffset.UtcNow, null, [], null);
+            var started = _current;
+            _ = Task.Run(() => Run(started));
+            return started;
+        }
+    }
+
+    /// <summary>Runs a rebuild to the end in the caller (the host's command line uses this).</summary>
+    public async Task<RebuildStatus> RunAsync(IReadOnlyList<string> projections, CancellationToken ct)
+    {
+        var status = Start(projections, out var refusal) ?? throw new InvalidOperationException(refusal);
+        while (Current is { State: "running" }) await Task.Delay(100, ct);
+        return Current!;
+    }
+
+    private async Task Run(RebuildStatus started)
+    {
+        try
+        {
+            long total;
+            await using (var count = data.CreateCommand($"select count(*) from {RegistryStore.Schema}.mt_events"))
+                total = (long)(await count.ExecuteScalarAsync())!;
+            lock (_gate) _current = _current! with { EventsTotal = total };
+
+            var reports = new List<RebuildReport>();
+            var inline = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
+            if (inline.Count > 0)
+            {
+                var rebuilder = new InlineViewRebuilder(store, data);
+                reports.AddRange(await rebuilder.RebuildAsync(inline, apply: true,
+                    new Progress<long>(n => Interlocked.Exchange(ref _processed, n)), CancellationToken.None));
+            }
+            var daemon = coordinator.DaemonForMainDatabase();
+            foreach (var name in started.Projections.Where(p => !InlineViewRebuilder.Views.Contains(p)))
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None);
+                reports.Add(new RebuildReport(name, 0, total, 0, [], watch.Elapsed));
+            }
+            lock (_gate) _current = _current! with { State = "succeeded", FinishedAt = DateTimeOffset.UtcNow, Reports = reports, EventsProcessed = total };
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Projection rebuild {Id} failed", started.Id);
+            lock (_gate) _current = _current! with { State = "failed", FinishedAt = DateTimeOffset.UtcNow, Error = ex.Message };
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Rebuild;
+using EventSourcedRegistry.Store;
+using Marten;
+using Npgsql;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Admin;
+
+public sealed record RebuildProjections(string? Projection);
+
+public sealed record ProjectionState(string Name, string Lifecycle, long Sequence, long HighWaterMark, long Lag);
+
+public sealed record ProjectionsStatus(long HighWaterMark, IReadOnlyList<ProjectionState> Projections, RebuildStatus? Rebuild);
+
+public static class RebuildProjectionsEndpoint
+{
+    /// <summary>Starts rebuilding one projection (or all, when none is named) in the background; the API keeps serving.</summary>
+    [WolverinePost("/api/v1/admin/projections/rebuild", OperationId = "RebuildProjections")]
+    public static IResult Post(RebuildProjections? request, ProjectionRebuilds rebuilds)
+    {
+        var known = rebuilds.Known;
+        var name = request?.Projection;
+        if (name is not null && !known.Contains(name, StringComparer.Ordinal))
+            return Problems.Validation([("projection", $"'{name}' is not a projection. The projections are: {string.Join(", ", known)}.")]);
+
+        var started = rebuilds.Start(name is null ? known : [name], out var refusal);
+        return started is null
+            ? Problems.Problem(StatusCodes.Status409Conflict, "A rebuild is running", refusal!)
+            : Results.Json(started, Json.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+}
+
+public static class GetProjectionsEndpoint
+{
+    /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the latest rebuild.</summary>
+    [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
+    public static async Task<IResult> Get(HttpContext http, ProjectionRebuilds rebuilds, IDocumentStore store, NpgsqlDataSource data)
+    {
+        var ct = http.RequestAborted;
+        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
+        var progress = await store.Advanced.AllProjectionProgress(token: ct);
+        var states = InlineViewRebuilder.Views.Select(v => new ProjectionState(v, "Inline", mark, mark, 0)).ToList();
+        foreach (var name in rebuilds.AsyncProjections)
+        {
+            var sequence = progress.Where(p => p.ShardName.StartsWith(name + ":", StringComparison.Ordinal) || p.ShardName == name)
+                .Select(p => p.Sequence).DefaultIfEmpty(0).Min();
+            states.Add(new ProjectionState(name, "Async", sequence, mark, Math.Max(0, mark - sequence)));
+        }
+        return Results.Json(new ProjectionsStatus(mark, states, rebuilds.Current), Json.Options);
+    }
+}
