@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -37,6 +38,7 @@ public static class RegistryConfiguration
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddSingleton<ModelCommands>();
+        builder.Services.AddArtifactStore();
 
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FaultHandler>();
@@ -47,6 +49,8 @@ public static class RegistryConfiguration
 
     public static WebApplication UseRegistry(this WebApplication app)
     {
+        // A misconfigured artifact store stops the app at startup, not at the first upload.
+        app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
