@@ -10,8 +10,8 @@ namespace EventSourcedRegistry.Artifacts;
 
 /// <summary>
 /// Artifacts as block blobs named <c>sha256/&lt;hex&gt;</c> in one container. Uploads are staged as blocks
-/// (<see cref="BlockSize"/> each, the next block read and hashed while the previous one is in flight), so
-/// nothing holds more than two blocks of an upload in memory.
+/// (<see cref="BlockSize"/> each, the next block read and hashed while earlier ones are in flight), so an
+/// upload never holds more than a few blocks in memory.
 /// <para>
 /// Write-once, and why there are two paths. Uncommitted blocks belong to one blob name and cannot be moved, and
 /// the name is the digest, which is known up front only when the client declares it:
@@ -30,7 +30,10 @@ namespace EventSourcedRegistry.Artifacts;
 /// </summary>
 public sealed class AzureBlobArtifactStore : IArtifactStore
 {
+    /// <summary>8 MiB: Azure's 50,000 blocks per blob then allow 390 GiB.</summary>
     public const int BlockSize = 8 * 1024 * 1024;
+    /// <summary>With the block being filled, at most four blocks (32 MiB) of one upload are in memory.</summary>
+    private const int BlocksInFlight = 3;
     private const string ArtifactPrefix = "sha256/";
     private const string StagingPrefix = "staging/";
 
@@ -184,41 +187,52 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         return deleted;
     }
 
-    /// <summary>Stages the content as blocks, reading and hashing the next block while the previous one uploads.</summary>
+    /// <summary>
+    /// Stages the content as blocks: reads and hashes the next block while up to <see cref="BlocksInFlight"/>
+    /// earlier ones upload, so the upload runs at the pace of the slower of hashing and the network.
+    /// </summary>
     private static async Task<List<string>> StageBlocksAsync(BlockBlobClient blob, Stream content, ContentHasher hasher, CancellationToken ct)
     {
         var uploadId = Guid.NewGuid().ToString("N");
         var blockIds = new List<string>();
-        var filling = ArrayPool<byte>.Shared.Rent(BlockSize);
-        var sending = ArrayPool<byte>.Shared.Rent(BlockSize);
-        Task? inFlight = null;
+        var inFlight = new Queue<(Task Staging, byte[] Buffer)>();
+        var buffers = new List<byte[]>();
         try
         {
             while (true)
             {
-                var read = await hasher.FillAsync(content, filling.AsMemory(0, BlockSize), ct);
-                if (inFlight is not null) await inFlight;
-                inFlight = null;
-                if (read == 0 || hasher.TooLarge) break;
+                byte[] buffer;
+                if (inFlight.Count == BlocksInFlight)
+                {
+                    var (staging, free) = inFlight.Dequeue();
+                    await staging;
+                    buffer = free;
+                }
+                else
+                {
+                    buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+                    buffers.Add(buffer);
+                }
 
+                var read = await hasher.FillAsync(content, buffer.AsMemory(0, BlockSize), ct);
+                if (read == 0 || hasher.TooLarge) break;
                 // Block ids must all have the same length within a blob.
                 var blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{uploadId}-{blockIds.Count:D6}"));
                 blockIds.Add(blockId);
-                (filling, sending) = (sending, filling);
-                inFlight = blob.StageBlockAsync(blockId, new MemoryStream(sending, 0, read, writable: false), new BlockBlobStageBlockOptions(), ct);
+                inFlight.Enqueue((blob.StageBlockAsync(blockId, new MemoryStream(buffer, 0, read, writable: false), new BlockBlobStageBlockOptions(), ct), buffer));
             }
+            while (inFlight.Count > 0) await inFlight.Dequeue().Staging;
             // An empty artifact is a blob with no blocks.
             return blockIds;
         }
         finally
         {
-            if (inFlight is not null)
+            foreach (var (staging, _) in inFlight)
             {
-                try { await inFlight; }
+                try { await staging; }
                 catch (Exception) { /* the fault that got us here is the one to report */ }
             }
-            ArrayPool<byte>.Shared.Return(filling);
-            ArrayPool<byte>.Shared.Return(sending);
+            foreach (var buffer in buffers) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
