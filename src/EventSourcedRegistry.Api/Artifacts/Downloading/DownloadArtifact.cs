@@ -137,10 +137,10 @@ public static class DownloadArtifactEndpoint
                 http.Response.StatusCode = StatusCodes.Status200OK;
                 http.Response.ContentType = "application/octet-stream";
                 http.Response.ContentLength = artifact.Info.SizeBytes;
-                var heldCount = await content.ReadAsync(held.AsMemory(0, ChunkSize), ct);
+                var heldCount = await content.ReadAtLeastAsync(held.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
                 while (heldCount > 0)
                 {
-                    var nextCount = await content.ReadAsync(next.AsMemory(0, ChunkSize), ct);
+                    var nextCount = await content.ReadAtLeastAsync(next.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
                     await http.Response.Body.WriteAsync(held.AsMemory(0, heldCount), ct);
                     (held, next, heldCount) = (next, held, nextCount);
                 }
