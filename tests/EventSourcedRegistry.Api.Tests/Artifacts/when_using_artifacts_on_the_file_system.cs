@@ -1,0 +1,32 @@
+using Alba;
+using EventSourcedRegistry.Api.Tests.Support;
+
+namespace EventSourcedRegistry.Api.Tests.Artifacts;
+
+/// <summary>The artifacts API on the embedded default backend: files under the data directory.</summary>
+public sealed class when_using_artifacts_on_the_file_system(AppFixture app) : ArtifactApiContract(app)
+{
+    protected override IAlbaHost Host => App.Host;
+
+    protected override Task StartAsync() => Task.CompletedTask;
+
+    protected override Task<List<string>> StoredNames()
+    {
+        var root = App.ArtifactsDirectory;
+        var names = Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))
+                .Order(StringComparer.Ordinal)
+                .ToList()
+            : [];
+        return Task.FromResult(names);
+    }
+
+    protected override Task Corrupt(string sha256, byte[] bytes)
+    {
+        var path = Path.Combine(App.ArtifactsDirectory, "sha256", sha256);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllBytes(path, bytes);
+        return Task.CompletedTask;
+    }
+}
