@@ -38,13 +38,12 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     private const string StagingPrefix = "staging/";
 
     private readonly BlobContainerClient _container;
-    private readonly Lazy<Task> _containerReady;
+    private Task? _containerReady;
 
     /// <param name="container">A singleton client; the container is created on first use if it does not exist.</param>
     public AzureBlobArtifactStore(BlobContainerClient container)
     {
         _container = container;
-        _containerReady = new Lazy<Task>(() => _container.CreateIfNotExistsAsync());
     }
 
     public string ContainerName => _container.Name;
@@ -254,5 +253,31 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         return new ArtifactPutResult(ArtifactPutOutcome.AlreadyStored, sha256, length);
     }
 
-    private Task EnsureContainer() => _containerReady.Value;
+    private async Task EnsureContainer()
+    {
+        var ready = _containerReady ??= CreateContainer();
+        try
+        {
+            await ready;
+        }
+        catch
+        {
+            // A transient failure must not break the store for good: the next call tries again.
+            _ = Interlocked.CompareExchange(ref _containerReady, null, ready);
+            throw;
+        }
+    }
+
+    private async Task CreateContainer()
+    {
+        try
+        {
+            await _container.CreateIfNotExistsAsync();
+        }
+        catch (RequestFailedException e) when (e.Status == 403)
+        {
+            // An identity allowed to read and write blobs but not to create containers: the container is
+            // expected to exist, and if it does not the first blob operation says so.
+        }
+    }
 }
