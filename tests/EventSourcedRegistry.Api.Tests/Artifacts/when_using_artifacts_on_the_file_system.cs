@@ -22,6 +22,18 @@ public sealed class when_using_artifacts_on_the_file_system(AppFixture app) : Ar
         return Task.FromResult(names);
     }
 
+    [Fact]
+    public async Task the_openapi_document_lists_the_artifact_endpoints()
+    {
+        var document = await Host.Get("/openapi/v1.json");
+
+        Assert.Equal(200, document.Status);
+        var paths = document.Body!["paths"]!.AsObject();
+        Assert.Contains("/api/v1/artifacts", paths.Select(p => p.Key));
+        Assert.Contains("/api/v1/artifacts/{sha256}", paths.Select(p => p.Key));
+        Assert.Contains("/api/v1/admin/artifacts/orphans", paths.Select(p => p.Key));
+    }
+
     protected override Task Corrupt(string sha256, byte[] bytes)
     {
         var path = Path.Combine(App.ArtifactsDirectory, "sha256", sha256);
