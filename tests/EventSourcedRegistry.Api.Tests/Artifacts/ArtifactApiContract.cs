@@ -13,7 +13,7 @@ namespace EventSourcedRegistry.Api.Tests.Artifacts;
 
 /// <summary>The artifacts API end to end, run once on each backend.</summary>
 [Collection(AppCollection.Name)]
-public abstract partial class ArtifactApiContract(AppFixture app) : IAsyncLifetime
+public abstract partial class ArtifactApiContract(AppFixture app, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     protected AppFixture App { get; } = app;
     protected abstract IAlbaHost Host { get; }
@@ -487,11 +487,13 @@ public abstract partial class ArtifactApiContract(AppFixture app) : IAsyncLifeti
                 independent = Convert.ToHexStringLower(sha.GetHashAndReset());
             }
             var sha256sum = await Sha256Sum(file);
+            output.WriteLine($"{size} bytes: sha256sum {sha256sum}, independent {independent}");
 
             RegistryCalls.Response first, second;
             await using (var upload = File.OpenRead(file)) first = await Host.Upload(upload);
             await using (var upload = File.OpenRead(file)) second = await Host.Upload(upload);
 
+            output.WriteLine($"upload: {first.Status} {first.Body?.ToJsonString()}; again: {second.Status}");
             Assert.Equal(201, first.Status);
             Assert.Equal(independent, sha256sum);
             Assert.Equal(sha256sum, first.Body!["sha256"]!.GetValue<string>());

@@ -9,8 +9,8 @@ namespace EventSourcedRegistry.Api.Tests.Artifacts;
 /// The artifacts API on the Azure Blob backend, against Azurite: a host of its own, configured as an operator
 /// would (<c>Registry:Artifacts:Backend=AzureBlob</c> and a connection string), sharing the run's PostgreSQL.
 /// </summary>
-public sealed class when_using_artifacts_on_azure_blob_storage(AppFixture app, AzuriteFixture azurite, AzureArtifactHost host)
-    : ArtifactApiContract(app), IClassFixture<AzureArtifactHost>
+public sealed class when_using_artifacts_on_azure_blob_storage(AppFixture app, AzuriteFixture azurite, AzureArtifactHost host,
+    Xunit.Abstractions.ITestOutputHelper output) : ArtifactApiContract(app, output), IClassFixture<AzureArtifactHost>
 {
     protected override IAlbaHost Host => host.Host!;
 

@@ -4,7 +4,8 @@ using EventSourcedRegistry.Api.Tests.Support;
 namespace EventSourcedRegistry.Api.Tests.Artifacts;
 
 /// <summary>The artifacts API on the embedded default backend: files under the data directory.</summary>
-public sealed class when_using_artifacts_on_the_file_system(AppFixture app) : ArtifactApiContract(app)
+public sealed class when_using_artifacts_on_the_file_system(AppFixture app, Xunit.Abstractions.ITestOutputHelper output)
+    : ArtifactApiContract(app, output)
 {
     protected override IAlbaHost Host => App.Host;
 
