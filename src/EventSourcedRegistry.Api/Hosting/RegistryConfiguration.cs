@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -44,6 +45,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
+        builder.Services.AddArtifactStore();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddProblemDetails();
@@ -55,6 +57,8 @@ public static class RegistryConfiguration
 
     public static WebApplication UseRegistry(this WebApplication app)
     {
+        // A misconfigured artifact store stops the app at startup, not at the first upload.
+        app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);

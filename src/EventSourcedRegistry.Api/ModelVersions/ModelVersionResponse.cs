@@ -16,11 +16,14 @@ public sealed record ModelVersionResponse(
     string? Description,
     JsonElement? Metadata,
     IReadOnlyList<string> Aliases,
-    IReadOnlyList<string> Deployments)
+    IReadOnlyList<string> Deployments,
+    string? DownloadUrl = null)
 {
     public static ModelVersionResponse From(string model, ModelVersionView view) =>
         new(model, view.VersionNumber, view.Stage, view.Artifact, view.Lineage, view.Params, view.Metrics, view.Tags,
-            view.Description, view.Metadata, view.Aliases, view.Deployments);
+            view.Description, view.Metadata, view.Aliases, view.Deployments,
+            // Bytes held by the registry's own store are served by it; an external artifact is fetched from its uri.
+            view.Artifact.Uri is null && view.Artifact.Sha256.Length > 0 ? Artifacts.ArtifactRoutes.UriOf(view.Artifact.Sha256) : null);
 
     public static string Location(string model, int version) =>
         $"/api/v1/models/{Uri.EscapeDataString(model)}/versions/{version}";

@@ -20,6 +20,8 @@ public sealed class AppFixture : IAsyncLifetime
     private EmbeddedPostgres? _postgres;
 
     public IAlbaHost Host { get; private set; } = null!;
+    /// <summary>The file-system artifact store's root, a throwaway folder of this run.</summary>
+    public string ArtifactsDirectory { get; } = Path.Combine(Path.GetTempPath(), $"esr-artifacts-{Guid.NewGuid():N}");
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
     public string ConnectionString { get; private set; } = "";
 
@@ -44,12 +46,14 @@ public sealed class AppFixture : IAsyncLifetime
         // Program reads this before it builds the host, so it never starts an embedded cluster of its own.
         Environment.SetEnvironmentVariable($"ConnectionStrings__{RegistryDatabase.ConnectionStringName}", ConnectionString);
         JasperFxEnvironment.AutoStartHost = true;
-        Host = await AlbaHost.For<Program>(builder => builder.UseSetting("Logging:LogLevel:Default", "Warning"));
+        Host = await AlbaHost.For<Program>(builder => builder
+            .UseSetting("Logging:LogLevel:Default", "Warning")
+            .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory));
     }
 
     /// <summary>
     /// Each test starts from an empty registry: documents, events, the async daemon's progress (paused and resumed
-    /// around the reset) and the relational views Marten does not know as documents.
+    /// around the reset), the relational views Marten does not know as documents, and an empty artifact store.
     /// </summary>
     public async Task ResetAsync()
     {
@@ -59,12 +63,14 @@ public sealed class AppFixture : IAsyncLifetime
         await using var truncate = new NpgsqlCommand(
             $"truncate table {DeploymentHistory.QualifiedTable(RegistryStore.Schema)}", connection);
         await truncate.ExecuteNonQueryAsync();
+        if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }
 
     public async Task DisposeAsync()
     {
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
+        if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
         if (_dataDirectory is not null)
         {
             try { Directory.Delete(_dataDirectory, recursive: true); }
@@ -75,7 +81,7 @@ public sealed class AppFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class AppCollection : ICollectionFixture<AppFixture>
+public sealed class AppCollection : ICollectionFixture<AppFixture>, ICollectionFixture<AzuriteFixture>
 {
     public const string Name = "app";
 }

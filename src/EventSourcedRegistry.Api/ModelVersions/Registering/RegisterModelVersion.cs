@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Wolverine.Http;
@@ -29,15 +30,14 @@ public static class RegisterModelVersionEndpoint
     {
         if (request.Artifact is not { } artifact)
         {
-            yield return ("artifact", "An artifact is required: {\"uri\", \"sha256\", \"sizeBytes\"}.");
+            yield return ("artifact", "An artifact is required: {\"sha256\"} of an uploaded artifact, or an external {\"uri\", \"sha256\", \"sizeBytes\"}.");
         }
         else
         {
             if (!InputRules.IsSha256(artifact.Sha256))
                 yield return ("artifact.sha256", "The artifact's sha256 must be 64 hexadecimal digits.");
-            if (string.IsNullOrWhiteSpace(artifact.Uri))
-                yield return ("artifact.uri", "The artifact's uri is required (uploaded artifacts arrive with the artifact store).");
-            else if (!Uri.TryCreate(artifact.Uri, UriKind.Absolute, out _) || artifact.Uri.Length > 2048)
+            // Without a uri the artifact is one uploaded to the registry's own store.
+            if (artifact.Uri is not null && (!Uri.TryCreate(artifact.Uri, UriKind.Absolute, out _) || artifact.Uri.Length > 2048))
                 yield return ("artifact.uri", "The artifact's uri must be an absolute URI of at most 2048 characters.");
             if (artifact.SizeBytes is < 0)
                 yield return ("artifact.sizeBytes", "The artifact's sizeBytes cannot be negative.");
@@ -76,12 +76,15 @@ public static class RegisterModelVersionEndpoint
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion request, HttpContext http, ModelCommands commands,
-        Lifecycle.Lifecycle lifecycle)
+        Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts)
     {
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var artifact = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
+        var declared = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
+        // Uploaded artifacts must be in the store before their version is registered: checked once, then reused on retries.
+        Decision? refusal = null;
+        ArtifactReference? artifact = declared.Uri is null ? null : declared;
         var lineage = request.Lineage is { } l
             ? new Lineage(l.RunId, l.SourceRepository, l.SourceCommit,
                 l.Datasets?.Select(d => new DatasetReference(d.Uri!, d.Digest)).ToList())
@@ -89,8 +92,13 @@ public static class RegisterModelVersionEndpoint
         var metadata = request.Metadata is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } m ? m : (JsonElement?)null;
 
         return await commands.Execute(http, name, request, reason: null,
-            (model, _, _) => ValueTask.FromResult(ModelDecisions.RegisterVersion(model, lifecycle, artifact, lineage,
-                request.Params, request.Metrics, request.Tags, request.Description, metadata)),
+            async (model, _, ct) =>
+            {
+                if (artifact is null && refusal is null)
+                    (artifact, refusal) = await StoredArtifact(artifacts, declared, ct);
+                return refusal ?? ModelDecisions.RegisterVersion(model, lifecycle, artifact!, lineage,
+                    request.Params, request.Metrics, request.Tags, request.Description, metadata);
+            },
             (outcome, _) =>
             {
                 var registered = (ModelVersionRegistered)outcome.Events[0];
@@ -100,5 +108,19 @@ public static class RegisterModelVersionEndpoint
                     ModelVersionResponse.From(outcome.After.Name, view),
                     ModelVersionResponse.Location(outcome.After.Name, registered.Version)));
             });
+    }
+
+    /// <summary>An uploaded artifact's reference (no uri, its stored size), or the 422 when the store does not hold it.</summary>
+    private static async Task<(ArtifactReference?, Decision?)> StoredArtifact(IArtifactStore artifacts, ArtifactReference declared, CancellationToken ct)
+    {
+        var sha256 = declared.Sha256.ToLowerInvariant();
+        var stored = await artifacts.GetInfoAsync(sha256, ct);
+        if (stored is null)
+            return (null, Decision.Reject(RejectionKind.Unprocessable, "Artifact not stored",
+                $"No artifact with SHA-256 {sha256} has been uploaded; upload it to /api/v1/artifacts first, or give an external uri."));
+        if (declared.SizeBytes is { } size && size != stored.SizeBytes)
+            return (null, Decision.Reject(RejectionKind.Unprocessable, "Artifact size mismatch",
+                $"The stored artifact {sha256} has {stored.SizeBytes} bytes, not the declared {size}."));
+        return (new ArtifactReference(null, sha256, stored.SizeBytes), null);
     }
 }

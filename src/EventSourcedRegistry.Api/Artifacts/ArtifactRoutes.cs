@@ -1,0 +1,31 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Artifacts;
+
+namespace EventSourcedRegistry.Api.Artifacts;
+
+/// <summary>An uploaded artifact as the API reports it.</summary>
+public sealed record ArtifactResponse(string Sha256, long SizeBytes, string Uri, string? FileName = null);
+
+public static class ArtifactRoutes
+{
+    public const string DigestHeader = "X-Content-SHA256";
+    public const string LogCategory = "EventSourcedRegistry.Artifacts";
+
+    /// <summary>Where the registry serves a stored artifact.</summary>
+    public static string UriOf(string sha256) => $"/api/v1/artifacts/{sha256}";
+
+    /// <summary>The route's digest, or the 400 that refuses it. Nothing else a client sends ever names stored bytes.</summary>
+    public static bool TryParse(string raw, out string sha256, out IResult? problem)
+    {
+        problem = null;
+        if (ArtifactDigest.TryNormalize(raw, out sha256)) return true;
+        problem = Problems.Problem(StatusCodes.Status400BadRequest, "Invalid artifact digest",
+            "Artifacts are named by their SHA-256: 64 hexadecimal digits.");
+        return false;
+    }
+
+    public static string ETagOf(string sha256) => $"\"{sha256}\"";
+
+    public static IResult NotFound(string sha256) =>
+        Problems.Problem(StatusCodes.Status404NotFound, "Artifact not found", $"No artifact with SHA-256 {sha256} is stored.");
+}

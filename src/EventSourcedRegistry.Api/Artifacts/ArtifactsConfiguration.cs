@@ -1,0 +1,82 @@
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using EventSourcedRegistry.Api.Hosting;
+using EventSourcedRegistry.Artifacts;
+
+namespace EventSourcedRegistry.Api.Artifacts;
+
+/// <summary><c>Registry:Artifacts</c>: where artifact bytes are kept and how large an upload may be.</summary>
+public sealed class ArtifactSettings
+{
+    public const string Section = "Registry:Artifacts";
+    public const string FileSystem = "FileSystem";
+    public const string AzureBlob = "AzureBlob";
+    public const long DefaultMaxUploadBytes = 10L * 1024 * 1024 * 1024;
+
+    /// <summary><c>FileSystem</c> (default) or <c>AzureBlob</c>.</summary>
+    public string Backend { get; set; } = FileSystem;
+
+    /// <summary>File system: the store's root; default <c>&lt;data directory&gt;/artifacts</c>.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Azure Blob: a storage connection string (account key or SAS; Azurite's too).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Azure Blob: the account's blob endpoint, authenticated with DefaultAzureCredential.</summary>
+    public string? AccountUrl { get; set; }
+
+    public string Container { get; set; } = "artifacts";
+
+    public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
+
+    public static ArtifactSettings From(IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(Section).Get<ArtifactSettings>() ?? new ArtifactSettings();
+        if (settings.MaxUploadBytes <= 0)
+            throw new InvalidOperationException($"{Section}:MaxUploadBytes must be a positive number of bytes.");
+        if (string.IsNullOrWhiteSpace(settings.Directory))
+            settings.Directory = Path.Combine(RegistryDatabase.DataDirectory(configuration), "artifacts");
+        return settings;
+    }
+}
+
+public static class ArtifactsConfiguration
+{
+    /// <summary>
+    /// Azurite (the emulator the tests use) accepts service versions up to this one; Azure accepts it too. Pinned
+    /// so an SDK update cannot silently move to a version the emulator refuses.
+    /// </summary>
+    public const BlobClientOptions.ServiceVersion ServiceVersion = BlobClientOptions.ServiceVersion.V2026_06_06;
+
+    /// <summary>The artifact store as one singleton, built from configuration when first needed.</summary>
+    public static IServiceCollection AddArtifactStore(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => ArtifactSettings.From(provider.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(provider => CreateStore(provider.GetRequiredService<ArtifactSettings>()));
+        return services;
+    }
+
+    public static IArtifactStore CreateStore(ArtifactSettings settings)
+    {
+        if (settings.Backend.Equals(ArtifactSettings.FileSystem, StringComparison.OrdinalIgnoreCase))
+            return new FileSystemArtifactStore(settings.Directory!);
+        if (settings.Backend.Equals(ArtifactSettings.AzureBlob, StringComparison.OrdinalIgnoreCase))
+            return new AzureBlobArtifactStore(ContainerClient(settings));
+        throw new InvalidOperationException(
+            $"{ArtifactSettings.Section}:Backend is '{settings.Backend}'; use '{ArtifactSettings.FileSystem}' or '{ArtifactSettings.AzureBlob}'.");
+    }
+
+    private static BlobContainerClient ContainerClient(ArtifactSettings settings)
+    {
+        var options = new BlobClientOptions(ServiceVersion);
+        BlobServiceClient service;
+        if (!string.IsNullOrWhiteSpace(settings.ConnectionString))
+            service = new BlobServiceClient(settings.ConnectionString, options);
+        else if (Uri.TryCreate(settings.AccountUrl, UriKind.Absolute, out var accountUrl))
+            service = new BlobServiceClient(accountUrl, new DefaultAzureCredential(), options);
+        else
+            throw new InvalidOperationException(
+                $"The AzureBlob artifact backend needs {ArtifactSettings.Section}:ConnectionString or {ArtifactSettings.Section}:AccountUrl.");
+        return service.GetBlobContainerClient(settings.Container);
+    }
+}

@@ -1,0 +1,19 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Artifacts;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Artifacts.Orphans;
+
+public sealed record OrphanArtifactList(IReadOnlyList<OrphanArtifact> Orphans, int Count, long TotalBytes);
+
+public static class ListOrphanArtifactsEndpoint
+{
+    /// <summary>Stored artifacts that no model version references, oldest first.</summary>
+    [WolverineGet("/api/v1/admin/artifacts/orphans", OperationId = "ListOrphanArtifacts")]
+    public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, IDocumentStore documents)
+    {
+        var orphans = await OrphanArtifacts.Find(artifacts, documents, http.RequestAborted);
+        return Results.Json(new OrphanArtifactList(orphans, orphans.Count, orphans.Sum(o => o.SizeBytes)), Json.Options);
+    }
+}

@@ -1,0 +1,65 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Artifacts;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Artifacts.Uploading;
+
+public static class UploadArtifactEndpoint
+{
+    private const int MaxFileNameLength = 255;
+
+    /// <summary>
+    /// Streams the raw request body into the artifact store: hashed as it arrives, never buffered whole, kept
+    /// under its SHA-256 only if new. A client's file name (Content-Disposition) is echoed back and used for
+    /// nothing else.
+    /// </summary>
+    [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
+    public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings)
+    {
+        string? expected = null;
+        var declared = http.Request.Headers[ArtifactRoutes.DigestHeader].ToString();
+        if (declared.Length > 0 && !ArtifactDigest.TryNormalize(declared.Trim(), out expected))
+            return Problems.Validation([(ArtifactRoutes.DigestHeader, $"{ArtifactRoutes.DigestHeader} must be 64 hexadecimal digits.")]);
+
+        var limit = settings.MaxUploadBytes;
+        if (http.Request.ContentLength > limit) return TooLarge(limit);
+        // Kestrel's server-wide default (30 MB) would refuse a model file; this endpoint allows the configured limit.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limit;
+
+        var result = await store.PutAsync(http.Request.Body, new ArtifactPutOptions(expected, limit), http.RequestAborted);
+        var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
+        return result.Outcome switch
+        {
+            ArtifactPutOutcome.Created => Results.Json(response, Json.Options, statusCode: StatusCodes.Status201Created)
+                .WithLocation(http, response.Uri),
+            ArtifactPutOutcome.AlreadyStored => Results.Json(response, Json.Options).WithLocation(http, response.Uri),
+            ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
+                $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
+            ArtifactPutOutcome.TooLarge => TooLarge(limit),
+            _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
+        };
+    }
+
+    private static IResult TooLarge(long limit) =>
+        Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Artifact too large",
+            $"Artifacts are limited to {limit} bytes (Registry:Artifacts:MaxUploadBytes); nothing was stored.");
+
+    private static IResult WithLocation(this IResult result, HttpContext http, string location)
+    {
+        http.Response.Headers.Location = location;
+        return result;
+    }
+
+    /// <summary>The file name a client gave, for display only: control characters dropped, length capped.</summary>
+    private static string? FileName(HttpRequest request)
+    {
+        if (!ContentDispositionHeaderValue.TryParse(request.Headers.ContentDisposition.ToString(), out var disposition)) return null;
+        var name = (disposition.FileNameStar.HasValue ? disposition.FileNameStar : HeaderUtilities.RemoveQuotes(disposition.FileName)).ToString();
+        name = new string(name.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        if (name.Length == 0) return null;
+        return name.Length <= MaxFileNameLength ? name : name[..MaxFileNameLength];
+    }
+}
