@@ -42,8 +42,14 @@ public static class MarkdownReport
             var scenario = row.Scenario;
             if (row.Note is not null)
             {
-                notes.Add(row.Note);
-                scenario += $" [{notes.Count}]";
+                // Rows that share a note share its number.
+                var at = notes.IndexOf(row.Note);
+                if (at < 0)
+                {
+                    notes.Add(row.Note);
+                    at = notes.Count - 1;
+                }
+                scenario += $" [{at + 1}]";
             }
             s.AppendLine(inv, $"| {Cell(scenario)} | {Cell(row.Ours)} | {Cell(row.Baseline)} | {row.Ratio} | {Cell(row.Target)} | {Word(row.Verdict)} |");
         }
