@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace EventSourcedRegistry.Benchmarks;
+
+public enum BenchMode
+{
+    Quick,
+    Full,
+}
+
+/// <summary>How many of each thing a mode uses. Request counts are fixed, never durations, so two runs do the same work.</summary>
+public sealed record BenchSizes(
+    int ListModels,
+    int HistoryEvents,
+    int BaselineWrites1,
+    int BaselineWrites8,
+    int PointReads,
+    int Commands1,
+    int Commands8,
+    int ContendedCommands,
+    int ModelReads,
+    int ListQueriesPerKind)
+{
+    /// <summary>Under 3 minutes on a shared 2-core machine, build excluded.</summary>
+    public static BenchSizes Quick { get; } = new(
+        ListModels: 10_000, HistoryEvents: 10_000, BaselineWrites1: 400, BaselineWrites8: 1_600, PointReads: 3_000,
+        Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300);
+
+    public static BenchSizes Full { get; } = new(
+        ListModels: 100_000, HistoryEvents: 10_000, BaselineWrites1: 2_000, BaselineWrites8: 8_000, PointReads: 20_000,
+        Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000);
+
+    /// <summary>Requests run and thrown away before a measurement: connection pools, JIT, Wolverine's runtime code generation.</summary>
+    public static int WarmupFor(int measured) => Math.Clamp(measured / 10, 50, 200);
+}
+
+public sealed record BenchOptions
+{
+    public BenchMode Mode { get; init; } = BenchMode.Full;
+    public int Seed { get; init; } = 20_240_801;
+    public string? OutputPath { get; init; }
+    public string? ApiAssembly { get; init; }
+    public bool Help { get; init; }
+
+    public BenchSizes Sizes => Mode == BenchMode.Quick ? BenchSizes.Quick : BenchSizes.Full;
+    public string ModeName => Mode == BenchMode.Quick ? "quick" : "full";
+
+    public const string Usage = """
+        EventSourcedRegistry benchmark harness
+
+          dotnet run -c Release --project tests/EventSourcedRegistry.Benchmarks -- [--quick] [options]
+
+          --quick           fewer requests and 10,000 instead of 100,000 models (under 3 minutes)
+          --full            the default: every scenario at full size
+          --seed <n>        dataset seed (default 20240801)
+          --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
+          --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
+
+        Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
+        """;
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            options = args[i] switch
+            {
+                "--quick" => options with { Mode = BenchMode.Quick },
+                "--full" => options with { Mode = BenchMode.Full },
+                "--seed" => options with { Seed = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
+                "--out" => options with { OutputPath = Path.GetFullPath(Value(args, ref i)) },
+                "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
+                "-h" or "--help" => options with { Help = true },
+                var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
+            };
+        }
+        return options;
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i) =>
+        ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using EventSourcedRegistry.Benchmarks.Baselines;
+using EventSourcedRegistry.Benchmarks.Data;
+using EventSourcedRegistry.Benchmarks.Infrastructure;
+using Npgsql;
+
+namespace EventSourcedRegistry.Benchmarks.Scenarios;
+
+public enum Verdict
+{
+    Pass,
+    Fail,
+    /// <summary>Measured and reported, with no target of its own.</summary>
+    Info,
+    /// <summary>The feature it measures has not landed yet.</summary>
+    NotBuilt,
+}
+
+/// <summary>One row of the results table.</summary>
+public sealed record ResultRow(string Scenario, string Ours, string Baseline, string Ratio, string Target, Verdict Verdict, string? Note = null)
+{
+    public static string Times(double ratio) => ratio.ToString("0.00", CultureInfo.InvariantCulture) + "×";
+}
+
+/// <summary>Where a phase's CPU went, for the table under the results.</summary>
+public sealed record CpuRow(string Scenario, CpuUsage Usage);
+
+/// <summary>Everything a scenario may use: the running API, the database, the dataset and the baselines of this run.</summary>
+public sealed class BenchContext(
+    BenchOptions options,
+    HttpClient http,
+    NpgsqlDataSource db,
+    Dataset dataset,
+    BaselineResults baselines,
+    CpuMeter cpu,
+    IEnumerable<CpuRow> baselineCpu,
+    Action<string> log)
+{
+    private readonly List<CpuRow> _cpu = [.. baselineCpu];
+
+    public BenchOptions Options { get; } = options;
+    public BenchSizes Sizes => Options.Sizes;
+    public HttpClient Http { get; } = http;
+    public NpgsqlDataSource Db { get; } = db;
+    public Dataset Dataset { get; } = dataset;
+    public BaselineResults Baselines { get; } = baselines;
+    public IReadOnlyList<CpuRow> Cpu => _cpu;
+
+    /// <summary>The first unexpected answer of the run, to show instead of a number that means nothing.</summary>
+    public string? FirstFailure { get; private set; }
+
+    public void Log(string message) => log(message);
+
+    /// <summary>Forgets the last phase's first failure, so each row shows its own.</summary>
+    public void ResetFailure() => FirstFailure = null;
+
+    /// <summary>Runs a warm-up and a measured load, recording where the measured part's CPU went.</summary>
+    public async Task<LoadResult> MeasureAsync(string scenario, int clients, int operations, Operation operation, CancellationToken ct)
+    {
+        await Load.RunAsync(clients, BenchSizes.WarmupFor(operations), operation, ct);
+        ResetFailure();
+        var before = cpu.Take();
+        var result = await Load.RunAsync(clients, operations, operation, ct);
+        if (CpuMeter.Between(before, cpu.Take(), operations) is { } usage) _cpu.Add(new CpuRow(scenario, usage));
+        log($"{scenario}: {LoadResult.Rate(result.PerSecond, "req/s")}, {result.Latency.Describe()}" +
+            (result.Failures > 0 ? $", {result.Failures} unexpected answers" : ""));
+        return result;
+    }
+
+    public CpuSnapshot? CpuNow() => cpu.Take();
+
+    public void RecordCpu(string scenario, CpuSnapshot? before, int operations)
+    {
+        if (CpuMeter.Between(before, cpu.Take(), operations) is { } usage) _cpu.Add(new CpuRow(scenario, usage));
+    }
+
+    /// <summary>Sends one request with a prepared JSON body and reads the whole answer; true when the status is the expected one.</summary>
+    public async ValueTask<bool> SendAsync(HttpMethod method, string path, byte[]? json, int expectedStatus, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new ByteArrayContent(json);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+        HttpResponseMessage response;
+        try
+        {
+            response = await Http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            // A transport failure is an unexpected answer too: counted and shown, and the run goes on.
+            FirstFailure ??= $"{method} {path} failed: {e.Message} {e.InnerException?.Message}";
+            return false;
+        }
+        using (response)
+        {
+            if ((int)response.StatusCode == expectedStatus) return true;
+            if (FirstFailure is null)
+            {
+                var body = await response.Content.ReadAsStringAsync(ct);
+                FirstFailure = $"{method} {path} answered {(int)response.StatusCode}, expected {expectedStatus}: {(body.Length > 300 ? body[..300] + "…" : body)}";
+            }
+            return false;
+        }
+    }
+}
+
+/// <summary>A measured scenario. Add one per feature as it lands, and list it in <see cref="Catalogue"/>.</summary>
+public interface IScenario
+{
+    Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct);
+}
+
+/// <summary>A row for a target whose feature has not landed yet: it says so instead of inventing a number.</summary>
+public sealed class Planned(string scenario, string target, string note, Func<BenchContext, string>? baseline = null) : IScenario
+{
+    public Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<ResultRow>>(
+            [new ResultRow(scenario, "not yet built", baseline?.Invoke(context) ?? "—", "—", target, Verdict.NotBuilt, note)]);
+}
+
+public static class Catalogue
+{
+    private const string AsOfNext =
+        "Time travel has landed (asOf/atSequence reads, GET /api/v1/registry); this scenario and its 1,000,000-event dataset are the next to write.";
+
+    /// <summary>Every target of the benchmark issue, in table order. Replace a <see cref="Planned"/> entry when its feature lands.</summary>
+    public static IReadOnlyList<IScenario> All() =>
+    [
+        new RegisterVersionScenario(),
+        new PromoteScenario(),
+        new ReadModelScenario(),
+        new ListModelsScenario(),
+        new Planned("as-of: whole registry at 1,000,000 events / 10,000 models, one page of 1,000 models", "≤ 50 ms", AsOfNext),
+        new Planned("as-of: whole registry, all pages", "≤ 500 ms", AsOfNext),
+        new Planned("as-of: one model with 10,000 events", "≤ 20 ms", AsOfNext),
+        new Planned("projection rebuild", "≥ 20,000 events/s", "Waits for the projection rebuild endpoint."),
+        new Planned("audit export (NDJSON/CSV)", "≥ 100,000 events/s", "Waits for the audit log and its export.",
+            c => $"raw COPY {LoadResult.Rate(c.Baselines.CopyOut.EventsPerSecond, "events/s")}"),
+        new Planned("artifact upload, 1 GiB", "≥ 0.8 × slower of the two baselines",
+            "Waits for the artifact store; its baselines (`openssl dgst -sha256` of the file, a plain Azure SDK upload to Azurite) come with it."),
+        new Planned("artifact upload memory growth, 1 GiB", "≤ 64 MiB", "Waits for the artifact store."),
+    ];
+}
