@@ -54,8 +54,11 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
         if (modelId is null) return Problems.ModelNotFound(modelName);
 
         var ran = await Run(modelId.Value, modelName, expected, CommandContext.For(http, reason), idempotency, decide, respond, beforeSave, ct);
-        // A claim taken concurrently may be this request's own Idempotency-Key: then answer what that request answered.
-        if (ran.ClaimTaken && await idempotency.Replay(store, http, ct) is { } raced) return raced;
+        // A claim taken concurrently may be this request's own Idempotency-Key, and a refusal or a no-op may be the
+        // state the first send of this key left (it committed after the replay check above): then answer what that
+        // request answered.
+        if ((ran.ClaimTaken || ran.Refused is not null || !ran.Changed) && await idempotency.Replay(store, http, ct) is { } raced)
+            return raced;
         return ran.Refused is { } refused ? refused.ToResult() : Write(http, ran.Response!, ran.Revision);
     }
 

@@ -25,7 +25,7 @@ public sealed class when_registering_a_model(AppFixture app) : ApiTest(app)
 
         Assert.Equal(409, second.Status);
         Assert.Contains("already exists", second.Body!["detail"]!.GetValue<string>());
-        Assert.Equal(1, await Store.TotalEvents());
+        Assert.Equal(1, await Store.RegistryEvents());
     }
 
     [Fact]
@@ -36,6 +36,6 @@ public sealed class when_registering_a_model(AppFixture app) : ApiTest(app)
 
         Assert.Single(attempts, a => a.Status == 201);
         Assert.All(attempts.Where(a => a.Status != 201), a => Assert.Equal(409, a.Status));
-        Assert.Equal(1, await Store.TotalEvents());
+        Assert.Equal(1, await Store.RegistryEvents());
     }
 }

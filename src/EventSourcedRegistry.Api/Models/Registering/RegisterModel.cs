@@ -37,7 +37,9 @@ public static class RegisterModelEndpoint
         var name = request.Name!;
         var normalized = InputRules.NormalizeName(name);
         await using var session = store.LightweightSession();
-        if (await session.LoadAsync<ModelNameIndex>(normalized, ct) is not null) return NameTaken(name);
+        // The name may be taken by the first send of this very key, committed since the replay check above.
+        if (await session.LoadAsync<ModelNameIndex>(normalized, ct) is not null)
+            return await idempotency.Replay(store, http, ct) ?? NameTaken(name);
 
         var context = CommandContext.For(http, reason: null);
         context.ApplyTo(session);

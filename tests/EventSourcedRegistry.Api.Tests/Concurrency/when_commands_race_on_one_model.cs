@@ -1,0 +1,116 @@
+using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Models;
+
+namespace EventSourcedRegistry.Api.Tests.Concurrency;
+
+public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(app)
+{
+    [Fact]
+    public async Task of_two_conflicting_promotions_with_the_same_if_match_exactly_one_succeeds()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("churn");
+        var etag = (await Host.Get("/api/v1/models/churn")).ETag;
+
+        var results = await Task.WhenAll(
+            Host.Promote("churn", 1, "Production", archiveExisting: true, headers: Behaviour.IfMatch(etag)),
+            Host.Promote("churn", 2, "Production", archiveExisting: true, headers: Behaviour.IfMatch(etag)));
+
+        Assert.Equal([200, 412], results.Select(r => r.Status).Order());
+        Assert.Equal(4, await Store.StreamLength("churn"));
+        var winner = results.Single(r => r.Status == 200).Body!["version"]!.GetValue<int>();
+        var model = await Host.Model("churn");
+        Assert.Equal([winner], model["versionsByStage"]!["Production"]!.AsArray().Select(v => v!.GetValue<int>()));
+        Assert.Null(model["versionsByStage"]!["Archived"]);
+    }
+
+    [Fact]
+    public async Task sixteen_parallel_version_registrations_get_versions_1_to_16_without_gap_or_duplicate()
+    {
+        await Host.RegisterModel("churn");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Host.RegisterVersionWith("churn")));
+
+        Assert.All(results, r => Assert.Equal(201, r.Status));
+        Assert.Equal(Enumerable.Range(1, 16), results.Select(r => r.Body!["version"]!.GetValue<int>()).Order());
+        Assert.Equal(Enumerable.Range(1, 16), results.Select(r => r.Raw.Headers.Location!.ToString()).Order()
+            .Select(l => int.Parse(l.Split('/')[^1])).Order());
+        Assert.Equal(17, await Store.StreamLength("churn"));
+        var registered = (await Store.EventsOf("churn")).Select(e => e.Data).OfType<ModelVersionRegistered>();
+        Assert.Equal(Enumerable.Range(1, 16), registered.Select(e => e.Version));
+        var versions = await Host.Get("/api/v1/models/churn/versions").Ok();
+        Assert.Equal(Enumerable.Range(1, 16), versions.Body!["items"]!.AsArray().Select(v => v!["version"]!.GetValue<int>()));
+        Assert.Equal(16, (await Host.Model("churn"))["latestVersion"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task a_stale_if_match_is_412_and_appends_nothing()
+    {
+        await Host.RegisterModel("churn");
+        var stale = (await Host.Get("/api/v1/models/churn")).ETag;
+        await Host.RegisterVersion("churn");
+
+        var response = await Host.Promote("churn", 1, "Staging", headers: Behaviour.IfMatch(stale));
+
+        Assert.Equal(412, response.Status);
+        Assert.Contains("revision 1", response.Body!["detail"]!.GetValue<string>());
+        Assert.Equal(2, await Store.StreamLength("churn"));
+        Assert.Equal(2, await Store.RegistryEvents());
+    }
+
+    [Fact]
+    public async Task a_current_if_match_succeeds_and_the_response_etag_is_the_new_revision()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        var current = (await Host.Get("/api/v1/models/churn")).ETag;
+        Assert.Equal("\"2\"", current);
+
+        var response = await Host.Promote("churn", 1, "Staging", headers: Behaviour.IfMatch(current)).Ok();
+
+        Assert.Equal("\"3\"", response.ETag);
+        Assert.Equal("\"3\"", (await Host.Get("/api/v1/models/churn")).ETag);
+        var next = await Host.Patch("/api/v1/models/churn", new { description = "churn model" }, Behaviour.IfMatch(response.ETag)).Ok();
+        Assert.Equal("\"4\"", next.ETag);
+    }
+
+    [Fact]
+    public async Task if_match_star_is_accepted()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+
+        var response = await Host.Promote("churn", 1, "Staging", headers: Behaviour.IfMatch("*")).Ok();
+
+        Assert.Equal("\"3\"", response.ETag);
+    }
+
+    [Fact]
+    public async Task a_stale_if_match_on_a_version_registration_is_412_too()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+
+        var response = await Host.RegisterVersionWith("churn", Behaviour.IfMatch("\"1\""));
+
+        Assert.Equal(412, response.Status);
+        Assert.Equal(2, await Store.StreamLength("churn"));
+    }
+
+    [Fact]
+    public async Task parallel_renames_of_several_models_to_one_name_leave_exactly_one_holder()
+    {
+        for (var i = 1; i <= 6; i++) await Host.RegisterModel($"fraud-{i}");
+
+        var results = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
+            Host.Post($"/api/v1/models/fraud-{i}/rename", new { newName = i % 2 == 0 ? "fraud" : "FRAUD" })));
+
+        Assert.Single(results, r => r.Status == 200);
+        Assert.All(results.Where(r => r.Status != 200), r => Assert.Equal(409, r.Status));
+        Assert.Equal(7, await Store.RegistryEvents());
+        var holder = await Host.Model("fraud");
+        Assert.Equal(5, (await Host.Get("/api/v1/models?prefix=fraud-").Ok()).Body!["items"]!.AsArray().Count);
+        Assert.Equal(2, holder["revision"]!.GetValue<long>());
+    }
+}
