@@ -14,8 +14,9 @@ public static class AssignAliasEndpoint
 {
     /// <summary>Points an alias at a version; moving it records the version it pointed at before.</summary>
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
-    public static async Task<IResult> Put(string name, string alias, AssignAlias request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands)
     {
+        if (request is null) return Problems.BodyRequired("{\"version\", \"reason\"?}");
         var errors = new List<(string, string)>();
         if (InputRules.CheckAlias(alias) is { } a) errors.Add(("alias", a));
         if (request.Version is not > 0) errors.Add(("version", "The version to point at is required: a whole number from 1."));

@@ -32,6 +32,10 @@ public static class Problems
         });
     }
 
+    /// <summary>A body of JSON <c>null</c> reads as no request at all: the client's 400, not a fault.</summary>
+    public static IResult BodyRequired(string shape) =>
+        Validation([("body", $"A JSON object is required as the request body: {shape}.")]);
+
     public static IResult ModelNotFound(string name) =>
         Problem(StatusCodes.Status404NotFound, "Model not found", $"No model is registered under the name '{name}'.");
 

@@ -15,9 +15,10 @@ public static class TransitionModelVersionStageEndpoint
     /// target stage are archived in the same commit.
     /// </summary>
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
-    public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage request, HttpContext http,
+    public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle)
     {
+        if (request is null) return Problems.BodyRequired("{\"stage\", \"reason\"?, \"archiveExisting\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         var errors = new List<(string, string)>();
         if (string.IsNullOrWhiteSpace(request.Stage)) errors.Add(("stage", $"A target stage is required: one of {string.Join(", ", lifecycle.Stages)}."));

@@ -75,9 +75,10 @@ public static class RegisterModelVersionEndpoint
 
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
-    public static async Task<IResult> Post(string name, RegisterModelVersion request, HttpContext http, ModelCommands commands,
+    public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
         Lifecycle.Lifecycle lifecycle)
     {
+        if (request is null) return Problems.BodyRequired("{\"artifact\", \"lineage\"?, \"params\"?, \"metrics\"?, \"tags\"?, \"description\"?, \"metadata\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 
