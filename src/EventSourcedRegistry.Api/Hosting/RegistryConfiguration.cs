@@ -45,7 +45,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
         builder.Services.AddExceptionHandler<FaultHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
