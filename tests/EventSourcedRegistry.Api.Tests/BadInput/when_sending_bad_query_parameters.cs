@@ -1,0 +1,78 @@
+using EventSourcedRegistry.Api.Tests.Support;
+
+namespace EventSourcedRegistry.Api.Tests.BadInput;
+
+public sealed class when_sending_bad_query_parameters(AppFixture app) : BadInputTest(app)
+{
+    private static readonly string[] Lists = ["/api/v1/models", "/api/v1/models/churn/versions", "/api/v1/models/churn/history"];
+
+    public static TheoryData<string, string> BadLimits()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var list in Lists)
+        foreach (var limit in new[] { "0", "5000", "abc", "-1", "1.5", "99999999999", "%20" })
+            data.Add(list, limit);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadLimits))]
+    public async Task a_limit_outside_its_range_is_refused_with_400(string list, string limit)
+    {
+        await GivenChurn(versions: 1);
+        await Refused(400, $"GET {list}?limit={limit}", errorField: "limit");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/models", "!!!")]
+    [InlineData("/api/v1/models", "a")]
+    [InlineData("/api/v1/models", "Li4")]
+    [InlineData("/api/v1/models", "%2F%2F%2F%2F")]
+    [InlineData("/api/v1/models/churn/versions", "abc")]
+    [InlineData("/api/v1/models/churn/versions", "-1")]
+    [InlineData("/api/v1/models/churn/versions", "99999999999")]
+    [InlineData("/api/v1/models/churn/history", "abc")]
+    [InlineData("/api/v1/models/churn/history", "-1")]
+    [InlineData("/api/v1/models/churn/history", "99999999999999999999")]
+    public async Task a_cursor_that_no_page_returned_is_refused_with_400(string list, string cursor)
+    {
+        await GivenChurn(versions: 1);
+        await Refused(400, $"GET {list}?cursor={cursor}", errorField: "cursor");
+    }
+
+    [Theory]
+    [InlineData("novalue")]
+    [InlineData(":growth")]
+    [InlineData("")]
+    public async Task a_tag_filter_that_is_not_key_colon_value_is_refused_with_400(string tag)
+    {
+        await GivenChurn(versions: 1);
+        await Refused(400, $"GET /api/v1/models?tag=team:growth&tag={tag}", errorField: "tag");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/models", "Bogus")]
+    [InlineData("/api/v1/models", "Prod")]
+    [InlineData("/api/v1/models/churn/versions", "Bogus")]
+    [InlineData("/api/v1/models/churn/versions", "None%00")]
+    public async Task an_unknown_stage_filter_is_refused_with_400(string list, string stage)
+    {
+        await GivenChurn(versions: 1);
+        var problem = await Refused(400, $"GET {list}?stage={stage}", errorField: "stage");
+        Assert.Contains("Production", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task an_include_archived_that_is_not_a_boolean_is_refused_with_400()
+    {
+        await GivenChurn();
+        await Refused(400, "GET /api/v1/models?includeArchived=yes", errorField: "includeArchived");
+    }
+
+    [Fact]
+    public async Task a_prefix_over_128_characters_is_refused_with_400()
+    {
+        await GivenChurn();
+        await Refused(400, $"GET /api/v1/models?prefix={new string('p', 129)}", errorField: "prefix");
+    }
+}
