@@ -22,6 +22,8 @@ public sealed class when_naming_what_does_not_exist(AppFixture app) : BadInputTe
         { "GET /api/v1/models/ghost/aliases/champion", null },
         { "GET /api/v1/models/ghost/aliases/latest", null },
         { "GET /api/v1/models/ghost/history", null },
+        { "POST /api/v1/models/ghost/deployments", """{"version":1,"environment":"prod","action":"deployed"}""" },
+        { "GET /api/v1/models/ghost/deployments", null },
     };
 
     [Theory]
@@ -39,6 +41,7 @@ public sealed class when_naming_what_does_not_exist(AppFixture app) : BadInputTe
     [InlineData("POST /api/v1/models/churn/versions/3/stage", """{"stage":"Staging"}""")]
     [InlineData("GET /api/v1/models/churn/versions/2147483647", null)]
     [InlineData("GET /api/v1/models/churn/aliases/v3", null)]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":3,"environment":"prod","action":"deployed"}""")]
     public async Task an_unknown_version_is_refused_with_404(string route, string? body)
     {
         await GivenChurn(versions: 2);

@@ -15,6 +15,7 @@ public sealed class when_sending_bad_preconditions(AppFixture app) : BadInputTes
         ("POST /api/v1/models/churn/versions/1/stage", """{"stage":"Production","archiveExisting":true}"""),
         ("PUT /api/v1/models/churn/aliases/champion", """{"version":2}"""),
         ("DELETE /api/v1/models/churn/aliases/champion", null),
+        ("POST /api/v1/models/churn/deployments", """{"version":1,"environment":"prod","action":"deployed"}"""),
     ];
 
     private static readonly string[] MalformedIfMatch = ["abc", "W/\"3\"", "\"x\"", "3", "\"3\", \"4\"", "\"-1\"", "\"\""];

@@ -4,7 +4,8 @@ namespace EventSourcedRegistry.Api.Tests.BadInput;
 
 public sealed class when_sending_bad_query_parameters(AppFixture app) : BadInputTest(app)
 {
-    private static readonly string[] Lists = ["/api/v1/models", "/api/v1/models/churn/versions", "/api/v1/models/churn/history"];
+    private static readonly string[] Lists =
+        ["/api/v1/models", "/api/v1/models/churn/versions", "/api/v1/models/churn/history", "/api/v1/models/churn/deployments"];
 
     public static TheoryData<string, string> BadLimits()
     {
@@ -34,6 +35,8 @@ public sealed class when_sending_bad_query_parameters(AppFixture app) : BadInput
     [InlineData("/api/v1/models/churn/history", "abc")]
     [InlineData("/api/v1/models/churn/history", "-1")]
     [InlineData("/api/v1/models/churn/history", "99999999999999999999")]
+    [InlineData("/api/v1/models/churn/deployments", "abc")]
+    [InlineData("/api/v1/models/churn/deployments", "-1")]
     public async Task a_cursor_that_no_page_returned_is_refused_with_400(string list, string cursor)
     {
         await GivenChurn(versions: 1);
@@ -74,5 +77,38 @@ public sealed class when_sending_bad_query_parameters(AppFixture app) : BadInput
     {
         await GivenChurn();
         await Refused(400, $"GET /api/v1/models?prefix={new string('p', 129)}", errorField: "prefix");
+    }
+
+    [Theory]
+    [InlineData("kind=stages", "kind")]
+    [InlineData("version=0", "version")]
+    [InlineData("version=abc", "version")]
+    public async Task a_deployment_history_filter_that_is_not_understood_is_refused_with_400(string filter, string field)
+    {
+        await GivenChurn(versions: 1);
+        await Refused(400, $"GET /api/v1/models/churn/deployments?{filter}", errorField: field);
+    }
+
+    public static TheoryData<string, string, string> BadPointsInTime()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var read in new[] { "/api/v1/models/churn", "/api/v1/models/churn/versions", "/api/v1/models/churn/versions/1", "/api/v1/models/churn/aliases/latest" })
+        {
+            data.Add(read, "asOf=yesterday", "asOf");
+            data.Add(read, "atSequence=abc", "atSequence");
+        }
+        data.Add("/api/v1/models/churn", "asOf=2026-03-03", "asOf");
+        data.Add("/api/v1/models/churn", "asOf=2026-03-03T14:00:00", "asOf");
+        data.Add("/api/v1/models/churn", "atSequence=-1", "atSequence");
+        data.Add("/api/v1/models/churn", "asOf=2026-03-03T14:00:00Z&atSequence=1", "asOf");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadPointsInTime))]
+    public async Task a_point_in_time_that_is_not_an_instant_or_a_sequence_is_refused_with_400(string read, string query, string field)
+    {
+        await GivenChurn(versions: 1);
+        await Refused(400, $"GET {read}?{query}", errorField: field);
     }
 }

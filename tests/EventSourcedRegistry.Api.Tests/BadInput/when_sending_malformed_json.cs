@@ -14,6 +14,7 @@ public sealed class when_sending_malformed_json(AppFixture app) : BadInputTest(a
         "PATCH /api/v1/models/churn/versions/1",
         "POST /api/v1/models/churn/versions/1/stage",
         "PUT /api/v1/models/churn/aliases/champion",
+        "POST /api/v1/models/churn/deployments",
         "POST /api/v1/models/churn/archive",
     ];
 
@@ -112,6 +113,8 @@ public sealed class when_sending_malformed_json(AppFixture app) : BadInputTest(a
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"version":"two"}""")]
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"version":1.5}""")]
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"version":99999999999}""")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":"1","environment":"prod","action":"deployed"}x""")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":1,"environment":["prod"],"action":"deployed"}""")]
     [InlineData("POST /api/v1/models/churn/archive", """{"reason":5}""")]
     public async Task a_field_of_the_wrong_type_is_refused_with_400(string endpoint, string body)
     {
@@ -159,6 +162,11 @@ public sealed class when_sending_malformed_json(AppFixture app) : BadInputTest(a
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"reason":"best auc"}""", "version")]
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"version":0}""", "version")]
     [InlineData("PUT /api/v1/models/churn/aliases/champion", """{"version":-1}""", "version")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"environment":"prod","action":"deployed"}""", "version")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":1,"action":"deployed"}""", "environment")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":1,"environment":"prod"}""", "action")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":1,"environment":"prod","action":"rolled-out"}""", "action")]
+    [InlineData("POST /api/v1/models/churn/deployments", """{"version":1,"environment":"prod/eu","action":"deployed"}""", "environment")]
     public async Task a_body_without_a_required_field_is_refused_with_400_naming_it(string endpoint, string body, string field)
     {
         await GivenChurn(versions: 1);
