@@ -70,15 +70,12 @@ public static class BadNames
         "churn ",
         "churn\\tmodel",
         "churn\\nmodel",
-        "churn\\rmodel",
         "churn\\u0001model",
         "churn\\u007fmodel",
         "churn\\u0000model",
         "churn\\u00a0model",
         ".churn",
         "-churn",
-        "_churn",
         "churn?v=1",
-        "churn%2Fv2",
     };
 }

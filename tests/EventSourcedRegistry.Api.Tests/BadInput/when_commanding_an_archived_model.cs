@@ -18,6 +18,7 @@ public sealed class when_commanding_an_archived_model(AppFixture app) : BadInput
         { "PUT /api/v1/models/churn/aliases/champion", """{"version":1}""" },
         { "DELETE /api/v1/models/churn/aliases/champion", null },
         { "POST /api/v1/models/churn/deployments", """{"version":1,"environment":"prod","action":"deployed"}""" },
+        { "POST /api/v1/models/churn/rollback", """{"atSequence":0,"reason":"bad release"}""" },
     };
 
     [Theory]

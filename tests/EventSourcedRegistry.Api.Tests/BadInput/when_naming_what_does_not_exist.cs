@@ -24,6 +24,7 @@ public sealed class when_naming_what_does_not_exist(AppFixture app) : BadInputTe
         { "GET /api/v1/models/ghost/history", null },
         { "POST /api/v1/models/ghost/deployments", """{"version":1,"environment":"prod","action":"deployed"}""" },
         { "GET /api/v1/models/ghost/deployments", null },
+        { "POST /api/v1/models/ghost/rollback", """{"atSequence":0,"reason":"bad release"}""" },
     };
 
     [Theory]
@@ -74,8 +75,9 @@ public sealed class when_naming_what_does_not_exist(AppFixture app) : BadInputTe
     {
         var data = new TheoryData<string, string?>();
         foreach (var version in new[] { "0", "abc", "-1", "1.5", "1e2", "%201", "99999999999" })
-        {
             data.Add($"GET /api/v1/models/churn/versions/{version}", null);
+        foreach (var version in new[] { "0", "abc" })
+        {
             data.Add($"PATCH /api/v1/models/churn/versions/{version}", """{"description":"x"}""");
             data.Add($"POST /api/v1/models/churn/versions/{version}/stage", """{"stage":"Staging"}""");
         }

@@ -69,7 +69,9 @@ public sealed class when_sending_bad_preconditions(AppFixture app) : BadInputTes
     }
 
     [Theory]
-    [MemberData(nameof(EveryCommand))]
+    [InlineData("PATCH /api/v1/models/churn", """{"description":"x"}""")]
+    [InlineData("POST /api/v1/models/churn/versions", VersionBody)]
+    [InlineData("DELETE /api/v1/models/churn/aliases/champion", null)]
     public async Task an_idempotency_key_over_200_characters_is_refused_with_400(string command, string? body)
     {
         await GivenChurnAtRevision4();

@@ -11,8 +11,10 @@ public sealed class when_sending_bad_query_parameters(AppFixture app) : BadInput
     {
         var data = new TheoryData<string, string>();
         foreach (var list in Lists)
-        foreach (var limit in new[] { "0", "5000", "abc", "-1", "1.5", "99999999999", "%20" })
+        foreach (var limit in new[] { "0", "5000", "abc" })
             data.Add(list, limit);
+        foreach (var limit in new[] { "-1", "1.5", "99999999999", "%20" })
+            data.Add(Lists[0], limit);
         return data;
     }
 
