@@ -14,10 +14,12 @@ public static class AssignAliasEndpoint
 {
     /// <summary>Points an alias at a version; moving it records the version it pointed at before.</summary>
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
-    public static async Task<IResult> Put(string name, string alias, AssignAlias request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands)
     {
+        if (request is null) return Problems.BodyRequired("{\"version\", \"reason\"?}");
         var errors = new List<(string, string)>();
         if (InputRules.CheckAlias(alias) is { } a) errors.Add(("alias", a));
+        else if (InputRules.IsReservedAlias(alias)) errors.Add(("alias", Reserved(alias)));
         if (request.Version is not > 0) errors.Add(("version", "The version to point at is required: a whole number from 1."));
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
         if (errors.Count > 0) return Problems.Validation(errors);
@@ -27,6 +29,9 @@ public static class AssignAliasEndpoint
             (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
                 new AliasResponse(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
     }
+
+    internal static string Reserved(string alias) =>
+        $"'{alias}' is reserved: 'latest' and 'v<number>' always resolve to the newest and the numbered version.";
 }
 
 public sealed record RemoveAlias(string? Reason);
@@ -37,6 +42,7 @@ public static class RemoveAliasEndpoint
     public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
     {
         if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);
+        if (InputRules.IsReservedAlias(alias)) return Problems.Validation([("alias", AssignAliasEndpoint.Reserved(alias))]);
         var reason = http.Request.Query["reason"].ToString();
         if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
 

@@ -29,8 +29,9 @@ public static class ReportDeploymentEndpoint
 
     /// <summary>CD systems report what they deployed or took down; the registry records it as history.</summary>
     [WolverinePost("/api/v1/models/{name}/deployments", OperationId = "ReportDeployment")]
-    public static async Task<IResult> Post(string name, ReportDeployment request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Post(string name, ReportDeployment? request, HttpContext http, ModelCommands commands)
     {
+        if (request is null) return Problems.BodyRequired("{\"version\", \"environment\", \"target\"?, \"action\", \"reason\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
         var deployed = request.Action == "deployed";

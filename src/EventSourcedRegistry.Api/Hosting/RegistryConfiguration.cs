@@ -48,7 +48,7 @@ public static class RegistryConfiguration
         builder.Services.AddArtifactStore();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
         builder.Services.AddExceptionHandler<FaultHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);

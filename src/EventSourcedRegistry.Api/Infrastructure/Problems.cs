@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
 
@@ -32,6 +33,10 @@ public static class Problems
         });
     }
 
+    /// <summary>A body of JSON <c>null</c> reads as no request at all: the client's 400, not a fault.</summary>
+    public static IResult BodyRequired(string shape) =>
+        Validation([("body", $"A JSON object is required as the request body: {shape}.")]);
+
     public static IResult ModelNotFound(string name) =>
         Problem(StatusCodes.Status404NotFound, "Model not found", $"No model is registered under the name '{name}'.");
 
@@ -40,6 +45,21 @@ public static class Problems
             actual is null
                 ? $"If-Match names revision {expected}, but the model has changed since; read it again and retry."
                 : $"If-Match names revision {expected}, but the model is at revision {actual}; read it again and retry.");
+
+    /// <summary>
+    /// Problems the framework writes itself (no such route, method not allowed, a body that is not JSON) carry a
+    /// title only; give them a detail that says what to do. Problems that have a detail keep it.
+    /// </summary>
+    public static void Describe(ProblemDetailsContext context) =>
+        context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status404NotFound => "No endpoint answers this path; the API is described at /openapi/v1.json.",
+            StatusCodes.Status405MethodNotAllowed => $"{context.HttpContext.Request.Method} is not allowed on this path; the API is described at /openapi/v1.json.",
+            StatusCodes.Status406NotAcceptable => "This endpoint answers application/json; send an Accept header that allows it.",
+            StatusCodes.Status415UnsupportedMediaType => "Send the request body as JSON, with Content-Type: application/json.",
+            { } status => ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : null,
+            null => null,
+        };
 
     private static string TypeOf(int status) => $"https://httpstatuses.io/{status}";
 }

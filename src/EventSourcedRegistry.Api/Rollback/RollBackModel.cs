@@ -29,9 +29,10 @@ public static class RollBackModelEndpoint
     /// transaction, or with <c>dryRun</c> only the plan.
     /// </summary>
     [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
-    public static async Task<IResult> Post(string name, RollBackModel request, HttpContext http, ModelCommands commands,
+    public static async Task<IResult> Post(string name, RollBackModel? request, HttpContext http, ModelCommands commands,
         NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
     {
+        if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
         var (point, problem) = await PointsInTime.Resolve(request.AsOf ?? "",

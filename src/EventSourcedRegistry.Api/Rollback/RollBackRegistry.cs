@@ -25,9 +25,10 @@ public static class RollBackRegistryEndpoint
     /// a model that fails is reported and does not stop the others.
     /// </summary>
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
-    public static async Task<IResult> Post(RollBackRegistry request, HttpContext http, ModelCommands commands, IDocumentStore store,
+    public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
         NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
     {
+        if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");
         var single = new RollBackModel(request.AsOf, request.AtSequence, request.Reason, request.DryRun);
         var errors = RollBackModelEndpoint.Check(single).ToList();
         foreach (var name in request.Models ?? [])

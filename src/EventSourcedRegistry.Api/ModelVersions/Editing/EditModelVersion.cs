@@ -13,8 +13,9 @@ public sealed record EditModelVersion(string? Description, Dictionary<string, st
 public static class EditModelVersionEndpoint
 {
     [WolverinePatch("/api/v1/models/{name}/versions/{version}", OperationId = "EditModelVersion")]
-    public static async Task<IResult> Patch(string name, string version, EditModelVersion request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Patch(string name, string version, EditModelVersion? request, HttpContext http, ModelCommands commands)
     {
+        if (request is null) return Problems.BodyRequired("{\"description\"?, \"setTags\"?, \"removeTags\"?, \"metadata\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         var errors = new List<(string, string)>();
         if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d) errors.Add(("description", d));

@@ -15,12 +15,15 @@ public static class TransitionModelVersionStageEndpoint
     /// target stage are archived in the same commit.
     /// </summary>
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
-    public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage request, HttpContext http,
+    public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle)
     {
+        if (request is null) return Problems.BodyRequired("{\"stage\", \"reason\"?, \"archiveExisting\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         var errors = new List<(string, string)>();
         if (string.IsNullOrWhiteSpace(request.Stage)) errors.Add(("stage", $"A target stage is required: one of {string.Join(", ", lifecycle.Stages)}."));
+        else if (lifecycle.Resolve(request.Stage) is null)
+            errors.Add(("stage", $"'{(request.Stage.Length > 40 ? request.Stage[..40] + "…" : request.Stage)}' is not a stage. The stages are: {string.Join(", ", lifecycle.Stages)}."));
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
         if (errors.Count > 0) return Problems.Validation(errors);
 

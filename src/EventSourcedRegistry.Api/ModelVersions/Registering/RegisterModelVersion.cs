@@ -37,8 +37,8 @@ public static class RegisterModelVersionEndpoint
             if (!InputRules.IsSha256(artifact.Sha256))
                 yield return ("artifact.sha256", "The artifact's sha256 must be 64 hexadecimal digits.");
             // Without a uri the artifact is one uploaded to the registry's own store.
-            if (artifact.Uri is not null && (!Uri.TryCreate(artifact.Uri, UriKind.Absolute, out _) || artifact.Uri.Length > 2048))
-                yield return ("artifact.uri", "The artifact's uri must be an absolute URI of at most 2048 characters.");
+            if (artifact.Uri is not null && (!IsAbsoluteUri(artifact.Uri) || artifact.Uri.Length > 2048))
+                yield return ("artifact.uri", "The artifact's uri must be an absolute URI (with a scheme, e.g. s3://bucket/model.onnx) of at most 2048 characters.");
             if (artifact.SizeBytes is < 0)
                 yield return ("artifact.sizeBytes", "The artifact's sizeBytes cannot be negative.");
         }
@@ -73,11 +73,19 @@ public static class RegisterModelVersionEndpoint
             yield return ("metadata", $"Metadata is limited to {MaxMetadataBytes / 1024} KiB of JSON.");
     }
 
+    /// <summary>
+    /// An absolute URI spelled with its scheme. <see cref="Uri.TryCreate(string, UriKind, out Uri)"/> alone also takes
+    /// "/path" and "//host/path" as file URIs on Unix, which are relative references to any other reader.
+    /// </summary>
+    private static bool IsAbsoluteUri(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && uri.StartsWith(parsed.Scheme + ":", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
-    public static async Task<IResult> Post(string name, RegisterModelVersion request, HttpContext http, ModelCommands commands,
+    public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
         Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts)
     {
+        if (request is null) return Problems.BodyRequired("{\"artifact\", \"lineage\"?, \"params\"?, \"metrics\"?, \"tags\"?, \"description\"?, \"metadata\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 

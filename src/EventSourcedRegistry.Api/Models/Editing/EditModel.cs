@@ -18,8 +18,9 @@ public static class EditModelEndpoint
     }
 
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
-    public static async Task<IResult> Patch(string name, EditModel request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands)
     {
+        if (request is null) return Problems.BodyRequired("{\"description\"?, \"setTags\"?, \"removeTags\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 

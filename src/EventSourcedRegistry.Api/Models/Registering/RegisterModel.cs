@@ -24,8 +24,9 @@ public static class RegisterModelEndpoint
     /// name exactly one commits; the others fail on the name index's primary key and get 409.
     /// </summary>
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
-    public static async Task<IResult> Post(RegisterModel request, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Post(RegisterModel? request, HttpContext http, IDocumentStore store)
     {
+        if (request is null) return Problems.BodyRequired("{\"name\", \"description\"?, \"tags\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 

@@ -15,8 +15,9 @@ public static class RenameModelEndpoint
     /// claimed (a rename that only changes case keeps its claim).
     /// </summary>
     [WolverinePost("/api/v1/models/{name}/rename", OperationId = "RenameModel")]
-    public static async Task<IResult> Post(string name, RenameModel request, HttpContext http, ModelCommands commands, IDocumentStore store)
+    public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, IDocumentStore store)
     {
+        if (request is null) return Problems.BodyRequired("{\"newName\", \"reason\"?}");
         if (InputRules.CheckModelName(request.NewName) is { } error) return Problems.Validation([("newName", error)]);
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
         var newName = request.NewName!;
