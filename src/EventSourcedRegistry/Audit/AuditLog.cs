@@ -136,6 +136,10 @@ public static class AuditSummary
             ? $"alias {e.Alias} → version {e.Version} (was version {previous})"
             : $"alias {e.Alias} → version {e.Version}",
         ModelAliasRemoved e => $"alias {e.Alias} removed (was version {e.Version})",
+        ModelVersionDeployed e => $"version {e.Version} deployed to {e.Environment}{On(e.Target)}"
+                                  + (e.PreviousVersion is { } replaced ? $", replacing version {replaced}" : ""),
+        ModelVersionUndeployed e => $"version {e.Version} undeployed from {e.Environment}{On(e.Target)}",
+        RollbackPerformed e => $"rolled back to sequence {e.TargetSequence}" + (e.Changes == 1 ? " (1 change)" : $" ({e.Changes} changes)"),
         _ => Generic(data),
     };
 
@@ -148,9 +152,13 @@ public static class AuditSummary
         return property?.GetValue(data) as int?;
     }
 
-    /// <summary>The reason recorded in the event itself; for a stage transition it wins over the request's reason header.</summary>
-    public static string? ReasonOf(object data) =>
-        data is ModelVersionStageTransitioned { Reason: { Length: > 0 } reason } ? reason : null;
+    /// <summary>The reason recorded in the event itself; for a stage transition or a rollback it wins over the request's reason header.</summary>
+    public static string? ReasonOf(object data) => data switch
+    {
+        ModelVersionStageTransitioned { Reason: { Length: > 0 } reason } => reason,
+        RollbackPerformed { Reason: { Length: > 0 } reason } => reason,
+        _ => null,
+    };
 
     /// <summary>The model's name after this event, when the event sets it.</summary>
     public static string? NameAfter(object data) => data switch
@@ -177,6 +185,8 @@ public static class AuditSummary
         if (metadataChanged) parts.Add("metadata replaced");
         return parts.Count == 0 ? "metadata edited" : "edited: " + string.Join("; ", parts);
     }
+
+    private static string On(string? target) => target is { Length: > 0 } ? $" ({target})" : "";
 
     private static string Short(string sha256) => sha256.Length > 12 ? sha256[..12] + "…" : sha256;
 

@@ -18,6 +18,10 @@ public class when_summarising_events
         Assert.Equal("renamed \"a\" → \"b\"", AuditSummary.Describe(new ModelRenamed(Id, "a", "b")));
         Assert.Equal("model edited: description cleared; tags set: a, b; tags removed: c",
             AuditSummary.Describe(new ModelMetadataEdited(Id, "", new Dictionary<string, string> { ["b"] = "1", ["a"] = "2" }, ["c"])));
+        Assert.Equal("version 3 deployed to production (eu-west), replacing version 2",
+            AuditSummary.Describe(new ModelVersionDeployed(Id, 3, "production", "eu-west", 2)));
+        Assert.Equal("version 3 undeployed from staging", AuditSummary.Describe(new ModelVersionUndeployed(Id, 3, "staging", null)));
+        Assert.Equal("rolled back to sequence 41 (2 changes)", AuditSummary.Describe(new RollbackPerformed(Id, 41, null, "bad release", 2)));
     }
 
     [Fact]
@@ -35,5 +39,6 @@ public class when_summarising_events
         Assert.Equal("beats baseline", AuditSummary.ReasonOf(new ModelVersionStageTransitioned(Id, 1, "None", "Staging", "beats baseline")));
         Assert.Null(AuditSummary.ReasonOf(new ModelVersionStageTransitioned(Id, 1, "None", "Staging", null)));
         Assert.Null(AuditSummary.ReasonOf(new ModelArchived(Id)));
+        Assert.Equal("bad release", AuditSummary.ReasonOf(new RollbackPerformed(Id, 41, null, "bad release", 2)));
     }
 }
