@@ -121,10 +121,7 @@ public sealed class AuditQuery
         {
             // An unencoded '+' in a query string arrives as a space: "…T14:00:00 01:00".
             var text = raw.Length > 6 && raw[^6] == ' ' ? raw[..^6] + "+" + raw[^5..] : raw;
-            var hasOffset = text.EndsWith('Z') || text.EndsWith('z') || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
-            if (hasOffset && text.Contains('T', StringComparison.OrdinalIgnoreCase)
-                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
-                return (null, instant);
+            if (PointsInTime.TryParseInstant(text, out var instant)) return (null, instant);
         }
         errors.Add((field, $"{field} is a sequence number or an RFC 3339 instant with an offset, e.g. 2026-03-03T14:00:00Z."));
         return (null, null);

@@ -11,7 +11,7 @@ namespace EventSourcedRegistry.Audit;
 /// <param name="HeadSequence">The sequence of that head; events after it are not chained yet and not checked.</param>
 /// <param name="FirstBrokenSequence">The first sequence where the store and the chain disagree.</param>
 /// <param name="Problem">What was wrong there, in words.</param>
-/// <param name="Checkpoints">Signed checkpoints compared with the recomputed chain.</param>
+/// <param name="Checkpoints">Checkpoints compared with the recomputed chain.</param>
 public sealed record ChainVerification(
     bool Verified,
     long Events,
@@ -101,14 +101,14 @@ public static class ChainVerifier
             if (!recomputed.AsSpan().SequenceEqual(linkReader.GetFieldValue<byte[]>(2)))
                 return Broken(sequence, $"Event {sequence} differs from what was chained: its data, metadata or stored link changed.");
 
-            if (checkpointIndex < pending.Count && pending[checkpointIndex].Id == sequence)
+            while (checkpointIndex < pending.Count && pending[checkpointIndex].Id == sequence)
             {
                 var checkpoint = pending[checkpointIndex++];
                 checkedCheckpoints++;
                 if (checkpoint.Head != Convert.ToHexStringLower(recomputed))
                     return Broken(sequence,
-                        $"The checkpoint signed at {checkpoint.SignedAt:O} for sequence {sequence} names head {checkpoint.Head}, " +
-                        "but the events recompute to another: history up to it was rewritten.");
+                        $"The checkpoint {(checkpoint.SignedAt == DateTimeOffset.MinValue ? "given" : $"signed at {checkpoint.SignedAt:O}")} " +
+                        $"for sequence {sequence} names head {checkpoint.Head}, but the events recompute to another: history up to it was rewritten.");
                 if (signer is not null && checkpoint.KeyId == signer.KeyId && !signer.Verify(checkpoint))
                     return Broken(sequence, $"The checkpoint for sequence {sequence} carries an invalid signature.");
             }
@@ -122,7 +122,7 @@ public static class ChainVerifier
 
         if (checkpointIndex < pending.Count)
             return Broken(pending[checkpointIndex].Id,
-                $"A checkpoint signed the chain at sequence {pending[checkpointIndex].Id}, but the chain now ends at {headSequence}: links were removed.");
+                $"A checkpoint signed the chain at sequence {pending[checkpointIndex].Id}, but the chain now ends at {headSequence}: links were removed (or the chain has not reached it yet).");
 
         return new ChainVerification(true, verified, headHex, headSequence, null, null, checkedCheckpoints);
     }

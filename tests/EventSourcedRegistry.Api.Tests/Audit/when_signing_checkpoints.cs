@@ -111,20 +111,29 @@ public sealed class when_signing_checkpoints(AppFixture app) : ApiTest(app)
     /// <summary>
     /// Someone with write access to the database changes an event and recomputes every later link, so the stored
     /// chain is consistent again. The checkpoint signed before still names the old head: verification fails there.
+    /// Deleting the stored checkpoints too defeats the database's own copy, but not the auditor's copy kept outside.
     /// </summary>
     [Fact]
-    public async Task rewriting_history_and_recomputing_the_chain_is_caught_by_an_earlier_signed_checkpoint()
+    public async Task rewriting_history_and_the_chain_is_caught_by_a_checkpoint_kept_outside_the_database()
     {
         var sequences = await SomeHistory();
         var checkpoint = (await Host.Post("/api/v1/audit/checkpoints", null)).Body!;
+        var (sequence, head) = (checkpoint["sequence"]!.GetValue<long>(), checkpoint["head"]!.GetValue<string>());
+        Assert.True((await Host.Get($"/api/v1/audit/verify?sequence={sequence}&head={head}")).Body!["verified"]!.GetValue<bool>());
 
         await App.Sql("update registry.mt_events set data = jsonb_set(data, '{description}', '\"rewritten\"') where seq_id = $1", sequences[0]);
         await RecomputeChain();
-        var verdict = await Host.Verify();
+        var caughtByStoredCheckpoint = await Host.Verify();
+        await App.Sql("delete from registry.mt_doc_auditcheckpoint");
+        var withoutStoredCheckpoints = await Host.Verify();
+        var caughtByExternalCheckpoint = (await Host.Get($"/api/v1/audit/verify?sequence={sequence}&head={head}")).Body!;
 
-        Assert.False(verdict["verified"]!.GetValue<bool>());
-        Assert.Equal(checkpoint["sequence"]!.GetValue<long>(), verdict["firstBrokenSequence"]!.GetValue<long>());
-        Assert.Contains("rewritten", verdict["problem"]!.GetValue<string>());
+        Assert.False(caughtByStoredCheckpoint["verified"]!.GetValue<bool>());
+        Assert.Equal(sequence, caughtByStoredCheckpoint["firstBrokenSequence"]!.GetValue<long>());
+        Assert.Contains("rewritten", caughtByStoredCheckpoint["problem"]!.GetValue<string>());
+        Assert.True(withoutStoredCheckpoints["verified"]!.GetValue<bool>());
+        Assert.False(caughtByExternalCheckpoint["verified"]!.GetValue<bool>());
+        Assert.Equal(sequence, caughtByExternalCheckpoint["firstBrokenSequence"]!.GetValue<long>());
     }
 
     [Fact]

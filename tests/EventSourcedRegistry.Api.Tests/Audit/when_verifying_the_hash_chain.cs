@@ -104,6 +104,17 @@ public sealed class when_verifying_the_hash_chain(AppFixture app) : ApiTest(app)
         Assert.Contains("not in the chain", verdict["problem"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("?sequence=abc&head=00", "sequence")]
+    [InlineData("?sequence=3", "head")]
+    public async Task an_outside_checkpoint_needs_a_sequence_and_a_64_digit_head(string query, string field)
+    {
+        var response = await Host.Get("/api/v1/audit/verify" + query);
+
+        Assert.Equal(400, response.Status);
+        Assert.NotNull(response.Body!["errors"]![field]);
+    }
+
     private async Task<List<long>> SomeHistory()
     {
         await Host.RegisterModel("churn");
