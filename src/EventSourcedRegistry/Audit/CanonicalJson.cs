@@ -77,9 +77,23 @@ public static class CanonicalJson
         }
     }
 
+    private static readonly SearchValues<char> NeedsEscape = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000a\u000b\u000c\u000d\u000e\u000f" +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f");
+
     /// <summary>A JSON string literal with RFC 8785's escaping.</summary>
     public static void WriteString(string value, IBufferWriter<byte> output)
     {
+        if (!value.AsSpan().ContainsAny(NeedsEscape))
+        {
+            // The common case: nothing to escape, the UTF-8 bytes go out as they are.
+            var plain = output.GetSpan(Encoding.UTF8.GetMaxByteCount(value.Length) + 2);
+            plain[0] = (byte)'"';
+            var written = Encoding.UTF8.GetBytes(value, plain[1..]);
+            plain[written + 1] = (byte)'"';
+            output.Advance(written + 2);
+            return;
+        }
         var builder = new StringBuilder(value.Length + 2);
         builder.Append('"');
         foreach (var c in value)
@@ -111,6 +125,10 @@ public static class CanonicalJson
     /// </summary>
     public static string Number(string raw)
     {
+        // Integers of up to 15 digits are exact doubles, and ECMAScript writes them digit for digit.
+        var integer = raw.StartsWith('-') ? raw.AsSpan(1) : raw.AsSpan();
+        if (integer.Length is > 0 and <= 15 && integer[0] != '0' && !integer.ContainsAnyExceptInRange('0', '9')) return raw;
+
         var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
         if (double.IsInfinity(value)) throw new FormatException($"The JSON number {raw} is outside the range of an IEEE-754 double.");
         if (value == 0) return "0";
