@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Artifacts;
+using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -46,6 +47,7 @@ public static class RegistryConfiguration
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
         builder.Services.AddArtifactStore();
+        builder.AddAuditCheckpoints();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);

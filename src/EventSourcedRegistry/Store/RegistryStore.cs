@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
@@ -40,6 +41,7 @@ public static class RegistryStore
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
         options.Schema.For<ModelNameIndex>();
         options.Schema.For<IdempotencyRecord>();
+        options.AddAuditTrail();
         return options;
     }
 

@@ -1,5 +1,6 @@
 using Alba;
 using EventSourcedRegistry.Api.Hosting;
+using EventSourcedRegistry.Audit;
 using JasperFx.CommandLine;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Store;
@@ -22,6 +23,8 @@ public sealed class AppFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     /// <summary>The file-system artifact store's root, a throwaway folder of this run.</summary>
     public string ArtifactsDirectory { get; } = Path.Combine(Path.GetTempPath(), $"esr-artifacts-{Guid.NewGuid():N}");
+    /// <summary>Where the host keeps its audit signing key (created by the app on first start), in a throwaway folder.</summary>
+    public string SigningKeyPath { get; } = Path.Combine(Path.GetTempPath(), $"esr-audit-key-{Guid.NewGuid():N}", "audit-signing-key.pem");
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
     public string ConnectionString { get; private set; } = "";
 
@@ -48,12 +51,14 @@ public sealed class AppFixture : IAsyncLifetime
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(builder => builder
             .UseSetting("Logging:LogLevel:Default", "Warning")
-            .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory));
+            .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory)
+            .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath));
     }
 
     /// <summary>
     /// Each test starts from an empty registry: documents, events, the async daemon's progress (paused and resumed
-    /// around the reset), the relational views Marten does not know as documents, and an empty artifact store.
+    /// around the reset), the relational views Marten does not know as documents (the deployment history, the audit
+    /// log and hash chain: with no events left the resumed daemon writes nothing to them), and an empty artifact store.
     /// </summary>
     public async Task ResetAsync()
     {
@@ -61,7 +66,7 @@ public sealed class AppFixture : IAsyncLifetime
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var truncate = new NpgsqlCommand(
-            $"truncate table {DeploymentHistory.QualifiedTable(RegistryStore.Schema)}", connection);
+            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)))}", connection);
         await truncate.ExecuteNonQueryAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }
@@ -71,6 +76,7 @@ public sealed class AppFixture : IAsyncLifetime
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
+        if (Path.GetDirectoryName(SigningKeyPath) is { } keyDirectory && Directory.Exists(keyDirectory)) Directory.Delete(keyDirectory, recursive: true);
         if (_dataDirectory is not null)
         {
             try { Directory.Delete(_dataDirectory, recursive: true); }

@@ -1,0 +1,42 @@
+using EventSourcedRegistry.Api.Audit.Checkpoints;
+using EventSourcedRegistry.Api.Hosting;
+using EventSourcedRegistry.Audit;
+
+namespace EventSourcedRegistry.Api.Audit;
+
+/// <summary><c>Registry:Audit</c>: where the checkpoint signing key is and how often checkpoints are signed.</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Registry:Audit";
+    public const string DefaultKeyFile = "audit-signing-key.pem";
+
+    /// <summary>A PEM EC P-256 private key; created there (mode 600) if the file does not exist. Default: the data directory.</summary>
+    public string? SigningKeyPath { get; set; }
+
+    /// <summary>How often a checkpoint is signed when the chain has grown; zero or less turns periodic signing off.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+public static class AuditConfiguration
+{
+    /// <summary>The checkpoint signing key, the signer used by the endpoint, and the periodic signer.</summary>
+    public static WebApplicationBuilder AddAuditCheckpoints(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions();
+        var keyPath = string.IsNullOrWhiteSpace(options.SigningKeyPath)
+            ? Path.Combine(RegistryDatabase.DataDirectory(builder.Configuration), AuditOptions.DefaultKeyFile)
+            : Path.GetFullPath(options.SigningKeyPath);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(services =>
+        {
+            var signer = CheckpointSigner.LoadOrCreate(keyPath);
+            var logger = services.GetRequiredService<ILogger<AuditCheckpoints>>();
+            if (signer.Created) logger.LogInformation("Created the audit signing key {KeyId} in {Path}", signer.KeyId, keyPath);
+            else logger.LogInformation("Audit signing key {KeyId} loaded from {Path}", signer.KeyId, keyPath);
+            return signer;
+        });
+        builder.Services.AddSingleton<AuditCheckpoints>();
+        builder.Services.AddHostedService<AuditCheckpointService>();
+        return builder;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using EventSourcedRegistry.Audit;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.Audit;
+
+/// <summary>
+/// Streams the whole filtered audit log as NDJSON (one item per line, as in the JSON page) or CSV (a header
+/// line, then one row per event). Rows go from PostgreSQL's result stream straight to the response body:
+/// nothing is collected, and when the client reads slowly the pipe's back-pressure slows the query down.
+/// </summary>
+public sealed class AuditExport(NpgsqlConnection connection, AuditQuery query, AuditProgress progress) : IResult
+{
+    private const int RowsPerFlush = 512;
+
+    public static readonly string[] CsvColumns =
+        ["sequence", "timestamp", "modelId", "modelName", "version", "eventType", "actor", "reason", "correlationId", "causationId", "summary"];
+
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        await using var owned = connection;
+        var ct = http.RequestAborted;
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = query.Format == AuditFormat.Csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+        http.Response.Headers.CacheControl = "no-store";
+
+        await using var command = query.Command(progress.AuditLogThrough, limit: null);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var pipe = http.Response.BodyWriter;
+        if (query.Format == AuditFormat.Csv) await WriteCsv(reader, pipe, ct);
+        else await WriteNdjson(reader, pipe, ct);
+        await pipe.FlushAsync(ct);
+    }
+
+    private static async Task WriteNdjson(NpgsqlDataReader reader, PipeWriter pipe, CancellationToken ct)
+    {
+        await using var json = new Utf8JsonWriter(pipe, new JsonWriterOptions { SkipValidation = true });
+        var rows = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            var e = AuditRows.Read(reader);
+            json.WriteStartObject();
+            json.WriteNumber("sequence", e.Sequence);
+            json.WriteString("timestamp", e.Timestamp);
+            json.WriteString("modelId", e.ModelId);
+            WriteIfPresent(json, "modelName", e.ModelName);
+            if (e.Version is { } version) json.WriteNumber("version", version);
+            json.WriteString("eventType", e.EventType);
+            WriteIfPresent(json, "actor", e.Actor);
+            WriteIfPresent(json, "reason", e.Reason);
+            WriteIfPresent(json, "correlationId", e.CorrelationId);
+            WriteIfPresent(json, "causationId", e.CausationId);
+            json.WriteString("summary", e.Summary);
+            json.WriteEndObject();
+            json.Flush();
+            json.Reset();
+            pipe.Write("\n"u8);
+            if (++rows % RowsPerFlush == 0) await pipe.FlushAsync(ct);
+        }
+    }
+
+    private static async Task WriteCsv(NpgsqlDataReader reader, PipeWriter pipe, CancellationToken ct)
+    {
+        var line = new StringBuilder(512);
+        line.AppendJoin(',', CsvColumns).Append("\r\n");
+        Write(pipe, line);
+        var rows = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            var e = AuditRows.Read(reader);
+            line.Clear();
+            line.Append(e.Sequence.ToString(CultureInfo.InvariantCulture)).Append(',');
+            line.Append(ChainLink.FormatTimestamp(e.Timestamp.UtcDateTime)).Append(',');
+            line.Append(e.ModelId.ToString("D")).Append(',');
+            Csv.Append(line, e.ModelName);
+            line.Append(',');
+            line.Append(e.Version?.ToString(CultureInfo.InvariantCulture)).Append(',');
+            Csv.Append(line, e.EventType);
+            line.Append(',');
+            Csv.Append(line, e.Actor);
+            line.Append(',');
+            Csv.Append(line, e.Reason);
+            line.Append(',');
+            Csv.Append(line, e.CorrelationId);
+            line.Append(',');
+            Csv.Append(line, e.CausationId);
+            line.Append(',');
+            Csv.Append(line, e.Summary);
+            line.Append("\r\n");
+            Write(pipe, line);
+            if (++rows % RowsPerFlush == 0) await pipe.FlushAsync(ct);
+        }
+    }
+
+    private static void WriteIfPresent(Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is not null) json.WriteString(name, value);
+    }
+
+    private static void Write(PipeWriter pipe, StringBuilder line)
+    {
+        var text = line.ToString();
+        var span = pipe.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        pipe.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+}

@@ -1,0 +1,33 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Audit;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Audit.Checkpoints;
+
+/// <summary>A signed checkpoint as the API shows it; <c>message</c> is exactly the ASCII text that was signed.</summary>
+public sealed record CheckpointResponse(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message, string Signature)
+{
+    public static CheckpointResponse From(AuditCheckpoint c) => new(c.Id, c.Head, c.SignedAt, c.KeyId, AuditCheckpoint.Algorithm, c.Message, c.Signature);
+}
+
+public static class CreateAuditCheckpointEndpoint
+{
+    /// <summary>
+    /// Signs the chain's current head now: 201 with the new checkpoint, 200 with the existing one when the head has
+    /// not moved since, 409 when the chain does not verify (nothing is signed), 404 while nothing is chained yet.
+    /// </summary>
+    [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
+    public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)
+    {
+        var outcome = await checkpoints.CreateAsync(http.RequestAborted);
+        return outcome.Result switch
+        {
+            CheckpointResult.Created => Results.Json(CheckpointResponse.From(outcome.Checkpoint!), Json.Options, statusCode: StatusCodes.Status201Created),
+            CheckpointResult.Existing => Results.Json(CheckpointResponse.From(outcome.Checkpoint!), Json.Options),
+            CheckpointResult.NothingToSign => Problems.Problem(StatusCodes.Status404NotFound, "Nothing to sign",
+                "The hash chain is empty: no event has been chained yet."),
+            _ => Problems.Problem(StatusCodes.Status409Conflict, "The hash chain does not verify",
+                $"Not signing a checkpoint over a broken chain. {outcome.Verification?.Problem}".TrimEnd()),
+        };
+    }
+}
