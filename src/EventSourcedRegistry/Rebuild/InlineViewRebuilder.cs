@@ -47,7 +47,10 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await using var session = store.LightweightSession();
             var stream = await session.Events.QueryAllRawEvents()
                 .Where(e => batch.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync(ct);
-            var byModel = stream.GroupBy(e => e.StreamId).ToDictionary(g => g.Key, g => g.ToList());
+            // Only model streams: Marten keeps placeholder ("tombstone") events of rolled-back appends in a stream of its own.
+            var byModel = stream.GroupBy(e => e.StreamId).Where(g => g.First().Data is ModelRegistered)
+                .ToDictionary(g => g.Key, g => g.ToList());
+            stream = byModel.Values.SelectMany(e => e).OrderBy(e => e.Sequence).ToList();
             models += batch.Count;
             events += stream.Count;
 
