@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Tests.Support;
 
@@ -26,7 +24,12 @@ public sealed class when_uploading_a_large_artifact_to_a_real_server(AppFixture 
     {
         if (!OperatingSystem.IsLinux()) return; // resident memory is read from /proc
 
-        await using var api = await ApiProcess.Start(app.ConnectionString, _artifacts);
+        await using var api = await ApiProcess.Start(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Registry"] = app.ConnectionString,
+            ["Registry__Artifacts__Directory"] = _artifacts,
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, TimeSpan.FromMinutes(5));
         // Warm up the upload path, so what follows measures the streaming, not the first-call JIT.
         var warm = await api.Client.PostAsync("/api/v1/artifacts", new ByteArrayContent(new byte[1024 * 1024]));
         Assert.Equal(HttpStatusCode.Created, warm.StatusCode);
@@ -93,103 +96,5 @@ public sealed class when_uploading_a_large_artifact_to_a_real_server(AppFixture 
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
-    private sealed class ApiProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _output = new();
-
-        private ApiProcess(Process process, HttpClient client)
-        {
-            _process = process;
-            Client = client;
-        }
-
-        public HttpClient Client { get; }
-
-        public long ResidentBytes()
-        {
-            try
-            {
-                var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-            }
-            catch (IOException)
-            {
-                return 0;
-            }
-        }
-
-        public static async Task<ApiProcess> Start(string connectionString, string artifactsDirectory)
-        {
-            var port = FreePort();
-            var start = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { ApiAssembly(), "--urls", $"http://127.0.0.1:{port}" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                WorkingDirectory = Path.GetDirectoryName(ApiAssembly())!,
-            };
-            start.Environment["ConnectionStrings__Registry"] = connectionString;
-            start.Environment["Registry__Artifacts__Directory"] = artifactsDirectory;
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-            var process = Process.Start(start)!;
-            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(5) };
-            var api = new ApiProcess(process, client);
-            process.OutputDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(90) && !process.HasExited)
-            {
-                try
-                {
-                    if ((await client.GetAsync("/health/ready")).IsSuccessStatusCode) return api;
-                }
-                catch (HttpRequestException) { }
-                await Task.Delay(200);
-            }
-            string output;
-            lock (api._output) output = api._output.ToString();
-            await api.DisposeAsync();
-            throw new InvalidOperationException($"The API did not get ready:\n{output}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                kill(_process.Id, 15);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                try { await _process.WaitForExitAsync(timeout.Token); }
-                catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
-            }
-            Client.Dispose();
-            _process.Dispose();
-        }
-
-        private static string ApiAssembly()
-        {
-            // The API's own build output, in the configuration the tests were built in.
-            var testBin = new DirectoryInfo(AppContext.BaseDirectory);
-            var root = testBin;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "EventSourcedRegistry.sln"))) root = root.Parent;
-            return Path.Combine(root!.FullName, "src", "EventSourcedRegistry.Api", "bin", testBin.Parent!.Name, testBin.Name, "EventSourcedRegistry.Api.dll");
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern int kill(int pid, int sig);
     }
 }

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EventSourcedRegistry.Api.Tests.Support;
+
+/// <summary>
+/// The built API as a process of its own on a free loopback port, as README's run command starts it: for tests
+/// that need a real Kestrel, a real process boundary (memory, signals) or the embedded default.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+
+    private ApiProcess(Process process, HttpClient client)
+    {
+        _process = process;
+        Client = client;
+    }
+
+    public HttpClient Client { get; }
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>Starts the API with these environment variables (null removes one) and waits until it is ready.</summary>
+    public static async Task<ApiProcess> Start(IReadOnlyDictionary<string, string?> environment, TimeSpan requestTimeout)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { ApiAssembly(), "--urls", $"http://127.0.0.1:{port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(ApiAssembly())!,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = requestTimeout };
+        var api = new ApiProcess(process, client);
+        process.OutputDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        // Issue 2 asks for ready within 30 s; this shared 2-core machine gets a generous margin in tests.
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90) && !process.HasExited)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).IsSuccessStatusCode) return api;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(250);
+        }
+        var output = api.Output;
+        await api.DisposeAsync();
+        throw new InvalidOperationException($"The API did not get ready:\n{output}");
+    }
+
+    /// <summary>The process's resident memory, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>SIGTERM, as a service manager or Ctrl+C would stop it, then wait for a clean exit.</summary>
+    public async Task Stop()
+    {
+        if (_process.HasExited) return;
+        kill(_process.Id, 15);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await Stop(); }
+        catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
+        Client.Dispose();
+        _process.Dispose();
+    }
+
+    private static string ApiAssembly()
+    {
+        // The API's own build output (it has its runtimeconfig and deps), in the configuration the tests were built in.
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory);
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "EventSourcedRegistry.sln"))) root = root.Parent;
+        return Path.Combine(root!.FullName, "src", "EventSourcedRegistry.Api", "bin", testBin.Parent!.Name, testBin.Name, "EventSourcedRegistry.Api.dll");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+}
