@@ -48,7 +48,12 @@ public static class StorePosition
     public static async Task<IReadOnlyList<JasperFx.Events.IEvent>> EventsUpTo(IQuerySession session, Guid modelId, long sequence,
         CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(modelId, token: ct);
+        // Read only as far as the stream had got at that sequence, not the events after it.
+        var versions = await session.QueryAsync<long>(
+            $"select coalesce(max(version), 0) from {Store.RegistryStore.Schema}.mt_events where stream_id = ? and seq_id <= ?",
+            ct, modelId, sequence);
+        if (versions[0] == 0) return [];
+        var events = await session.Events.FetchStreamAsync(modelId, version: versions[0], token: ct);
         return events.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence).ToList();
     }
 
