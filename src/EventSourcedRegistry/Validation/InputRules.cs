@@ -87,6 +87,14 @@ public static partial class InputRules
         }
     }
 
+    /// <summary>A tag may not be set and removed by one edit: which would win is a guess.</summary>
+    public static IEnumerable<(string Field, string Error)> CheckTagOverlap(IReadOnlyDictionary<string, string>? set,
+        IReadOnlyList<string>? remove)
+    {
+        foreach (var key in (remove ?? []).Where(k => set?.ContainsKey(k) == true).Distinct())
+            yield return ("removeTags", $"Tag '{Shorten(key)}' is both set and removed.");
+    }
+
     public static string? CheckText(string? text, int maxLength, string what) =>
         text is not null && text.Length > maxLength ? $"{what} has at most {maxLength} characters." : null;
 

@@ -28,7 +28,7 @@ public sealed class when_sending_bad_input_to_edit_a_model(AppFixture app) : Bad
     public async Task a_tag_both_set_and_removed_is_refused_with_400()
     {
         await GivenChurn();
-        await Refused(400, "PATCH /api/v1/models/churn", """{"setTags":{"team":"growth"},"removeTags":["team"]}""");
+        await Refused(400, "PATCH /api/v1/models/churn", """{"setTags":{"team":"growth"},"removeTags":["team"]}""", "removeTags");
     }
 
     [Fact]

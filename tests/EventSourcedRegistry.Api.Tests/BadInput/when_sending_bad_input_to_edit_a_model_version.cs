@@ -27,7 +27,7 @@ public sealed class when_sending_bad_input_to_edit_a_model_version(AppFixture ap
     public async Task a_tag_both_set_and_removed_is_refused_with_400()
     {
         await GivenChurn(versions: 1);
-        await Refused(400, Url, """{"setTags":{"team":"growth"},"removeTags":["team"]}""");
+        await Refused(400, Url, """{"setTags":{"team":"growth"},"removeTags":["team"]}""", "removeTags");
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public static class EditModelVersionEndpoint
         if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d) errors.Add(("description", d));
         errors.AddRange(InputRules.CheckTags(request.SetTags, "setTags"));
         errors.AddRange(InputRules.CheckTagKeys(request.RemoveTags, "removeTags"));
+        errors.AddRange(InputRules.CheckTagOverlap(request.SetTags, request.RemoveTags));
         if (request.Metadata is { } m && m.GetRawText().Length > Registering.RegisterModelVersionEndpoint.MaxMetadataBytes)
             errors.Add(("metadata", "Metadata is limited to 256 KiB of JSON."));
         if (errors.Count > 0) return Problems.Validation(errors);

@@ -15,6 +15,7 @@ public static class EditModelEndpoint
         if (InputRules.CheckText(request.Description, InputRules.MaxDescriptionLength, "A description") is { } d) yield return ("description", d);
         foreach (var error in InputRules.CheckTags(request.SetTags, "setTags")) yield return error;
         foreach (var error in InputRules.CheckTagKeys(request.RemoveTags, "removeTags")) yield return error;
+        foreach (var error in InputRules.CheckTagOverlap(request.SetTags, request.RemoveTags)) yield return error;
     }
 
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
