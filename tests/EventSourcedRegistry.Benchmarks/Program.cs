@@ -105,7 +105,11 @@ public static class BenchmarkProgram
             BaseAddress = api.BaseAddress,
             Timeout = TimeSpan.FromSeconds(60),
         };
-        var context = new BenchContext(options, http, db, dataset, baselines, cpu, baselineCpu, Log);
+        var context = new BenchContext(options, http, db, dataset, baselines, cpu, baselineCpu, Log)
+        {
+            ApiAssembly = apiAssembly,
+            ConnectionString = postgres.ConnectionString,
+        };
 
         var rows = new List<ResultRow>();
         try

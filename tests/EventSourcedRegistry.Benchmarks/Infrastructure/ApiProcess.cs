@@ -37,7 +37,8 @@ public sealed class ApiProcess : IAsyncDisposable
                 $"The API assembly '{path}' does not exist; build the solution in {BuildInfo.Configuration} first or pass --api <dll>.");
     }
 
-    public static async Task<ApiProcess> StartAsync(string assembly, string connectionString, CancellationToken ct)
+    public static async Task<ApiProcess> StartAsync(string assembly, string connectionString, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -56,6 +57,7 @@ public sealed class ApiProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment.Remove("ASPNETCORE_URLS");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };
         var api = new ApiProcess(process, baseAddress, assembly);
@@ -156,7 +158,7 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

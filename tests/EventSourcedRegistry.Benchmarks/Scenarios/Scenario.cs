@@ -46,6 +46,12 @@ public sealed class BenchContext(
     public BaselineResults Baselines { get; } = baselines;
     public IReadOnlyList<CpuRow> Cpu => _cpu;
 
+    /// <summary>The API's build output, for scenarios that launch an instance of their own.</summary>
+    public string ApiAssembly { get; init; } = "";
+
+    /// <summary>The run's PostgreSQL, for scenarios that launch an API instance of their own.</summary>
+    public string ConnectionString { get; init; } = "";
+
     /// <summary>The first unexpected answer of the run, to show instead of a number that means nothing.</summary>
     public string? FirstFailure { get; private set; }
 
@@ -123,9 +129,6 @@ public sealed class Planned(string scenario, string target, string note, Func<Be
 
 public static class Catalogue
 {
-    private const string AsOfNext =
-        "Time travel has landed (asOf/atSequence reads, GET /api/v1/registry); this scenario and its 1,000,000-event dataset are the next to write.";
-
     /// <summary>Every target of the benchmark issue, in table order. Replace a <see cref="Planned"/> entry when its feature lands.</summary>
     public static IReadOnlyList<IScenario> All() =>
     [
@@ -133,14 +136,9 @@ public static class Catalogue
         new PromoteScenario(),
         new ReadModelScenario(),
         new ListModelsScenario(),
-        new Planned("as-of: whole registry at 1,000,000 events / 10,000 models, one page of 1,000 models", "≤ 50 ms", AsOfNext),
-        new Planned("as-of: whole registry, all pages", "≤ 500 ms", AsOfNext),
-        new Planned("as-of: one model with 10,000 events", "≤ 20 ms", AsOfNext),
-        new Planned("projection rebuild", "≥ 20,000 events/s", "Waits for the projection rebuild endpoint."),
-        new Planned("audit export (NDJSON/CSV)", "≥ 100,000 events/s", "Waits for the audit log and its export.",
-            c => $"raw COPY {LoadResult.Rate(c.Baselines.CopyOut.EventsPerSecond, "events/s")}"),
-        new Planned("artifact upload, 1 GiB", "≥ 0.8 × slower of the two baselines",
-            "Waits for the artifact store; its baselines (`openssl dgst -sha256` of the file, a plain Azure SDK upload to Azurite) come with it."),
-        new Planned("artifact upload memory growth, 1 GiB", "≤ 64 MiB", "Waits for the artifact store."),
+        new AsOfScenario(),
+        new RebuildScenario(),
+        new AuditExportScenario(),
+        new ArtifactUploadScenario(),
     ];
 }
