@@ -1,0 +1,4 @@
+using EventSourcedRegistry.Cli;
+using Spectre.Console;
+
+return await EsrApp.RunAsync(args, CliEnvironment.ForConsole(AnsiConsole.Console));
