@@ -12,7 +12,6 @@ public static class ExitCodes
     {
         404 => NotFound,
         409 or 412 => Conflict,
-        400 or 422 => Usage,
         _ => Failed,
     };
 }

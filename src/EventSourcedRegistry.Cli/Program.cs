@@ -1,4 +1,9 @@
-using EventSourcedRegistry.Cli;
 using Spectre.Console;
 
-return await EsrApp.RunAsync(args, CliEnvironment.ForConsole(AnsiConsole.Console));
+namespace EventSourcedRegistry.Cli;
+
+public static class EsrProgram
+{
+    // A named entry point rather than top-level statements: tests reference this assembly beside the API's Program.
+    public static Task<int> Main(string[] args) => EsrApp.RunAsync(args, CliEnvironment.ForConsole(AnsiConsole.Console));
+}
