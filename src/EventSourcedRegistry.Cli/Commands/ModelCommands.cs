@@ -112,9 +112,9 @@ public sealed class HistoryCommand(CliEnvironment env) : RegistryCommand<ModelSe
 
         return Show(s, items, entries =>
         {
-            var table = NewTable("Seq", "Rev", "Time", "Event", "Actor", "Reason", "Correlation");
+            var table = NewTable("Seq", "Rev", "Time", "Event", "Actor", "Reason");
             foreach (var e in entries)
-                table.AddRow(Text(e.Sequence), Text(e.Revision), Text(e.Timestamp), Text(e.Type), Text(e.Actor), Text(e.Reason), Text(e.CorrelationId));
+                table.AddRow(Text(e.Sequence), Text(e.Revision), Text(e.Timestamp), Text(e.Type), Text(e.Actor), Text(e.Reason));
             Console.Write(table);
         });
     }

@@ -89,6 +89,8 @@ public sealed class ListVersionsSettings : PointSettings
 
 public sealed class ListVersionsCommand(CliEnvironment env) : RegistryCommand<ListVersionsSettings>(env)
 {
+    private static string? Short(string? digest) => digest is { Length: > 12 } ? digest[..12] : digest;
+
     protected override async Task<int> RunAsync(RegistryClient client, ListVersionsSettings s, CancellationToken ct)
     {
         var point = PointOf(s.AsOf, s.AtSequence);
@@ -105,8 +107,9 @@ public sealed class ListVersionsCommand(CliEnvironment env) : RegistryCommand<Li
         {
             var table = NewTable("Version", "Stage", "Aliases", "Metrics", "Run", "Commit", "Artifact");
             foreach (var v in versions)
-                table.AddRow(Text(v.Version), Text(v.Stage), Text(v.Aliases), Text(v.Metrics), Text(v.Lineage?.RunId),
-                    Text(v.Lineage?.SourceCommit), Text(v.Artifact.Uri ?? v.Artifact.Sha256));
+                table.AddRow(Text(v.Version), Text(v.Stage), Text(v.Aliases),
+                    Text(string.Join(", ", v.Metrics.Select(m => $"{m.Key}={m.Value.ToString("G4", CultureInfo.InvariantCulture)}"))),
+                    Text(v.Lineage?.RunId), Text(Short(v.Lineage?.SourceCommit)), Text(v.Artifact.Uri ?? Short(v.Artifact.Sha256)));
             Console.Write(table);
         });
     }
