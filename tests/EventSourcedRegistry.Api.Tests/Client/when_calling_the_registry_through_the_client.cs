@@ -114,6 +114,20 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
     }
 
     [Fact]
+    public async Task a_stale_revision_is_a_412_and_the_current_one_is_accepted()
+    {
+        var client = Client();
+        var model = await client.RegisterModelAsync("churn");
+        await client.RegisterVersionAsync("churn", External(RegistryCalls.Sha256A, 0.9), ifRevision: model.Revision);
+
+        var stale = await Assert.ThrowsAsync<RegistryRequestException>(() =>
+            client.SetAliasAsync("churn", "champion", 1, ifRevision: model.Revision));
+        Assert.Equal(412, stale.Status);
+        var current = (await client.GetModelAsync("churn")).Revision;
+        Assert.Equal(1, (await client.SetAliasAsync("churn", "champion", 1, ifRevision: current)).Version);
+    }
+
+    [Fact]
     public async Task a_retry_after_a_lost_response_reuses_the_idempotency_key_and_appends_once()
     {
         await Client().RegisterModelAsync("churn");
