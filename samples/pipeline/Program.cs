@@ -1,0 +1,105 @@
+// A training pipeline in miniature: fit y = a·x + b on generated data, write the weights, upload them, register
+// the version with its lineage and metrics, and promote it only if it beats the current champion.
+//
+//   dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000]
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EventSourcedRegistry.Client;
+
+var model = Argument("--model") ?? "demand";
+var server = Argument("--server") ?? Environment.GetEnvironmentVariable("ESR_SERVER") ?? "http://localhost:5000";
+using var registry = new RegistryClient(new Uri(server));
+
+// 1. Data: a noisy line, different every run (as fresh data would be).
+var random = new Random();
+var noise = 0.5 + random.NextDouble() * 2;
+var points = Enumerable.Range(0, 500).Select(_ =>
+{
+    var x = random.NextDouble() * 10;
+    return (X: x, Y: 3 * x + 2 + Gaussian(random) * noise);
+}).ToArray();
+var dataset = Encoding.UTF8.GetBytes(string.Join('\n', points.Select(p => FormattableString.Invariant($"{p.X},{p.Y}"))));
+var datasetDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(dataset));
+
+// 2. Train on 80 %, evaluate on the rest.
+var train = points[..400];
+var test = points[400..];
+var (a, b) = Fit(train);
+var rmse = Math.Sqrt(test.Average(p => Math.Pow(a * p.X + b - p.Y, 2)));
+var meanY = test.Average(p => p.Y);
+var r2 = 1 - test.Sum(p => Math.Pow(a * p.X + b - p.Y, 2)) / test.Sum(p => Math.Pow(p.Y - meanY, 2));
+Console.WriteLine(FormattableString.Invariant($"Fitted y = {a:F4}·x + {b:F4}: rmse {rmse:F4}, r2 {r2:F4} (noise {noise:F2})"));
+
+// 3. The weights file, uploaded with a progress line.
+var weightsPath = Path.Combine(Path.GetTempPath(), $"{model}-{Guid.NewGuid():N}.json");
+await File.WriteAllTextAsync(weightsPath, JsonSerializer.Serialize(new { a, b }));
+ArtifactInfo artifact;
+await using (var weights = File.OpenRead(weightsPath))
+    artifact = await registry.UploadArtifactAsync(weights, "weights.json",
+        progress: new Progress<long>(sent => Console.WriteLine($"  uploaded {sent} of {weights.Length} bytes")));
+File.Delete(weightsPath);
+
+// 4. Register the version with lineage and metrics (the model on first run).
+try { await registry.GetModelAsync(model); }
+catch (RegistryRequestException e) when (e.Status == 404)
+{
+    await registry.RegisterModelAsync(model, "Linear demand forecast (samples/pipeline)", new Dictionary<string, string> { ["team"] = "samples" });
+}
+var version = await registry.RegisterVersionAsync(model, new RegisterVersionRequest(
+    new ArtifactReference(null, artifact.Sha256, null),
+    new Lineage(RunId: Guid.NewGuid().ToString("N")[..12], SourceRepository: Git("remote get-url origin"), SourceCommit: Git("rev-parse HEAD"),
+        Datasets: [new DatasetReference("generated://samples/pipeline/line", datasetDigest)]),
+    Params: new Dictionary<string, string> { ["method"] = "least-squares", ["trainRows"] = "400" },
+    Metrics: new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = r2 }));
+Console.WriteLine($"Registered {model} v{version.Version} (artifact {artifact.Sha256[..12]}…)");
+
+// 5. Promote only if it beats the champion (lower rmse).
+ModelVersionInfo? champion = null;
+try { champion = await registry.ResolveAliasAsync(model, "champion"); }
+catch (RegistryRequestException e) when (e.Status == 404) { }
+
+if (champion is not null && champion.Metrics.TryGetValue("rmse", out var best) && best <= rmse)
+{
+    Console.WriteLine(FormattableString.Invariant($"Champion v{champion.Version} (rmse {best:F4}) stays; v{version.Version} is not better."));
+    return 0;
+}
+var reason = champion is null ? "first champion" : FormattableString.Invariant($"rmse {rmse:F4} beats v{champion.Version}'s {champion.Metrics.GetValueOrDefault("rmse"):F4}");
+await registry.TransitionStageAsync(model, version.Version, "Production", reason, archiveExisting: true);
+await registry.SetAliasAsync(model, "champion", version.Version, reason);
+Console.WriteLine($"Promoted v{version.Version} to Production as champion: {reason}");
+return 0;
+
+static (double A, double B) Fit((double X, double Y)[] data)
+{
+    var meanX = data.Average(p => p.X);
+    var meanY = data.Average(p => p.Y);
+    var a = data.Sum(p => (p.X - meanX) * (p.Y - meanY)) / data.Sum(p => Math.Pow(p.X - meanX, 2));
+    return (a, meanY - a * meanX);
+}
+
+static double Gaussian(Random random) =>
+    Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+static string? Git(string arguments)
+{
+    try
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true });
+        var output = git!.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return git.ExitCode == 0 && output.Length > 0 ? output : null;
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return null;
+    }
+}
+
+string? Argument(string name)
+{
+    var at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}

@@ -1,0 +1,33 @@
+using EventSourcedRegistry.Client;
+using Spectre.Console;
+
+namespace EventSourcedRegistry.Cli;
+
+/// <summary>What a command writes to and how it reaches the server; tests swap in a test server and string writers.</summary>
+public sealed class CliEnvironment
+{
+    public const string ServerVariable = "ESR_SERVER";
+    public const string DefaultServer = "http://localhost:5000";
+
+    public required IAnsiConsole Console { get; init; }
+
+    /// <summary>Raw output for scripts (<c>--output json</c>, exports to stdout): never wrapped or styled.</summary>
+    public required TextWriter Out { get; init; }
+
+    public required TextWriter Error { get; init; }
+
+    /// <summary>Builds the client for a server address.</summary>
+    public required Func<Uri, RegistryClient> ClientFor { get; init; }
+
+    /// <summary>The server when <c>--server</c> is not given.</summary>
+    public string? ServerFromEnvironment { get; init; }
+
+    public static CliEnvironment ForConsole(IAnsiConsole console) => new()
+    {
+        Console = console,
+        Out = System.Console.Out,
+        Error = System.Console.Error,
+        ClientFor = server => new RegistryClient(new RegistryClientOptions { Endpoint = server }),
+        ServerFromEnvironment = Environment.GetEnvironmentVariable(ServerVariable),
+    };
+}

@@ -1,0 +1,120 @@
+using System.ComponentModel;
+using EventSourcedRegistry.Client;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace EventSourcedRegistry.Cli.Commands;
+
+public sealed class RegistrySettings : GlobalSettings
+{
+    [CommandOption("--as-of <INSTANT>")]
+    public string? AsOf { get; init; }
+
+    [CommandOption("--at-sequence <SEQUENCE>")]
+    public long? AtSequence { get; init; }
+}
+
+public sealed class RegistryStateCommand(CliEnvironment env) : RegistryCommand<RegistrySettings>(env)
+{
+    protected override async Task<int> RunAsync(RegistryClient client, RegistrySettings s, CancellationToken ct)
+    {
+        var point = PointOf(s.AsOf, s.AtSequence);
+        var items = new List<RegistryModelState>();
+        long? asOfSequence = null;
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetRegistryAsync(point, cursor, ct: ct);
+            items.AddRange(page.Items);
+            asOfSequence ??= page.AsOfSequence;
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+
+        return Show(s, new RegistryPage(items, null, asOfSequence), registry =>
+        {
+            if (registry.AsOfSequence is { } seq) Console.MarkupLine($"As of sequence [bold]{seq}[/]");
+            var table = NewTable("Model", "Stages", "Aliases", "Deployments", "Archived");
+            foreach (var m in registry.Items)
+                table.AddRow(Text(m.Model), Text(m.VersionsByStage), Text(m.Aliases), Text(m.Deployments), Text(m.Archived));
+            Console.Write(table);
+        });
+    }
+}
+
+public sealed class ChangesSettings : GlobalSettings
+{
+    [CommandOption("--from <SEQUENCE_OR_INSTANT>")]
+    [Description("Changes after this point (required).")]
+    public string From { get; init; } = "";
+
+    [CommandOption("--to <SEQUENCE_OR_INSTANT>")]
+    public string? To { get; init; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(From) ? ValidationResult.Error("--from is required.") : base.Validate();
+}
+
+public sealed class ChangesCommand(CliEnvironment env) : RegistryCommand<ChangesSettings>(env)
+{
+    protected override async Task<int> RunAsync(RegistryClient client, ChangesSettings s, CancellationToken ct)
+    {
+        var items = new List<RegistryChange>();
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetChangesAsync(s.From, s.To, cursor, ct: ct);
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+
+        return Show(s, items, changes =>
+        {
+            var table = NewTable("Seq", "Time", "Model", "Change", "Version", "From", "To", "Actor", "Reason");
+            foreach (var c in changes)
+                table.AddRow(Text(c.Sequence), Text(c.Timestamp), Text(c.Model), Text(c.Type), Text(c.Version),
+                    Text(c.FromStage ?? (c.PreviousVersion is { } p ? $"v{p}" : null)),
+                    Text(c.ToStage ?? c.Alias ?? (c.Environment is null ? null : c.Target is null ? c.Environment : $"{c.Environment}/{c.Target}")),
+                    Text(c.Actor), Text(c.Reason));
+            Console.Write(table);
+        });
+    }
+}
+
+public sealed class RollbackSettings : ModelSettings
+{
+    [CommandOption("--to <INSTANT_OR_SEQUENCE>")]
+    [Description("Where to roll back to: an RFC 3339 instant or a global sequence (required).")]
+    public string To { get; init; } = "";
+
+    [CommandOption("--reason <TEXT>")]
+    [Description("Why (required; recorded in the history).")]
+    public string Reason { get; init; } = "";
+
+    [CommandOption("--dry-run")]
+    [Description("Show the plan without applying it.")]
+    public bool DryRun { get; init; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(To) ? ValidationResult.Error("--to is required.")
+        : string.IsNullOrWhiteSpace(Reason) ? ValidationResult.Error("--reason is required.")
+        : base.Validate();
+}
+
+public sealed class RollbackCommand(CliEnvironment env) : RegistryCommand<RollbackSettings>(env)
+{
+    protected override async Task<int> RunAsync(RegistryClient client, RollbackSettings s, CancellationToken ct)
+    {
+        var point = PointOf(s.To, null)!;
+        var outcome = await client.RollbackAsync(s.Model,
+            new RollbackRequest(s.Reason, point.Instant, point.Sequence, s.DryRun), ct);
+        return Show(s, outcome, o =>
+        {
+            Console.MarkupLine(o.DryRun
+                ? $"Plan to roll {Text(o.Model)} back to sequence [bold]{o.AsOfSequence}[/] (dry run, nothing applied):"
+                : $"Rolled {Text(o.Model)} back to sequence [bold]{o.AsOfSequence}[/]{(o.Applied ? "" : " (nothing to change)")}:");
+            var table = NewTable("Kind", "Subject", "Version", "From", "To");
+            foreach (var c in o.Plan) table.AddRow(Text(c.Kind), Text(c.Subject), Text(c.Version), Text(c.From), Text(c.To));
+            Console.Write(table);
+        });
+    }
+}

@@ -1,0 +1,130 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EventSourcedRegistry.Client;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace EventSourcedRegistry.Cli;
+
+public class GlobalSettings : CommandSettings
+{
+    [CommandOption("--server <URL>")]
+    [Description("The registry's address (default: $ESR_SERVER, else http://localhost:5000).")]
+    public string? Server { get; init; }
+
+    [CommandOption("-o|--output <FORMAT>")]
+    [Description("table (default) or json (raw JSON on stdout, for scripts).")]
+    [DefaultValue("table")]
+    public string Output { get; init; } = "table";
+
+    public bool Json => string.Equals(Output, "json", StringComparison.OrdinalIgnoreCase);
+
+    public override ValidationResult Validate() =>
+        Output.ToLowerInvariant() is "table" or "json" ? ValidationResult.Success() : ValidationResult.Error("--output is table or json.");
+}
+
+/// <summary>
+/// A command against the registry: builds the client, runs, and turns the server's ProblemDetails into a message on
+/// stderr and the exit code (2 not found, 3 conflict or stale revision, 4 anything else).
+/// </summary>
+public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncCommand<TSettings> where TSettings : GlobalSettings
+{
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    protected CliEnvironment Env { get; } = env;
+    protected IAnsiConsole Console => Env.Console;
+
+    protected abstract Task<int> RunAsync(RegistryClient client, TSettings settings, CancellationToken ct);
+
+    public sealed override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken ct)
+    {
+        var server = settings.Server ?? Env.ServerFromEnvironment ?? CliEnvironment.DefaultServer;
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var endpoint))
+            return Fail(ExitCodes.Usage, $"'{server}' is not an absolute URL.");
+        using var client = Env.ClientFor(endpoint);
+        try
+        {
+            return await RunAsync(client, settings, ct);
+        }
+        catch (RegistryRequestException e)
+        {
+            return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}");
+        }
+        catch (UsageException e)
+        {
+            return Fail(ExitCodes.Usage, e.Message);
+        }
+        catch (HttpRequestException e)
+        {
+            return Fail(ExitCodes.Failed, $"Cannot reach the registry at {endpoint}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            return Fail(ExitCodes.Failed, e.Message);
+        }
+    }
+
+    private int Fail(int code, string message)
+    {
+        Env.Error.WriteLine($"esr: {message}");
+        return code;
+    }
+
+    /// <summary>Writes the answer as JSON for scripts, or renders it for people.</summary>
+    protected int Show<T>(TSettings settings, T value, Action<T> render)
+    {
+        if (settings.Json) Env.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+        else render(value);
+        return ExitCodes.Ok;
+    }
+
+    protected static Table NewTable(params string[] columns)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var column in columns) table.AddColumn(column);
+        return table;
+    }
+
+    protected static string Text(object? value) => Markup.Escape(value switch
+    {
+        null => "",
+        DateTimeOffset t => t.ToString("u", CultureInfo.InvariantCulture),
+        double d => d.ToString("G", CultureInfo.InvariantCulture),
+        IEnumerable<KeyValuePair<string, string>> pairs => string.Join(", ", pairs.Select(p => $"{p.Key}={p.Value}")),
+        IEnumerable<KeyValuePair<string, double>> pairs => string.Join(", ", pairs.Select(p => $"{p.Key}={p.Value.ToString(CultureInfo.InvariantCulture)}")),
+        IEnumerable<KeyValuePair<string, int>> pairs => string.Join(", ", pairs.Select(p => $"{p.Key}→v{p.Value}")),
+        IEnumerable<KeyValuePair<string, List<int>>> pairs => string.Join(", ", pairs.Select(p => $"{p.Key}: {string.Join(",", p.Value)}")),
+        IEnumerable<string> items => string.Join(", ", items),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    });
+
+    protected static PointInTime? PointOf(string? asOf, long? atSequence)
+    {
+        if (asOf is not null && atSequence is not null) throw new UsageException("Give --as-of or --at-sequence, not both.");
+        if (atSequence is { } sequence) return PointInTime.AtSequence(sequence);
+        if (asOf is null) return null;
+        try { return PointInTime.Parse(asOf); }
+        catch (FormatException) { throw new UsageException($"'{asOf}' is neither a sequence nor an RFC 3339 instant."); }
+    }
+
+    protected static Dictionary<string, string>? Pairs(string[]? items, string option)
+    {
+        if (items is null || items.Length == 0) return null;
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var at = item.IndexOf('=');
+            if (at <= 0) throw new UsageException($"{option} takes key=value, not '{item}'.");
+            pairs[item[..at]] = item[(at + 1)..];
+        }
+        return pairs;
+    }
+}
+
+/// <summary>A mistake in the command line found after parsing (exit code 1).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,153 @@
+using System.Text.Json;
+
+namespace EventSourcedRegistry.Client;
+
+// The registry's responses as typed records; property names follow the API's camelCase JSON.
+
+public sealed record ModelInfo(
+    Guid Id,
+    string Name,
+    string? Description,
+    IReadOnlyDictionary<string, string> Tags,
+    bool Archived,
+    int LatestVersion,
+    IReadOnlyDictionary<string, List<int>> VersionsByStage,
+    IReadOnlyDictionary<string, int> Aliases,
+    IReadOnlyDictionary<string, int> Deployments,
+    long Revision,
+    long? AsOfSequence = null,
+    DateTimeOffset? AsOf = null);
+
+public sealed record ModelPage(IReadOnlyList<ModelInfo> Items, string? NextCursor);
+
+public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
+
+public sealed record DatasetReference(string Uri, string? Digest = null);
+
+public sealed record Lineage(
+    string? RunId = null,
+    string? SourceRepository = null,
+    string? SourceCommit = null,
+    IReadOnlyList<DatasetReference>? Datasets = null);
+
+public sealed record ModelVersionInfo(
+    string Model,
+    int Version,
+    string Stage,
+    ArtifactReference Artifact,
+    Lineage? Lineage,
+    IReadOnlyDictionary<string, string> Params,
+    IReadOnlyDictionary<string, double> Metrics,
+    IReadOnlyDictionary<string, string> Tags,
+    string? Description,
+    JsonElement? Metadata,
+    IReadOnlyList<string> Aliases,
+    IReadOnlyList<string> Deployments,
+    string? DownloadUrl = null,
+    long? AsOfSequence = null,
+    DateTimeOffset? AsOf = null);
+
+public sealed record ModelVersionPage(IReadOnlyList<ModelVersionInfo> Items, string? NextCursor, long? AsOfSequence = null);
+
+/// <summary>A version to register: <see cref="Artifact"/> is <c>{sha256}</c> of an uploaded artifact or an external <c>{uri, sha256, sizeBytes}</c>.</summary>
+public sealed record RegisterVersionRequest(
+    ArtifactReference Artifact,
+    Lineage? Lineage = null,
+    IReadOnlyDictionary<string, string>? Params = null,
+    IReadOnlyDictionary<string, double>? Metrics = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Description = null,
+    JsonElement? Metadata = null);
+
+public sealed record AliasInfo(string Model, string Alias, int Version, long Revision);
+
+public sealed record DeploymentInfo(string Model, int Version, string Environment, string? Target, string Action, long Revision);
+
+public sealed record HistoryEntry(
+    long Sequence,
+    long Revision,
+    string Type,
+    DateTimeOffset Timestamp,
+    string? Actor,
+    string? Reason,
+    string? CorrelationId,
+    string? CausationId,
+    JsonElement Data);
+
+public sealed record HistoryPage(string Model, IReadOnlyList<HistoryEntry> Items, string? NextCursor);
+
+public sealed record RegistryModelState(
+    string Model,
+    Guid ModelId,
+    bool Archived,
+    IReadOnlyDictionary<string, List<int>> VersionsByStage,
+    IReadOnlyDictionary<string, int> Aliases,
+    IReadOnlyDictionary<string, int> Deployments);
+
+public sealed record RegistryPage(IReadOnlyList<RegistryModelState> Items, string? NextCursor, long? AsOfSequence = null, DateTimeOffset? AsOf = null);
+
+public sealed record RegistryChange(
+    long Sequence,
+    DateTimeOffset Timestamp,
+    string? Model,
+    Guid ModelId,
+    string Type,
+    int Version,
+    string? FromStage,
+    string? ToStage,
+    string? Alias,
+    int? PreviousVersion,
+    string? Environment,
+    string? Target,
+    string? Actor,
+    string? Reason,
+    string? CorrelationId);
+
+public sealed record RegistryChangesPage(long FromSequence, long ToSequence, IReadOnlyList<RegistryChange> Items, string? NextCursor);
+
+/// <summary>Where to roll back to: an instant or a global sequence (exactly one).</summary>
+public sealed record RollbackRequest(string Reason, DateTimeOffset? AsOf = null, long? AtSequence = null, bool DryRun = false);
+
+public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To);
+
+public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
+    IReadOnlyList<RollbackChange> Plan, long Revision);
+
+/// <summary>Filters of the audit log; <see cref="From"/> and <see cref="To"/> are sequences or RFC 3339 instants.</summary>
+public sealed record AuditQuery(
+    string? Actor = null,
+    string? Model = null,
+    IReadOnlyList<string>? Types = null,
+    string? From = null,
+    string? To = null,
+    string? Cursor = null,
+    int? Limit = null);
+
+public sealed record AuditEntry(
+    long Sequence,
+    DateTimeOffset Timestamp,
+    Guid ModelId,
+    string? ModelName,
+    int? Version,
+    string EventType,
+    string? Actor,
+    string? Reason,
+    string? CorrelationId,
+    string? CausationId,
+    string Summary);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? NextCursor, long CompleteThrough, long HighWaterMark, long Lag);
+
+public sealed record ChainVerification(
+    bool Verified,
+    long Events,
+    string? Head,
+    long HeadSequence,
+    long? FirstBrokenSequence,
+    string? Problem,
+    int Checkpoints,
+    long HighWaterMark);
+
+public sealed record ArtifactInfo(string Sha256, long SizeBytes, string Uri, string? FileName = null);
+
+public sealed record ArtifactVerification(string Sha256, long SizeBytes, bool Verified, string ActualSha256, long ActualSizeBytes);
