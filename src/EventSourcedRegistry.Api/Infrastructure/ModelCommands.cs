@@ -83,7 +83,7 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
 
             var stream = await session.Events.FetchForWriting<ModelView>(modelId, ct);
             var before = stream.Aggregate;
-            if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", $"No model is registered under the name '{modelName}'."), false);
+            if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", Problems.NoSuchModel(modelName)), false);
             if (expected is { } pinned && pinned != stream.CurrentVersion)
                 return new Ran(null, 0, Stale(pinned, stream.CurrentVersion), false);
 

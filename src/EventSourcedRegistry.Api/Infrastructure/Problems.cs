@@ -37,14 +37,9 @@ public static class Problems
     public static IResult BodyRequired(string shape) =>
         Validation([("body", $"A JSON object is required as the request body: {shape}.")]);
 
-    public static IResult ModelNotFound(string name) =>
-        Problem(StatusCodes.Status404NotFound, "Model not found", $"No model is registered under the name '{name}'.");
+    public static IResult ModelNotFound(string name) => Problem(StatusCodes.Status404NotFound, "Model not found", NoSuchModel(name));
 
-    public static IResult StaleRevision(long expected, long? actual) =>
-        Problem(StatusCodes.Status412PreconditionFailed, "Stale revision",
-            actual is null
-                ? $"If-Match names revision {expected}, but the model has changed since; read it again and retry."
-                : $"If-Match names revision {expected}, but the model is at revision {actual}; read it again and retry.");
+    public static string NoSuchModel(string name) => $"No model is registered under the name '{name}'.";
 
     /// <summary>
     /// Problems the framework writes itself (no such route, method not allowed, a body that is not JSON) carry a

@@ -64,7 +64,7 @@ public static class RollBackRegistryEndpoint
             {
                 outcomes[target.Index] = target.Id is { } id
                     ? await RollBack(commands, lifecycle, context, id, target.Name, point!, request.Reason!, dryRun, token)
-                    : new ModelRollbackOutcome(target.Name, "failed", [], null, $"No model is registered under the name '{target.Name}'.");
+                    : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
         var ordered = Enumerable.Range(0, targets.Count).Select(i => outcomes[i]).ToList();

@@ -69,6 +69,16 @@ public static class StorePosition
         return view;
     }
 
+    /// <summary>Every version's view replayed from the model's events, in one pass over them, by version number.</summary>
+    public static SortedDictionary<int, ModelVersionView> VersionsAt(IReadOnlyList<JasperFx.Events.IEvent> events)
+    {
+        var views = new Dictionary<string, ModelVersionView>();
+        foreach (var e in events)
+        foreach (var key in ModelVersionView.KeysOf(e.Data))
+            if (ModelVersionView.Fold(views.GetValueOrDefault(key), key, e.Data) is { } view) views[key] = view;
+        return new SortedDictionary<int, ModelVersionView>(views.Values.ToDictionary(v => v.VersionNumber));
+    }
+
     /// <summary>One version's view replayed from the model's events up to the sequence; null if not registered yet.</summary>
     public static ModelVersionView? VersionAt(IReadOnlyList<JasperFx.Events.IEvent> events, Guid modelId, int version)
     {

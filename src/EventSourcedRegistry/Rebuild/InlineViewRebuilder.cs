@@ -68,10 +68,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                         Note(counters[ModelViews], liveModels.GetValueOrDefault(id), rebuilt, $"model {id}");
                         if (apply) session.Store(rebuilt);
                     }
-                    for (var version = 1; version <= rebuilt.LatestVersion; version++)
+                    foreach (var view in StorePosition.VersionsAt(modelEvents).Values)
                     {
-                        var view = StorePosition.VersionAt(modelEvents, id, version);
-                        if (view is null) continue;
                         rebuiltVersions[view.Id] = view;
                         keys.Add(view.Id);
                     }

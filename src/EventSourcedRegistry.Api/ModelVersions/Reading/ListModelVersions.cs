@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
@@ -40,8 +41,8 @@ public static class ListModelVersionsEndpoint
         {
             var (past, problem) = await PastModel.Load(http, name, session, data);
             if (problem is not null) return problem;
-            var then = Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after))
-                .Select(past.Version).OfType<ModelVersionView>()
+            var then = StorePosition.VersionsAt(past!.Events).Values
+                .Where(v => v.VersionNumber > after)
                 .Where(v => stage is null || v.Stage == stage).Take(limit + 1).ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
             return past.Json(new ModelVersionPage(pastItems,
