@@ -12,7 +12,9 @@ public enum RejectionKind
     Unprocessable,
 }
 
-public sealed record Rejection(RejectionKind Kind, string Title, string Detail);
+/// <summary>Extensions become members of the ProblemDetails beside its detail (e.g. <c>unmetGates</c>, <c>errors</c>).</summary>
+public sealed record Rejection(RejectionKind Kind, string Title, string Detail,
+    IReadOnlyDictionary<string, object?>? Extensions = null);
 
 /// <summary>
 /// What a decide function concluded: the events to append (possibly none, for a command that changes
@@ -34,7 +36,8 @@ public sealed class Decision
     public static Decision Accept(IReadOnlyList<object> events) => new(events, null);
     public static Decision Unchanged { get; } = new([], null);
 
-    public static Decision Reject(RejectionKind kind, string title, string detail) => new([], new Rejection(kind, title, detail));
+    public static Decision Reject(RejectionKind kind, string title, string detail,
+        IReadOnlyDictionary<string, object?>? extensions = null) => new([], new Rejection(kind, title, detail, extensions));
     public static Decision NotFound(string detail) => Reject(RejectionKind.NotFound, "Not found", detail);
     public static Decision Conflict(string detail) => Reject(RejectionKind.Conflict, "Conflict with the model's state", detail);
     public static Decision Invalid(string detail) => Reject(RejectionKind.Invalid, "Invalid request", detail);

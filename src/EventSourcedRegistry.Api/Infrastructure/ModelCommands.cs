@@ -30,10 +30,11 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
     public delegate ValueTask BeforeSave(CommandOutcome outcome, CancellationToken ct);
 
     /// <summary>A refusal: status, title and detail of the ProblemDetails it becomes.</summary>
-    public sealed record Refusal(int Status, string Title, string Detail)
+    public sealed record Refusal(int Status, string Title, string Detail, IReadOnlyDictionary<string, object?>? Extensions = null)
     {
-        public IResult ToResult() => Problems.Problem(Status, Title, Detail);
-        public static Refusal From(Rejection rejection) => new(Problems.StatusOf(rejection.Kind), rejection.Title, rejection.Detail);
+        public IResult ToResult() => Problems.Problem(Status, Title, Detail, Extensions);
+        public static Refusal From(Rejection rejection) =>
+            new(Problems.StatusOf(rejection.Kind), rejection.Title, rejection.Detail, rejection.Extensions);
     }
 
     /// <summary>What running a command on one model came to: a response at a revision, or a refusal.</summary>

@@ -6,7 +6,8 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 /// <summary>Every refusal leaves as an RFC 9457 ProblemDetails with a clear detail.</summary>
 public static class Problems
 {
-    public static IResult From(Rejection rejection) => Problem(StatusOf(rejection.Kind), rejection.Title, rejection.Detail);
+    public static IResult From(Rejection rejection) =>
+        Problem(StatusOf(rejection.Kind), rejection.Title, rejection.Detail, rejection.Extensions);
 
     public static int StatusOf(RejectionKind kind) => kind switch
     {
@@ -17,8 +18,12 @@ public static class Problems
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    public static IResult Problem(int status, string title, string detail) =>
-        Results.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeOf(status) });
+    public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeOf(status) };
+        foreach (var (key, value) in extensions ?? new Dictionary<string, object?>()) problem.Extensions[key] = value;
+        return Results.Problem(problem);
+    }
 
     public static IResult Validation(IEnumerable<(string Field, string Error)> errors)
     {

@@ -11,6 +11,9 @@ public sealed class LifecycleOptions
 
     /// <summary>Stage → the stages a version in it may move to.</summary>
     public Dictionary<string, string[]>? Transitions { get; set; }
+
+    /// <summary>Stage → what a version must carry to enter it (see <see cref="StageGates"/>). None by default.</summary>
+    public Dictionary<string, StageGateOptions>? Gates { get; set; }
 }
 
 /// <summary>
@@ -25,10 +28,12 @@ public sealed class Lifecycle
     public const string Archived = "Archived";
 
     private readonly Dictionary<string, HashSet<string>> _transitions;
+    private readonly Dictionary<string, StageGate> _gates;
 
     private Lifecycle(IReadOnlyList<string> stages, string initial, string archive,
-        Dictionary<string, HashSet<string>> transitions)
+        Dictionary<string, HashSet<string>> transitions, Dictionary<string, StageGate> gates)
     {
+        _gates = gates;
         Stages = stages;
         InitialStage = initial;
         ArchiveStage = archive;
@@ -82,7 +87,8 @@ public sealed class Lifecycle
             }
         }
 
-        return new Lifecycle(stages, initial, archive, transitions);
+        var gates = StageGates.From(options.Gates, stages, initial, LifecycleOptions.Section);
+        return new Lifecycle(stages, initial, archive, transitions, gates);
     }
 
     /// <summary>The configured spelling of a stage name, or null when there is no such stage.</summary>
@@ -90,6 +96,9 @@ public sealed class Lifecycle
         stage is null ? null : Stages.FirstOrDefault(s => string.Equals(s, stage, StringComparison.OrdinalIgnoreCase));
 
     public bool Allows(string from, string to) => _transitions.TryGetValue(from, out var targets) && targets.Contains(to);
+
+    /// <summary>The gates a version must pass to enter the stage; null when the stage has none.</summary>
+    public StageGate? GatesFor(string stage) => _gates.GetValueOrDefault(stage);
 
     public IReadOnlyList<string> AllowedFrom(string from) =>
         _transitions.TryGetValue(from, out var targets) ? Stages.Where(targets.Contains).ToList() : [];

@@ -81,9 +81,11 @@ public static class ModelDecisions
     /// <summary>
     /// Moves a version along the lifecycle graph. With <paramref name="archiveExisting"/> every other version in the
     /// target stage goes to the archive stage in the same commit.
+    /// <paramref name="candidate"/> is the version's view, which the target stage's gates (if any) are checked against;
+    /// a stage with gates admits no version whose view is not given.
     /// </summary>
     public static Decision TransitionStage(ModelView model, Lifecycle.Lifecycle lifecycle, int version, string stage,
-        string? reason, bool archiveExisting)
+        string? reason, bool archiveExisting, ModelVersionView? candidate = null)
     {
         if (model.Archived) return ArchivedRefusal(model);
         var target = lifecycle.Resolve(stage);
@@ -99,6 +101,8 @@ public static class ModelDecisions
                 $"The lifecycle does not allow moving version {version} from {current} to {target}; from {current} it may go to: " +
                 (allowed.Count == 0 ? "nowhere" : string.Join(", ", allowed)) + ".");
         }
+
+        if (current != target && GateRefusal(lifecycle, target, version, candidate) is { } gated) return gated;
 
         var displaced = archiveExisting && target != lifecycle.ArchiveStage && model.VersionsByStage.TryGetValue(target, out var inTarget)
             ? inTarget.Where(v => v != version).ToList()
@@ -118,6 +122,22 @@ public static class ModelDecisions
         }
         if (events.Count == 0) return Decision.Unchanged;
         return Decision.Accept(events);
+    }
+
+    /// <summary>
+    /// The 409 listing every gate of <paramref name="target"/> the version does not meet, or null when it may enter.
+    /// Only the version that is moved is gated: versions displaced by archiveExisting retreat, they do not advance.
+    /// </summary>
+    public static Decision? GateRefusal(Lifecycle.Lifecycle lifecycle, string target, int version, ModelVersionView? candidate)
+    {
+        if (lifecycle.GatesFor(target) is not { IsEmpty: false } gate) return null;
+        IReadOnlyList<Lifecycle.UnmetGate> unmet = candidate is null
+            ? [new Lifecycle.UnmetGate("version", target, $"Version {version}'s view is not available to check the gates of {target}.")]
+            : Lifecycle.StageGates.Check(gate, candidate);
+        if (unmet.Count == 0) return null;
+        return Decision.Reject(RejectionKind.Conflict, "Stage gates not met",
+            $"Version {version} cannot enter {target}: " + string.Join(" ", unmet.Select(u => u.Detail)),
+            new Dictionary<string, object?> { ["unmetGates"] = unmet });
     }
 
     public static Decision AssignAlias(ModelView model, string alias, int version)

@@ -31,11 +31,12 @@ public static class TransitionModelVersionStageEndpoint
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
-                var decision = ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
-                    request.ArchiveExisting ?? false);
-                if (!decision.IsRejected)
-                    current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
-                return decision;
+                // Read before deciding: the target stage's gates are checked against it (and the response shows it).
+                current = model.HasVersion(number)
+                    ? await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct)
+                    : null;
+                return ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
+                    request.ArchiveExisting ?? false, current);
             },
             (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
     }
