@@ -140,6 +140,10 @@ public static class AuditSummary
                                   + (e.PreviousVersion is { } replaced ? $", replacing version {replaced}" : ""),
         ModelVersionUndeployed e => $"version {e.Version} undeployed from {e.Environment}{On(e.Target)}",
         RollbackPerformed e => $"rolled back to sequence {e.TargetSequence}" + (e.Changes == 1 ? " (1 change)" : $" ({e.Changes} changes)"),
+        ModelMetadataSchemaSet e => $"metadata schema set ({SchemaSummary(e.Schema)})",
+        ModelMetadataSchemaRemoved => "metadata schema removed",
+        Settings.RegistryMetadataSchemaSet e => $"registry metadata schema set ({SchemaSummary(e.Schema)})",
+        Settings.RegistryMetadataSchemaRemoved => "registry metadata schema removed",
         _ => Generic(data),
     };
 
@@ -184,6 +188,18 @@ public static class AuditSummary
         if (removedTags.Count > 0) parts.Add("tags removed: " + string.Join(", ", removedTags));
         if (metadataChanged) parts.Add("metadata replaced");
         return parts.Count == 0 ? "metadata edited" : "edited: " + string.Join("; ", parts);
+    }
+
+    /// <summary>What a schema demands, in a few words: its title if it has one, else its required keys.</summary>
+    private static string SchemaSummary(System.Text.Json.JsonElement schema)
+    {
+        if (schema.ValueKind != System.Text.Json.JsonValueKind.Object) return schema.ValueKind == System.Text.Json.JsonValueKind.True ? "accepts anything" : "accepts nothing";
+        var parts = new List<string>();
+        if (schema.TryGetProperty("title", out var title) && title.ValueKind == System.Text.Json.JsonValueKind.String)
+            parts.Add($"\"{title.GetString()}\"");
+        if (schema.TryGetProperty("required", out var required) && required.ValueKind == System.Text.Json.JsonValueKind.Array)
+            parts.Add("requires " + (required.GetArrayLength() == 0 ? "nothing" : string.Join(", ", required.EnumerateArray().Select(r => r.ToString()))));
+        return parts.Count == 0 ? $"{schema.GetRawText().Length} bytes" : string.Join("; ", parts);
     }
 
     private static string On(string? target) => target is { Length: > 0 } ? $" ({target})" : "";

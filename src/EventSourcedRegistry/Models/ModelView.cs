@@ -13,6 +13,9 @@ public sealed class ModelView
     public Dictionary<string, string> Tags { get; set; } = new();
     public bool Archived { get; set; }
 
+    /// <summary>The model's metadata standard (a JSON Schema for its versions' metadata); null when it has none.</summary>
+    public System.Text.Json.JsonElement? MetadataSchema { get; set; }
+
     /// <summary>The highest version number registered; 0 before the first version.</summary>
     public int LatestVersion { get; set; }
 
@@ -60,6 +63,12 @@ public sealed class ModelView
                 if (e.Description is not null) view.Description = e.Description.Length == 0 ? null : e.Description;
                 foreach (var key in e.RemovedTags) view.Tags.Remove(key);
                 foreach (var (key, value) in e.SetTags) view.Tags[key] = value;
+                break;
+            case ModelMetadataSchemaSet e:
+                view.MetadataSchema = e.Schema;
+                break;
+            case ModelMetadataSchemaRemoved:
+                view.MetadataSchema = null;
                 break;
             case ModelArchived:
                 view.Archived = true;

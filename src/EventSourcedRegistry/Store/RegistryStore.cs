@@ -2,6 +2,7 @@ using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Settings;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -34,6 +35,7 @@ public static class RegistryStore
         options.Projections.Add(new ModelViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
+        options.Projections.Add(new RegistrySettingsProjection(), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
         // Tag filters are containment queries (data -> 'tags' @> '{"team":"fraud"}') over this index.
@@ -58,5 +60,8 @@ public static class RegistryStore
         typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
         typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
         typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed), typeof(RollbackPerformed),
+        // Metadata standards: a model's own, and the registry's in the settings stream.
+        typeof(ModelMetadataSchemaSet), typeof(ModelMetadataSchemaRemoved),
+        typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved),
     ];
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Metadata;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Validation;
 using Marten;
 using Wolverine.Http;
@@ -33,8 +35,15 @@ public static class EditModelVersionEndpoint
             {
                 if (!model.HasVersion(number)) return ModelDecisions.VersionNotFound(model, number);
                 current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
-                return ModelDecisions.EditVersion(model, number, request.Description, request.SetTags, request.RemoveTags,
+                var decision = ModelDecisions.EditVersion(model, number, request.Description, request.SetTags, request.RemoveTags,
                     metadata, current?.Tags ?? new Dictionary<string, string>(), current?.Description, current?.Metadata);
+                // Replaced metadata must meet the metadata standards as a registration's does.
+                if (decision.Events is [ModelVersionMetadataEdited { Metadata: { } replaced }])
+                {
+                    var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+                    return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, replaced) ?? decision;
+                }
+                return decision;
             },
             (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
     }

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Metadata;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Validation;
+using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Registering;
@@ -100,12 +103,17 @@ public static class RegisterModelVersionEndpoint
         var metadata = request.Metadata is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } m ? m : (JsonElement?)null;
 
         return await commands.Execute(http, name, request, reason: null,
-            async (model, _, ct) =>
+            async (model, session, ct) =>
             {
                 if (artifact is null && refusal is null)
                     (artifact, refusal) = await StoredArtifact(artifacts, declared, ct);
-                return refusal ?? ModelDecisions.RegisterVersion(model, lifecycle, artifact!, lineage,
+                if (refusal is not null) return refusal;
+                var decision = ModelDecisions.RegisterVersion(model, lifecycle, artifact!, lineage,
                     request.Params, request.Metrics, request.Tags, request.Description, metadata);
+                if (decision.IsRejected) return decision;
+                // The metadata standards: the model's (decided on the stream's state) and the registry's.
+                var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+                return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, metadata) ?? decision;
             },
             (outcome, _) =>
             {

@@ -1,0 +1,90 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Models.MetadataSchema;
+using EventSourcedRegistry.Metadata;
+using EventSourcedRegistry.Settings;
+using EventSourcedRegistry.Validation;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Registry.MetadataSchema;
+
+/// <summary>
+/// The registry-wide metadata standard, kept as events in the registry's settings stream (see <see cref="RegistrySettings"/>),
+/// so who changed it, when and why shows in the audit log. Its ETag is the settings stream's revision.
+/// </summary>
+public static class RegistryMetadataSchemaEndpoints
+{
+    public const string Route = "/api/v1/registry/metadata-schema";
+
+    /// <summary>Sets (or replaces) the registry's metadata standard, which every model's new versions must meet.</summary>
+    [WolverinePut(Route, OperationId = "SetRegistryMetadataSchema")]
+    public static async Task<IResult> Put(SetMetadataSchema? request, HttpContext http, IDocumentStore store)
+    {
+        if (request is null) return Problems.BodyRequired("{\"schema\", \"reason\"?}");
+        var errors = MetadataSchemaInput.Check(request);
+        if (errors.Count > 0) return Problems.Validation(errors);
+        return await Change(http, store, request.Reason, settings => MetadataStandard.SetRegistrySchema(settings, request.Schema!.Value),
+            after => Results.Json(new MetadataSchemaResponse(null, after.MetadataSchema!.Value, after.Revision), Json.Options));
+    }
+
+    /// <summary>The registry's metadata standard; 404 when there is none.</summary>
+    [WolverineGet(Route, OperationId = "GetRegistryMetadataSchema")]
+    public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
+    {
+        await using var session = store.QuerySession();
+        var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, http.RequestAborted);
+        Revisions.Write(http.Response, settings?.Revision ?? 0);
+        return settings?.MetadataSchema is { } schema
+            ? Results.Json(new MetadataSchemaResponse(null, schema, settings.Revision), Json.Options)
+            : Problems.Problem(StatusCodes.Status404NotFound, "No metadata schema", "The registry has no metadata schema.");
+    }
+
+    /// <summary>Removes the registry's metadata standard; models' own standards still apply.</summary>
+    [WolverineDelete(Route, OperationId = "RemoveRegistryMetadataSchema")]
+    public static async Task<IResult> Delete(HttpContext http, IDocumentStore store)
+    {
+        var reason = http.Request.Query["reason"].ToString();
+        if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
+        return await Change(http, store, reason, MetadataStandard.RemoveRegistrySchema, _ => Results.NoContent());
+    }
+
+    /// <summary>Decides against the settings stream and appends with optimistic concurrency; If-Match pins a revision (412 when stale).</summary>
+    private static async Task<IResult> Change(HttpContext http, IDocumentStore store, string? reason,
+        Func<RegistrySettings?, Decision> decide, Func<RegistrySettings, IResult> respond)
+    {
+        var ct = http.RequestAborted;
+        if (!Revisions.TryReadIfMatch(http.Request, out var expected))
+            return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
+
+        await using var session = store.LightweightSession();
+        CommandContext.For(http, reason).ApplyTo(session);
+        var stream = await session.Events.FetchForWriting<RegistrySettings>(RegistrySettings.StreamId, ct);
+        var revision = stream.CurrentVersion ?? 0;
+        if (expected is { } pinned && pinned != revision)
+            return Problems.Problem(StatusCodes.Status412PreconditionFailed, "Stale revision",
+                $"If-Match names revision {pinned}, but the registry's settings are at revision {revision}; read them again and retry.");
+
+        var decision = decide(stream.Aggregate);
+        if (decision.Rejection is { } rejection) return Problems.From(rejection);
+
+        var after = stream.Aggregate ?? new RegistrySettings();
+        foreach (var @event in decision.Events) after = RegistrySettings.Fold(after, @event);
+        after.Revision = revision + decision.Events.Count;
+        if (decision.Events.Count > 0)
+        {
+            stream.AppendMany(decision.Events.ToArray());
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            // The first change of all starts the stream: two at once collide on its id instead of its version.
+            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex) || ex is Marten.Exceptions.ExistingStreamIdCollisionException)
+            {
+                return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
+                    "The registry's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");
+            }
+        }
+        Revisions.Write(http.Response, after.Revision);
+        return respond(after);
+    }
+}
