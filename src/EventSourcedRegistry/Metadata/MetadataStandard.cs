@@ -41,6 +41,10 @@ public static class MetadataStandard
             if (errors.Count > 0) return errors;
         }
 
+        foreach (var reference in ExternalReferences(schema))
+            errors.Add($"\"$ref\": \"{reference}\" points outside the schema; a metadata schema must be self-contained (references start with '#'), since nothing is fetched.");
+        if (errors.Count > 0) return errors;
+
         try
         {
             var compiled = Compile(text);
@@ -129,6 +133,26 @@ public static class MetadataStandard
         schema = JsonSchema.FromText(text, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         if (Compiled.Count > 1000) Compiled.Clear();
         return Compiled.GetOrAdd(key, schema);
+    }
+
+    private static IEnumerable<string> ExternalReferences(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.Name is "$ref" or "$dynamicRef" && property.Value.ValueKind == JsonValueKind.String
+                        && property.Value.GetString() is { } target && !target.StartsWith('#'))
+                        yield return target;
+                    foreach (var inner in ExternalReferences(property.Value)) yield return inner;
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                foreach (var inner in ExternalReferences(item)) yield return inner;
+                break;
+        }
     }
 
     private static IEnumerable<MetadataError> Messages(EvaluationResults results)

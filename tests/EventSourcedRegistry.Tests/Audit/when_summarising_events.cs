@@ -25,6 +25,20 @@ public class when_summarising_events
     }
 
     [Fact]
+    public void metadata_standard_changes_read_as_one_line_naming_what_the_schema_demands()
+    {
+        var schema = System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(
+            """{"title":"Model card","required":["owner","intendedUse"]}""");
+        Assert.Equal("metadata schema set (\"Model card\"; requires owner, intendedUse)",
+            AuditSummary.Describe(new ModelMetadataSchemaSet(Id, schema)));
+        Assert.Equal("metadata schema removed", AuditSummary.Describe(new ModelMetadataSchemaRemoved(Id)));
+        Assert.Equal("registry metadata schema set (17 bytes)",
+            AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaSet(
+                System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>("""{"type":"object"}"""))));
+        Assert.Equal("registry metadata schema removed", AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaRemoved()));
+    }
+
+    [Fact]
     public void the_version_comes_from_any_event_that_names_one_and_unknown_events_still_read()
     {
         Assert.Equal(4, AuditSummary.VersionOf(new ModelVersionStageTransitioned(Id, 4, "None", "Staging", null)));

@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Settings;
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Tests.Support;
 using Snapshooter.Xunit;
 
@@ -81,6 +83,24 @@ public class when_storing_model_events
         MatchesItsContract(new RollbackPerformed(ModelId, 1234, DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "v3 broke checkout", 3));
 
     [Fact]
+    public void model_metadata_schema_set_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelMetadataSchemaSet(ModelId,
+            Given.Json("""{"title":"Model card","type":"object","required":["owner"],"properties":{"owner":{"type":"string"}}}""")));
+
+    [Fact]
+    public void model_metadata_schema_removed_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelMetadataSchemaRemoved(ModelId));
+
+    [Fact]
+    public void registry_metadata_schema_set_is_stored_as_its_contract() =>
+        MatchesItsContract(new RegistryMetadataSchemaSet(
+            Given.Json("""{"type":"object","required":["owner","intendedUse"],"properties":{"owner":{"type":"string","minLength":1}}}""")));
+
+    [Fact]
+    public void registry_metadata_schema_removed_is_stored_as_its_contract() =>
+        MatchesItsContract(new RegistryMetadataSchemaRemoved());
+
+    [Fact]
     public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
     {
         var json = EventJson.Serialize(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference(null, Sha256, null), null,
@@ -118,12 +138,16 @@ public class when_storing_model_events
         Assert.Empty(orphans);
     }
 
-    /// <summary>Events, by the catalogue's convention: sealed records in the models namespace whose first parameter is the model id.</summary>
+    /// <summary>
+    /// Events, by the catalogue's convention: sealed records in the models namespace whose first parameter is the model id;
+    /// and every type the store registers (which adds the registry's settings events, whose stream is not a model's).
+    /// </summary>
     private static List<Type> EventTypes() =>
         typeof(ModelRegistered).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsSealed: true, Namespace: "EventSourcedRegistry.Models" })
             .Where(t => t.GetMethod("<Clone>$") is not null)
             .Where(t => t.GetConstructors().Any(c => c.GetParameters() is [{ Name: "ModelId" } first, ..] && first.ParameterType == typeof(Guid)))
+            .Union(RegistryStore.EventTypes)
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .ToList();
 
