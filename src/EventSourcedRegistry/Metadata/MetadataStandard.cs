@@ -22,6 +22,7 @@ public static class MetadataStandard
 
     // Schemas are compiled once per distinct text: a registration validates against the same one or two every time.
     private static readonly ConcurrentDictionary<string, JsonSchema> Compiled = new();
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
     /// <summary>Why the document is not a usable JSON Schema; empty when it is one.</summary>
     public static IReadOnlyList<string> CheckSchema(JsonElement schema)
@@ -49,7 +50,7 @@ public static class MetadataStandard
         {
             var compiled = Compile(text);
             // Evaluating once resolves every $ref: one that points outside the document fails here, not at registration.
-            compiled.Evaluate(JsonDocument.Parse("{}").RootElement, new EvaluationOptions { OutputFormat = OutputFormat.Flag });
+            compiled.Evaluate(EmptyObject, new EvaluationOptions { OutputFormat = OutputFormat.Flag });
         }
         catch (Exception ex) when (ex is JsonSchemaException or RefResolutionException or JsonException or ArgumentException
                                        or InvalidOperationException or NotSupportedException or UriFormatException)
@@ -66,9 +67,7 @@ public static class MetadataStandard
     public static IReadOnlyList<MetadataError> Validate(JsonElement schema, JsonElement? metadata)
     {
         var compiled = Compile(schema.GetRawText());
-        var instance = metadata is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } m
-            ? m
-            : JsonDocument.Parse("{}").RootElement;
+        var instance = metadata is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } m ? m : EmptyObject;
         var results = compiled.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
         if (results.IsValid) return [];
         var errors = Messages(results).ToList();
