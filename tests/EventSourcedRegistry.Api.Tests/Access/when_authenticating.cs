@@ -164,4 +164,16 @@ public sealed class when_authenticating(AppFixture app) : ApiTest(app)
             (await client.Send(HttpMethod.Get, "/api/v1/models")).AssertProblem(401);
         }
     }
+
+    [Fact]
+    public async Task a_validated_key_is_answered_from_memory_without_a_database_read()
+    {
+        var key = await Host.CreateKey("reader");
+        using var client = Host.ClientWithKey(key.Key);
+        Assert.Equal(200, (await client.Send(HttpMethod.Get, "/api/v1/registry")).Status);
+
+        // Behind the registry's back (no revocation on this node): the cached key still authenticates, within its TTL.
+        await App.Sql("delete from registry.api_keys where id = $1", key.Id);
+        Assert.Equal(200, (await client.Send(HttpMethod.Get, "/api/v1/registry")).Status);
+    }
 }
