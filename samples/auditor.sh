@@ -3,7 +3,10 @@
 # time, whether the record is intact, and an export to hand over. Run against a registry that has data, e.g. after
 # `dotnet run --project samples/pipeline` twice:
 #
-#   ESR_SERVER=http://localhost:5000 samples/auditor.sh [model] [instant]
+#   ESR_SERVER=http://localhost:5000 ESR_API_KEY=<an auditor's key> samples/auditor.sh [model] [instant]
+#
+# The key needs the auditor role (reads, the audit log, verify, export); an admin makes one with
+# `esr keys create alice-audit --grant auditor`.
 set -euo pipefail
 
 MODEL="${1:-demand}"
@@ -12,6 +15,11 @@ ESR=(dotnet run --project "$(dirname "$0")/../src/EventSourcedRegistry.Cli" --)
 if command -v esr >/dev/null 2>&1; then ESR=(esr); fi
 
 step() { printf '\n== %s\n' "$*"; }
+
+if [ -z "${ESR_API_KEY:-}" ]; then
+  echo "Set ESR_API_KEY to an auditor's key (every call but health needs credentials)." >&2
+  exit 1
+fi
 
 step "Every model's stages, aliases and deployments now"
 "${ESR[@]}" registry

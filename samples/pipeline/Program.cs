@@ -1,7 +1,10 @@
 // A training pipeline in miniature: fit y = a·x + b on generated data, write the weights, upload them, register
 // the version with its lineage and metrics, and promote it only if it beats the current champion.
 //
-//   dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000]
+//   ESR_API_KEY=<a contributor's key> dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000]
+//
+// The key comes from ESR_API_KEY (or --api-key): the registry's first start prints an admin key; make the pipeline its
+// own with `esr keys create demand-pipeline --grant contributor` (or --grant contributor:demand once the model exists).
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -11,7 +14,7 @@ using EventSourcedRegistry.Client;
 
 var model = Argument("--model") ?? "demand";
 var server = Argument("--server") ?? Environment.GetEnvironmentVariable("ESR_SERVER") ?? "http://localhost:5000";
-using var registry = new RegistryClient(new Uri(server));
+using var registry = new RegistryClient(new RegistryClientOptions { Endpoint = new Uri(server), ApiKey = Argument("--api-key") });
 
 // 1. Data: a noisy line, different every run (as fresh data would be).
 var random = new Random();

@@ -95,7 +95,7 @@ public static class BenchmarkProgram
         var baselineCpu = new List<CpuRow>();
         var baselines = await NpgsqlBaselines.RunAsync(db, dataset, options.Sizes, RegisterVersionScenario.Body(options.Seed), cpu, baselineCpu, Log, ct);
 
-        using var http = new HttpClient(new SocketsHttpHandler
+        using var http = ApiProcess.Authorize(new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 64,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
@@ -104,7 +104,7 @@ public static class BenchmarkProgram
         {
             BaseAddress = api.BaseAddress,
             Timeout = TimeSpan.FromSeconds(60),
-        };
+        });
         var context = new BenchContext(options, http, db, dataset, baselines, cpu, baselineCpu, Log)
         {
             ApiAssembly = apiAssembly,

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -13,6 +14,7 @@ public sealed record AliasResponse(string Model, string Alias, int Version, long
 public static class AssignAliasEndpoint
 {
     /// <summary>Points an alias at a version; moving it records the version it pointed at before.</summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands)
     {
@@ -38,6 +40,7 @@ public sealed record RemoveAlias(string? Reason);
 
 public static class RemoveAliasEndpoint
 {
+    [Authorize(Policy = Policies.Contribute)]
     [WolverineDelete("/api/v1/models/{name}/aliases/{alias}", OperationId = "RemoveAlias")]
     public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
     {

@@ -14,7 +14,12 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
         public JsonElement Json => JsonDocument.Parse(Out).RootElement;
     }
 
-    private async Task<Run> Esr(params string[] args)
+    private Task<Run> Esr(params string[] args) => Esr(Host.Client(), args);
+
+    /// <summary>esr against the host with no credentials but what the command line or the environment gives.</summary>
+    private Task<Run> EsrWithoutAdminKey(params string[] args) => Esr(Host.AnonymousClient(), args);
+
+    private async Task<Run> Esr(HttpClient http, string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -29,7 +34,7 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
             }),
             Out = stdout,
             Error = stderr,
-            ClientFor = _ => new RegistryClient(new RegistryClientOptions { HttpClient = Host.Server.CreateClient() }),
+            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey }),
         };
         var code = await EsrApp.RunAsync(args, env);
         return new Run(code, stdout.ToString(), stderr.ToString(), screen.ToString());
@@ -118,5 +123,41 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
         Assert.Equal(before, registry.Json.GetProperty("asOfSequence").GetInt64());
         Assert.Equal(0, (await Esr("changes", "--from", "0", "-o", "json")).ExitCode);
         Assert.Equal(0, (await Esr("verify")).ExitCode);
+    }
+
+    [Fact]
+    public async Task an_admin_creates_lists_and_revokes_keys_and_a_pipeline_uses_its_key()
+    {
+        await Host.RegisterModel("churn");
+        var created = await Esr("keys", "create", "churn-ci", "--grant", "contributor:churn", "--output", "json");
+        Assert.Equal(0, created.ExitCode);
+        var key = created.Json.GetProperty("key").GetString()!;
+        var id = created.Json.GetProperty("id").GetString()!;
+        Assert.Equal("contributor", created.Json.GetProperty("grants")[0].GetProperty("role").GetString());
+
+        var registered = await EsrWithoutAdminKey("versions", "register", "churn", "--artifact", "s3://m/churn.onnx", "--sha256", RegistryCalls.Sha256A,
+            "--api-key", key, "--output", "json");
+        Assert.True(registered.ExitCode == 0, registered.Error);
+        Assert.Equal("key:churn-ci", (await Store.EventsOf("churn")).Last().UserName);
+
+        var listed = await Esr("keys", "list");
+        Assert.Equal(0, listed.ExitCode);
+        Assert.Contains("churn-ci", listed.Console);
+        Assert.DoesNotContain(key, listed.Console);
+
+        Assert.Equal(0, (await Esr("keys", "revoke", id)).ExitCode);
+        var refused = await EsrWithoutAdminKey("models", "show", "churn", "--api-key", key);
+        Assert.Equal(ExitCodes.Failed, refused.ExitCode);
+        Assert.Contains("401", refused.Error);
+        Assert.Contains("ESR_API_KEY", refused.Error);
+    }
+
+    [Fact]
+    public async Task without_a_key_esr_says_how_to_give_one()
+    {
+        var run = await EsrWithoutAdminKey("models", "list");
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("401", run.Error);
+        Assert.Contains("--api-key", run.Error);
     }
 }

@@ -8,7 +8,7 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
 {
     private RegistryClient Client(HttpMessageHandler? handler = null) => new(new RegistryClientOptions
     {
-        HttpClient = handler is null ? Host.Server.CreateClient() : new HttpClient(handler) { BaseAddress = Host.Server.BaseAddress },
+        HttpClient = handler is null ? Host.Client() : new HttpClient(handler) { BaseAddress = Host.Server.BaseAddress, DefaultRequestHeaders = { Authorization = new("ApiKey", AppFixture.AdminKey) } },
         RetryDelay = TimeSpan.FromMilliseconds(1),
     });
 
@@ -159,5 +159,29 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
     private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
+    }
+
+    [Fact]
+    public async Task the_api_key_option_authenticates_every_call_and_admins_manage_keys()
+    {
+        var admin = Client();
+        await admin.RegisterModelAsync("churn");
+        var created = await admin.CreateKeyAsync("churn-reader", [ApiKeyGrant.Parse("reader:churn")]);
+        Assert.StartsWith($"esr_{created.Id}_", created.Key);
+        Assert.Equal(new ApiKeyGrant("reader", "churn", created.Grants[0].ModelId), Assert.Single(created.Grants));
+
+        var reader = new RegistryClient(new RegistryClientOptions { HttpClient = Host.AnonymousClient(), ApiKey = created.Key });
+        Assert.Equal("churn", (await reader.GetModelAsync("churn")).Name);
+        var forbidden = await Assert.ThrowsAsync<RegistryRequestException>(() => reader.RegisterVersionAsync("churn", External(RegistryCalls.Sha256A, 0.9)));
+        Assert.Equal(403, forbidden.Status);
+
+        var keys = await admin.ListKeysAsync();
+        Assert.Contains(keys.Items, k => k.Id == created.Id && k.RevokedAt is null);
+        var revoked = await admin.RevokeKeyAsync(created.Id);
+        Assert.NotNull(revoked.RevokedAt);
+        Assert.Equal(401, (await Assert.ThrowsAsync<RegistryRequestException>(() => reader.GetModelAsync("churn"))).Status);
+
+        var anonymous = new RegistryClient(new RegistryClientOptions { HttpClient = Host.AnonymousClient() });
+        Assert.Equal(401, (await Assert.ThrowsAsync<RegistryRequestException>(() => anonymous.ListModelsAsync())).Status);
     }
 }

@@ -37,6 +37,18 @@ public sealed class ApiProcess : IAsyncDisposable
                 $"The API assembly '{path}' does not exist; build the solution in {BuildInfo.Configuration} first or pass --api <dll>.");
     }
 
+    /// <summary>
+    /// The bootstrap admin key every API process of a run starts with (stored hashed on the first start; later
+    /// processes on the same database find it there). <see cref="Authorize"/> makes a client send it.
+    /// </summary>
+    public static string AdminKey { get; } = $"esr_bench_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))}";
+
+    public static HttpClient Authorize(HttpClient http)
+    {
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("ApiKey", AdminKey);
+        return http;
+    }
+
     public static async Task<ApiProcess> StartAsync(string assembly, string connectionString, CancellationToken ct,
         IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -56,6 +68,7 @@ public sealed class ApiProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Registry__BootstrapAdminKey"] = AdminKey;
         info.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 

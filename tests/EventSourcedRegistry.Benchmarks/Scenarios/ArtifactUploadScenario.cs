@@ -56,7 +56,7 @@ public sealed class ArtifactUploadScenario : IScenario
             var sdkTime = sdkWatch.Elapsed;
 
             // Ours: warm the upload path with 1 MiB, then the file.
-            using var http = new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+            using var http = ApiProcess.Authorize(new HttpClient { BaseAddress = api.BaseAddress, Timeout = TimeSpan.FromMinutes(10) });
             using (var warm = await http.PostAsync("/api/v1/artifacts", new ByteArrayContent(new byte[1 << 20]), ct))
                 if ((int)warm.StatusCode != 201)
                     throw new InvalidOperationException($"the warm-up upload answered {(int)warm.StatusCode}: {await warm.Content.ReadAsStringAsync(ct)}");
