@@ -142,6 +142,7 @@ public sealed class GatedHost : IAsyncLifetime
                 throw new InvalidOperationException("The app fixture must start first: without a connection string the host would start an embedded PostgreSQL.");
             Host = await AlbaHost.For<Program>(builder => builder
                 .UseSetting("Logging:LogLevel:Default", "Warning")
+                .UseSetting("Registry:BootstrapAdminKey", AppFixture.AdminKey)
                 .UseSetting("Registry:Artifacts:Directory", Path.Combine(Path.GetTempPath(), $"esr-gated-artifacts-{Guid.NewGuid():N}"))
                 .UseSetting("Registry:Lifecycle:Gates:Production:Lineage:0", "sourceCommit")
                 .UseSetting("Registry:Lifecycle:Gates:Production:Lineage:1", "runId")

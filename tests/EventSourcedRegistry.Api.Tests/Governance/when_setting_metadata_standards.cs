@@ -44,7 +44,7 @@ public sealed class when_setting_metadata_standards(AppFixture app) : ApiTest(ap
         var entry = history.Last()!;
         Assert.Equal(nameof(ModelMetadataSchemaSet), entry["type"]!.GetValue<string>());
         Assert.Equal("every version needs a model card", entry["reason"]!.GetValue<string>());
-        Assert.False(string.IsNullOrEmpty(entry["actor"]?.GetValue<string>()));
+        Assert.Equal(AppFixture.AdminActor, entry["actor"]!.GetValue<string>());
         Assert.True(JsonNode.DeepEquals(ModelCard, entry["data"]!["schema"]));
     }
 
@@ -140,6 +140,27 @@ public sealed class when_setting_metadata_standards(AppFixture app) : ApiTest(ap
         await Register("churn", null).Ok(201);
         var events = await Store.EventsOf("churn");
         Assert.IsType<ModelMetadataSchemaRemoved>(events[2].Data);
+    }
+
+    [Fact]
+    public async Task only_an_admin_sets_or_removes_a_standard_and_a_reader_may_read_it()
+    {
+        await Host.RegisterModel("churn");
+        await Put(ModelSchemaRoute, ModelCard).Ok();
+        await Put(RegistrySchemaRoute, ModelCard).Ok();
+        var contributor = await Host.ClientWithRoles("contributor");
+        var reader = await Host.ClientWithRoles("reader");
+        var before = await RegistrySnapshot.Take(Host, Store);
+
+        (await contributor.Send(HttpMethod.Put, ModelSchemaRoute, new { schema = new { type = "object" } })).AssertProblem(403);
+        (await contributor.Send(HttpMethod.Delete, ModelSchemaRoute)).AssertProblem(403);
+        (await contributor.Send(HttpMethod.Put, RegistrySchemaRoute, new { schema = new { type = "object" } })).AssertProblem(403);
+        (await contributor.Send(HttpMethod.Delete, RegistrySchemaRoute)).AssertProblem(403);
+        (await Host.AnonymousClient().Send(HttpMethod.Get, RegistrySchemaRoute)).AssertProblem(401);
+
+        await before.AssertUnchanged(Host, Store);
+        Assert.Equal(200, (await reader.Send(HttpMethod.Get, ModelSchemaRoute)).Status);
+        Assert.Equal(200, (await reader.Send(HttpMethod.Get, RegistrySchemaRoute)).Status);
     }
 
     [Fact]
@@ -240,7 +261,7 @@ public sealed class when_setting_metadata_standards(AppFixture app) : ApiTest(ap
         var registrySet = items.Single(i => i["eventType"]!.GetValue<string>() == nameof(RegistryMetadataSchemaSet));
         Assert.Equal("datasets everywhere", registrySet["reason"]!.GetValue<string>());
         Assert.Equal("registry metadata schema set (requires dataset)", registrySet["summary"]!.GetValue<string>());
-        Assert.False(string.IsNullOrEmpty(registrySet["actor"]?.GetValue<string>()));
+        Assert.Equal(AppFixture.AdminActor, registrySet["actor"]!.GetValue<string>());
         var removed = items.Single(i => i["eventType"]!.GetValue<string>() == nameof(RegistryMetadataSchemaRemoved));
         Assert.Equal("too strict", removed["reason"]!.GetValue<string>());
         Assert.True((await Host.Verify())["verified"]!.GetValue<bool>());

@@ -3,6 +3,7 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Metadata;
 using EventSourcedRegistry.Validation;
 using Marten;
+using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.MetadataSchema;
@@ -30,7 +31,11 @@ public static class MetadataSchemaInput
 
 public static class SetModelMetadataSchemaEndpoint
 {
-    /// <summary>Sets (or replaces) the model's metadata standard; new versions' metadata is validated against it.</summary>
+    /// <summary>
+    /// Sets (or replaces) the model's metadata standard; new versions' metadata is validated against it. Admin only:
+    /// contributors are the ones a standard constrains, so they may not relax it.
+    /// </summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverinePut("/api/v1/models/{name}/metadata-schema", OperationId = "SetModelMetadataSchema")]
     public static async Task<IResult> Put(string name, SetMetadataSchema? request, HttpContext http, ModelCommands commands)
     {
@@ -48,6 +53,7 @@ public static class SetModelMetadataSchemaEndpoint
 public static class GetModelMetadataSchemaEndpoint
 {
     /// <summary>The model's own metadata standard (the registry's is at /api/v1/registry/metadata-schema); 404 when it has none.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/metadata-schema", OperationId = "GetModelMetadataSchema")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store)
     {
@@ -64,6 +70,7 @@ public static class GetModelMetadataSchemaEndpoint
 public static class RemoveModelMetadataSchemaEndpoint
 {
     /// <summary>Removes the model's metadata standard; versions registered later are checked against the registry's alone.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/models/{name}/metadata-schema", OperationId = "RemoveModelMetadataSchema")]
     public static async Task<IResult> Delete(string name, HttpContext http, ModelCommands commands)
     {

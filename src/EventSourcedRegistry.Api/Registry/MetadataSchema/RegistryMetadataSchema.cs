@@ -4,6 +4,7 @@ using EventSourcedRegistry.Metadata;
 using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Validation;
 using Marten;
+using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Registry.MetadataSchema;
@@ -17,6 +18,7 @@ public static class RegistryMetadataSchemaEndpoints
     public const string Route = "/api/v1/registry/metadata-schema";
 
     /// <summary>Sets (or replaces) the registry's metadata standard, which every model's new versions must meet.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverinePut(Route, OperationId = "SetRegistryMetadataSchema")]
     public static async Task<IResult> Put(SetMetadataSchema? request, HttpContext http, IDocumentStore store)
     {
@@ -28,6 +30,7 @@ public static class RegistryMetadataSchemaEndpoints
     }
 
     /// <summary>The registry's metadata standard; 404 when there is none.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet(Route, OperationId = "GetRegistryMetadataSchema")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
     {
@@ -40,6 +43,7 @@ public static class RegistryMetadataSchemaEndpoints
     }
 
     /// <summary>Removes the registry's metadata standard; models' own standards still apply.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverineDelete(Route, OperationId = "RemoveRegistryMetadataSchema")]
     public static async Task<IResult> Delete(HttpContext http, IDocumentStore store)
     {
