@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Approvals;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
@@ -140,6 +141,12 @@ public static class AuditSummary
                                   + (e.PreviousVersion is { } replaced ? $", replacing version {replaced}" : ""),
         ModelVersionUndeployed e => $"version {e.Version} undeployed from {e.Environment}{On(e.Target)}",
         RollbackPerformed e => $"rolled back to sequence {e.TargetSequence}" + (e.Changes == 1 ? " (1 change)" : $" ({e.Changes} changes)"),
+        TransitionRequested e => e.Kind == TransitionKinds.Alias
+            ? $"requested alias {e.Target} → version {e.Version} (sha256 {Short(e.Sha256)}; request {e.RequestId})"
+            : $"requested version {e.Version} → {e.Target}{(e.ArchiveExisting ? ", archiving the others there" : "")} (sha256 {Short(e.Sha256)}; request {e.RequestId})",
+        TransitionApproved e => $"{e.Approver} approved request {e.RequestId} (sha256 {Short(e.Sha256)})"
+                                + (e.Completes ? "; the last approval needed, the transition follows" : ""),
+        TransitionRejected e => $"{e.RejectedBy} rejected request {e.RequestId}",
         _ => Generic(data),
     };
 
@@ -157,6 +164,7 @@ public static class AuditSummary
     {
         ModelVersionStageTransitioned { Reason: { Length: > 0 } reason } => reason,
         RollbackPerformed { Reason: { Length: > 0 } reason } => reason,
+        TransitionRejected { Reason: { Length: > 0 } reason } => reason,
         _ => null,
     };
 

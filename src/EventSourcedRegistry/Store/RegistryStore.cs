@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
@@ -34,6 +35,7 @@ public static class RegistryStore
         options.Projections.Add(new ModelViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
+        options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
         // Tag filters are containment queries (data -> 'tags' @> '{"team":"fraud"}') over this index.
@@ -58,5 +60,6 @@ public static class RegistryStore
         typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
         typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
         typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed), typeof(RollbackPerformed),
+        typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
     ];
 }
