@@ -15,7 +15,7 @@ namespace EventSourcedRegistry.Api.Tests.Support;
 /// machine's server binaries (fsync off: these tests prove behaviour, not durability).
 /// Set <c>REGISTRY_TEST_CONNECTION_STRING</c> to run against an existing database instead.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public sealed partial class AppFixture : IAsyncLifetime
 {
     private string? _dataDirectory;
     private EmbeddedPostgres? _postgres;
@@ -52,7 +52,10 @@ public sealed class AppFixture : IAsyncLifetime
         Host = await AlbaHost.For<Program>(builder => builder
             .UseSetting("Logging:LogLevel:Default", "Warning")
             .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory)
-            .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath));
+            .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath)
+            // Four-eyes approval off here, so promotions and alias moves act at once; the approval tests use GovernedHost().
+            .UseSetting("Registry:Approvals:ProtectedStages", "")
+            .UseSetting("Registry:Approvals:ProtectedAliases", ""));
     }
 
     /// <summary>
@@ -73,6 +76,7 @@ public sealed class AppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await DisposeGovernedHostAsync();
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
