@@ -8,6 +8,7 @@ public sealed class CliEnvironment
 {
     public const string ServerVariable = "ESR_SERVER";
     public const string DefaultServer = "http://localhost:5000";
+    public const string ApiKeyVariable = RegistryClient.ApiKeyVariable;
 
     public required IAnsiConsole Console { get; init; }
 
@@ -16,18 +17,22 @@ public sealed class CliEnvironment
 
     public required TextWriter Error { get; init; }
 
-    /// <summary>Builds the client for a server address.</summary>
-    public required Func<Uri, RegistryClient> ClientFor { get; init; }
+    /// <summary>Builds the client for a server address and the API key to send (null: none given).</summary>
+    public required Func<Uri, string?, RegistryClient> ClientFor { get; init; }
 
     /// <summary>The server when <c>--server</c> is not given.</summary>
     public string? ServerFromEnvironment { get; init; }
+
+    /// <summary>The API key when <c>--api-key</c> is not given.</summary>
+    public string? ApiKeyFromEnvironment { get; init; }
 
     public static CliEnvironment ForConsole(IAnsiConsole console) => new()
     {
         Console = console,
         Out = System.Console.Out,
         Error = System.Console.Error,
-        ClientFor = server => new RegistryClient(new RegistryClientOptions { Endpoint = server }),
+        ClientFor = (server, apiKey) => new RegistryClient(new RegistryClientOptions { Endpoint = server, ApiKey = apiKey }),
         ServerFromEnvironment = Environment.GetEnvironmentVariable(ServerVariable),
+        ApiKeyFromEnvironment = Environment.GetEnvironmentVariable(ApiKeyVariable),
     };
 }

@@ -56,6 +56,13 @@ public static class EsrApp
                 .WithExample("rollback", "churn", "--to", "2026-03-03T14:00Z", "--reason", "v3 regressed", "--dry-run");
             config.AddCommand<AuditCommand>("audit").WithDescription("Query the audit log, or --export it as ndjson or csv.");
             config.AddCommand<VerifyCommand>("verify").WithDescription("Recompute the audit hash chain.");
+            config.AddBranch("keys", keys =>
+            {
+                keys.SetDescription("Create, list and revoke API keys (admin).");
+                keys.AddCommand<CreateKeyCommand>("create").WithExample("keys", "create", "ci-churn", "--grant", "contributor:churn");
+                keys.AddCommand<ListKeysCommand>("list");
+                keys.AddCommand<RevokeKeyCommand>("revoke");
+            });
             config.AddBranch("artifacts", artifacts =>
             {
                 artifacts.SetDescription("Upload, download and verify artifacts.");

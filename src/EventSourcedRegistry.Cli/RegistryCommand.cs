@@ -14,6 +14,10 @@ public class GlobalSettings : CommandSettings
     [Description("The registry's address (default: $ESR_SERVER, else http://localhost:5000).")]
     public string? Server { get; init; }
 
+    [CommandOption("--api-key <KEY>")]
+    [Description("The API key to send (default: $ESR_API_KEY). Prefer the variable: a command line shows in ps.")]
+    public string? ApiKey { get; init; }
+
     [CommandOption("-o|--output <FORMAT>")]
     [Description("table (default) or json (raw JSON on stdout, for scripts).")]
     [DefaultValue("table")]
@@ -46,14 +50,15 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         var server = settings.Server ?? Env.ServerFromEnvironment ?? CliEnvironment.DefaultServer;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var endpoint))
             return Fail(ExitCodes.Usage, $"'{server}' is not an absolute URL.");
-        using var client = Env.ClientFor(endpoint);
+        using var client = Env.ClientFor(endpoint, settings.ApiKey ?? Env.ApiKeyFromEnvironment);
         try
         {
             return await RunAsync(client, settings, ct);
         }
         catch (RegistryRequestException e)
         {
-            return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}");
+            var hint = e.Status == 401 ? $" (give --api-key or set {CliEnvironment.ApiKeyVariable})" : "";
+            return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}{hint}");
         }
         catch (UsageException e)
         {

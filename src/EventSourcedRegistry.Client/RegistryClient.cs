@@ -16,6 +16,7 @@ namespace EventSourcedRegistry.Client;
 public sealed class RegistryClient : IDisposable
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string ApiKeyVariable = "ESR_API_KEY";
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -27,6 +28,7 @@ public sealed class RegistryClient : IDisposable
     private readonly Uri _endpoint;
     private readonly int _maxRetries;
     private readonly TimeSpan _retryDelay;
+    private readonly string? _apiKey;
 
     public RegistryClient(Uri endpoint) : this(new RegistryClientOptions { Endpoint = endpoint }) { }
 
@@ -40,6 +42,7 @@ public sealed class RegistryClient : IDisposable
         _endpoint = endpoint.AbsoluteUri.EndsWith('/') ? endpoint : new Uri(endpoint.AbsoluteUri + "/");
         _maxRetries = Math.Max(0, options.MaxRetries);
         _retryDelay = options.RetryDelay;
+        _apiKey = options.ApiKey ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null);
     }
 
     public Uri Endpoint => _endpoint;
@@ -214,6 +217,18 @@ public sealed class RegistryClient : IDisposable
     public Task<ArtifactVerification> VerifyArtifactAsync(string sha256, CancellationToken ct = default) =>
         SendAsync<ArtifactVerification>(HttpMethod.Get, $"api/v1/artifacts/{E(sha256)}/verify", ct: ct);
 
+    // API keys (admin)
+
+    /// <summary>Creates a key; the answer is the only time the registry shows it.</summary>
+    public Task<CreatedApiKey> CreateKeyAsync(string name, IReadOnlyList<ApiKeyGrant> grants, CancellationToken ct = default) =>
+        SendAsync<CreatedApiKey>(HttpMethod.Post, "api/v1/admin/keys", new { name, grants = grants.Select(g => new { role = g.Role, model = g.Model }) }, ct: ct);
+
+    public Task<ApiKeyList> ListKeysAsync(CancellationToken ct = default) =>
+        SendAsync<ApiKeyList>(HttpMethod.Get, "api/v1/admin/keys", ct: ct);
+
+    public Task<ApiKeyInfo> RevokeKeyAsync(string id, CancellationToken ct = default) =>
+        SendAsync<ApiKeyInfo>(HttpMethod.Delete, $"api/v1/admin/keys/{E(id)}", ct: ct);
+
     /// <summary>
     /// Any call as raw JSON (for scripts that want the server's exact answer): a GET, or a command with a JSON body.
     /// </summary>
@@ -255,6 +270,8 @@ public sealed class RegistryClient : IDisposable
             HttpResponseMessage response;
             using (var request = create())
             {
+                if (_apiKey is not null && request.Headers.Authorization is null)
+                    request.Headers.Authorization = new AuthenticationHeaderValue("ApiKey", _apiKey);
                 try
                 {
                     response = await _http.SendAsync(request, completion, ct);

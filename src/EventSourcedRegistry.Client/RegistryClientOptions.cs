@@ -12,6 +12,12 @@ public sealed class RegistryClientOptions
     /// <summary>The first retry's delay; each further retry waits twice as long (a server's Retry-After wins).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// The API key every call sends (<c>Authorization: ApiKey &lt;key&gt;</c>); defaults to the <c>ESR_API_KEY</c>
+    /// environment variable. Null (and no variable) sends no credentials: then every call but health is 401.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>An HttpClient to send through (tests, custom handlers, proxies); the client does not dispose it.</summary>
     public HttpClient? HttpClient { get; set; }
 }

@@ -151,3 +151,20 @@ public sealed record ChainVerification(
 public sealed record ArtifactInfo(string Sha256, long SizeBytes, string Uri, string? FileName = null);
 
 public sealed record ArtifactVerification(string Sha256, long SizeBytes, bool Verified, string ActualSha256, long ActualSizeBytes);
+
+/// <summary>A role, registry-wide (no model) or for one model: reader, contributor, approver, auditor or admin.</summary>
+public sealed record ApiKeyGrant(string Role, string? Model = null, Guid? ModelId = null)
+{
+    /// <summary><c>reader</c> or <c>contributor:churn</c>.</summary>
+    public static ApiKeyGrant Parse(string value) =>
+        value.Split(':', 2) is [var role, var model] ? new ApiKeyGrant(role, model) : new ApiKeyGrant(value);
+
+    public override string ToString() => Model is null ? Role : $"{Role}:{Model}";
+}
+
+public sealed record ApiKeyInfo(string Id, string Name, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy,
+    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
+
+public sealed record CreatedApiKey(string Id, string Name, string Key, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy, DateTimeOffset CreatedAt);
+
+public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);

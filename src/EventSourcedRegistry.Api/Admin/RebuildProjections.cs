@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Rebuild;
@@ -17,6 +18,7 @@ public sealed record ProjectionsStatus(long HighWaterMark, IReadOnlyList<Project
 public static class RebuildProjectionsEndpoint
 {
     /// <summary>Starts rebuilding one projection (or all, when none is named) in the background; the API keeps serving.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/admin/projections/rebuild", OperationId = "RebuildProjections")]
     public static IResult Post(RebuildProjections? request, ProjectionRebuilds rebuilds)
     {
@@ -35,6 +37,7 @@ public static class RebuildProjectionsEndpoint
 public static class GetProjectionsEndpoint
 {
     /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the latest rebuild.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
     public static async Task<IResult> Get(HttpContext http, ProjectionRebuilds rebuilds, IDocumentStore store, NpgsqlDataSource data)
     {

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Approvals;
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
@@ -18,6 +19,7 @@ public static class AssignAliasEndpoint
     /// Points an alias at a version; moving it records the version it pointed at before. Assigning a protected alias
     /// records a transition request instead and answers 202 Accepted with it.
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
         ApprovalPolicy approvals, TimeProvider time)
@@ -54,6 +56,7 @@ public sealed record RemoveAlias(string? Reason);
 
 public static class RemoveAliasEndpoint
 {
+    [Authorize(Policy = Policies.Contribute)]
     [WolverineDelete("/api/v1/models/{name}/aliases/{alias}", OperationId = "RemoveAlias")]
     public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
     {

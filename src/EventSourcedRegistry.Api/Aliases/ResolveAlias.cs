@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.ModelVersions;
 using EventSourcedRegistry.Models;
@@ -12,6 +13,7 @@ namespace EventSourcedRegistry.Api.Aliases;
 public static class ResolveAliasEndpoint
 {
     /// <summary>The version an alias names now (or at <c>asOf</c>/<c>atSequence</c>); <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
     public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
@@ -15,6 +16,7 @@ public static class ApproveTransitionRequestEndpoint
     /// Approves a pending request. When this is the last approval needed, the transition is decided again against
     /// the model as it is now (lifecycle, gates) and appended in the same commit as the approval.
     /// </summary>
+    [Authorize(Policy = Policies.Approve)]
     [WolverinePost("/api/v1/models/{name}/requests/{id}/approve", OperationId = "ApproveTransitionRequest")]
     public static async Task<IResult> Post(string name, string id, ApproveTransitionRequest? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using Marten;
@@ -8,6 +9,7 @@ namespace EventSourcedRegistry.Api.Approvals;
 public static class GetTransitionRequestEndpoint
 {
     /// <summary>One transition request with its approvals, in any state.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/requests/{id}", OperationId = "GetTransitionRequest")]
     public static async Task<IResult> Get(string name, string id, HttpContext http, IDocumentStore store, ApprovalPolicy approvals, TimeProvider time)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using Marten;
@@ -10,6 +11,7 @@ public sealed record TransitionRequestList(string Model, IReadOnlyList<Transitio
 public static class ListTransitionRequestsEndpoint
 {
     /// <summary>The model's transition requests, newest first; <c>state</c> filters (pending, approved, rejected, superseded).</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/requests", OperationId = "ListTransitionRequests")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, ApprovalPolicy approvals, TimeProvider time)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Validation;
@@ -10,6 +11,7 @@ public sealed record RejectTransitionRequest(string? Reason);
 public static class RejectTransitionRequestEndpoint
 {
     /// <summary>Rejects a pending request, which closes it. A reason is required. The requester may reject (withdraw) their own.</summary>
+    [Authorize(Policy = Policies.Approve)]
     [WolverinePost("/api/v1/models/{name}/requests/{id}/reject", OperationId = "RejectTransitionRequest")]
     public static async Task<IResult> Post(string name, string id, RejectTransitionRequest? request, HttpContext http,
         ModelCommands commands, ApprovalPolicy approvals, TimeProvider time)

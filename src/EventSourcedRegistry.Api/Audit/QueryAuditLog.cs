@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -181,6 +182,7 @@ public static class QueryAuditLogEndpoint
     /// comma-separated); keyset paging with <c>cursor</c>/<c>limit</c>. <c>Accept: application/x-ndjson</c> or <c>text/csv</c>
     /// (or <c>format=</c>) streams the whole filtered log instead. Every answer says how far the log is complete.
     /// </summary>
+    [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 using Marten;
@@ -30,6 +31,7 @@ public static class VerifyAuditChainEndpoint
     /// Recomputes the hash chain from the raw events (streaming) and compares it with the stored links and the signed
     /// checkpoints. <c>sequence</c> and <c>head</c> add a checkpoint kept outside the registry to the comparison.
     /// </summary>
+    [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/verify", OperationId = "VerifyAuditChain")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Store;
@@ -24,6 +25,7 @@ public static class GetDeploymentHistoryEndpoint
     /// Every interval of every version in each stage, and every reported deployment, in the order they began;
     /// filter with <c>kind=stage|deployment</c>, <c>version</c>, <c>stage</c> or <c>environment</c>.
     /// </summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {

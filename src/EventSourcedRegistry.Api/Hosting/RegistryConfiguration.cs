@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
@@ -51,6 +52,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
+        builder.AddRegistryAccess();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
@@ -66,10 +68,12 @@ public static class RegistryConfiguration
         app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRegistryAccess();
         app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
-        app.MapOpenApi();
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        // The only anonymous endpoints: the API's description and the health probes.
+        app.MapOpenApi().AllowAnonymous();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
     }
 }

@@ -8,8 +8,8 @@ public sealed record CommandContext(string Actor, string CorrelationId, string C
     public const string CorrelationHeader = "X-Correlation-Id";
 
     /// <summary>
-    /// Until authentication exists the actor is the identity the server runs as; nothing the client sends can
-    /// change it. Correlation comes from X-Correlation-Id, else from the W3C traceparent's trace id.
+    /// The actor is the authenticated principal (<c>key:&lt;name&gt;</c>, <c>jwt:&lt;sub&gt;</c>); nothing else the
+    /// client sends can change it. Correlation comes from X-Correlation-Id, else from the W3C traceparent's trace id.
     /// </summary>
     public static CommandContext For(HttpContext http, string? reason)
     {
@@ -21,10 +21,10 @@ public sealed record CommandContext(string Actor, string CorrelationId, string C
                           ?? Guid.NewGuid().ToString("N");
         }
         http.Response.Headers[CorrelationHeader] = correlation;
-        return new CommandContext(LocalActor, correlation, http.TraceIdentifier, string.IsNullOrWhiteSpace(reason) ? null : reason);
+        var actor = Access.AccessClaims.ActorOf(http.User)
+                    ?? throw new InvalidOperationException($"{http.Request.Method} {http.Request.Path} ran a command without an authenticated caller; every command endpoint needs a policy.");
+        return new CommandContext(actor, correlation, http.TraceIdentifier, string.IsNullOrWhiteSpace(reason) ? null : reason);
     }
-
-    public static string LocalActor { get; } = $"local:{Environment.UserName}";
 
     private static string? TraceIdOf(string traceparent)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Text;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
@@ -28,6 +29,7 @@ public static class GetRegistryEndpoint
     /// names the models had then, paged by name. Answered from the deployment-history intervals, never by
     /// replaying streams.
     /// </summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/registry", OperationId = "GetRegistry")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data)
     {

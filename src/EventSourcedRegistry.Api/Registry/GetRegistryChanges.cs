@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -49,6 +50,7 @@ public static class GetRegistryChangesEndpoint
     /// Every stage, alias and deployment change after <c>from</c> up to and including <c>to</c> (each a global
     /// sequence or an RFC 3339 instant; <c>to</c> defaults to now, never past the store's high-water mark), in order.
     /// </summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/registry/changes", OperationId = "GetRegistryChanges")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
@@ -28,6 +29,7 @@ public static class RollBackModelEndpoint
     /// Rolls the model's stages and aliases back to a point: RollbackPerformed plus the compensating changes in one
     /// transaction, or with <c>dryRun</c> only the plan.
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
     public static async Task<IResult> Post(string name, RollBackModel? request, HttpContext http, ModelCommands commands,
         NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)

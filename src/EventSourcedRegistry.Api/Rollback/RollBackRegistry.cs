@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
@@ -24,6 +25,7 @@ public static class RollBackRegistryEndpoint
     /// Rolls every model (or the named ones) back to a point, one transaction per model, each concurrency-checked;
     /// a model that fails is reported and does not stop the others.
     /// </summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
         NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)

@@ -331,6 +331,7 @@ public abstract partial class ArtifactApiContract(AppFixture app, Xunit.Abstract
                 {
                     http.Request.Method = method;
                     http.Request.Path = path;
+                    http.Request.Headers.Authorization = $"ApiKey {AppFixture.AdminKey}";
                 });
                 x.IgnoreStatusCode();
             });

@@ -23,7 +23,7 @@ public sealed class when_querying_the_audit_log(AppFixture app) : ApiTest(app)
 
         Assert.Equal(["ModelRegistered", "ModelVersionRegistered", "ModelVersionStageTransitioned", "ModelArchived"],
             items.Select(i => i["eventType"]!.GetValue<string>()));
-        Assert.All(items, i => Assert.Equal(CommandContext.LocalActor, i["actor"]!.GetValue<string>()));
+        Assert.All(items, i => Assert.Equal(AppFixture.AdminActor, i["actor"]!.GetValue<string>()));
         Assert.All(items, i => Assert.Equal("churn", i["modelName"]!.GetValue<string>()));
         Assert.All(items, i => Assert.False(string.IsNullOrEmpty(i["causationId"]?.GetValue<string>())));
         Assert.Equal("corr-register", items[0]["correlationId"]!.GetValue<string>());

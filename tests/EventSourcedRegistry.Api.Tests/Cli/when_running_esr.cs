@@ -29,7 +29,7 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
             }),
             Out = stdout,
             Error = stderr,
-            ClientFor = _ => new RegistryClient(new RegistryClientOptions { HttpClient = Host.Server.CreateClient() }),
+            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = Host.Client(), ApiKey = apiKey }),
         };
         var code = await EsrApp.RunAsync(args, env);
         return new Run(code, stdout.ToString(), stderr.ToString(), screen.ToString());

@@ -8,7 +8,7 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
 {
     private RegistryClient Client(HttpMessageHandler? handler = null) => new(new RegistryClientOptions
     {
-        HttpClient = handler is null ? Host.Server.CreateClient() : new HttpClient(handler) { BaseAddress = Host.Server.BaseAddress },
+        HttpClient = handler is null ? Host.Client() : new HttpClient(handler) { BaseAddress = Host.Server.BaseAddress, DefaultRequestHeaders = { Authorization = new("ApiKey", AppFixture.AdminKey) } },
         RetryDelay = TimeSpan.FromMilliseconds(1),
     });
 

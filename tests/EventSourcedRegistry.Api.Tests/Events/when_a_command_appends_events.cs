@@ -4,10 +4,10 @@ namespace EventSourcedRegistry.Api.Tests.Events;
 
 public sealed class when_a_command_appends_events(AppFixture app) : ApiTest(app)
 {
-    private static readonly string ServerActor = $"local:{Environment.UserName}";
+    private const string ServerActor = AppFixture.AdminActor;
 
     [Fact]
-    public async Task every_event_carries_the_server_identity_as_actor()
+    public async Task every_event_carries_the_callers_principal_as_actor()
     {
         await Host.RegisterModel("churn");
         await Host.RegisterVersion("churn");

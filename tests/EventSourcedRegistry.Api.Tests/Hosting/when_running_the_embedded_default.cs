@@ -8,8 +8,9 @@ using EventSourcedRegistry.Api.Tests.Support;
 namespace EventSourcedRegistry.Api.Tests.Hosting;
 
 /// <summary>
-/// The README's run command, for real: the built API started as its own process with no connection string,
-/// so it starts the embedded PostgreSQL in a data directory; stopped with SIGTERM and started again.
+/// The README's run command, for real: the built API started as its own process with no connection string and no
+/// bootstrap key, so it starts the embedded PostgreSQL in a data directory and prints a generated admin key once;
+/// stopped with SIGTERM and started again.
 /// </summary>
 public sealed class when_running_the_embedded_default : IDisposable
 {
@@ -25,14 +26,19 @@ public sealed class when_running_the_embedded_default : IDisposable
     {
         ["ConnectionStrings__Registry"] = null,
         ["Registry__DataDirectory"] = _dataDirectory,
+        [ApiProcess.BootstrapKeyVariable] = null,
     }, TimeSpan.FromSeconds(30));
 
     [Fact]
     public async Task it_gets_ready_and_keeps_a_registered_model_across_a_restart()
     {
         var sha = new string('c', 64);
+        string key;
         await using (var first = await Start())
         {
+            key = await first.PrintedKey() ?? throw new Xunit.Sdk.XunitException($"the first start prints a bootstrap admin key:\n{first.Output}");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await first.Client.PostAsJsonAsync("/api/v1/models", new { name = "no-key" })).StatusCode);
+            first.Client.DefaultRequestHeaders.Authorization = new("ApiKey", key);
             var registered = await first.Client.PostAsJsonAsync("/api/v1/models", new { name = "kept-across-restarts" });
             Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
             var version = await first.Client.PostAsJsonAsync("/api/v1/models/kept-across-restarts/versions",
@@ -44,6 +50,8 @@ public sealed class when_running_the_embedded_default : IDisposable
         }
 
         await using var second = await Start();
+        Assert.Null(await second.PrintedKey());
+        second.Client.DefaultRequestHeaders.Authorization = new("ApiKey", key);
         var model = await second.Client.GetFromJsonAsync<JsonObject>("/api/v1/models/kept-across-restarts");
         Assert.Equal(1, model!["latestVersion"]!.GetValue<int>());
         var stored = await second.Client.GetFromJsonAsync<JsonObject>("/api/v1/models/kept-across-restarts/versions/1");

@@ -47,7 +47,7 @@ public sealed class when_rolling_back(AppFixture app) : ApiTest(app)
 
         var history = (await Host.Get("/api/v1/models/churn/history")).Body!["items"]!.AsArray();
         var performed = history.Single(e => e!["type"]!.GetValue<string>() == nameof(RollbackPerformed))!;
-        Assert.Equal($"local:{Environment.UserName}", performed["actor"]!.GetValue<string>());
+        Assert.Equal(AppFixture.AdminActor, performed["actor"]!.GetValue<string>());
         Assert.Equal("v2 and v3 broke checkout", performed["reason"]!.GetValue<string>());
     }
 

@@ -24,7 +24,12 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    /// <summary>Starts the API with these environment variables (null removes one) and waits until it is ready.</summary>
+    public const string BootstrapKeyVariable = "Registry__BootstrapAdminKey";
+
+    /// <summary>
+    /// Starts the API with these environment variables (null removes one) and waits until it is ready. Unless the
+    /// variables say otherwise it starts with the tests' bootstrap admin key, which <see cref="Client"/> sends.
+    /// </summary>
     public static async Task<ApiProcess> Start(IReadOnlyDictionary<string, string?> environment, TimeSpan requestTimeout)
     {
         var port = FreePort();
@@ -36,6 +41,7 @@ public sealed class ApiProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(ApiAssembly())!,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment[BootstrapKeyVariable] = AppFixture.AdminKey;
         foreach (var (name, value) in environment)
         {
             if (value is null) start.Environment.Remove(name);
@@ -44,6 +50,7 @@ public sealed class ApiProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = requestTimeout };
+        if (start.Environment.TryGetValue(BootstrapKeyVariable, out var key) && key is not null) client.DefaultRequestHeaders.Authorization = new("ApiKey", key);
         var api = new ApiProcess(process, client);
         process.OutputDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (api._output) api._output.AppendLine(e.Data); };
@@ -65,6 +72,18 @@ public sealed class ApiProcess : IAsyncDisposable
         var output = api.Output;
         await api.DisposeAsync();
         throw new InvalidOperationException($"The API did not get ready:\n{output}");
+    }
+
+    /// <summary>The bootstrap admin key the process printed on its first start, once its output shows it.</summary>
+    public async Task<string?> PrintedKey()
+    {
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Output, @"^\s+(esr_[0-9a-f]+_[A-Za-z0-9_-]+)\s*$", System.Text.RegularExpressions.RegexOptions.Multiline);
+            if (match.Success) return match.Groups[1].Value;
+            await Task.Delay(50);
+        }
+        return null;
     }
 
     /// <summary>The process's resident memory, from /proc.</summary>

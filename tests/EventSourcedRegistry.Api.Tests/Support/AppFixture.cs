@@ -20,6 +20,15 @@ public sealed partial class AppFixture : IAsyncLifetime
     private string? _dataDirectory;
     private EmbeddedPostgres? _postgres;
 
+    /// <summary>The bootstrap admin key every test host starts with; <c>host.Client()</c> sends it.</summary>
+    public const string AdminKey = "esr_bootstrap_test-admin-secret-that-is-long-enough-0123456789";
+    /// <summary>The actor events record for calls made with <see cref="AdminKey"/>.</summary>
+    public const string AdminActor = "key:bootstrap-admin";
+    /// <summary>Tokens signed with this key, this issuer and audience authenticate (see <see cref="Tokens"/>).</summary>
+    public const string JwtSigningKey = "test-jwt-signing-key-of-at-least-32-bytes-0123456789";
+    public const string JwtIssuer = "https://issuer.esr.test";
+    public const string JwtAudience = "esr-tests";
+
     public IAlbaHost Host { get; private set; } = null!;
     /// <summary>The file-system artifact store's root, a throwaway folder of this run.</summary>
     public string ArtifactsDirectory { get; } = Path.Combine(Path.GetTempPath(), $"esr-artifacts-{Guid.NewGuid():N}");
@@ -53,6 +62,10 @@ public sealed partial class AppFixture : IAsyncLifetime
             .UseSetting("Logging:LogLevel:Default", "Warning")
             .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory)
             .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath)
+            .UseSetting("Registry:BootstrapAdminKey", AdminKey)
+            .UseSetting("Registry:Auth:Jwt:SigningKey", JwtSigningKey)
+            .UseSetting("Registry:Auth:Jwt:Issuer", JwtIssuer)
+            .UseSetting("Registry:Auth:Jwt:Audience", JwtAudience)
             // Four-eyes approval off here, so promotions and alias moves act at once; the approval tests use GovernedHost().
             .UseSetting("Registry:Approvals:ProtectedStages", "")
             .UseSetting("Registry:Approvals:ProtectedAliases", ""));

@@ -42,7 +42,11 @@ public sealed partial class AppFixture
                     _governed = await AlbaHost.For<Program>(builder =>
                         builder.UseSetting("Logging:LogLevel:Default", "Warning")
                             .UseSetting("Registry:Artifacts:Directory", GovernedArtifactsDirectory)
-                            .UseSetting("Registry:Audit:SigningKeyPath", GovernedSigningKeyPath));
+                            .UseSetting("Registry:Audit:SigningKeyPath", GovernedSigningKeyPath)
+                            .UseSetting("Registry:BootstrapAdminKey", AdminKey)
+                            .UseSetting("Registry:Auth:Jwt:SigningKey", JwtSigningKey)
+                            .UseSetting("Registry:Auth:Jwt:Issuer", JwtIssuer)
+                            .UseSetting("Registry:Auth:Jwt:Audience", JwtAudience));
                 }
                 finally
                 {

@@ -24,7 +24,18 @@ public static class RegistryCalls
         public string? ETag => Raw.Headers.ETag?.Tag;
     }
 
-    public static HttpClient Client(this IAlbaHost host) => host.Server.CreateClient();
+    /// <summary>A client that sends the bootstrap admin key.</summary>
+    public static HttpClient Client(this IAlbaHost host) => host.ClientWithKey(AppFixture.AdminKey);
+
+    /// <summary>A client that sends no credentials.</summary>
+    public static HttpClient AnonymousClient(this IAlbaHost host) => host.Server.CreateClient();
+
+    public static HttpClient ClientWithKey(this IAlbaHost host, string key)
+    {
+        var client = host.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("ApiKey", key);
+        return client;
+    }
 
     public static async Task<Response> Send(this IAlbaHost host, HttpMethod method, string url, object? body = null,
         IDictionary<string, string>? headers = null, string? rawBody = null)
@@ -34,7 +45,22 @@ public static class RegistryCalls
         else if (body is not null) request.Content = JsonContent.Create(body, body.GetType());
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
             request.Headers.TryAddWithoutValidation(name, value);
-        var response = await host.Client().SendAsync(request);
+        // Headers that carry their own credentials replace the admin key.
+        var own = headers?.Keys.Any(h => h.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || h.Equals("X-Api-Key", StringComparison.OrdinalIgnoreCase)) == true;
+        using var client = own ? host.AnonymousClient() : host.Client();
+        var response = await client.SendAsync(request);
+        return await Read(response);
+    }
+
+    public static async Task<Response> Send(this HttpClient client, HttpMethod method, string url, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType());
+        return await Read(await client.SendAsync(request));
+    }
+
+    public static async Task<Response> Read(HttpResponseMessage response)
+    {
         var text = await response.Content.ReadAsStringAsync();
         JsonNode? json = null;
         if (text.Length > 0)

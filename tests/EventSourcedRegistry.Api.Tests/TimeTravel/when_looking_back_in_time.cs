@@ -69,7 +69,7 @@ public sealed class when_looking_back_in_time(AppFixture app) : ApiTest(app)
         Assert.Equal(3, promotions.Count); // v1 → Production, v2 → Production, v1 → Archived
         Assert.Equal("first model", promotions[0]["reason"]!.GetValue<string>());
         Assert.Equal("better auc", promotions[1]["reason"]!.GetValue<string>());
-        Assert.All(items, i => Assert.Equal($"local:{Environment.UserName}", i["actor"]!.GetValue<string>()));
+        Assert.All(items, i => Assert.Equal(AppFixture.AdminActor, i["actor"]!.GetValue<string>()));
         var aliasMoves = items.Where(i => i["type"]!.GetValue<string>() == "ModelAliasAssigned").ToList();
         Assert.Equal([1, 2], aliasMoves.Select(a => a["version"]!.GetValue<int>()));
         Assert.Equal(1, aliasMoves[1]["previousVersion"]!.GetValue<int>());
@@ -91,7 +91,7 @@ public sealed class when_looking_back_in_time(AppFixture app) : ApiTest(app)
         Assert.Equal(afterV2, intervals[0]["left"]!["sequence"]!.GetValue<long>());
         Assert.Equal(2, intervals[1]["version"]!.GetValue<int>());
         Assert.Null(intervals[1]["left"]);
-        Assert.All(intervals, i => Assert.Equal($"local:{Environment.UserName}", i["entered"]!["actor"]!.GetValue<string>()));
+        Assert.All(intervals, i => Assert.Equal(AppFixture.AdminActor, i["entered"]!["actor"]!.GetValue<string>()));
     }
 
     [Fact]

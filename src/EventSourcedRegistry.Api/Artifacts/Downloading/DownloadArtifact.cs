@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
 using System.Buffers;
 using EventSourcedRegistry.Artifacts;
 using Microsoft.AspNetCore.Http.Headers;
@@ -12,10 +14,12 @@ public static class DownloadArtifactEndpoint
     /// The stored bytes, with <c>ETag: "&lt;sha256&gt;"</c> and single-range requests (206). A whole-body download
     /// is hashed as it streams and aborted if the bytes do not match their digest.
     /// </summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/artifacts/{sha256}", OperationId = "DownloadArtifact")]
     public static Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store) => Serve(sha256, http, store, withBody: true);
 
     /// <summary>Whether an artifact is stored, and its size, without the bytes.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineHead("/api/v1/artifacts/{sha256}", OperationId = "HeadArtifact")]
     public static Task<IResult> Head(string sha256, HttpContext http, IArtifactStore store) => Serve(sha256, http, store, withBody: false);
 

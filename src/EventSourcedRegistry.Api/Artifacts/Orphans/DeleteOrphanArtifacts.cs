@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using Marten;
@@ -19,6 +20,7 @@ public static class DeleteOrphanArtifactsEndpoint
     /// the leftovers of uploads that never finished. The grace period is what keeps an upload whose version
     /// is about to be registered: uploads come first, registrations after.
     /// </summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/admin/artifacts/orphans", OperationId = "DeleteOrphanArtifacts")]
     public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, IDocumentStore documents, ILoggerFactory loggers)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using Marten;
@@ -10,6 +11,7 @@ public sealed record OrphanArtifactList(IReadOnlyList<OrphanArtifact> Orphans, i
 public static class ListOrphanArtifactsEndpoint
 {
     /// <summary>Stored artifacts that no model version references, oldest first.</summary>
+    [Authorize(Policy = Policies.Admin)]
     [WolverineGet("/api/v1/admin/artifacts/orphans", OperationId = "ListOrphanArtifacts")]
     public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, IDocumentStore documents)
     {

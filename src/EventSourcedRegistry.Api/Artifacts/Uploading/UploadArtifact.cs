@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,6 +16,7 @@ public static class UploadArtifactEndpoint
     /// under its SHA-256 only if new. A client's file name (Content-Disposition) is echoed back and used for
     /// nothing else.
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
     public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings)
     {

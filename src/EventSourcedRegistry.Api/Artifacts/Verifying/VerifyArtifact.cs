@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using Wolverine.Http;
@@ -7,6 +8,7 @@ namespace EventSourcedRegistry.Api.Artifacts.Verifying;
 public static class VerifyArtifactEndpoint
 {
     /// <summary>Re-hashes a stored artifact: <c>verified</c> is false when its bytes no longer match their digest.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/artifacts/{sha256}/verify", OperationId = "VerifyArtifact")]
     public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ILoggerFactory loggers)
     {

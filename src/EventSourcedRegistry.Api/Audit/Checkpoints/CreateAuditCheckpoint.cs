@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 using Wolverine.Http;
@@ -16,6 +17,7 @@ public static class CreateAuditCheckpointEndpoint
     /// Signs the chain's current head now: 201 with the new checkpoint, 200 with the existing one when the head has
     /// not moved since, 409 when the chain does not verify (nothing is signed), 404 while nothing is chained yet.
     /// </summary>
+    [Authorize(Policy = Policies.Audit)]
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
     public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)
     {

@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Audit;
 using Wolverine.Http;
 
@@ -8,6 +10,7 @@ public static class GetAuditPublicKeyEndpoint
     public const string KeyIdHeader = "X-Key-Id";
 
     /// <summary>The public half of the checkpoint signing key, as a PEM SubjectPublicKeyInfo (what <c>openssl dgst -verify</c> takes).</summary>
+    [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/public-key", OperationId = "GetAuditPublicKey")]
     public static IResult Get(HttpContext http, CheckpointSigner signer)
     {

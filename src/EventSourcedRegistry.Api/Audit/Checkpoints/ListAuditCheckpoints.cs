@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
@@ -14,6 +15,7 @@ public static class ListAuditCheckpointsEndpoint
     public const int MaxLimit = 1000;
 
     /// <summary>Signed checkpoints, newest first; keyset-paged by sequence.</summary>
+    [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/checkpoints", OperationId = "ListAuditCheckpoints")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
     {

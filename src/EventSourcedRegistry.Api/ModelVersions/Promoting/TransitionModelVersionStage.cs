@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Approvals;
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
@@ -17,6 +18,7 @@ public static class TransitionModelVersionStageEndpoint
     /// target stage are archived in the same commit. Entering a protected stage records a transition request
     /// instead and answers 202 Accepted with it; the move happens when the last approval lands.
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
     public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)

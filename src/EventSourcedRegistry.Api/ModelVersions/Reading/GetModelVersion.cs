@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
@@ -9,6 +10,7 @@ namespace EventSourcedRegistry.Api.ModelVersions.Reading;
 
 public static class GetModelVersionEndpoint
 {
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
     public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
@@ -16,6 +17,7 @@ public static class ListModelVersionsEndpoint
     public const int MaxLimit = 1000;
 
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store,
         Lifecycle.Lifecycle lifecycle, NpgsqlDataSource data)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -81,6 +82,7 @@ public static class RegisterModelVersionEndpoint
         Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && uri.StartsWith(parsed.Scheme + ":", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
         Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -10,6 +11,7 @@ public sealed record ArchiveModel(string? Reason);
 /// <summary>Soft archive: the model and its history stay; it accepts no commands but restore, and lists hide it by default.</summary>
 public static class ArchiveModelEndpoint
 {
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/archive", OperationId = "ArchiveModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         Run(name, request, http, commands, ModelDecisions.Archive);
@@ -27,6 +29,7 @@ public static class ArchiveModelEndpoint
 
 public static class RestoreModelEndpoint
 {
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/restore", OperationId = "RestoreModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         ArchiveModelEndpoint.Run(name, request, http, commands, ModelDecisions.Restore);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -18,6 +19,7 @@ public static class EditModelEndpoint
         foreach (var error in InputRules.CheckTagOverlap(request.SetTags, request.RemoveTags)) yield return error;
     }
 
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
     public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using Marten;
 using Wolverine.Http;
@@ -23,6 +24,7 @@ public static class GetModelHistoryEndpoint
     public const int MaxLimit = 1000;
 
     /// <summary>The model's own events, oldest first, with who, when and why; keyset-paged by revision.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/history", OperationId = "GetModelHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using System.Text;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -18,6 +19,7 @@ public static class ListModelsEndpoint
     /// Models by name, keyset-paged over the indexed normalized name. Filters: <c>prefix</c>, <c>tag=key:value</c>
     /// (repeatable, all must match), <c>stage</c> (has a version in it), <c>includeArchived</c> (archived models are hidden by default).
     /// </summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models", OperationId = "ListModels")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, Lifecycle.Lifecycle lifecycle)
     {

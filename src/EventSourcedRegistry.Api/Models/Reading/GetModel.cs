@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
@@ -9,6 +10,7 @@ namespace EventSourcedRegistry.Api.Models.Reading;
 public static class GetModelEndpoint
 {
     /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
+    [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -23,6 +24,7 @@ public static class RegisterModelEndpoint
     /// Starts the model's stream and claims its name in one transaction: of concurrent registrations of one
     /// name exactly one commits; the others fail on the name index's primary key and get 409.
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
     public static async Task<IResult> Post(RegisterModel? request, HttpContext http, IDocumentStore store)
     {

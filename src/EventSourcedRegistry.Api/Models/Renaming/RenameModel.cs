@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -14,6 +15,7 @@ public static class RenameModelEndpoint
     /// Moves the name claim in the same transaction as the event: the old name is released, the new one
     /// claimed (a rename that only changes case keeps its claim).
     /// </summary>
+    [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rename", OperationId = "RenameModel")]
     public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, IDocumentStore store)
     {

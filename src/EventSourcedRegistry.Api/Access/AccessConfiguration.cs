@@ -1,0 +1,152 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EventSourcedRegistry.Api.Access;
+
+/// <summary>
+/// Authentication (API keys always; JWT bearer when <c>Registry:Auth:Jwt</c> names an authority or a signing key),
+/// the five policies, and 401/403/404 as ProblemDetails.
+/// </summary>
+public static class AccessConfiguration
+{
+    public const string JwtSection = "Registry:Auth:Jwt";
+    private const string Selector = "ApiKeyOrBearer";
+
+    public static WebApplicationBuilder AddRegistryAccess(this WebApplicationBuilder builder)
+    {
+        var jwt = builder.Configuration.GetSection(JwtSection);
+        var jwtOn = jwt["Authority"] is { Length: > 0 } || jwt["SigningKey"] is { Length: > 0 };
+
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddHostedService<BootstrapAdminKey>();
+
+        var authentication = builder.Services.AddAuthentication(Selector)
+            .AddPolicyScheme(Selector, "API key or bearer token", options => options.ForwardDefaultSelector = http =>
+                jwtOn && http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    ? JwtBearerDefaults.AuthenticationScheme
+                    : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
+        if (jwtOn) authentication.AddJwtBearer(options => ConfigureJwt(options, jwt));
+
+        builder.Services.AddAuthorization(options =>
+        {
+            foreach (var (policy, role) in Policies.RoleOf)
+                options.AddPolicy(policy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(role)));
+            // An endpoint that names no policy still needs a caller; the route test demands that each names one.
+            options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+        });
+        builder.Services.AddSingleton<IAuthorizationHandler, ModelAccessHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Tokens from an authority (OpenID Connect discovery) or, where there is none (tests, air-gapped sites), signed
+    /// with <c>SigningKey</c> (HMAC-SHA256, at least 32 bytes; <c>base64:</c> prefix for binary keys).
+    /// Roles come from the <c>RoleClaim</c> (default <c>roles</c>), the actor from <c>NameClaim</c> (default <c>sub</c>).
+    /// </summary>
+    private static void ConfigureJwt(JwtBearerOptions options, IConfigurationSection jwt)
+    {
+        options.MapInboundClaims = false;
+        if (jwt["Authority"] is { Length: > 0 } authority)
+        {
+            options.Authority = authority;
+            options.RequireHttpsMetadata = jwt.GetValue("RequireHttpsMetadata", true);
+        }
+        var audience = jwt["Audience"];
+        options.Audience = audience;
+        options.TokenValidationParameters.ValidateAudience = audience is { Length: > 0 };
+        if (jwt["Issuer"] is { Length: > 0 } issuer) options.TokenValidationParameters.ValidIssuer = issuer;
+        else if (jwt["Authority"] is not { Length: > 0 }) options.TokenValidationParameters.ValidateIssuer = false;
+        if (jwt["SigningKey"] is { Length: > 0 } signingKey)
+        {
+            var bytes = signingKey.StartsWith("base64:", StringComparison.Ordinal)
+                ? Convert.FromBase64String(signingKey["base64:".Length..])
+                : Encoding.UTF8.GetBytes(signingKey);
+            if (bytes.Length < 32) throw new InvalidOperationException($"{JwtSection}:SigningKey must be at least 32 bytes.");
+            options.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(bytes);
+        }
+
+        var roleClaim = jwt["RoleClaim"] is { Length: > 0 } r ? r : "roles";
+        var nameClaim = jwt["NameClaim"] is { Length: > 0 } n ? n : "sub";
+        options.Events = new JwtBearerEvents
+        {
+            OnTokenValidated = context =>
+            {
+                if (context.Principal?.Identity is not ClaimsIdentity identity || identity.FindFirst(nameClaim)?.Value is not { Length: > 0 } name)
+                {
+                    context.Fail($"The token carries no '{nameClaim}' claim to name its caller.");
+                    return Task.CompletedTask;
+                }
+                identity.AddClaim(new Claim(AccessClaims.Actor, "jwt:" + name));
+                foreach (var value in identity.FindAll(roleClaim).SelectMany(c => RoleValues(c.Value)).ToList())
+                {
+                    if (AccessClaims.ParseGrant(value) is { } grant) identity.AddClaims(AccessClaims.ClaimsFor(grant));
+                }
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    /// <summary>A role claim holds one role, or (from some providers) a JSON array of them.</summary>
+    private static IEnumerable<string> RoleValues(string value)
+    {
+        if (!value.TrimStart().StartsWith('[')) return [value];
+        try { return JsonSerializer.Deserialize<string[]>(value) ?? []; }
+        catch (JsonException) { return []; }
+    }
+
+    public static WebApplication UseRegistryAccess(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}
+
+/// <summary>401, 403 and 404 as ProblemDetails instead of the framework's empty answers.</summary>
+public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    public async Task HandleAsync(RequestDelegate next, HttpContext http, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Succeeded)
+        {
+            await next(http);
+            return;
+        }
+
+        var (status, title, detail) = result switch
+        {
+            { Challenged: true } => (401, "Authentication required",
+                HasCredentials(http.Request)
+                    ? "The credentials are not valid: the API key is unknown or revoked, or the token is invalid or expired."
+                    : "This call needs credentials: send `Authorization: ApiKey <key>` (or `X-Api-Key`) or `Authorization: Bearer <token>`."),
+            { AuthorizationFailure.FailureReasons: var reasons } when reasons.Any(r => r.Message == ModelAccessHandler.HiddenModel)
+                => (404, "Model not found", Problems.NoSuchModel(http.GetRouteValue("name") as string ?? "")),
+            _ => (403, "Forbidden", $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Needed(policy)})."),
+        };
+        if (status == 401) http.Response.Headers.WWWAuthenticate = "ApiKey, Bearer";
+        http.Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" },
+        });
+    }
+
+    private static bool HasCredentials(HttpRequest request) =>
+        request.Headers.Authorization.Count > 0 || request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header);
+
+    private static string Needed(AuthorizationPolicy policy) =>
+        policy.Requirements.OfType<RoleRequirement>().FirstOrDefault() is { } role
+            ? $"{role.Role}, registry-wide or for this model"
+            : "an authenticated caller";
+}

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Validation;
+
+namespace EventSourcedRegistry.Api.Access;
+
+/// <summary>
+/// A role, registry-wide (no model) or for one model. API keys hold the model's id (a rename keeps the grant);
+/// tokens name the model, as the identity provider writes it.
+/// </summary>
+public sealed record Grant(string Role, Guid? ModelId = null, string? ModelName = null)
+{
+    public bool RegistryWide => ModelId is null && ModelName is null;
+}
+
+/// <summary>The claims every authenticated principal carries, whichever scheme authenticated it.</summary>
+public static class AccessClaims
+{
+    /// <summary>What events record as their actor: <c>key:&lt;name&gt;</c> or <c>jwt:&lt;sub&gt;</c>.</summary>
+    public const string Actor = "esr:actor";
+    /// <summary><c>role</c> (registry-wide) or <c>role:model-name</c>.</summary>
+    public const string Grant = "esr:grant";
+    /// <summary><c>role:model-id</c>, for a key's grant on one model.</summary>
+    public const string ModelGrant = "esr:model-grant";
+
+    public static string? ActorOf(ClaimsPrincipal user) => user.FindFirst(Actor)?.Value;
+
+    public static IReadOnlyList<Grant> GrantsOf(ClaimsPrincipal user)
+    {
+        var grants = new List<Grant>();
+        foreach (var claim in user.FindAll(Grant))
+        {
+            if (ParseGrant(claim.Value) is { } grant) grants.Add(grant);
+        }
+        foreach (var claim in user.FindAll(ModelGrant))
+        {
+            var at = claim.Value.IndexOf(':');
+            if (at > 0 && Guid.TryParse(claim.Value[(at + 1)..], out var id)) grants.Add(new Grant(claim.Value[..at], ModelId: id));
+        }
+        return grants;
+    }
+
+    /// <summary><c>reader</c> or <c>contributor:churn</c>; unknown roles and model-scoped admin/auditor grant nothing.</summary>
+    public static Grant? ParseGrant(string value)
+    {
+        var at = value.IndexOf(':');
+        var role = (at < 0 ? value : value[..at]).Trim().ToLowerInvariant();
+        if (!Roles.All.Contains(role)) return null;
+        if (at < 0) return new Grant(role);
+        var model = value[(at + 1)..].Trim();
+        return model.Length > 0 && Roles.ModelScoped.Contains(role) ? new Grant(role, ModelName: InputRules.NormalizeName(model)) : null;
+    }
+
+    public static IEnumerable<Claim> ClaimsFor(Grant grant) =>
+        grant.ModelId is { } id ? [new Claim(ModelGrant, $"{grant.Role}:{id}")]
+        : grant.ModelName is { } name ? [new Claim(Grant, $"{grant.Role}:{name}")]
+        : [new Claim(Grant, grant.Role)];
+}

@@ -1,0 +1,49 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Validation;
+using Microsoft.AspNetCore.Authorization;
+
+namespace EventSourcedRegistry.Api.Access;
+
+/// <summary>A policy's one requirement: the role, judged against the route's model when it names one.</summary>
+public sealed record RoleRequirement(string Role) : IAuthorizationRequirement;
+
+/// <summary>
+/// Grants a role registry-wide, or on the model a route names (<c>/api/v1/models/{name}/...</c>): a caller holding
+/// the role for that model passes; one who may read it but lacks the role is refused (403); one who may not read it
+/// at all learns nothing of it (404, as for an unknown model). Routes that span models need the role registry-wide,
+/// except artifacts: content-addressed blobs shared by all models, open to the role granted for any model.
+/// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once.
+/// </summary>
+public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHandler<RoleRequirement>
+{
+    public const string HiddenModel = "model-hidden";
+
+    protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
+    {
+        var grants = AccessClaims.GrantsOf(context.User);
+        if (grants.Any(g => g.RegistryWide && Roles.Implies(g.Role, requirement.Role)))
+        {
+            context.Succeed(requirement);
+            return;
+        }
+        if (context.Resource is not HttpContext http) return;
+
+        if (http.Request.Path.StartsWithSegments("/api/v1/artifacts"))
+        {
+            if (grants.Any(g => Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);
+            return;
+        }
+
+        if (!http.Request.Path.StartsWithSegments("/api/v1/models") || http.GetRouteValue("name") is not string model) return;
+
+        var normalized = InputRules.NormalizeName(model);
+        Guid? modelId = null;
+        if (grants.Any(g => g.ModelId is not null))
+            modelId = await models.ModelIdOf(model, http.RequestAborted);
+        bool Covers(Grant g) => g.RegistryWide || g.ModelId is { } id && id == modelId || g.ModelName == normalized;
+
+        if (grants.Any(g => Covers(g) && Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);
+        else if (!grants.Any(g => Covers(g) && Roles.Implies(g.Role, Roles.Reader)))
+            context.Fail(new AuthorizationFailureReason(this, HiddenModel));
+    }
+}
