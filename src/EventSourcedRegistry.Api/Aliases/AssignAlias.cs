@@ -1,5 +1,7 @@
+using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Wolverine.Http;
@@ -13,10 +15,14 @@ public sealed record AliasResponse(string Model, string Alias, int Version, long
 
 public static class AssignAliasEndpoint
 {
-    /// <summary>Points an alias at a version; moving it records the version it pointed at before.</summary>
+    /// <summary>
+    /// Points an alias at a version; moving it records the version it pointed at before. Assigning a protected alias
+    /// records a transition request instead and answers 202 Accepted with it.
+    /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
-    public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
+        ApprovalPolicy approvals, TimeProvider time)
     {
         if (request is null) return Problems.BodyRequired("{\"version\", \"reason\"?}");
         var errors = new List<(string, string)>();
@@ -26,10 +32,20 @@ public static class AssignAliasEndpoint
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
         if (errors.Count > 0) return Problems.Validation(errors);
 
+        var requestId = Guid.CreateVersion7();
         return await commands.Execute(http, name, request, request.Reason,
-            (model, _, _) => ValueTask.FromResult(ModelDecisions.AssignAlias(model, alias, request.Version!.Value)),
-            (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
-                new AliasResponse(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
+            async (model, session, ct) =>
+            {
+                var decision = ModelDecisions.AssignAlias(model, alias, request.Version!.Value);
+                if (decision.IsRejected || !approvals.ProtectsAlias(alias) || decision.Events.Count == 0) return decision;
+                var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, request.Version!.Value), ct);
+                // The session carries the authenticated actor every appended event records: that is the requester.
+                return ApprovalDecisions.RequestAlias(model, approvals, decision, version!.Artifact.Sha256, session.LastModifiedBy!,
+                    request.Reason, requestId, time.GetUtcNow());
+            },
+            (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)
+                ?? new CommandResponse(StatusCodes.Status200OK,
+                    new AliasResponse(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
     }
 
     internal static string Reserved(string alias) =>

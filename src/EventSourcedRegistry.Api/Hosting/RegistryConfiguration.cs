@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Access;
+using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -22,7 +23,9 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(database);
 
         var lifecycleOptions = builder.Configuration.GetSection(LifecycleOptions.Section).Get<LifecycleOptions>() ?? new LifecycleOptions();
-        builder.Services.AddSingleton(Lifecycle.Lifecycle.From(lifecycleOptions));
+        var lifecycle = Lifecycle.Lifecycle.From(lifecycleOptions);
+        builder.Services.AddSingleton(lifecycle);
+        builder.AddApprovals(lifecycle);
 
         builder.Services.AddMarten(options =>
             {

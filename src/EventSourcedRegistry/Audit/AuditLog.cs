@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Approvals;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
@@ -144,6 +145,12 @@ public static class AuditSummary
         ModelMetadataSchemaRemoved => "metadata schema removed",
         Settings.RegistryMetadataSchemaSet e => $"registry metadata schema set ({SchemaSummary(e.Schema)})",
         Settings.RegistryMetadataSchemaRemoved => "registry metadata schema removed",
+        TransitionRequested e => e.Kind == TransitionKinds.Alias
+            ? $"requested alias {e.Target} → version {e.Version} (sha256 {Short(e.Sha256)}; request {e.RequestId})"
+            : $"requested version {e.Version} → {e.Target}{(e.ArchiveExisting ? ", archiving the others there" : "")} (sha256 {Short(e.Sha256)}; request {e.RequestId})",
+        TransitionApproved e => $"{e.Approver} approved request {e.RequestId} (sha256 {Short(e.Sha256)})"
+                                + (e.Completes ? "; the last approval needed, the transition follows" : ""),
+        TransitionRejected e => $"{e.RejectedBy} rejected request {e.RequestId}",
         _ => Generic(data),
     };
 
@@ -161,6 +168,7 @@ public static class AuditSummary
     {
         ModelVersionStageTransitioned { Reason: { Length: > 0 } reason } => reason,
         RollbackPerformed { Reason: { Length: > 0 } reason } => reason,
+        TransitionRejected { Reason: { Length: > 0 } reason } => reason,
         _ => null,
     };
 

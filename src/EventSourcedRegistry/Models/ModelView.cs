@@ -30,6 +30,9 @@ public sealed class ModelView
 
     public static string SlotOf(string environment, string? target) => target is null ? environment : $"{environment}/{target}";
 
+    /// <summary>Transition requests waiting for approval (four-eyes); closed ones are in the transition requests view.</summary>
+    public List<Approvals.TransitionRequest> PendingRequests { get; set; } = [];
+
     /// <summary>Stream version: the number of events in this model's stream. Served as the ETag.</summary>
     public long Revision { get; set; }
 
@@ -96,6 +99,11 @@ public sealed class ModelView
             case ModelVersionUndeployed e:
                 view.Deployments.Remove(SlotOf(e.Environment, e.Target));
                 break;
+        }
+        if (view.PendingRequests.Count > 0 || @event is Approvals.TransitionRequested)
+        {
+            Approvals.TransitionRequests.Apply(view.PendingRequests, @event);
+            view.PendingRequests.RemoveAll(r => !r.IsPending);
         }
         return view;
     }

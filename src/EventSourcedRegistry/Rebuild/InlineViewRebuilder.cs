@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -27,7 +28,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     public const string ModelViews = "ModelView";
     public const string VersionViews = "ModelVersionView";
     public const string Intervals = "DeploymentHistory";
-    public static readonly IReadOnlyList<string> Views = [ModelViews, VersionViews, Intervals];
+    public const string Requests = "TransitionRequestsView";
+    public static readonly IReadOnlyList<string> Views = [ModelViews, VersionViews, Intervals, Requests];
 
     private const int BatchSize = 200;
     private const int MaxExamples = 20;
@@ -82,6 +84,19 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                         Note(counters[VersionViews], liveVersions.GetValueOrDefault(key), rebuilt, $"version {key}");
                         if (apply) session.Store(rebuilt);
                     }
+                }
+            }
+
+            if (views.Contains(Requests))
+            {
+                var liveRequests = (await session.LoadManyAsync<TransitionRequestsView>(ct, batch)).ToDictionary(r => r.Id);
+                foreach (var (id, modelEvents) in byModel)
+                {
+                    // A model that never had a request has no document, live or rebuilt.
+                    if (!modelEvents.Any(e => e.Data is TransitionRequested)) continue;
+                    var rebuilt = modelEvents.Aggregate((TransitionRequestsView?)null, (view, e) => TransitionRequestsView.Fold(view, id, e.Data))!;
+                    Note(counters[Requests], liveRequests.GetValueOrDefault(id), rebuilt, $"requests of model {id}");
+                    if (apply) session.Store(rebuilt);
                 }
             }
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
@@ -36,6 +37,7 @@ public static class RegistryStore
         options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
         options.Projections.Add(new RegistrySettingsProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
         // Tag filters are containment queries (data -> 'tags' @> '{"team":"fraud"}') over this index.
@@ -63,5 +65,6 @@ public static class RegistryStore
         // Metadata standards: a model's own, and the registry's in the settings stream.
         typeof(ModelMetadataSchemaSet), typeof(ModelMetadataSchemaRemoved),
         typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved),
+        typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
     ];
 }

@@ -15,7 +15,7 @@ namespace EventSourcedRegistry.Api.Tests.Support;
 /// machine's server binaries (fsync off: these tests prove behaviour, not durability).
 /// Set <c>REGISTRY_TEST_CONNECTION_STRING</c> to run against an existing database instead.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public sealed partial class AppFixture : IAsyncLifetime
 {
     private string? _dataDirectory;
     private EmbeddedPostgres? _postgres;
@@ -65,7 +65,10 @@ public sealed class AppFixture : IAsyncLifetime
             .UseSetting("Registry:BootstrapAdminKey", AdminKey)
             .UseSetting("Registry:Auth:Jwt:SigningKey", JwtSigningKey)
             .UseSetting("Registry:Auth:Jwt:Issuer", JwtIssuer)
-            .UseSetting("Registry:Auth:Jwt:Audience", JwtAudience));
+            .UseSetting("Registry:Auth:Jwt:Audience", JwtAudience)
+            // Four-eyes approval off here, so promotions and alias moves act at once; the approval tests use GovernedHost().
+            .UseSetting("Registry:Approvals:ProtectedStages", "")
+            .UseSetting("Registry:Approvals:ProtectedAliases", ""));
     }
 
     /// <summary>
@@ -86,6 +89,7 @@ public sealed class AppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await DisposeGovernedHostAsync();
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);

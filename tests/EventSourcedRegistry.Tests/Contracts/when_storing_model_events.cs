@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Store;
@@ -16,6 +17,7 @@ namespace EventSourcedRegistry.Tests.Contracts;
 public class when_storing_model_events
 {
     private static readonly Guid ModelId = Guid.Parse("0b9d6f3e-5c1a-4e8f-a2d7-91c4b3e6f850");
+    private static readonly Guid RequestId = Guid.Parse("01958f2a-6b1c-7d3e-8f40-5a6b7c8d9e0f");
     private const string Sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     private static void MatchesItsContract(object @event) => Snapshot.Match(EventJson.Stored(@event), @event.GetType().Name);
@@ -101,6 +103,21 @@ public class when_storing_model_events
         MatchesItsContract(new RegistryMetadataSchemaRemoved());
 
     [Fact]
+    public void transition_requested_is_stored_as_its_contract() =>
+        MatchesItsContract(new TransitionRequested(ModelId, RequestId, TransitionKinds.Stage, 3, "Production", true, Sha256,
+            "key:training-pipeline", "AUC above 0.9 on the holdout set.", DateTimeOffset.Parse("2026-03-03T13:45:00+00:00")));
+
+    [Fact]
+    public void transition_approved_is_stored_as_its_contract() =>
+        MatchesItsContract(new TransitionApproved(ModelId, RequestId, "key:release-manager", Sha256,
+            DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "Reviewed the eval report.", true));
+
+    [Fact]
+    public void transition_rejected_is_stored_as_its_contract() =>
+        MatchesItsContract(new TransitionRejected(ModelId, RequestId, "key:release-manager", "Recall dropped for EU customers.",
+            DateTimeOffset.Parse("2026-03-03T14:05:00+00:00")));
+
+    [Fact]
     public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
     {
         var json = EventJson.Serialize(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference(null, Sha256, null), null,
@@ -121,6 +138,7 @@ public class when_storing_model_events
         var events = EventTypes();
         Assert.Contains(typeof(ModelRegistered), events);
         Assert.Contains(typeof(ModelAliasRemoved), events);
+        Assert.Contains(typeof(TransitionApproved), events);
         Assert.DoesNotContain(typeof(ArtifactReference), events);
 
         var missing = events.Where(t => !File.Exists(Path.Combine(SnapshotDirectory(), $"{t.Name}.snap"))).Select(t => t.Name);
@@ -139,12 +157,12 @@ public class when_storing_model_events
     }
 
     /// <summary>
-    /// Events, by the catalogue's convention: sealed records in the models namespace whose first parameter is the model id;
-    /// and every type the store registers (which adds the registry's settings events, whose stream is not a model's).
+    /// Events, by the catalogue's convention: sealed records in the models or approvals namespace whose first parameter is
+    /// the model id; and every type the store registers (which adds the registry's settings events, whose stream is not a model's).
     /// </summary>
     private static List<Type> EventTypes() =>
         typeof(ModelRegistered).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsSealed: true, Namespace: "EventSourcedRegistry.Models" })
+            .Where(t => t is { IsClass: true, IsSealed: true, Namespace: "EventSourcedRegistry.Models" or "EventSourcedRegistry.Approvals" })
             .Where(t => t.GetMethod("<Clone>$") is not null)
             .Where(t => t.GetConstructors().Any(c => c.GetParameters() is [{ Name: "ModelId" } first, ..] && first.ParameterType == typeof(Guid)))
             .Union(RegistryStore.EventTypes)

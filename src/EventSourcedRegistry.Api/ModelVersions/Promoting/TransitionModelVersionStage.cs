@@ -1,5 +1,7 @@
+using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
@@ -13,12 +15,13 @@ public static class TransitionModelVersionStageEndpoint
 {
     /// <summary>
     /// Moves a version along the lifecycle graph; with archiveExisting the versions it displaces from the
-    /// target stage are archived in the same commit.
+    /// target stage are archived in the same commit. Entering a protected stage records a transition request
+    /// instead and answers 202 Accepted with it; the move happens when the last approval lands.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
     public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
-        ModelCommands commands, Lifecycle.Lifecycle lifecycle)
+        ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)
     {
         if (request is null) return Problems.BodyRequired("{\"stage\", \"reason\"?, \"archiveExisting\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
@@ -30,6 +33,7 @@ public static class TransitionModelVersionStageEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
 
         ModelVersionView? current = null;
+        var requestId = Guid.CreateVersion7();
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
@@ -37,9 +41,14 @@ public static class TransitionModelVersionStageEndpoint
                 current = model.HasVersion(number)
                     ? await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct)
                     : null;
-                return ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
+                var decision = ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
                     request.ArchiveExisting ?? false, current);
+                if (decision.IsRejected) return decision;
+                // The session carries the authenticated actor every appended event records: that is the requester.
+                return ApprovalDecisions.RequestStage(model, approvals, decision, number, request.ArchiveExisting ?? false,
+                    current!.Artifact.Sha256, session.LastModifiedBy!, request.Reason, requestId, time.GetUtcNow());
             },
-            (outcome, _) => ValueTask.FromResult(VersionResponses.After(outcome, current!, number)));
+            (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)
+                                                 ?? VersionResponses.After(outcome, current!, number)));
     }
 }

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Validation;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Approvals;
+
+/// <summary><c>sha256</c>: the artifact digest the approver reviewed (optional; it must be the version's).</summary>
+public sealed record ApproveTransitionRequest(string? Sha256, string? Reason);
+
+public static class ApproveTransitionRequestEndpoint
+{
+    /// <summary>
+    /// Approves a pending request. When this is the last approval needed, the transition is decided again against
+    /// the model as it is now (lifecycle, gates) and appended in the same commit as the approval.
+    /// </summary>
+    [Authorize(Policy = Policies.Approve)]
+    [WolverinePost("/api/v1/models/{name}/requests/{id}/approve", OperationId = "ApproveTransitionRequest")]
+    public static async Task<IResult> Post(string name, string id, ApproveTransitionRequest? request, HttpContext http,
+        ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)
+    {
+        if (request is null) return Problems.BodyRequired("{\"sha256\"?, \"reason\"?}");
+        var errors = new List<(string, string)>();
+        if (!Guid.TryParse(id, out var requestId)) errors.Add(("id", TransitionRequestLookup.BadId(id)));
+        if (request.Sha256 is not null && !InputRules.IsSha256(request.Sha256))
+            errors.Add(("sha256", "The reviewed artifact's digest is 64 hexadecimal characters (SHA-256)."));
+        if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        DateTimeOffset now = default;
+        return await commands.Execute(http, name, request, request.Reason,
+            async (model, session, ct) =>
+            {
+                var pending = model.PendingRequests.Find(p => p.Id == requestId);
+                if (pending is null) return await TransitionRequestLookup.NotPending(model, requestId, session, ct);
+                var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, pending.VersionNumber), ct);
+                now = time.GetUtcNow();
+                // The session carries the authenticated actor every appended event records: that is the approver.
+                return ApprovalDecisions.Approve(model, approvals, requestId, session.LastModifiedBy!, request.Sha256,
+                    version!.Artifact.Sha256, request.Reason, now,
+                    // The same decisions as a direct command, against the state of this moment.
+                    r => r.Kind == TransitionKinds.Stage
+                        ? ModelDecisions.TransitionStage(model, lifecycle, r.VersionNumber, r.Target, r.Reason, r.ArchiveExisting, version)
+                        : ModelDecisions.AssignAlias(model, r.Target, r.VersionNumber));
+            },
+            (outcome, _) => ValueTask.FromResult(TransitionRequestLookup.After(outcome, requestId, approvals, now)));
+    }
+}

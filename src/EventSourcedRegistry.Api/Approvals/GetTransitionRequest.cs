@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
+using Marten;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Approvals;
+
+public static class GetTransitionRequestEndpoint
+{
+    /// <summary>One transition request with its approvals, in any state.</summary>
+    [Authorize(Policy = Policies.Read)]
+    [WolverineGet("/api/v1/models/{name}/requests/{id}", OperationId = "GetTransitionRequest")]
+    public static async Task<IResult> Get(string name, string id, HttpContext http, IDocumentStore store, ApprovalPolicy approvals, TimeProvider time)
+    {
+        if (!Guid.TryParse(id, out var requestId)) return Problems.Validation([("id", TransitionRequestLookup.BadId(id))]);
+        await using var session = store.QuerySession();
+        var model = await session.FindModel(name, http.RequestAborted);
+        if (model is null) return Problems.ModelNotFound(name);
+        var view = await session.LoadAsync<TransitionRequestsView>(model.Id, http.RequestAborted);
+        var request = view?.Requests.Find(r => r.Id == requestId);
+        if (request is null) return Problems.Problem(StatusCodes.Status404NotFound, "Not found", TransitionRequestLookup.NoSuchRequest(model.Name, requestId));
+        Revisions.Write(http.Response, model.Revision);
+        return Results.Json(TransitionRequestResponse.From(model.Name, request, approvals, time.GetUtcNow()), Json.Options);
+    }
+}

@@ -1,0 +1,52 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
+
+namespace EventSourcedRegistry.Api.Approvals;
+
+public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason);
+
+/// <summary>
+/// A transition request as clients see it. <c>approvalsValid</c> counts, for a pending request, the approvals that
+/// count now (distinct approvers other than the requester, for the artifact's digest, not expired).
+/// </summary>
+public sealed record TransitionRequestResponse(
+    Guid Id,
+    string Model,
+    string Kind,
+    int Version,
+    string Target,
+    bool ArchiveExisting,
+    string Sha256,
+    string RequestedBy,
+    string? Reason,
+    DateTimeOffset RequestedAt,
+    string State,
+    int ApprovalsRequired,
+    int ApprovalsValid,
+    IReadOnlyList<ApprovalResponse> Approvals,
+    string? ClosedBy,
+    string? ClosedReason,
+    DateTimeOffset? ClosedAt,
+    Guid? SupersededBy)
+{
+    public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now) =>
+        new(request.Id, model, request.Kind, request.VersionNumber, request.Target, request.ArchiveExisting, request.Sha256,
+            request.RequestedBy, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
+            request.IsPending ? ApprovalDecisions.Counting(request, request.Sha256, policy, now).Count : 0,
+            request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason)).ToList(),
+            request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy);
+
+    public static string Location(string model, Guid id) => $"/api/v1/models/{Uri.EscapeDataString(model)}/requests/{id}";
+
+    /// <summary>
+    /// The answer to a command whose outcome is a new request instead of the transition: 202 Accepted with the request
+    /// and its Location. Null when the command acted.
+    /// </summary>
+    public static CommandResponse? Accepted(CommandOutcome outcome, ApprovalPolicy policy)
+    {
+        if (outcome.Events is not [TransitionRequested requested]) return null;
+        var request = outcome.After.PendingRequests.Find(r => r.Id == requested.RequestId)!;
+        return new CommandResponse(StatusCodes.Status202Accepted,
+            From(outcome.After.Name, request, policy, requested.RequestedAt), Location(outcome.After.Name, request.Id));
+    }
+}

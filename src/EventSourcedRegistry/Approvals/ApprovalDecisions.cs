@@ -1,0 +1,111 @@
+using EventSourcedRegistry.Models;
+
+namespace EventSourcedRegistry.Approvals;
+
+/// <summary>
+/// The four-eyes rules: pure functions of (model state, command, policy, now). The transition a request asks for is
+/// always decided by the ordinary decision (<see cref="ModelDecisions.TransitionStage"/> or
+/// <see cref="ModelDecisions.AssignAlias"/>, with whatever gates apply there): once when it is requested, so a
+/// request is only made for a transition that could happen, and again, against the state of that moment, when the
+/// last approval lands.
+/// </summary>
+public static class ApprovalDecisions
+{
+    /// <summary>
+    /// Turns a decided stage transition into a request when the version would enter a protected stage. Anything
+    /// else (a refusal, a version already there, an unprotected stage) stays as decided.
+    /// </summary>
+    public static Decision RequestStage(ModelView model, ApprovalPolicy policy, Decision decided, int version, bool archiveExisting,
+        string sha256, string requester, string? reason, Guid requestId, DateTimeOffset now)
+    {
+        if (decided.IsRejected) return decided;
+        var entering = decided.Events.OfType<ModelVersionStageTransitioned>().FirstOrDefault(t => t.Version == version);
+        if (entering is null || !policy.ProtectsStage(entering.ToStage)) return decided;
+        return Decision.Accept(new TransitionRequested(model.Id, requestId, TransitionKinds.Stage, version, entering.ToStage,
+            archiveExisting, sha256, requester, reason, now));
+    }
+
+    /// <summary>Turns a decided alias move into a request when the alias is protected.</summary>
+    public static Decision RequestAlias(ModelView model, ApprovalPolicy policy, Decision decided, string sha256, string requester,
+        string? reason, Guid requestId, DateTimeOffset now)
+    {
+        if (decided.IsRejected) return decided;
+        var moved = decided.Events.OfType<ModelAliasAssigned>().FirstOrDefault();
+        if (moved is null || !policy.ProtectsAlias(moved.Alias)) return decided;
+        return Decision.Accept(new TransitionRequested(model.Id, requestId, TransitionKinds.Alias, moved.Version, moved.Alias,
+            false, sha256, requester, reason, now));
+    }
+
+    /// <summary>
+    /// The approvals that count now: one per approver (the latest), never the requester's, for the version's current
+    /// artifact digest, and younger than the policy's lifetime.
+    /// </summary>
+    public static IReadOnlyList<Approval> Counting(TransitionRequest request, string currentSha256, ApprovalPolicy policy, DateTimeOffset now) =>
+        request.Approvals
+            .Where(a => !string.Equals(a.Approver, request.RequestedBy, StringComparison.Ordinal))
+            .Where(a => string.Equals(a.Sha256, currentSha256, StringComparison.OrdinalIgnoreCase))
+            .Where(a => !IsExpired(a, policy, now))
+            .GroupBy(a => a.Approver, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(a => a.ApprovedAt)!)
+            .ToList();
+
+    public static bool IsExpired(Approval approval, ApprovalPolicy policy, DateTimeOffset now) =>
+        now >= approval.ApprovedAt + policy.ApprovalLifetime;
+
+    /// <summary>
+    /// Records an approval of a pending request. <paramref name="currentSha256"/> is the version's artifact digest
+    /// now; <paramref name="reviewedSha256"/> the one the approver says they reviewed (optional; a mismatch is refused).
+    /// When this approval makes the count, <paramref name="enact"/> decides the transition against the current state
+    /// and its events follow the approval in the same commit; if that decision refuses, nothing is recorded.
+    /// </summary>
+    public static Decision Approve(ModelView model, ApprovalPolicy policy, Guid requestId, string approver, string? reviewedSha256,
+        string currentSha256, string? reason, DateTimeOffset now, Func<TransitionRequest, Decision> enact)
+    {
+        if (model.Archived) return Decision.Conflict($"Model '{model.Name}' is archived and accepts no commands but restore.");
+        var request = model.PendingRequests.Find(r => r.Id == requestId);
+        if (request is null) return NotPending(model, requestId);
+        if (string.Equals(approver, request.RequestedBy, StringComparison.Ordinal))
+            return Decision.Conflict($"{approver} made request {requestId} and cannot approve it: four eyes means somebody else approves.");
+        if (reviewedSha256 is not null && !string.Equals(reviewedSha256, currentSha256, StringComparison.OrdinalIgnoreCase))
+            return Decision.Conflict($"The approval names artifact sha256 {reviewedSha256.ToLowerInvariant()}, but version {request.VersionNumber}'s " +
+                                     $"artifact is {currentSha256}; review that artifact and approve again.");
+        if (!string.Equals(request.Sha256, currentSha256, StringComparison.OrdinalIgnoreCase))
+            return Decision.Conflict($"Request {requestId} was made for artifact sha256 {request.Sha256}, but version {request.VersionNumber}'s " +
+                                     $"artifact is now {currentSha256}; the request is void, request the transition again.");
+
+        var counting = Counting(request, currentSha256, policy, now);
+        if (counting.Any(a => string.Equals(a.Approver, approver, StringComparison.Ordinal)))
+            return Decision.Conflict($"{approver} has already approved request {requestId}; it needs " +
+                                     $"{policy.RequiredApprovals - counting.Count} more approval(s) from other approvers.");
+
+        var completes = counting.Count + 1 >= policy.RequiredApprovals;
+        var approved = new TransitionApproved(model.Id, requestId, approver, currentSha256.ToLowerInvariant(), now, reason, completes);
+        if (!completes) return Decision.Accept(approved);
+
+        var transition = enact(request);
+        if (transition.IsRejected) return transition;
+        return Decision.Accept([approved, .. transition.Events]);
+    }
+
+    /// <summary>Closes a pending request. Any approver may reject, the requester too (that is how a request is withdrawn).</summary>
+    public static Decision Reject(ModelView model, Guid requestId, string rejecter, string reason, DateTimeOffset now)
+    {
+        if (model.Archived) return Decision.Conflict($"Model '{model.Name}' is archived and accepts no commands but restore.");
+        if (string.IsNullOrWhiteSpace(reason)) return Decision.Invalid("A rejection needs a reason.");
+        if (model.PendingRequests.Find(r => r.Id == requestId) is null) return NotPending(model, requestId);
+        return Decision.Accept(new TransitionRejected(model.Id, requestId, rejecter, reason, now));
+    }
+
+    /// <summary>
+    /// The refusal for a request that is not pending: the model view holds only pending requests, so whether it is
+    /// closed or unknown is for the caller to tell (see <see cref="Closed"/>).
+    /// </summary>
+    private static Decision NotPending(ModelView model, Guid requestId) =>
+        Decision.NotFound($"Model '{model.Name}' has no pending request {requestId}.");
+
+    /// <summary>The refusal for acting on a request that exists but is closed.</summary>
+    public static Decision Closed(TransitionRequest request) =>
+        Decision.Conflict($"Request {request.Id} is {request.State}" +
+                          (request.ClosedReason is { } why ? $" ({why.TrimEnd('.')})" : "") +
+                          "; only a pending request can be approved or rejected.");
+}

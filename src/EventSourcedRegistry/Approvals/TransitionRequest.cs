@@ -1,0 +1,115 @@
+using EventSourcedRegistry.Models;
+
+namespace EventSourcedRegistry.Approvals;
+
+public static class TransitionKinds
+{
+    public const string Stage = "stage";
+    public const string Alias = "alias";
+}
+
+public static class RequestStates
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+    public const string Superseded = "superseded";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Approved, Rejected, Superseded];
+}
+
+public sealed record Approval(string Approver, string Sha256, DateTimeOffset ApprovedAt, string? Reason);
+
+/// <summary>One transition request as its events leave it.</summary>
+public sealed class TransitionRequest
+{
+    public Guid Id { get; set; }
+    public string Kind { get; set; } = "";
+    /// <summary>The model version number the request moves (not "Version": Marten's stream-version member name).</summary>
+    public int VersionNumber { get; set; }
+    public string Target { get; set; } = "";
+    public bool ArchiveExisting { get; set; }
+    public string Sha256 { get; set; } = "";
+    public string RequestedBy { get; set; } = "";
+    public string? Reason { get; set; }
+    public DateTimeOffset RequestedAt { get; set; }
+    public string State { get; set; } = RequestStates.Pending;
+    public List<Approval> Approvals { get; set; } = [];
+    /// <summary>Who closed it (the last approver, the rejecter); null for a superseded request.</summary>
+    public string? ClosedBy { get; set; }
+    /// <summary>Why it is closed: the rejection's reason, or what superseded it.</summary>
+    public string? ClosedReason { get; set; }
+    public DateTimeOffset? ClosedAt { get; set; }
+    public Guid? SupersededBy { get; set; }
+
+    public bool IsPending => State == RequestStates.Pending;
+}
+
+/// <summary>
+/// Folds events into a model's transition requests. Pure: the same function keeps the pending requests in
+/// <see cref="ModelView"/> (what commands decide against) and every request in <see cref="TransitionRequestsView"/>.
+/// A pending request is superseded, without an event of its own, when what it asks for is overtaken:
+/// a newer request of the same kind and target; for a stage request, its version moving to any stage by other
+/// means (an unprotected move, a rollback); for an alias request, the alias being moved or removed by other means.
+/// The completing approval precedes the transition's events, so a request is approved before they arrive.
+/// </summary>
+public static class TransitionRequests
+{
+    public static void Apply(List<TransitionRequest> requests, object @event)
+    {
+        switch (@event)
+        {
+            case TransitionRequested e:
+                foreach (var pending in Pending(requests, r => r.Kind == e.Kind && string.Equals(r.Target, e.Target, StringComparison.OrdinalIgnoreCase)))
+                    Supersede(pending, $"Superseded by request {e.RequestId} for {Describe(e.Kind, e.Target)}.", e.RequestId, e.RequestedAt);
+                requests.Add(new TransitionRequest
+                {
+                    Id = e.RequestId, Kind = e.Kind, VersionNumber = e.Version, Target = e.Target, ArchiveExisting = e.ArchiveExisting,
+                    Sha256 = e.Sha256, RequestedBy = e.RequestedBy, Reason = e.Reason, RequestedAt = e.RequestedAt,
+                });
+                break;
+            case TransitionApproved e when Find(requests, e.RequestId) is { IsPending: true } request:
+                request.Approvals.Add(new Approval(e.Approver, e.Sha256, e.ApprovedAt, e.Reason));
+                if (e.Completes)
+                {
+                    request.State = RequestStates.Approved;
+                    request.ClosedBy = e.Approver;
+                    request.ClosedAt = e.ApprovedAt;
+                }
+                break;
+            case TransitionRejected e when Find(requests, e.RequestId) is { IsPending: true } request:
+                request.State = RequestStates.Rejected;
+                request.ClosedBy = e.RejectedBy;
+                request.ClosedReason = e.Reason;
+                request.ClosedAt = e.RejectedAt;
+                break;
+            case ModelVersionStageTransitioned e:
+                foreach (var pending in Pending(requests, r => r.Kind == TransitionKinds.Stage && r.VersionNumber == e.Version))
+                    Supersede(pending, $"Version {e.Version} moved from {e.FromStage} to {e.ToStage} outside this request.", null, null);
+                break;
+            case ModelAliasAssigned e:
+                foreach (var pending in Pending(requests, r => r.Kind == TransitionKinds.Alias && r.Target == e.Alias))
+                    Supersede(pending, $"Alias {e.Alias} was moved to version {e.Version} outside this request.", null, null);
+                break;
+            case ModelAliasRemoved e:
+                foreach (var pending in Pending(requests, r => r.Kind == TransitionKinds.Alias && r.Target == e.Alias))
+                    Supersede(pending, $"Alias {e.Alias} was removed outside this request.", null, null);
+                break;
+        }
+    }
+
+    public static string Describe(string kind, string target) => kind == TransitionKinds.Alias ? $"alias {target}" : $"stage {target}";
+
+    private static TransitionRequest? Find(List<TransitionRequest> requests, Guid id) => requests.Find(r => r.Id == id);
+
+    private static List<TransitionRequest> Pending(List<TransitionRequest> requests, Func<TransitionRequest, bool> match) =>
+        requests.Where(r => r.IsPending && match(r)).ToList();
+
+    private static void Supersede(TransitionRequest request, string why, Guid? by, DateTimeOffset? at)
+    {
+        request.State = RequestStates.Superseded;
+        request.ClosedReason = why;
+        request.SupersededBy = by;
+        request.ClosedAt = at;
+    }
+}

@@ -1,0 +1,25 @@
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace EventSourcedRegistry.Approvals;
+
+/// <summary>Every transition request of one model, pending and closed, kept inline (id = the model's id).</summary>
+public sealed class TransitionRequestsView
+{
+    public Guid Id { get; set; }
+    public List<TransitionRequest> Requests { get; set; } = [];
+
+    /// <summary>Folds one event. Pure: reads no clock, no store.</summary>
+    public static TransitionRequestsView Fold(TransitionRequestsView? current, Guid modelId, object @event)
+    {
+        var view = current ?? new TransitionRequestsView { Id = modelId };
+        TransitionRequests.Apply(view.Requests, @event);
+        return view;
+    }
+}
+
+public sealed class TransitionRequestsViewProjection : SingleStreamProjection<TransitionRequestsView, Guid>
+{
+    public override TransitionRequestsView Evolve(TransitionRequestsView? snapshot, Guid id, IEvent e) =>
+        TransitionRequestsView.Fold(snapshot, id, e.Data);
+}
