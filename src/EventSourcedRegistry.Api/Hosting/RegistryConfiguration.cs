@@ -25,7 +25,7 @@ public static class RegistryConfiguration
 
         builder.Services.AddMarten(options =>
             {
-                options.Connection(database.ConnectionString);
+                options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -45,7 +45,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton<ModelCommands>();
         builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.PooledConnectionString));
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
 
