@@ -89,13 +89,23 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
     }
 }
 
-/// <summary>Adds the index that resolves asOf instants to sequences, once Marten has created the events table.</summary>
+/// <summary>
+/// Adds the index that resolves asOf instants to sequences, and the model list's tag table and name-pattern index,
+/// once Marten has created the tables.
+/// </summary>
 public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
-        await using var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql);
-        await command.ExecuteNonQueryAsync(ct);
+        await using (var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql))
+            await command.ExecuteNonQueryAsync(ct);
+
+        // The model list's tag table and name-pattern index (see ModelTagIndex).
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var command = new NpgsqlCommand(EventSourcedRegistry.Models.ModelTagIndex.EnsureSql(RegistryStore.Schema), connection, transaction))
+            await command.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -29,20 +29,43 @@ public static class ListModelsEndpoint
         var where = new List<string>();
         var args = new List<object>();
 
-        var prefix = query["prefix"].ToString();
-        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
-        else if (prefix.Length > 0)
-        {
-            where.Add("d.normalized_name like ? escape '\\'");
-            args.Add(EscapeLike(InputRules.NormalizeName(prefix)) + "%");
-        }
-
+        // The first tag drives the query: its model_tags rows come off the (pair hash, name) index in name order, so a
+        // page costs its own rows, not every match. Further tags are point lookups on the same table.
+        var tags = new List<(string Key, string Value)>();
         foreach (var tag in query["tag"])
         {
             var colon = tag?.IndexOf(':') ?? -1;
             if (tag is null || colon <= 0) { errors.Add(("tag", "A tag filter is key:value, e.g. tag=team:fraud.")); continue; }
-            where.Add("d.data -> 'tags' @> ?::jsonb");
-            args.Add(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [tag[..colon]] = tag[(colon + 1)..] }));
+            tags.Add((tag[..colon], tag[(colon + 1)..]));
+        }
+        var name = tags.Count > 0 ? "t.normalized_name" : "d.normalized_name";
+        var from = tags.Count > 0
+            ? $"{RegistryTables.ModelTags} as t join {RegistryTables.ModelView} as d on d.id = t.model_id"
+            : $"{RegistryTables.ModelView} as d";
+        for (var i = 0; i < tags.Count; i++)
+        {
+            var (key, value) = tags[i];
+            if (i == 0)
+            {
+                where.Add($"t.pair_hash = {string.Format(ModelTagIndex.PairHashSql, "?", "?")} and t.tag_key = ? and t.tag_value = ?");
+                args.AddRange([key, value, key, value]);
+            }
+            else
+            {
+                where.Add($"exists (select from {RegistryTables.ModelTags} as o where o.model_id = d.id and o.tag_key = ? and o.tag_value = ?)");
+                args.AddRange([key, value]);
+            }
+        }
+
+        var prefix = query["prefix"].ToString();
+        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
+        else if (prefix.Length > 0)
+        {
+            // Both spellings: the pattern index serves the like, the range lets a walk in name order stop early.
+            var normalizedPrefix = InputRules.NormalizeName(prefix);
+            where.Add($"{name} like ? escape '\\' and {name} >= ?");
+            args.Add(EscapeLike(normalizedPrefix) + "%");
+            args.Add(normalizedPrefix);
         }
 
         var stageRaw = query["stage"].ToString();
@@ -67,16 +90,16 @@ public static class ListModelsEndpoint
         {
             if (DecodeCursor(cursor) is { } after)
             {
-                where.Add("d.normalized_name > ?");
+                where.Add($"{name} > ?");
                 args.Add(after);
             }
             else errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var sql = $"select d.data from {RegistryTables.ModelView} as d"
+        var sql = $"select d.data from {from}"
                   + (where.Count > 0 ? " where " + string.Join(" and ", where) : "")
-                  + $" order by d.normalized_name limit {limit + 1}";
+                  + $" order by {name} limit {limit + 1}";
         var page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
 
         var items = page.Take(limit).ToList();
