@@ -46,6 +46,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.PooledConnectionString));
+        builder.Services.AddSingleton(_ => Models.Listing.TagListing.For(database.PooledConnectionString));
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
 

@@ -49,9 +49,6 @@ public static class ModelTagIndex
                   normalized_name varchar not null,
                   primary key (model_id, tag_key));
                 create index ix_{Table}_pair_name on {table} (pair_hash, normalized_name);
-                -- The hash decides key and value: without this the planner multiplies the three selectivities, expects a
-                -- handful of rows for a common tag and sorts every match instead of reading the first page in order.
-                create statistics {schema}.{Table}_pair (dependencies) on pair_hash, tag_key, tag_value from {table};
                 {string.Format(insert, views)};
                 analyze {table};
               end if;
