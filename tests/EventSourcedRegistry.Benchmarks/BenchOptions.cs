@@ -42,7 +42,20 @@ public sealed record BenchOptions
     public string? ApiAssembly { get; init; }
     public bool Help { get; init; }
 
-    public BenchSizes Sizes => Mode == BenchMode.Quick ? BenchSizes.Quick : BenchSizes.Full;
+    /// <summary>Scenario names to run (<c>--only</c>); empty: every scenario.</summary>
+    public IReadOnlyList<string> Only { get; init; } = [];
+
+    /// <summary>Overrides the mode's number of catalogue models (<c>--models</c>).</summary>
+    public int? Models { get; init; }
+
+    public BenchSizes Sizes
+    {
+        get
+        {
+            var sizes = Mode == BenchMode.Quick ? BenchSizes.Quick : BenchSizes.Full;
+            return Models is { } models ? sizes with { ListModels = models } : sizes;
+        }
+    }
     public string ModeName => Mode == BenchMode.Quick ? "quick" : "full";
 
     public const string Usage = """
@@ -55,6 +68,9 @@ public sealed record BenchOptions
           --seed <n>        dataset seed (default 20240801)
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
+          --only <names>    run only these scenarios, comma-separated: register, promote, read, list, asof,
+                            rebuild, audit, upload (the dataset, baselines and warm-up run as always)
+          --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
         """;
@@ -71,6 +87,8 @@ public sealed record BenchOptions
                 "--seed" => options with { Seed = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value(args, ref i)) },
                 "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
+                "--only" => options with { Only = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--models" => options with { Models = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };

@@ -24,6 +24,12 @@ public static class BenchmarkProgram
             await Console.Error.WriteLineAsync(e.Message + Environment.NewLine + BenchOptions.Usage);
             return 1;
         }
+        var unknownScenarios = options.Only.Except(Catalogue.Named().Select(s => s.Name)).ToList();
+        if (unknownScenarios.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"Unknown scenario(s) {string.Join(", ", unknownScenarios)}." + Environment.NewLine + BenchOptions.Usage);
+            return 1;
+        }
         if (options.Help)
         {
             Console.WriteLine(BenchOptions.Usage);
@@ -115,7 +121,7 @@ public static class BenchmarkProgram
         try
         {
             await ServerWarmup.RunAsync(context, ct);
-            foreach (var scenario in Catalogue.All())
+            foreach (var scenario in Catalogue.All(options.Only))
                 rows.AddRange(await scenario.RunAsync(context, ct));
         }
         catch (HttpRequestException)

@@ -29,7 +29,7 @@ public static class RegistryConfiguration
 
         builder.Services.AddMarten(options =>
             {
-                options.Connection(database.ConnectionString);
+                options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -49,7 +49,8 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton<ModelCommands>();
         builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.PooledConnectionString));
+        builder.Services.AddSingleton(_ => Models.Listing.TagListing.For(database.PooledConnectionString));
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
@@ -96,13 +97,23 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
     }
 }
 
-/// <summary>Adds the index that resolves asOf instants to sequences, once Marten has created the events table.</summary>
+/// <summary>
+/// Adds the index that resolves asOf instants to sequences, and the model list's tag table and name-pattern index,
+/// once Marten has created the tables.
+/// </summary>
 public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedService
 {
     public async Task StartAsync(CancellationToken ct)
     {
-        await using var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql);
-        await command.ExecuteNonQueryAsync(ct);
+        await using (var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql))
+            await command.ExecuteNonQueryAsync(ct);
+
+        // The model list's tag table and name-pattern index (see ModelTagIndex).
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var command = new NpgsqlCommand(EventSourcedRegistry.Models.ModelTagIndex.EnsureSql(RegistryStore.Schema), connection, transaction))
+            await command.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -1,9 +1,11 @@
-using System.Text.Json;
+using System.Collections.Concurrent;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using SessionOptions = Marten.Services.SessionOptions;
+using Npgsql;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
 
@@ -21,7 +23,7 @@ public sealed record CommandResponse(int Status, object? Body, string? Location 
 /// decide against the stream's state, append in one transaction, and on a lost race re-decide against
 /// fresh state (bounded) unless the client pinned a revision with If-Match.
 /// </summary>
-public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> logger)
+public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, ILogger<ModelCommands> logger)
 {
     private const int MaxAttempts = 25;
 
@@ -38,7 +40,20 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
     }
 
     /// <summary>What running a command on one model came to: a response at a revision, or a refusal.</summary>
-    public sealed record Ran(CommandResponse? Response, long Revision, Refusal? Refused, bool Changed, bool ClaimTaken = false);
+    public sealed record Ran(CommandResponse? Response, long Revision, Refusal? Refused, bool Changed, bool ClaimTaken = false)
+    {
+        /// <summary>The model fetched by a cached id is no longer called by the requested name (renamed): look the name up again.</summary>
+        internal bool NameMoved { get; init; }
+    }
+
+    /// <summary>
+    /// Normalized name → model id, learned from the name index. A hit is only a guess: <see cref="Run"/> checks it
+    /// against the normalized name of the model it fetches for writing (the stream's own state, in the command's
+    /// transaction), and on a mismatch — the model was renamed, here or on another node — the entry is dropped and
+    /// the name looked up again. Unknown names are never cached.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, Guid> _ids = new(StringComparer.Ordinal);
+    private const int MaxCachedNames = 100_000;
 
     public async Task<IResult> Execute(HttpContext http, string modelName, object request, string? reason,
         Decide decide, Respond respond, BeforeSave? beforeSave = null)
@@ -51,10 +66,21 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
         if (idempotency.Problem is not null) return idempotency.Problem;
         if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
 
-        var modelId = await ModelIdOf(modelName, ct);
+        var normalized = Validation.InputRules.NormalizeName(modelName);
+        var cached = _ids.TryGetValue(normalized, out var cachedId);
+        var modelId = cached ? cachedId : await LookUp(normalized, ct);
         if (modelId is null) return Problems.ModelNotFound(modelName);
 
-        var ran = await Run(modelId.Value, modelName, expected, CommandContext.For(http, reason), idempotency, decide, respond, beforeSave, ct);
+        var context = CommandContext.For(http, reason);
+        var ran = await Run(modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
+            verifyName: cached ? normalized : null);
+        if (ran.NameMoved)
+        {
+            _ids.TryRemove(new KeyValuePair<string, Guid>(normalized, modelId.Value));
+            modelId = await LookUp(normalized, ct);
+            if (modelId is null) return Problems.ModelNotFound(modelName);
+            ran = await Run(modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct);
+        }
         // A claim taken concurrently may be this request's own Idempotency-Key, and a refusal or a no-op may be the
         // state the first send of this key left (it committed after the replay check above): then answer what that
         // request answered.
@@ -63,11 +89,17 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
         return ran.Refused is { } refused ? refused.ToResult() : Write(http, ran.Response!, ran.Revision);
     }
 
-    public async Task<Guid?> ModelIdOf(string modelName, CancellationToken ct)
+    public Task<Guid?> ModelIdOf(string modelName, CancellationToken ct) => LookUp(Validation.InputRules.NormalizeName(modelName), ct);
+
+    /// <summary>The name index's answer for a normalized name, remembered for the next command.</summary>
+    private async Task<Guid?> LookUp(string normalized, CancellationToken ct)
     {
         await using var query = store.QuerySession();
-        var index = await query.LoadAsync<ModelNameIndex>(Validation.InputRules.NormalizeName(modelName), ct);
-        return index?.ModelId;
+        var index = await query.LoadAsync<ModelNameIndex>(normalized, ct);
+        if (index is null) return null;
+        if (_ids.Count >= MaxCachedNames) _ids.Clear();
+        _ids[normalized] = index.ModelId;
+        return index.ModelId;
     }
 
     /// <summary>
@@ -75,15 +107,19 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
     /// fresh state (bounded), unless <paramref name="expected"/> pins a revision, which makes the race a 412.
     /// </summary>
     public async Task<Ran> Run(Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
-        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct)
+        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var session = store.LightweightSession();
+            // One connection for the whole attempt (fetch, the inline projections' loads, the write and the commit)
+            // instead of a pool checkout per statement.
+            await using var connection = await data.OpenConnectionAsync(ct);
+            await using var session = store.LightweightSession(SessionOptions.ForConnection(connection));
             context.ApplyTo(session);
 
             var stream = await session.Events.FetchForWriting<ModelView>(modelId, ct);
             var before = stream.Aggregate;
+            if (verifyName is not null && before?.NormalizedName != verifyName) return new Ran(null, 0, null, false) { NameMoved = true };
             if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", Problems.NoSuchModel(modelName)), false);
             if (expected is { } pinned && pinned != stream.CurrentVersion)
                 return new Ran(null, 0, Stale(pinned, stream.CurrentVersion), false);
@@ -91,7 +127,7 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
             var decision = await decide(before, session, ct);
             if (decision.Rejection is { } rejection) return new Ran(null, 0, Refusal.From(rejection), false);
 
-            var after = Clone(before);
+            var after = before.Copy();
             foreach (var @event in decision.Events) after = ModelView.Fold(after, @event);
             after.Revision = (stream.CurrentVersion ?? 0) + decision.Events.Count;
 
@@ -150,7 +186,4 @@ public sealed class ModelCommands(IDocumentStore store, ILogger<ModelCommands> l
         if (response.Location is { } location) http.Response.Headers.Location = location;
         return response.Body is null ? Results.StatusCode(response.Status) : Results.Json(response.Body, Json.Options, statusCode: response.Status);
     }
-
-    private static ModelView Clone(ModelView view) =>
-        JsonSerializer.Deserialize<ModelView>(JsonSerializer.SerializeToUtf8Bytes(view))!;
 }

@@ -6,4 +6,5 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 public static class RegistryTables
 {
     public const string ModelView = RegistryStore.Schema + ".mt_doc_modelview";
+    public const string ModelTags = RegistryStore.Schema + "." + EventSourcedRegistry.Models.ModelTagIndex.Table;
 }

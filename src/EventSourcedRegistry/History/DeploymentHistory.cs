@@ -94,8 +94,7 @@ public sealed class DeploymentHistoryProjection : EventProjection
                 Open(operations, e, r.ModelId, Name, r.Name, null, null, null);
                 break;
             case ModelRenamed r:
-                Close(operations, e, r.ModelId, Name, r.OldName, null, null, null);
-                Open(operations, e, r.ModelId, Name, r.NewName, null, null, null);
+                CloseAndOpen(operations, e, r.ModelId, Name, (r.OldName, null, null), (r.NewName, null, null), null);
                 break;
             case ModelArchived a:
                 Open(operations, e, a.ModelId, Archived, Archived, null, null, null);
@@ -107,19 +106,19 @@ public sealed class DeploymentHistoryProjection : EventProjection
                 Open(operations, e, v.ModelId, Stage, v.Stage, null, v.Version, null);
                 break;
             case ModelVersionStageTransitioned t:
-                Close(operations, e, t.ModelId, Stage, t.FromStage, null, t.Version, t.Reason);
-                Open(operations, e, t.ModelId, Stage, t.ToStage, null, t.Version, t.Reason);
+                CloseAndOpen(operations, e, t.ModelId, Stage, (t.FromStage, null, t.Version), (t.ToStage, null, t.Version), t.Reason);
                 break;
             case ModelAliasAssigned a:
-                if (a.PreviousVersion is not null) Close(operations, e, a.ModelId, Alias, a.Alias, null, null, null);
-                Open(operations, e, a.ModelId, Alias, a.Alias, null, a.Version, null);
+                if (a.PreviousVersion is not null) CloseAndOpen(operations, e, a.ModelId, Alias, (a.Alias, null, null), (a.Alias, null, a.Version), null);
+                else Open(operations, e, a.ModelId, Alias, a.Alias, null, a.Version, null);
                 break;
             case ModelAliasRemoved a:
                 Close(operations, e, a.ModelId, Alias, a.Alias, null, null, null);
                 break;
             case ModelVersionDeployed d:
-                if (d.PreviousVersion is not null) Close(operations, e, d.ModelId, Deployment, d.Environment, d.Target, null, null);
-                Open(operations, e, d.ModelId, Deployment, d.Environment, d.Target, d.Version, null);
+                if (d.PreviousVersion is not null)
+                    CloseAndOpen(operations, e, d.ModelId, Deployment, (d.Environment, d.Target, null), (d.Environment, d.Target, d.Version), null);
+                else Open(operations, e, d.ModelId, Deployment, d.Environment, d.Target, d.Version, null);
                 break;
             case ModelVersionUndeployed u:
                 Close(operations, e, u.ModelId, Deployment, u.Environment, u.Target, u.Version, null);
@@ -134,6 +133,23 @@ public sealed class DeploymentHistoryProjection : EventProjection
             $"insert into {_table} (model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
             $"select ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ?",
             modelId, kind, subject, (object?)target ?? DBNull.Value, (object?)version ?? DBNull.Value, (object?)reason ?? DBNull.Value, e.Id);
+
+    /// <summary>
+    /// <see cref="Close"/> then <see cref="Open"/> for one event, as one statement: the update and the insert share a
+    /// snapshot, so the update cannot meet the row the insert adds, exactly as when the two run one after the other.
+    /// </summary>
+    private void CloseAndOpen(IDocumentOperations operations, IEvent e, Guid modelId, string kind,
+        (string Subject, string? Target, int? Version) closed, (string Subject, string? Target, int? Version) opened, string? reason) =>
+        operations.QueueSqlCommand(
+            $"with ev as (select seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {_events} where id = ?), " +
+            $"closed as (update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, left_reason = ev.reason " +
+            "from ev where h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
+            "and (?::integer is null or h.version = ?) and h.left_seq is null) " +
+            $"insert into {_table} (model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
+            "select ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev",
+            (object?)reason ?? DBNull.Value, e.Id,
+            modelId, kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
+            modelId, kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
 
     /// <summary>Closes the open interval of that subject (and target, and version when given).</summary>
     private void Close(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,

@@ -45,6 +45,30 @@ public sealed class ModelView
         return null;
     }
 
+    /// <summary>
+    /// A deep copy: <see cref="Fold"/> changes the view it is given, so a command folds its events into a copy and
+    /// keeps the state it decided against.
+    /// </summary>
+    public ModelView Copy()
+    {
+        var versionsByStage = new Dictionary<string, List<int>>(VersionsByStage.Count, VersionsByStage.Comparer);
+        foreach (var (stage, versions) in VersionsByStage) versionsByStage[stage] = [.. versions];
+        return new ModelView
+        {
+            Id = Id,
+            Name = Name,
+            NormalizedName = NormalizedName,
+            Description = Description,
+            Tags = new Dictionary<string, string>(Tags, Tags.Comparer),
+            Archived = Archived,
+            LatestVersion = LatestVersion,
+            VersionsByStage = versionsByStage,
+            Aliases = new Dictionary<string, int>(Aliases, Aliases.Comparer),
+            Deployments = new Dictionary<string, int>(Deployments, Deployments.Comparer),
+            Revision = Revision,
+        };
+    }
+
     /// <summary>Folds one event into the state. Pure: reads no clock, no store.</summary>
     public static ModelView Fold(ModelView? current, object @event)
     {

@@ -40,8 +40,10 @@ public static class RegistryStore
         options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
-        // Tag filters are containment queries (data -> 'tags' @> '{"team":"fraud"}') over this index.
-        options.Schema.For<ModelView>().GinIndexJsonDataMember(x => x.Tags);
+        // Tag filters read the model_tags table (ModelTagIndex), kept by triggers on this table: no GIN index on the
+        // tags to update on every command.
+        // Created by the host with the model_tags table; Marten is told to leave it be.
+        options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.NamePatternIndex);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
         options.Schema.For<ModelNameIndex>();
         options.Schema.For<IdempotencyRecord>();

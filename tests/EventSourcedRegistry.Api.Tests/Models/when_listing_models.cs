@@ -71,6 +71,30 @@ public sealed class when_listing_models(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_tag_filter_follows_tag_edits_renames_and_archiving()
+    {
+        var longValue = new string('v', 5000);
+        await Host.RegisterModel("card", new Dictionary<string, string> { ["team"] = "fraud" });
+        await Host.RegisterModel("wire", new Dictionary<string, string> { ["team"] = "fraud", ["note"] = longValue });
+
+        await Host.Patch("/api/v1/models/card", new { setTags = new { team = "risk", tier = "gold" } }).Ok();
+        await Host.Post("/api/v1/models/wire/rename", new { newName = "Aardvark" }).Ok();
+
+        Assert.Equal(["Aardvark"], Names(await Host.Get("/api/v1/models?tag=team:fraud").Ok()));
+        Assert.Equal(["card"], Names(await Host.Get("/api/v1/models?tag=team:risk").Ok()));
+        Assert.Equal(["Aardvark"], Names(await Host.Get($"/api/v1/models?tag=note:{longValue}").Ok()));
+        Assert.Empty(Names(await Host.Get("/api/v1/models?tag=note:v").Ok()));
+        Assert.Equal(["Aardvark"], Names(await Host.Get("/api/v1/models?tag=team:fraud&prefix=aard").Ok()));
+
+        await Host.Patch("/api/v1/models/card", new { removeTags = new[] { "tier" } }).Ok();
+        Assert.Empty(Names(await Host.Get("/api/v1/models?tag=tier:gold").Ok()));
+
+        await Host.Post("/api/v1/models/aardvark/archive", new { }).Ok();
+        Assert.Empty(Names(await Host.Get("/api/v1/models?tag=team:fraud").Ok()));
+        Assert.Equal(["Aardvark"], Names(await Host.Get("/api/v1/models?tag=team:fraud&includeArchived=true").Ok()));
+    }
+
+    [Fact]
     public async Task a_stage_filter_keeps_only_models_with_a_version_in_that_stage()
     {
         await Host.RegisterModel("card");

@@ -51,6 +51,44 @@ public sealed class when_renaming_a_model(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task commands_by_the_old_name_are_404_and_a_new_model_under_it_takes_them()
+    {
+        // Commands resolve names through a cache; these commands by "churn" put it there before the rename.
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.Promote("churn", 1, "Staging").Ok();
+        await Host.Post("/api/v1/models/churn/rename", new { newName = "customer-churn" }).Ok();
+
+        var stale = await Host.RegisterVersionWith("churn");
+        Assert.Equal(404, stale.Status);
+        Assert.Equal(404, (await Host.Promote("CHURN", 1, "Production")).Status);
+        Assert.Equal(4, await Store.StreamLength("customer-churn"));
+
+        await Host.RegisterModel("Churn");
+        Assert.Equal(1, await Host.RegisterVersion("churn"));
+        await Host.Promote("churn", 1, "Production").Ok();
+
+        Assert.Equal(3, await Store.StreamLength("churn"));
+        Assert.Equal(4, await Store.StreamLength("customer-churn"));
+        Assert.Equal(1, (await Host.Model("customer-churn"))["latestVersion"]!.GetValue<int>());
+        Assert.Equal("Staging", (await Host.Get("/api/v1/models/customer-churn/versions/1").Ok()).Body!["stage"]!.GetValue<string>());
+        Assert.Equal("Production", (await Host.Get("/api/v1/models/churn/versions/1").Ok()).Body!["stage"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_model_renamed_back_takes_commands_by_its_name_again()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.Post("/api/v1/models/churn/rename", new { newName = "retention" }).Ok();
+        await Host.RegisterVersion("retention");
+        await Host.Post("/api/v1/models/retention/rename", new { newName = "churn" }).Ok();
+
+        Assert.Equal(404, (await Host.RegisterVersionWith("retention")).Status);
+        Assert.Equal(3, await Host.RegisterVersion("churn"));
+    }
+
+    [Fact]
     public async Task renaming_to_a_taken_name_is_409_and_appends_nothing()
     {
         await Host.RegisterModel("churn");

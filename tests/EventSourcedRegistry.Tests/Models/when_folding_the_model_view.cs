@@ -115,4 +115,37 @@ public class when_folding_the_model_view
         Assert.False(model.HasVersion(0));
         Assert.False(model.HasVersion(3));
     }
+
+    [Fact]
+    public void a_copy_has_every_property_and_folding_into_it_leaves_the_original_alone()
+    {
+        var model = Given.Stream(
+            new ModelRegistered(Id, "Churn", "First.", new Dictionary<string, string> { ["team"] = "growth" }),
+            Version(1), Version(2),
+            Move(1, LifecycleGraph.None, LifecycleGraph.Production),
+            new ModelAliasAssigned(Id, "champion", 1, null),
+            new ModelVersionDeployed(Id, 1, "prod", "eu", null),
+            new ModelArchived(Id));
+        model.Revision = 7;
+        var original = System.Text.Json.JsonSerializer.Serialize(model);
+
+        var copy = model.Copy();
+        Assert.Equal(original, System.Text.Json.JsonSerializer.Serialize(copy));
+        // Every property is set to something other than its default, so a property Copy forgot would show above.
+        Assert.All(typeof(ModelView).GetProperties(), p =>
+            Assert.NotEqual(System.Text.Json.JsonSerializer.Serialize(p.GetValue(new ModelView())),
+                System.Text.Json.JsonSerializer.Serialize(p.GetValue(model))));
+
+        foreach (var @event in new object[]
+                 {
+                     new ModelRestored(Id), Version(3), Move(2, LifecycleGraph.None, LifecycleGraph.Production),
+                     new ModelAliasAssigned(Id, "champion", 2, 1), new ModelVersionDeployed(Id, 2, "prod", "eu", 1),
+                     new ModelMetadataEdited(Id, "Second.", new Dictionary<string, string> { ["tier"] = "gold" }, ["team"]),
+                     new ModelRenamed(Id, "Churn", "Retention"),
+                 })
+            ModelView.Fold(copy, @event);
+
+        Assert.Equal(original, System.Text.Json.JsonSerializer.Serialize(model));
+        Assert.NotEqual(original, System.Text.Json.JsonSerializer.Serialize(copy));
+    }
 }

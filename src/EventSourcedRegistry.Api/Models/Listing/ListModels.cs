@@ -4,6 +4,7 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
+using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Listing;
@@ -21,9 +22,8 @@ public static class ListModelsEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models", OperationId = "ListModels")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, Lifecycle.Lifecycle lifecycle)
+    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, Lifecycle.Lifecycle lifecycle, TagListing tagListing)
     {
-        await using var session = store.QuerySession();
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
         var limit = Paging.Limit(query["limit"], DefaultLimit, MaxLimit, errors);
@@ -31,20 +31,46 @@ public static class ListModelsEndpoint
         var where = new List<string>();
         var args = new List<object>();
 
-        var prefix = query["prefix"].ToString();
-        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
-        else if (prefix.Length > 0)
-        {
-            where.Add("d.normalized_name like ? escape '\\'");
-            args.Add(EscapeLike(InputRules.NormalizeName(prefix)) + "%");
-        }
-
+        // The first tag drives the query: its model_tags rows come off the (pair hash, name) index in name order, so a
+        // page costs its own rows, not every match.
+        var tags = new List<(string Key, string Value)>();
         foreach (var tag in query["tag"])
         {
             var colon = tag?.IndexOf(':') ?? -1;
             if (tag is null || colon <= 0) { errors.Add(("tag", "A tag filter is key:value, e.g. tag=team:fraud.")); continue; }
-            where.Add("d.data -> 'tags' @> ?::jsonb");
-            args.Add(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { [tag[..colon]] = tag[(colon + 1)..] }));
+            tags.Add((tag[..colon], tag[(colon + 1)..]));
+        }
+        var name = tags.Count > 0 ? "t.normalized_name" : "d.normalized_name";
+        var from = tags.Count > 0
+            ? $"{RegistryTables.ModelTags} as t join {RegistryTables.ModelView} as d on d.id = t.model_id"
+            : $"{RegistryTables.ModelView} as d";
+        for (var i = 0; i < tags.Count; i++)
+        {
+            var (key, value) = tags[i];
+            if (i == 0)
+            {
+                // Only the hash in SQL (a key/value condition beside it would shrink the planner's estimate below a
+                // page and make it sort every match); the page's items are checked against the tag below.
+                where.Add($"t.pair_hash = {string.Format(ModelTagIndex.PairHashSql, "?", "?")}");
+                args.AddRange([key, value]);
+            }
+            else
+            {
+                // Checked on each row the first tag yields (a join or semi-join here would let the planner drive from it).
+                where.Add("d.data -> 'tags' ->> ? = ?");
+                args.AddRange([key, value]);
+            }
+        }
+
+        var prefix = query["prefix"].ToString();
+        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
+        else if (prefix.Length > 0)
+        {
+            // Both spellings: the pattern index serves the like, the range lets a walk in name order stop early.
+            var normalizedPrefix = InputRules.NormalizeName(prefix);
+            where.Add($"{name} like ? escape '\\' and {name} >= ?");
+            args.Add(EscapeLike(normalizedPrefix) + "%");
+            args.Add(normalizedPrefix);
         }
 
         var stageRaw = query["stage"].ToString();
@@ -69,20 +95,35 @@ public static class ListModelsEndpoint
         {
             if (DecodeCursor(cursor) is { } after)
             {
-                where.Add("d.normalized_name > ?");
+                where.Add($"{name} > ?");
                 args.Add(after);
             }
             else errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var sql = $"select d.data from {RegistryTables.ModelView} as d"
+        var sql = $"select d.data from {from}"
                   + (where.Count > 0 ? " where " + string.Join(" and ", where) : "")
-                  + $" order by d.normalized_name limit {limit + 1}";
-        var page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
+                  + $" order by {name} limit {limit + 1}";
+        IReadOnlyList<ModelView> page;
+        if (tags.Count > 0)
+        {
+            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
+            await using var session = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
+            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
+        }
+        else
+        {
+            await using var session = store.QuerySession();
+            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
+        }
 
         var items = page.Take(limit).ToList();
         var next = page.Count > limit ? EncodeCursor(items[^1].NormalizedName) : null;
+        // A different tag whose key/value hashes the same (an MD5 collision) is dropped here; the cursor still
+        // continues after the last row read, so paging stays complete.
+        if (tags.Count > 0)
+            items.RemoveAll(item => !(item.Tags.TryGetValue(tags[0].Key, out var value) && value == tags[0].Value));
         return Results.Json(new ModelPage(items, next), Json.Options);
     }
 
@@ -105,4 +146,24 @@ public static class ListModelsEndpoint
             return null;
         }
     }
+}
+
+/// <summary>
+/// Connections for tag-filtered lists, with <c>enable_sort</c> off: the tag's range of the model_tags index is read in
+/// name order and the page stops after its rows. With sorting allowed, the planner, which cannot know how many models
+/// carry a tag and how many of them the other filters keep, may fetch and sort every match instead (milliseconds
+/// per thousand matches). Only these queries use the pool.
+/// </summary>
+public sealed class TagListing(NpgsqlDataSource data) : IAsyncDisposable
+{
+    public NpgsqlDataSource Data { get; } = data;
+
+    public static TagListing For(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 20 };
+        builder.Options = $"{builder.Options} -c enable_sort=off".Trim();
+        return new TagListing(NpgsqlDataSource.Create(builder.ConnectionString));
+    }
+
+    public ValueTask DisposeAsync() => Data.DisposeAsync();
 }
