@@ -42,6 +42,9 @@ public sealed record BenchOptions
     public string? ApiAssembly { get; init; }
     public bool Help { get; init; }
 
+    /// <summary>The scenarios to run (keys of <see cref="Scenarios.Catalogue"/>); empty: all of them.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
+
     public BenchSizes Sizes => Mode == BenchMode.Quick ? BenchSizes.Quick : BenchSizes.Full;
     public string ModeName => Mode == BenchMode.Quick ? "quick" : "full";
 
@@ -55,6 +58,8 @@ public sealed record BenchOptions
           --seed <n>        dataset seed (default 20240801)
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
+          --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, asof,
+                            rebuild, audit, artifacts (PostgreSQL, the dataset and the baselines still run)
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
         """;
@@ -71,11 +76,21 @@ public sealed record BenchOptions
                 "--seed" => options with { Seed = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value(args, ref i)) },
                 "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
+                "--only" => options with { Only = OnlyKeys(Value(args, ref i)) },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };
         }
         return options;
+    }
+
+    private static HashSet<string> OnlyKeys(string list)
+    {
+        var keys = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknown = keys.Except(Scenarios.Catalogue.Keys, StringComparer.OrdinalIgnoreCase).ToList();
+        if (keys.Count == 0 || unknown.Count > 0)
+            throw new ArgumentException($"--only takes scenario keys among {string.Join(", ", Scenarios.Catalogue.Keys)}; not '{string.Join(", ", unknown)}'.");
+        return keys;
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>

@@ -23,6 +23,9 @@ public sealed record RunFacts(
 /// <summary>The results file: the table of targets, then the baselines, the CPU breakdown and the setup it ran on.</summary>
 public static class MarkdownReport
 {
+    private static string Only(BenchOptions options) =>
+        options.Only.Count > 0 ? $" · only {string.Join(", ", options.Only)} (--only)" : "";
+
     public static string Render(RunFacts run)
     {
         var s = new StringBuilder();
@@ -32,7 +35,7 @@ public static class MarkdownReport
         s.AppendLine(inv, $"{run.Started:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores (shared with other work) · " +
                           $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture} · .NET {Environment.Version} · " +
                           $"{run.Server.Describe()} · API {BuildInfo.Configuration} build as a child process on Kestrel (loopback) · " +
-                          $"seed {run.Options.Seed} · run took {run.Duration.TotalSeconds:0} s");
+                          $"seed {run.Options.Seed} · run took {run.Duration.TotalSeconds:0} s{Only(run.Options)}");
         s.AppendLine();
         s.AppendLine("| Scenario | Ours | Baseline | Ratio | Target | Result |");
         s.AppendLine("|---|---|---|---|---|---|");

@@ -129,16 +129,25 @@ public sealed class Planned(string scenario, string target, string note, Func<Be
 
 public static class Catalogue
 {
-    /// <summary>Every target of the benchmark issue, in table order. Replace a <see cref="Planned"/> entry when its feature lands.</summary>
-    public static IReadOnlyList<IScenario> All() =>
+    /// <summary>Every target of the benchmark issue, in table order, each under the key <c>--only</c> selects it by.
+    /// Replace a <see cref="Planned"/> entry when its feature lands.</summary>
+    private static IReadOnlyList<(string Key, IScenario Scenario)> Keyed() =>
     [
-        new RegisterVersionScenario(),
-        new PromoteScenario(),
-        new ReadModelScenario(),
-        new ListModelsScenario(),
-        new AsOfScenario(),
-        new RebuildScenario(),
-        new AuditExportScenario(),
-        new ArtifactUploadScenario(),
+        ("register", new RegisterVersionScenario()),
+        ("promote", new PromoteScenario()),
+        ("read", new ReadModelScenario()),
+        ("list", new ListModelsScenario()),
+        ("asof", new AsOfScenario()),
+        ("rebuild", new RebuildScenario()),
+        ("audit", new AuditExportScenario()),
+        ("artifacts", new ArtifactUploadScenario()),
     ];
+
+    public static IReadOnlyList<string> Keys => [.. Keyed().Select(k => k.Key)];
+
+    public static IReadOnlyList<IScenario> All() => [.. Keyed().Select(k => k.Scenario)];
+
+    /// <summary>The scenarios a run selected with <c>--only</c>, in table order; all of them without it.</summary>
+    public static IReadOnlyList<IScenario> Selected(BenchOptions options) =>
+        [.. Keyed().Where(k => options.Only.Count == 0 || options.Only.Contains(k.Key)).Select(k => k.Scenario)];
 }
