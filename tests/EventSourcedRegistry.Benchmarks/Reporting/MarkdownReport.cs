@@ -14,9 +14,9 @@ public sealed record RunFacts(
     TimeSpan Duration,
     ServerFacts Server,
     string ApiAssembly,
-    Dataset Dataset,
+    Dataset? Dataset,
     CpuUsage? LoadCpu,
-    BaselineResults Baselines,
+    BaselineResults? Baselines,
     IReadOnlyList<ResultRow> Rows,
     IReadOnlyList<CpuRow> Cpu);
 
@@ -60,7 +60,12 @@ public static class MarkdownReport
         for (var i = 0; i < notes.Count; i++) s.AppendLine(inv, $"[{i + 1}] {notes[i]}  ");
         if (notes.Count > 0) s.AppendLine();
 
-        var b = run.Baselines;
+        if (run.Baselines is not { } b)
+        {
+            // --only with scenarios that need neither the dataset nor the Npgsql baselines.
+            s.AppendLine("No dataset loaded and no Npgsql baselines measured: the selected scenarios need neither.");
+            return s.ToString();
+        }
         s.AppendLine("### Baselines (raw Npgsql, same PostgreSQL, same run)");
         s.AppendLine();
         s.AppendLine("| Baseline | Throughput | p50 | p99 |");
@@ -86,7 +91,7 @@ public static class MarkdownReport
             s.AppendLine();
         }
 
-        var d = run.Dataset;
+        var d = run.Dataset!;
         var loadCpu = run.LoadCpu is { } l
             ? string.Create(inv, $"; CPU per event: harness {l.HarnessMicros:0} µs, PostgreSQL {l.PostgresMicros:0} µs, machine {l.MachineBusyPercent:0} % busy, {l.OthersPercent:0} % by other work.")
             : ".";

@@ -25,6 +25,9 @@ public sealed class ArtifactUploadScenario : IScenario
     /// </summary>
     public const int Rounds = 2;
 
+    /// <summary>It starts its own Azurite and API instance and needs only the run's PostgreSQL.</summary>
+    public bool NeedsDataset => false;
+
     public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
     {
         var quick = context.Options.Mode == BenchMode.Quick;
@@ -107,7 +110,7 @@ public sealed class ArtifactUploadScenario : IScenario
                 // The next round must store the bytes again, not find them stored.
                 if (sha256 is not null)
                     await service.GetBlobContainerClient(ApiContainer).GetBlobClient($"sha256/{sha256}").DeleteAsync(cancellationToken: ct);
-                context.Log($"artifact upload round {round + 1}: openssl {MiBps(size, hash!.Last)} MiB/s, SDK {MiBps(size, sdk!.Last)} MiB/s, ours {MiBps(size, ours!.Last)} MiB/s");
+                context.Log($"artifact upload round {round + 1}: openssl {MiBps(size, hash!.Last):0} MiB/s, SDK {MiBps(size, sdk!.Last):0} MiB/s, ours {MiBps(size, ours!.Last):0} MiB/s");
             }
             await sampling.CancelAsync();
             await sampler;

@@ -30,8 +30,8 @@ public sealed class BenchContext(
     BenchOptions options,
     HttpClient http,
     NpgsqlDataSource db,
-    Dataset dataset,
-    BaselineResults baselines,
+    Dataset? dataset,
+    BaselineResults? baselines,
     CpuMeter cpu,
     IEnumerable<CpuRow> baselineCpu,
     Action<string> log)
@@ -42,8 +42,8 @@ public sealed class BenchContext(
     public BenchSizes Sizes => Options.Sizes;
     public HttpClient Http { get; } = http;
     public NpgsqlDataSource Db { get; } = db;
-    public Dataset Dataset { get; } = dataset;
-    public BaselineResults Baselines { get; } = baselines;
+    public Dataset Dataset => dataset ?? throw new InvalidOperationException("This run loaded no dataset: its scenarios said they need none.");
+    public BaselineResults Baselines => baselines ?? throw new InvalidOperationException("This run measured no baselines: its scenarios said they need none.");
     public IReadOnlyList<CpuRow> Cpu => _cpu;
 
     /// <summary>The API's build output, for scenarios that launch an instance of their own.</summary>
@@ -117,6 +117,12 @@ public sealed class BenchContext(
 public interface IScenario
 {
     Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct);
+
+    /// <summary>
+    /// False for a scenario that brings everything it measures (the artifact upload): a run of only such scenarios
+    /// skips the dataset, the Npgsql baselines, the main API instance and its warm-up.
+    /// </summary>
+    bool NeedsDataset => true;
 }
 
 /// <summary>A row for a target whose feature has not landed yet: it says so instead of inventing a number.</summary>
@@ -146,6 +152,9 @@ public static class Catalogue
     public static IReadOnlyList<string> Keys => [.. Keyed().Select(k => k.Key)];
 
     public static IReadOnlyList<IScenario> All() => [.. Keyed().Select(k => k.Scenario)];
+
+    /// <summary>Whether any selected scenario needs the loaded dataset, the baselines and the warmed-up main API.</summary>
+    public static bool NeedsDataset(BenchOptions options) => Selected(options).Any(s => s.NeedsDataset);
 
     /// <summary>The scenarios a run selected with <c>--only</c>, in table order; all of them without it.</summary>
     public static IReadOnlyList<IScenario> Selected(BenchOptions options) =>
