@@ -59,8 +59,8 @@ public sealed class ArtifactUploadScenario : IScenario
             // The API's resident memory from after the warm-up to the end of the last upload.
             var before = Resident(api.ProcessId);
             var peak = before;
-            // Which kind of memory grew: anonymous (GC heap, buffers, JIT'ed code, thread stacks) or file-backed
-            // (pages of the loaded assemblies touched for the first time).
+            // Which kind of memory grew: anonymous (GC heap, buffers, thread stacks) or file-backed (pages of the
+            // loaded assemblies touched for the first time); VmRSS also counts shared memory (JIT'ed code under W^X).
             var beforeParts = ResidentParts(api.ProcessId);
             var peakAnon = beforeParts.Anon;
             var peakFile = beforeParts.File;
@@ -148,8 +148,9 @@ public sealed class ArtifactUploadScenario : IScenario
                     quick ? $"≤ 64 MiB per GiB = {growthLimit / 1048576.0:0} MiB" : "≤ 64 MiB",
                     failed is null && growth <= growthLimit ? Verdict.Pass : Verdict.Fail,
                     failed ?? $"VmRSS of the API from /proc, sampled every 20 ms from after the warm-up to the end of the {Rounds} uploads ({Rounds} × {size >> 20} MiB); " +
-                              $"the peaks of its parts grew by {(peakAnon - beforeParts.Anon) / 1048576.0:0.0} MiB anonymous (GC heap, buffers, JIT'ed code, stacks) and " +
-                              $"{(peakFile - beforeParts.File) / 1048576.0:0.0} MiB file-backed (assembly pages touched for the first time)."),
+                              $"the peaks of its parts grew by {(peakAnon - beforeParts.Anon) / 1048576.0:0.0} MiB anonymous (GC heap, buffers, stacks) and " +
+                              $"{(peakFile - beforeParts.File) / 1048576.0:0.0} MiB file-backed (assembly pages touched for the first time); the rest of VmRSS is " +
+                              "shared memory, where the runtime keeps JIT'ed code (W^X double mapping)."),
             ];
         }
         finally
