@@ -42,8 +42,8 @@ public sealed record BenchOptions
     public string? ApiAssembly { get; init; }
     public bool Help { get; init; }
 
-    /// <summary>Scenario names to run (<c>--only</c>); empty: every scenario.</summary>
-    public IReadOnlyList<string> Only { get; init; } = [];
+    /// <summary>The scenarios to run (keys of <see cref="Scenarios.Catalogue"/>); empty: all of them.</summary>
+    public IReadOnlySet<string> Only { get; init; } = new HashSet<string>();
 
     /// <summary>Overrides the mode's number of catalogue models (<c>--models</c>).</summary>
     public int? Models { get; init; }
@@ -68,8 +68,8 @@ public sealed record BenchOptions
           --seed <n>        dataset seed (default 20240801)
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
-          --only <names>    run only these scenarios, comma-separated: register, promote, read, list, asof,
-                            rebuild, audit, upload (the dataset, baselines and warm-up run as always)
+          --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, asof,
+                            rebuild, audit, artifacts (PostgreSQL, the dataset and the baselines still run)
           --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
@@ -87,13 +87,22 @@ public sealed record BenchOptions
                 "--seed" => options with { Seed = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value(args, ref i)) },
                 "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
-                "--only" => options with { Only = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--only" => options with { Only = OnlyKeys(Value(args, ref i)) },
                 "--models" => options with { Models = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };
         }
         return options;
+    }
+
+    private static HashSet<string> OnlyKeys(string list)
+    {
+        var keys = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unknown = keys.Except(Scenarios.Catalogue.Keys, StringComparer.OrdinalIgnoreCase).ToList();
+        if (keys.Count == 0 || unknown.Count > 0)
+            throw new ArgumentException($"--only takes scenario keys among {string.Join(", ", Scenarios.Catalogue.Keys)}; not '{string.Join(", ", unknown)}'.");
+        return keys;
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>

@@ -24,12 +24,6 @@ public static class BenchmarkProgram
             await Console.Error.WriteLineAsync(e.Message + Environment.NewLine + BenchOptions.Usage);
             return 1;
         }
-        var unknownScenarios = options.Only.Except(Catalogue.Named().Select(s => s.Name)).ToList();
-        if (unknownScenarios.Count > 0)
-        {
-            await Console.Error.WriteLineAsync($"Unknown scenario(s) {string.Join(", ", unknownScenarios)}." + Environment.NewLine + BenchOptions.Usage);
-            return 1;
-        }
         if (options.Help)
         {
             Console.WriteLine(BenchOptions.Usage);
@@ -83,6 +77,20 @@ public static class BenchmarkProgram
         var server = await postgres.ReadFactsAsync(ct);
         Log($"started {server.Describe()}");
 
+        if (!Catalogue.NeedsDataset(options))
+        {
+            Log("the selected scenarios need no dataset: skipping it, the Npgsql baselines and the main API instance");
+            var bare = new BenchContext(options, null!, null!, null, null, new CpuMeter(null, postgres.ServerProcessId), [], Log)
+            {
+                ApiAssembly = apiAssembly,
+                ConnectionString = postgres.ConnectionString,
+            };
+            var only = new List<ResultRow>();
+            foreach (var scenario in Catalogue.Selected(options))
+                only.AddRange(await scenario.RunAsync(bare, ct));
+            return new RunFacts(options, started, clock.Elapsed, server, apiAssembly, null, null, null, only, bare.Cpu);
+        }
+
         var loadMeter = new CpuMeter(null, postgres.ServerProcessId);
         var beforeLoad = loadMeter.Take();
         var dataset = await DatasetLoader.LoadAsync(postgres.ConnectionString, options, Log, ct);
@@ -121,7 +129,7 @@ public static class BenchmarkProgram
         try
         {
             await ServerWarmup.RunAsync(context, ct);
-            foreach (var scenario in Catalogue.All(options.Only))
+            foreach (var scenario in Catalogue.Selected(options))
                 rows.AddRange(await scenario.RunAsync(context, ct));
         }
         catch (HttpRequestException)

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using System.Text;
 using Azure;
+using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
@@ -11,7 +13,8 @@ namespace EventSourcedRegistry.Artifacts;
 /// <summary>
 /// Artifacts as block blobs named <c>sha256/&lt;hex&gt;</c> in one container. Uploads are staged as blocks
 /// (<see cref="BlockSize"/> each, the next block read and hashed while earlier ones are in flight), so an
-/// upload never holds more than a few blocks in memory.
+/// upload never holds more than a few blocks in memory. Each block carries its MD5 (<c>Content-MD5</c>,
+/// computed as the bytes arrive), so the service checks every block it receives.
 /// <para>
 /// Write-once, and why there are two paths. Uncommitted blocks belong to one blob name and cannot be moved, and
 /// the name is the digest, which is known up front only when the client declares it:
@@ -30,10 +33,15 @@ namespace EventSourcedRegistry.Artifacts;
 /// </summary>
 public sealed class AzureBlobArtifactStore : IArtifactStore
 {
-    /// <summary>8 MiB: Azure's 50,000 blocks per blob then allow 390 GiB.</summary>
-    public const int BlockSize = 8 * 1024 * 1024;
-    /// <summary>With the block being filled, at most four blocks (32 MiB) of one upload are in memory.</summary>
-    private const int BlocksInFlight = 3;
+    /// <summary>
+    /// 4 MiB, the block size unless the upload limit needs larger ones (<see cref="BlockSizeFor"/>). Larger blocks
+    /// were measured no faster against Azurite and hold more memory per upload.
+    /// </summary>
+    public const int BlockSize = 4 * 1024 * 1024;
+    /// <summary>Azure's limit of blocks per blob.</summary>
+    private const int MaxBlocks = 50_000;
+    /// <summary>With the block being filled, at most three blocks (12 MiB) of one upload are in memory.</summary>
+    private const int BlocksInFlight = 2;
     private const string ArtifactPrefix = "sha256/";
     private const string StagingPrefix = "staging/";
 
@@ -64,7 +72,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         }
 
         var upload = _container.GetBlockBlobClient(expected is null ? $"{StagingPrefix}{Guid.NewGuid():N}" : ArtifactDigest.StorageName(expected));
-        var blockIds = await StageBlocksAsync(upload, content, hasher, ct);
+        var blockIds = await StageBlocksAsync(upload, content, hasher, BlockSizeFor(options.MaxBytes), ct);
         if (hasher.Refusal(options) is { } refused)
         {
             // Declared: the staged blocks stay uncommitted (invisible) and Azure discards them. Staging: delete it.
@@ -187,15 +195,30 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     }
 
     /// <summary>
-    /// Stages the content as blocks: reads and hashes the next block while up to <see cref="BlocksInFlight"/>
-    /// earlier ones upload, so the upload runs at the pace of the slower of hashing and the network.
+    /// <see cref="BlockSize"/>, or for an upload limit past 50,000 such blocks the smallest whole number of MiB
+    /// that keeps the largest allowed upload within Azure's 50,000 blocks.
     /// </summary>
-    private static async Task<List<string>> StageBlocksAsync(BlockBlobClient blob, Stream content, ContentHasher hasher, CancellationToken ct)
+    public static int BlockSizeFor(long? maxBytes)
+    {
+        if (maxBytes is not { } max || max <= (long)BlockSize * MaxBlocks) return BlockSize;
+        const long MiB = 1024 * 1024;
+        var perBlock = (max + MaxBlocks - 1) / MaxBlocks;
+        return (int)Math.Min((perBlock + MiB - 1) / MiB * MiB, Array.MaxLength / MiB * MiB);
+    }
+
+    /// <summary>
+    /// Stages the content as blocks: reads and hashes the next block while up to <see cref="BlocksInFlight"/>
+    /// earlier ones upload, so the upload runs at the pace of the slower of hashing and the network. Each chunk is
+    /// hashed twice as it arrives: into the content's SHA-256 and into the block's MD5, which goes with the block
+    /// as <c>Content-MD5</c> so that the service refuses a block damaged on the way.
+    /// </summary>
+    private static async Task<List<string>> StageBlocksAsync(BlockBlobClient blob, Stream content, ContentHasher hasher, int blockSize, CancellationToken ct)
     {
         var uploadId = Guid.NewGuid().ToString("N");
         var blockIds = new List<string>();
         var inFlight = new Queue<(Task Staging, byte[] Buffer)>();
         var buffers = new List<byte[]>();
+        using var blockMd5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         try
         {
             while (true)
@@ -209,16 +232,25 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
                 }
                 else
                 {
-                    buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+                    buffer = ArrayPool<byte>.Shared.Rent(blockSize);
                     buffers.Add(buffer);
                 }
 
-                var read = await hasher.FillAsync(content, buffer.AsMemory(0, BlockSize), ct);
+                var read = await hasher.FillAsync(content, buffer.AsMemory(0, blockSize), ct, blockMd5);
+                var md5 = blockMd5.GetHashAndReset();
                 if (read == 0 || hasher.TooLarge) break;
                 // Block ids must all have the same length within a blob.
                 var blockId = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{uploadId}-{blockIds.Count:D6}"));
                 blockIds.Add(blockId);
-                inFlight.Enqueue((blob.StageBlockAsync(blockId, new MemoryStream(buffer, 0, read, writable: false), new BlockBlobStageBlockOptions(), ct), buffer));
+                var options = new BlockBlobStageBlockOptions
+                {
+                    TransferValidation = new UploadTransferValidationOptions
+                    {
+                        ChecksumAlgorithm = StorageChecksumAlgorithm.MD5,
+                        PrecalculatedChecksum = md5,
+                    },
+                };
+                inFlight.Enqueue((blob.StageBlockAsync(blockId, new MemoryStream(buffer, 0, read, writable: false), options, ct), buffer));
             }
             while (inFlight.Count > 0) await inFlight.Dequeue().Staging;
             // An empty artifact is a blob with no blocks.

@@ -15,18 +15,24 @@ internal sealed class ContentHasher(long? maxBytes) : IDisposable
     /// <summary>True once the content passed the size limit: the caller stops and keeps nothing.</summary>
     public bool TooLarge => maxBytes is { } max && Length > max;
 
-    /// <summary>Fills <paramref name="buffer"/> from <paramref name="source"/> as far as it goes; 0 at the end of the content.</summary>
-    public async Task<int> FillAsync(Stream source, Memory<byte> buffer, CancellationToken ct)
+    /// <summary>
+    /// Fills <paramref name="buffer"/> from <paramref name="source"/> as far as it goes; 0 at the end of the content.
+    /// Each chunk is hashed the moment it arrives, while it is still in the CPU's cache, into the content's SHA-256
+    /// and into <paramref name="blockHash"/> if one is given (a checksum of just this buffer's bytes).
+    /// </summary>
+    public async Task<int> FillAsync(Stream source, Memory<byte> buffer, CancellationToken ct, IncrementalHash? blockHash = null)
     {
         var filled = 0;
         while (filled < buffer.Length)
         {
             var read = await source.ReadAsync(buffer[filled..], ct);
             if (read == 0) break;
+            var chunk = buffer.Span.Slice(filled, read);
+            _hash.AppendData(chunk);
+            blockHash?.AppendData(chunk);
             filled += read;
             if (maxBytes is { } max && Length + filled > max) break;
         }
-        _hash.AppendData(buffer.Span[..filled]);
         Length += filled;
         return filled;
     }

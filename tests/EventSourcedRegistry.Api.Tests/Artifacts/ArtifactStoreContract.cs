@@ -337,5 +337,41 @@ public sealed class AzureBlobArtifactStoreContract(AzuriteFixture azurite) : Art
         Assert.Equal(before, (await blob.GetPropertiesAsync()).Value.CreatedOn);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_block_damaged_on_the_way_is_refused_by_the_service_and_nothing_is_kept(bool declareDigest)
+    {
+        // Every block goes with the MD5 of the bytes that were read; a policy in the client's pipeline flips a byte
+        // of each block after that, as a faulty network or proxy would.
+        var options = new BlobClientOptions();
+        options.AddPolicy(new DamageBlocksInTransit(), Azure.Core.HttpPipelinePosition.PerRetry);
+        var damaging = new AzureBlobArtifactStore(new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient(_container.Name));
+        var bytes = TestContent.Bytes(17, 100_000);
+
+        var refused = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => damaging.PutAsync(new MemoryStream(bytes),
+            new ArtifactPutOptions(declareDigest ? TestContent.Sha256(bytes) : null)));
+
+        Assert.Equal(400, refused.Status);
+        Assert.Equal("Md5Mismatch", refused.ErrorCode);
+        Assert.Empty(await StoredNames());
+        Assert.Null(await Store.GetInfoAsync(TestContent.Sha256(bytes)));
+    }
+
+    /// <summary>Flips the first byte of every Put Block body, leaving its headers (Content-MD5 among them) as they were.</summary>
+    private sealed class DamageBlocksInTransit : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            var query = message.Request.Uri.Query;
+            if (message.Request.Content is null || !(query.Contains("comp=block&", StringComparison.Ordinal) || query.EndsWith("comp=block", StringComparison.Ordinal))) return;
+            using var copy = new MemoryStream();
+            message.Request.Content.WriteTo(copy, CancellationToken.None);
+            var bytes = copy.ToArray();
+            bytes[0] ^= 0xFF;
+            message.Request.Content = Azure.Core.RequestContent.Create(bytes);
+        }
+    }
+
     public override async Task DisposeAsync() => await _container.DeleteIfExistsAsync();
 }

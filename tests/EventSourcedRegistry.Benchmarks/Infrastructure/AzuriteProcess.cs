@@ -25,6 +25,8 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<AzuriteProcess> StartAsync(CancellationToken ct)
     {
         var directory = Path.Combine(RepoPaths.Root, "tools", "azurite");

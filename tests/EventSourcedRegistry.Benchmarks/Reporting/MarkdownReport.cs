@@ -14,15 +14,18 @@ public sealed record RunFacts(
     TimeSpan Duration,
     ServerFacts Server,
     string ApiAssembly,
-    Dataset Dataset,
+    Dataset? Dataset,
     CpuUsage? LoadCpu,
-    BaselineResults Baselines,
+    BaselineResults? Baselines,
     IReadOnlyList<ResultRow> Rows,
     IReadOnlyList<CpuRow> Cpu);
 
 /// <summary>The results file: the table of targets, then the baselines, the CPU breakdown and the setup it ran on.</summary>
 public static class MarkdownReport
 {
+    private static string Only(BenchOptions options) =>
+        options.Only.Count > 0 ? $" · only {string.Join(", ", options.Only)} (--only)" : "";
+
     public static string Render(RunFacts run)
     {
         var s = new StringBuilder();
@@ -32,7 +35,7 @@ public static class MarkdownReport
         s.AppendLine(inv, $"{run.Started:yyyy-MM-dd HH:mm} UTC · {Environment.ProcessorCount} cores (shared with other work) · " +
                           $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture} · .NET {Environment.Version} · " +
                           $"{run.Server.Describe()} · API {BuildInfo.Configuration} build as a child process on Kestrel (loopback) · " +
-                          $"seed {run.Options.Seed} · run took {run.Duration.TotalSeconds:0} s");
+                          $"seed {run.Options.Seed} · run took {run.Duration.TotalSeconds:0} s{Only(run.Options)}");
         s.AppendLine();
         s.AppendLine("| Scenario | Ours | Baseline | Ratio | Target | Result |");
         s.AppendLine("|---|---|---|---|---|---|");
@@ -57,7 +60,12 @@ public static class MarkdownReport
         for (var i = 0; i < notes.Count; i++) s.AppendLine(inv, $"[{i + 1}] {notes[i]}  ");
         if (notes.Count > 0) s.AppendLine();
 
-        var b = run.Baselines;
+        if (run.Baselines is not { } b)
+        {
+            // --only with scenarios that need neither the dataset nor the Npgsql baselines.
+            s.AppendLine("No dataset loaded and no Npgsql baselines measured: the selected scenarios need neither.");
+            return s.ToString();
+        }
         s.AppendLine("### Baselines (raw Npgsql, same PostgreSQL, same run)");
         s.AppendLine();
         s.AppendLine("| Baseline | Throughput | p50 | p99 |");
@@ -83,7 +91,7 @@ public static class MarkdownReport
             s.AppendLine();
         }
 
-        var d = run.Dataset;
+        var d = run.Dataset!;
         var loadCpu = run.LoadCpu is { } l
             ? string.Create(inv, $"; CPU per event: harness {l.HarnessMicros:0} µs, PostgreSQL {l.PostgresMicros:0} µs, machine {l.MachineBusyPercent:0} % busy, {l.OthersPercent:0} % by other work.")
             : ".";

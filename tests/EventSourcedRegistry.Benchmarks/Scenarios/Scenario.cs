@@ -30,8 +30,8 @@ public sealed class BenchContext(
     BenchOptions options,
     HttpClient http,
     NpgsqlDataSource db,
-    Dataset dataset,
-    BaselineResults baselines,
+    Dataset? dataset,
+    BaselineResults? baselines,
     CpuMeter cpu,
     IEnumerable<CpuRow> baselineCpu,
     Action<string> log)
@@ -42,8 +42,8 @@ public sealed class BenchContext(
     public BenchSizes Sizes => Options.Sizes;
     public HttpClient Http { get; } = http;
     public NpgsqlDataSource Db { get; } = db;
-    public Dataset Dataset { get; } = dataset;
-    public BaselineResults Baselines { get; } = baselines;
+    public Dataset Dataset => dataset ?? throw new InvalidOperationException("This run loaded no dataset: its scenarios said they need none.");
+    public BaselineResults Baselines => baselines ?? throw new InvalidOperationException("This run measured no baselines: its scenarios said they need none.");
     public IReadOnlyList<CpuRow> Cpu => _cpu;
 
     /// <summary>The API's build output, for scenarios that launch an instance of their own.</summary>
@@ -117,6 +117,12 @@ public sealed class BenchContext(
 public interface IScenario
 {
     Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct);
+
+    /// <summary>
+    /// False for a scenario that brings everything it measures (the artifact upload): a run of only such scenarios
+    /// skips the dataset, the Npgsql baselines, the main API instance and its warm-up.
+    /// </summary>
+    bool NeedsDataset => true;
 }
 
 /// <summary>A row for a target whose feature has not landed yet: it says so instead of inventing a number.</summary>
@@ -129,8 +135,9 @@ public sealed class Planned(string scenario, string target, string note, Func<Be
 
 public static class Catalogue
 {
-    /// <summary>Every target of the benchmark issue, in table order, each under the name <c>--only</c> selects it by.</summary>
-    public static IReadOnlyList<(string Name, IScenario Scenario)> Named() =>
+    /// <summary>Every target of the benchmark issue, in table order, each under the key <c>--only</c> selects it by.
+    /// Replace a <see cref="Planned"/> entry when its feature lands.</summary>
+    private static IReadOnlyList<(string Key, IScenario Scenario)> Keyed() =>
     [
         ("register", new RegisterVersionScenario()),
         ("promote", new PromoteScenario()),
@@ -139,10 +146,17 @@ public static class Catalogue
         ("asof", new AsOfScenario()),
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
-        ("upload", new ArtifactUploadScenario()),
+        ("artifacts", new ArtifactUploadScenario()),
     ];
 
-    /// <summary>The scenarios to run: all of them, or those <paramref name="only"/> names.</summary>
-    public static IReadOnlyList<IScenario> All(IReadOnlyCollection<string>? only = null) =>
-        Named().Where(s => only is null || only.Count == 0 || only.Contains(s.Name)).Select(s => s.Scenario).ToList();
+    public static IReadOnlyList<string> Keys => [.. Keyed().Select(k => k.Key)];
+
+    public static IReadOnlyList<IScenario> All() => [.. Keyed().Select(k => k.Scenario)];
+
+    /// <summary>Whether any selected scenario needs the loaded dataset, the baselines and the warmed-up main API.</summary>
+    public static bool NeedsDataset(BenchOptions options) => Selected(options).Any(s => s.NeedsDataset);
+
+    /// <summary>The scenarios a run selected with <c>--only</c>, in table order; all of them without it.</summary>
+    public static IReadOnlyList<IScenario> Selected(BenchOptions options) =>
+        [.. Keyed().Where(k => options.Only.Count == 0 || options.Only.Contains(k.Key)).Select(k => k.Scenario)];
 }
