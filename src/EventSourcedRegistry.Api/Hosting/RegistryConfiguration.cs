@@ -23,10 +23,13 @@ public static class RegistryConfiguration
         var lifecycleOptions = builder.Configuration.GetSection(LifecycleOptions.Section).Get<LifecycleOptions>() ?? new LifecycleOptions();
         builder.Services.AddSingleton(Lifecycle.Lifecycle.From(lifecycleOptions));
 
+        var snapshotEvery = builder.Configuration.GetValue("Registry:TimeTravel:SnapshotEvery", History.ModelSnapshots.DefaultInterval);
+        if (snapshotEvery < 1) throw new InvalidOperationException("Registry:TimeTravel:SnapshotEvery must be at least 1.");
+        builder.Services.AddSingleton(new History.TimeTravelSettings(snapshotEvery));
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.ConnectionString);
-                options.ConfigureRegistry();
+                options.ConfigureRegistry(snapshotEvery);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .UseLightweightSessions()
