@@ -19,16 +19,20 @@ public sealed record BenchSizes(
     int Commands8,
     int ContendedCommands,
     int ModelReads,
-    int ListQueriesPerKind)
+    int ListQueriesPerKind,
+    int AsOfModels,
+    int AsOfEvents)
 {
     /// <summary>Under 3 minutes on a shared 2-core machine, build excluded.</summary>
     public static BenchSizes Quick { get; } = new(
         ListModels: 10_000, HistoryEvents: 10_000, BaselineWrites1: 400, BaselineWrites8: 1_600, PointReads: 3_000,
-        Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300);
+        Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300,
+        AsOfModels: 0, AsOfEvents: 0);
 
     public static BenchSizes Full { get; } = new(
         ListModels: 100_000, HistoryEvents: 10_000, BaselineWrites1: 2_000, BaselineWrites8: 8_000, PointReads: 20_000,
-        Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000);
+        Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000,
+        AsOfModels: 10_000, AsOfEvents: 1_000_000);
 
     /// <summary>Requests run and thrown away before a measurement: connection pools, JIT, Wolverine's runtime code generation.</summary>
     public static int WarmupFor(int measured) => Math.Clamp(measured / 10, 50, 200);
@@ -41,6 +45,8 @@ public sealed record BenchOptions
     public string? OutputPath { get; init; }
     public string? ApiAssembly { get; init; }
     public bool Help { get; init; }
+    /// <summary>Scenario keys to run (empty: all of them); see <see cref="Scenarios.Catalogue.Keys"/>.</summary>
+    public IReadOnlyList<string> Only { get; init; } = [];
 
     public BenchSizes Sizes => Mode == BenchMode.Quick ? BenchSizes.Quick : BenchSizes.Full;
     public string ModeName => Mode == BenchMode.Quick ? "quick" : "full";
@@ -55,6 +61,8 @@ public sealed record BenchOptions
           --seed <n>        dataset seed (default 20240801)
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
+          --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, asof,
+                            rebuild, audit, upload (the dataset is loaded whole either way)
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
         """;
@@ -71,6 +79,7 @@ public sealed record BenchOptions
                 "--seed" => options with { Seed = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value(args, ref i)) },
                 "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
+                "--only" => options with { Only = Scenarios.Catalogue.ParseKeys(Value(args, ref i)) },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };

@@ -115,7 +115,7 @@ public static class BenchmarkProgram
         try
         {
             await ServerWarmup.RunAsync(context, ct);
-            foreach (var scenario in Catalogue.All())
+            foreach (var scenario in Catalogue.Selected(options.Only))
                 rows.AddRange(await scenario.RunAsync(context, ct));
         }
         catch (HttpRequestException)

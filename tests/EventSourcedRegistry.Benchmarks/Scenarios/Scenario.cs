@@ -129,16 +129,32 @@ public sealed class Planned(string scenario, string target, string note, Func<Be
 
 public static class Catalogue
 {
-    /// <summary>Every target of the benchmark issue, in table order. Replace a <see cref="Planned"/> entry when its feature lands.</summary>
-    public static IReadOnlyList<IScenario> All() =>
+    /// <summary>Every target of the benchmark issue, in table order, by the key <c>--only</c> selects it with.</summary>
+    public static IReadOnlyList<(string Key, IScenario Scenario)> Named() =>
     [
-        new RegisterVersionScenario(),
-        new PromoteScenario(),
-        new ReadModelScenario(),
-        new ListModelsScenario(),
-        new AsOfScenario(),
-        new RebuildScenario(),
-        new AuditExportScenario(),
-        new ArtifactUploadScenario(),
+        ("register", new RegisterVersionScenario()),
+        ("promote", new PromoteScenario()),
+        ("read", new ReadModelScenario()),
+        ("list", new ListModelsScenario()),
+        ("asof", new AsOfScenario()),
+        ("rebuild", new RebuildScenario()),
+        ("audit", new AuditExportScenario()),
+        ("upload", new ArtifactUploadScenario()),
     ];
+
+    public static IReadOnlyList<string> Keys => Named().Select(n => n.Key).ToList();
+
+    public static IReadOnlyList<IScenario> All() => Named().Select(n => n.Scenario).ToList();
+
+    /// <summary>The scenarios to run: all, or those named by <c>--only</c>, still in table order.</summary>
+    public static IReadOnlyList<IScenario> Selected(IReadOnlyList<string> only) =>
+        Named().Where(n => only.Count == 0 || only.Contains(n.Key)).Select(n => n.Scenario).ToList();
+
+    public static IReadOnlyList<string> ParseKeys(string value)
+    {
+        var keys = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => k.ToLowerInvariant()).ToList();
+        if (keys.Count == 0 || keys.Any(k => !Keys.Contains(k)))
+            throw new ArgumentException($"--only takes scenario keys, comma-separated: {string.Join(", ", Keys)}.");
+        return keys;
+    }
 }
