@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
@@ -49,9 +48,21 @@ public sealed record PastModel(ModelView Model, PointInTime Point, IQuerySession
 
     public static IResult Stamped(object body, PointInTime point)
     {
-        var node = JsonSerializer.SerializeToNode(body, body.GetType(), Infrastructure.Json.Options)!.AsObject();
-        node["asOfSequence"] = point.Sequence;
-        if (point.Instant is { } instant) node["asOf"] = instant;
-        return Results.Json(node, Infrastructure.Json.Options);
+        // The body serialized once, its closing brace replaced by the stamp: no document tree of a large view.
+        var json = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), Infrastructure.Json.Options);
+        var end = Array.LastIndexOf(json, (byte)'}');
+        var stamp = new System.IO.MemoryStream(json.Length + 96);
+        stamp.Write(json, 0, end);
+        using (var writer = new Utf8JsonWriter(stamp))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("asOfSequence", point.Sequence);
+            if (point.Instant is { } instant) writer.WriteString("asOf", instant);
+            writer.WriteEndObject();
+        }
+        // The stamp was written as its own object: drop its opening brace, joining it to the body with a comma if needed.
+        var bytes = stamp.ToArray();
+        bytes[end] = json.AsSpan(0, end).TrimEnd(" \r\n\t"u8).EndsWith("{"u8) ? (byte)' ' : (byte)',';
+        return Results.Bytes(bytes, "application/json; charset=utf-8");
     }
 }

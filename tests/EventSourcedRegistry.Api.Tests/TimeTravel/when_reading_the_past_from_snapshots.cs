@@ -107,6 +107,33 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
         await Every_sequence_answers_as_a_full_replay_does(model);
     }
 
+    [Fact]
+    public async Task a_rebuild_of_the_model_view_rewrites_lost_or_damaged_snapshots()
+    {
+        var model = await A_model_with_a_history_that_adds_and_removes_aliases_stages_and_deployments();
+        var inline = (await Snapshots(model)).Select(s => (s.Version, s.Sequence, ModelSnapshots.Serialize(StorePosition.Canonical(s.View)))).ToList();
+        await using (var data = NpgsqlDataSource.Create(App.ConnectionString))
+        await using (var damage = data.CreateCommand(
+            $"delete from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} where version = $1; " +
+            $"update {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} set data = jsonb_set(data, '{{latestVersion}}', '99')"))
+        {
+            damage.Parameters.Add(new NpgsqlParameter { Value = (long)AppFixture.SnapshotEvery });
+            await damage.ExecuteNonQueryAsync();
+        }
+
+        var started = await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" });
+        Assert.True(started.Status == 202, $"{started.Status} {started.Body}");
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while ((await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]!["state"]!.GetValue<string>() == "running")
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(120), "The rebuild did not finish.");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(inline, (await Snapshots(model)).Select(s => (s.Version, s.Sequence, ModelSnapshots.Serialize(StorePosition.Canonical(s.View)))).ToList());
+        await Every_sequence_answers_as_a_full_replay_does(model);
+    }
+
     private async Task<List<ModelSnapshot>> Snapshots(Guid model)
     {
         await using var data = NpgsqlDataSource.Create(App.ConnectionString);

@@ -84,12 +84,13 @@ public static class DatasetLoader
             var seeded = targets.Count + 1;
             var count = options.Sizes.AsOfModels - seeded;
             var each = (int)((options.Sizes.AsOfEvents - events) / count);
+            var longer = (int)((options.Sizes.AsOfEvents - events) % count); // the first ones get one event more: 1,000,000 exactly
             var bulkClock = Stopwatch.StartNew();
             long asOfEvents = 0, mark = 0;
             var chunks = Enumerable.Range(0, count).Chunk(BulkStreams);
             await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (chunk, token) =>
             {
-                var streams = chunk.Select(i => generator.History(AsOfName(i), each)).ToList();
+                var streams = chunk.Select(i => generator.History(AsOfName(i), i < longer ? each + 1 : each)).ToList();
                 var (n, last) = await bulk.LoadAsync(streams, token);
                 lock (bulk)
                 {
@@ -99,7 +100,7 @@ public static class DatasetLoader
             });
             events += asOfEvents;
             asOf = new AsOfSet(mark, options.Sizes.AsOfModels, events, bulkClock.Elapsed);
-            log($"bulk-loaded the as-of set: {count:N0} models × {each} events ({asOfEvents:N0} events) in {bulkClock.Elapsed.TotalSeconds:0.0} s " +
+            log($"bulk-loaded the as-of set: {count:N0} models × {each}–{each + 1} events ({asOfEvents:N0} events) in {bulkClock.Elapsed.TotalSeconds:0.0} s " +
                 $"({asOfEvents / bulkClock.Elapsed.TotalSeconds:N0} events/s); as of sequence {mark:N0}: {asOf.Models:N0} models, {asOf.Events:N0} events");
         }
 
