@@ -48,18 +48,19 @@ public static class GetRegistryEndpoint
 
         var table = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
         // One round trip: the page of names held at the sequence (an index-only walk of ix_deployment_history_names),
-        // then per model the intervals held at it: the open ones and those closed after it, both ranges of
-        // ix_deployment_history_held, which covers every column read here.
+        // then per model the intervals held at it — the open ones and those closed after it, both index-only ranges of
+        // ix_deployment_history_held — folded into one row of arrays per model (a thousand rows, not one per interval).
         await using var command = data.CreateCommand(
             $"with page as (select model_id, subject, lower(subject) as sort from {table} where kind = '{DeploymentHistory.Kinds.Name}' " +
             "and entered_seq <= $1 and (left_seq is null or left_seq > $1) " +
             (after is null ? "" : "and (lower(subject), model_id) > ($2, $3) ") +
             $"order by lower(subject), model_id limit {limit + 1}) " +
-            "select p.model_id, p.subject, h.kind, h.subject, h.target, h.version from page p left join lateral (" +
+            "select p.model_id, p.subject, h.kinds, h.subjects, h.targets, h.versions from page p cross join lateral (" +
+            "select array_agg(kind) kinds, array_agg(subject) subjects, array_agg(target) targets, array_agg(version) versions from (" +
             $"select kind, subject, target, version from {table} o where o.model_id = p.model_id and o.left_seq is null " +
             $"and o.entered_seq <= $1 and o.kind <> '{DeploymentHistory.Kinds.Name}' " +
             $"union all select kind, subject, target, version from {table} c where c.model_id = p.model_id and c.left_seq > $1 " +
-            $"and c.entered_seq <= $1 and c.kind <> '{DeploymentHistory.Kinds.Name}') h on true " +
+            $"and c.entered_seq <= $1 and c.kind <> '{DeploymentHistory.Kinds.Name}') held) h " +
             "order by p.sort, p.model_id");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         if (after is { } a)
@@ -70,14 +71,16 @@ public static class GetRegistryEndpoint
         var models = new List<PastState>(limit + 1);
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
-            PastState? current = null;
             while (await reader.ReadAsync(ct))
             {
-                var id = reader.GetGuid(0);
-                if (current is null || current.Id != id) models.Add(current = new PastState(id, reader.GetString(1)));
-                if (reader.IsDBNull(2)) continue;
-                current.Add(reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt32(5));
+                var model = new PastState(reader.GetGuid(0), reader.GetString(1));
+                models.Add(model);
+                if (reader.IsDBNull(2)) continue; // nothing held (no versions, aliases or deployments)
+                var kinds = reader.GetFieldValue<string[]>(2);
+                var subjects = reader.GetFieldValue<string[]>(3);
+                var targets = reader.GetFieldValue<string?[]>(4);
+                var versions = reader.GetFieldValue<int?[]>(5);
+                for (var i = 0; i < kinds.Length; i++) model.Add(kinds[i], subjects[i], targets[i], versions[i]);
             }
         }
 

@@ -113,12 +113,13 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
         var model = await A_model_with_a_history_that_adds_and_removes_aliases_stages_and_deployments();
         var inline = (await Snapshots(model)).Select(s => (s.Version, s.Sequence, ModelSnapshots.Serialize(StorePosition.Canonical(s.View)))).ToList();
         await using (var data = NpgsqlDataSource.Create(App.ConnectionString))
-        await using (var damage = data.CreateCommand(
-            $"delete from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} where version = $1; " +
-            $"update {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} set data = jsonb_set(data, '{{latestVersion}}', '99')"))
         {
-            damage.Parameters.Add(new NpgsqlParameter { Value = (long)AppFixture.SnapshotEvery });
-            await damage.ExecuteNonQueryAsync();
+            await using var lose = data.CreateCommand($"delete from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} where version = $1");
+            lose.Parameters.Add(new NpgsqlParameter { Value = (long)AppFixture.SnapshotEvery });
+            Assert.Equal(1, await lose.ExecuteNonQueryAsync());
+            await using var damage = data.CreateCommand(
+                $"update {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} set data = jsonb_set(data, '{{latestVersion}}', '99')");
+            Assert.True(await damage.ExecuteNonQueryAsync() > 0);
         }
 
         var started = await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" });
