@@ -19,16 +19,20 @@ public sealed record BenchSizes(
     int Commands8,
     int ContendedCommands,
     int ModelReads,
-    int ListQueriesPerKind)
+    int ListQueriesPerKind,
+    int AsOfModels,
+    int AsOfEvents)
 {
     /// <summary>Under 3 minutes on a shared 2-core machine, build excluded.</summary>
     public static BenchSizes Quick { get; } = new(
         ListModels: 10_000, HistoryEvents: 10_000, BaselineWrites1: 400, BaselineWrites8: 1_600, PointReads: 3_000,
-        Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300);
+        Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300,
+        AsOfModels: 0, AsOfEvents: 0);
 
     public static BenchSizes Full { get; } = new(
         ListModels: 100_000, HistoryEvents: 10_000, BaselineWrites1: 2_000, BaselineWrites8: 8_000, PointReads: 20_000,
-        Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000);
+        Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000,
+        AsOfModels: 10_000, AsOfEvents: 1_000_000);
 
     /// <summary>Requests run and thrown away before a measurement: connection pools, JIT, Wolverine's runtime code generation.</summary>
     public static int WarmupFor(int measured) => Math.Clamp(measured / 10, 50, 200);

@@ -23,7 +23,7 @@ public sealed record RebuildStatus(
 /// <see cref="InlineViewRebuilder"/> (the API keeps serving); async projections by Marten's daemon.
 /// </summary>
 public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IProjectionCoordinator coordinator,
-    ILogger<ProjectionRebuilds> logger)
+    TimeTravelSettings timeTravel, ILogger<ProjectionRebuilds> logger)
 {
     private readonly object _gate = new();
     private RebuildStatus? _current;
@@ -85,7 +85,7 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             var inline = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
             if (inline.Count > 0)
             {
-                var rebuilder = new InlineViewRebuilder(store, data);
+                var rebuilder = new InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);
                 reports.AddRange(await rebuilder.RebuildAsync(inline, apply: true,
                     new Progress<long>(n => Interlocked.Exchange(ref _processed, n)), CancellationToken.None));
             }

@@ -23,7 +23,7 @@ public static class ResolveAliasEndpoint
         {
             var (past, problem) = await PastModel.Load(http, name, session, data);
             if (problem is not null) return problem;
-            if (ModelDecisions.ResolveAlias(past!.Model, alias) is { } then && past.Version(then) is { } thenView)
+            if (ModelDecisions.ResolveAlias(past!.Model, alias) is { } then && await past.Version(then, http.RequestAborted) is { } thenView)
                 return past.Json(ModelVersionResponse.From(past.Model.Name, thenView));
             return Problems.Problem(StatusCodes.Status404NotFound, "Alias not found",
                 $"Model '{past.Model.Name}' had no alias '{InputRules.NormalizeAlias(alias)}' at sequence {past.Point.Sequence}.");

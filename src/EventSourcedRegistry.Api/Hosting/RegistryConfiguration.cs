@@ -27,10 +27,13 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(lifecycle);
         builder.AddApprovals(lifecycle);
 
+        var snapshotEvery = builder.Configuration.GetValue("Registry:TimeTravel:SnapshotEvery", History.ModelSnapshots.DefaultInterval);
+        if (snapshotEvery < 1) throw new InvalidOperationException("Registry:TimeTravel:SnapshotEvery must be at least 1.");
+        builder.Services.AddSingleton(new History.TimeTravelSettings(snapshotEvery));
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.PooledConnectionString);
-                options.ConfigureRegistry();
+                options.ConfigureRegistry(snapshotEvery);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .UseLightweightSessions()

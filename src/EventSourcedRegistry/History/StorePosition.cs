@@ -57,6 +57,41 @@ public static class StorePosition
         return events.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence).ToList();
     }
 
+    /// <summary>
+    /// The model view at the sequence: the nearest <see cref="ModelSnapshots">snapshot</see> at or below it plus the
+    /// few events since (a full replay where there is none), in <see cref="Canonical"/> order; null if the model did not
+    /// exist yet. Equal to <see cref="ModelAt"/> over <see cref="EventsUpTo"/>, without reading the whole stream.
+    /// </summary>
+    public static async Task<ModelView?> ModelAtAsync(IQuerySession session, NpgsqlDataSource data, Guid modelId, long sequence,
+        CancellationToken ct)
+    {
+        var (view, version) = await ModelSnapshots.NearestAsync(data, Store.RegistryStore.Schema, modelId, sequence, ct);
+        var from = view?.Revision ?? 0;
+        if (version > from)
+        {
+            var events = await session.Events.FetchStreamAsync(modelId, version: version, fromVersion: from + 1, token: ct);
+            foreach (var e in events) view = ModelSnapshots.Fold(view, modelId, e);
+        }
+        return view is null ? null : Canonical(view);
+    }
+
+    /// <summary>
+    /// The view with every map in ordinal key order, so a past state reads the same byte for byte whichever way it was
+    /// folded (a dictionary's enumeration order depends on its history of removals, which a snapshot does not keep).
+    /// </summary>
+    public static ModelView Canonical(ModelView view)
+    {
+        view.Tags = Sorted(view.Tags);
+        view.VersionsByStage = new Dictionary<string, List<int>>(
+            view.VersionsByStage.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);
+        view.Aliases = new Dictionary<string, int>(view.Aliases.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);
+        view.Deployments = new Dictionary<string, int>(view.Deployments.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);
+        return view;
+    }
+
+    private static Dictionary<string, string> Sorted(Dictionary<string, string> map) =>
+        new(map.OrderBy(p => p.Key, StringComparer.Ordinal));
+
     /// <summary>The model view replayed from its events up to the sequence; null if the model did not exist yet.</summary>
     public static ModelView? ModelAt(IReadOnlyList<JasperFx.Events.IEvent> events)
     {

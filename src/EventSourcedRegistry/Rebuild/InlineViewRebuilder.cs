@@ -23,7 +23,8 @@ public sealed record RebuildReport(string View, long Models, long Events, long D
 /// interval rows, so a reader sees either the old or the new rows of a model, never none. Before each batch is
 /// written, the live views are compared with the rebuilt ones and every difference is counted and reported.
 /// </summary>
-public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data)
+public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data,
+    int snapshotEvery = ModelSnapshots.DefaultInterval)
 {
     public const string ModelViews = "ModelView";
     public const string VersionViews = "ModelVersionView";
@@ -99,6 +100,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                     if (apply) session.Store(rebuilt);
                 }
             }
+
+            // The model view's snapshots are derived from the same events: replaced with the views, in the same transaction.
+            if (apply && views.Contains(ModelViews))
+                ModelSnapshots.QueueReplace(session, RegistryStore.Schema, batch,
+                    byModel.SelectMany(m => ModelSnapshots.Of(m.Key, m.Value, snapshotEvery)));
 
             string[] before = [];
             if (views.Contains(Intervals))

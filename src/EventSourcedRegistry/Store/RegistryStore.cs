@@ -15,8 +15,11 @@ public static class RegistryStore
 {
     public const string Schema = "registry";
 
-    /// <summary>Everything the registry keeps in Marten: events and their metadata, inline views, the name index, idempotency records.</summary>
-    public static StoreOptions ConfigureRegistry(this StoreOptions options)
+    /// <summary>
+    /// Everything the registry keeps in Marten: events and their metadata, inline views, the name index, idempotency
+    /// records. <paramref name="snapshotEvery"/>: stream versions between two model-view snapshots (time travel).
+    /// </summary>
+    public static StoreOptions ConfigureRegistry(this StoreOptions options, int snapshotEvery = ModelSnapshots.DefaultInterval)
     {
         options.DatabaseSchemaName = Schema;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
@@ -38,6 +41,8 @@ public static class RegistryStore
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
         options.Projections.Add(new RegistrySettingsProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
+        options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));
+        options.Projections.Add(new ModelSnapshotProjection(Schema, snapshotEvery), ProjectionLifecycle.Inline);
 
         options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
         // Tag filters read the model_tags table (ModelTagIndex), kept by triggers on this table: no GIN index on the

@@ -36,6 +36,8 @@ public sealed partial class AppFixture : IAsyncLifetime
     public string SigningKeyPath { get; } = Path.Combine(Path.GetTempPath(), $"esr-audit-key-{Guid.NewGuid():N}", "audit-signing-key.pem");
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
     public string ConnectionString { get; private set; } = "";
+    /// <summary>The test host's model-view snapshot interval (the product's default is 100).</summary>
+    public const int SnapshotEvery = 3;
 
     public async Task InitializeAsync()
     {
@@ -57,6 +59,8 @@ public sealed partial class AppFixture : IAsyncLifetime
 
         // Program reads this before it builds the host, so it never starts an embedded cluster of its own.
         Environment.SetEnvironmentVariable($"ConnectionStrings__{RegistryDatabase.ConnectionStringName}", ConnectionString);
+        // Model-view snapshots every few events instead of every 100, so time-travel tests cross snapshot boundaries.
+        Environment.SetEnvironmentVariable("Registry__TimeTravel__SnapshotEvery", SnapshotEvery.ToString(System.Globalization.CultureInfo.InvariantCulture));
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(builder => builder
             .UseSetting("Logging:LogLevel:Default", "Warning")
@@ -82,7 +86,7 @@ public sealed partial class AppFixture : IAsyncLifetime
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var truncate = new NpgsqlCommand(
-            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)))}", connection);
+            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)).Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema)))}", connection);
         await truncate.ExecuteNonQueryAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }

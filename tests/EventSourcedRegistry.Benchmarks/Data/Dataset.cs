@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
@@ -9,6 +10,13 @@ using Marten;
 namespace EventSourcedRegistry.Benchmarks.Data;
 
 public sealed record SeededModel(string Name, Guid Id, int Events);
+
+/// <summary>
+/// The as-of dataset (full mode): every model and event up to <see cref="Sequence"/> — the scenario models, the
+/// long history and <see cref="Models"/> history models, <see cref="Events"/> events in all — loaded before the
+/// catalogue, so the registry as of that sequence is exactly that many models and events.
+/// </summary>
+public sealed record AsOfSet(long Sequence, int Models, long Events, TimeSpan BulkLoadTime);
 
 /// <summary>What the loader put in the store, and which model each scenario drives.</summary>
 public sealed record Dataset(
@@ -21,7 +29,8 @@ public sealed record Dataset(
     SeededModel LongHistory,
     IReadOnlyList<string> CatalogueNames,
     long Events,
-    TimeSpan LoadTime)
+    TimeSpan LoadTime,
+    AsOfSet? AsOf)
 {
     public const int Clients = 8;
     public const int ShortHistoryEvents = 10;
@@ -29,12 +38,15 @@ public sealed record Dataset(
 }
 
 /// <summary>
-/// Loads the dataset straight into Marten with the registry's own store configuration: many streams per
-/// SaveChanges, so the inline projections build the model and version views as the events go in, without HTTP.
+/// Loads the dataset straight into Marten with the registry's own store configuration, without HTTP: the models the
+/// scenarios drive through the normal append path (many streams per SaveChanges, the inline projections building
+/// their views), everything else in bulk (<see cref="BulkLoader"/>): the as-of set (full mode), then the catalogue.
 /// </summary>
 public static class DatasetLoader
 {
-    private const int StreamsPerBatch = 500;
+    private const int BulkStreams = 500;
+
+    public static string AsOfName(int i) => "asof-history-" + i.ToString("D5", CultureInfo.InvariantCulture);
 
     public static async Task<Dataset> LoadAsync(string connectionString, BenchOptions options, Action<string> log, CancellationToken ct)
     {
@@ -64,13 +76,42 @@ public static class DatasetLoader
         events += await SaveAsync(store, [longHistory], ct);
         log($"loaded the scenario models and a {longHistory.Events.Count:N0}-event history");
 
+        var bulk = new BulkLoader(store, connectionString, ModelSnapshots.DefaultInterval);
+        AsOfSet? asOf = null;
+        if (options.Sizes.AsOfModels > 0)
+        {
+            // The rest of the 10,000 models and 1,000,000 events, as long-history models of equal length.
+            var seeded = targets.Count + 1;
+            var count = options.Sizes.AsOfModels - seeded;
+            var each = (int)((options.Sizes.AsOfEvents - events) / count);
+            var longer = (int)((options.Sizes.AsOfEvents - events) % count); // the first ones get one event more: 1,000,000 exactly
+            var bulkClock = Stopwatch.StartNew();
+            long asOfEvents = 0, mark = 0;
+            var chunks = Enumerable.Range(0, count).Chunk(BulkStreams);
+            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (chunk, token) =>
+            {
+                var streams = chunk.Select(i => generator.History(AsOfName(i), i < longer ? each + 1 : each)).ToList();
+                var (n, last) = await bulk.LoadAsync(streams, token);
+                lock (bulk)
+                {
+                    asOfEvents += n;
+                    mark = Math.Max(mark, last);
+                }
+            });
+            events += asOfEvents;
+            asOf = new AsOfSet(mark, options.Sizes.AsOfModels, events, bulkClock.Elapsed);
+            log($"bulk-loaded the as-of set: {count:N0} models × {each}–{each + 1} events ({asOfEvents:N0} events) in {bulkClock.Elapsed.TotalSeconds:0.0} s " +
+                $"({asOfEvents / bulkClock.Elapsed.TotalSeconds:N0} events/s); as of sequence {mark:N0}: {asOf.Models:N0} models, {asOf.Events:N0} events");
+        }
+
         var names = new List<string>(options.Sizes.ListModels);
-        var batches = generator.Catalogue(options.Sizes.ListModels).Chunk(StreamsPerBatch);
+        var catalogueClock = Stopwatch.StartNew();
+        var batches = generator.Catalogue(options.Sizes.ListModels).Chunk(BulkStreams * 4);
         // Two writers keep PostgreSQL and the client both busy on two cores; the generator is enumerated under
         // Parallel.ForEachAsync's lock, so the content never depends on scheduling.
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (batch, token) =>
         {
-            var saved = await SaveAsync(store, batch, token);
+            var (saved, _) = await bulk.LoadAsync(batch, token);
             lock (names)
             {
                 names.AddRange(batch.Select(s => InputRules.NormalizeName(s.Name)));
@@ -79,7 +120,7 @@ public static class DatasetLoader
         });
         names.Sort(StringComparer.Ordinal);
         clock.Stop();
-        log($"loaded {names.Count:N0} catalogue models; {events:N0} events in {clock.Elapsed.TotalSeconds:0.0} s");
+        log($"bulk-loaded {names.Count:N0} catalogue models in {catalogueClock.Elapsed.TotalSeconds:0.0} s; {events:N0} events in {clock.Elapsed.TotalSeconds:0.0} s");
 
         return new Dataset(
             warmup.Select(s => s.Name).ToList(),
@@ -87,7 +128,7 @@ public static class DatasetLoader
             promote.Select(s => s.Name).ToList(), promoteContended.Name,
             new SeededModel(shortHistory.Name, shortHistory.Id, shortHistory.Events.Count),
             new SeededModel(longHistory.Name, longHistory.Id, longHistory.Events.Count),
-            names, events, clock.Elapsed);
+            names, events, clock.Elapsed, asOf);
     }
 
     private static async Task<long> SaveAsync(IDocumentStore store, IReadOnlyCollection<SeedStream> streams, CancellationToken ct)

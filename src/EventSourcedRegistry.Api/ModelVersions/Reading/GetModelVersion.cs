@@ -20,7 +20,7 @@ public static class GetModelVersionEndpoint
         {
             var (past, problem) = await PastModel.Load(http, name, session, data);
             if (problem is not null) return problem;
-            return past!.Version(number) is { } then
+            return await past!.Version(number, http.RequestAborted) is { } then
                 ? past.Json(ModelVersionResponse.From(past.Model.Name, then))
                 : Problems.Problem(StatusCodes.Status404NotFound, "Not found",
                     $"Model '{past.Model.Name}' had no version {number} at sequence {past.Point.Sequence}.");

@@ -43,7 +43,7 @@ public static class ListModelVersionsEndpoint
         {
             var (past, problem) = await PastModel.Load(http, name, session, data);
             if (problem is not null) return problem;
-            var then = StorePosition.VersionsAt(past!.Events).Values
+            var then = StorePosition.VersionsAt(await past!.Events(ct)).Values
                 .Where(v => v.VersionNumber > after)
                 .Where(v => stage is null || v.Stage == stage).Take(limit + 1).ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
