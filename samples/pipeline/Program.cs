@@ -70,9 +70,18 @@ if (champion is not null && champion.Metrics.TryGetValue("rmse", out var best) &
     return 0;
 }
 var reason = champion is null ? "first champion" : FormattableString.Invariant($"rmse {rmse:F4} beats v{champion.Version}'s {champion.Metrics.GetValueOrDefault("rmse"):F4}");
-await registry.TransitionStageAsync(model, version.Version, "Production", reason, archiveExisting: true);
-await registry.SetAliasAsync(model, "champion", version.Version, reason);
-Console.WriteLine($"Promoted v{version.Version} to Production as champion: {reason}");
+// With four-eyes approval (the default protects Production and champion) each step becomes a request an approver
+// approves; the pipeline reports them and ends. Without it, both happen at once.
+var waiting = new List<TransitionRequestInfo>();
+try { await registry.TransitionStageAsync(model, version.Version, "Production", reason, archiveExisting: true); }
+catch (ApprovalRequiredException pending) { waiting.Add(pending.Request); }
+try { await registry.SetAliasAsync(model, "champion", version.Version, reason); }
+catch (ApprovalRequiredException pending) { waiting.Add(pending.Request); }
+foreach (var request in waiting)
+    Console.WriteLine($"Waiting for approval: {request.Kind} {request.Target} for v{request.Version}, request {request.Id}");
+Console.WriteLine(waiting.Count == 0
+    ? $"Promoted v{version.Version} to Production as champion: {reason}"
+    : $"Requested v{version.Version} for Production as champion: {reason}");
 return 0;
 
 static (double A, double B) Fit((double X, double Y)[] data)

@@ -60,6 +60,13 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
             var hint = e.Status == 401 ? $" (give --api-key or set {CliEnvironment.ApiKeyVariable})" : "";
             return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}{hint}");
         }
+        catch (ApprovalRequiredException e)
+        {
+            // Not refused, not done: the registry recorded a transition request that an approver has to approve.
+            if (settings.Json) Env.Out.WriteLine(JsonSerializer.Serialize(e.Request, JsonOptions));
+            else Env.Out.WriteLine($"Waiting for approval: {e.Message}");
+            return ExitCodes.AwaitingApproval;
+        }
         catch (UsageException e)
         {
             return Fail(ExitCodes.Usage, e.Message);

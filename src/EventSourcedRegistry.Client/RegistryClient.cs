@@ -75,16 +75,38 @@ public sealed class RegistryClient : IDisposable
         SendAsync<ModelVersionPage>(HttpMethod.Get, $"api/v1/models/{E(model)}/versions" + Query([("stage", stage),
             ("cursor", cursor), ("limit", limit?.ToString(CultureInfo.InvariantCulture)), .. at?.Pairs() ?? []]), ct: ct);
 
+    /// <summary>
+    /// Moves a version to a stage. Into a protected stage (four-eyes approval) nothing moves yet: the registry records a
+    /// transition request and this throws <see cref="ApprovalRequiredException"/> carrying it.
+    /// </summary>
     public Task<ModelVersionInfo> TransitionStageAsync(string model, int version, string stage, string? reason = null,
         bool archiveExisting = false, long? ifRevision = null, CancellationToken ct = default) =>
         SendAsync<ModelVersionInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/versions/{version}/stage",
-            new { stage, reason, archiveExisting }, ifRevision, ct);
+            new { stage, reason, archiveExisting }, ifRevision, ct, acceptedIsRequest: true);
+
+    // Transition requests (four-eyes approval)
+
+    public Task<TransitionRequestList> ListRequestsAsync(string model, string? state = null, CancellationToken ct = default) =>
+        SendAsync<TransitionRequestList>(HttpMethod.Get, $"api/v1/models/{E(model)}/requests{Query([("state", state)])}", ct: ct);
+
+    public Task<TransitionRequestInfo> GetRequestAsync(string model, Guid id, CancellationToken ct = default) =>
+        SendAsync<TransitionRequestInfo>(HttpMethod.Get, $"api/v1/models/{E(model)}/requests/{id}", ct: ct);
+
+    /// <summary>Approves a request; <paramref name="sha256"/> is the artifact digest you reviewed (a different one is refused).</summary>
+    public Task<TransitionRequestInfo> ApproveRequestAsync(string model, Guid id, string? sha256 = null, string? reason = null,
+        CancellationToken ct = default) =>
+        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/approve", new { sha256, reason }, ct: ct);
+
+    public Task<TransitionRequestInfo> RejectRequestAsync(string model, Guid id, string reason, CancellationToken ct = default) =>
+        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/reject", new { reason }, ct: ct);
 
     // Aliases
 
+    /// <summary>Points an alias at a version; a protected alias throws <see cref="ApprovalRequiredException"/> with the request.</summary>
     public Task<AliasInfo> SetAliasAsync(string model, string alias, int version, string? reason = null,
         long? ifRevision = null, CancellationToken ct = default) =>
-        SendAsync<AliasInfo>(HttpMethod.Put, $"api/v1/models/{E(model)}/aliases/{E(alias)}", new { version, reason }, ifRevision, ct);
+        SendAsync<AliasInfo>(HttpMethod.Put, $"api/v1/models/{E(model)}/aliases/{E(alias)}", new { version, reason }, ifRevision, ct,
+            acceptedIsRequest: true);
 
     public Task RemoveAliasAsync(string model, string alias, string? reason = null, long? ifRevision = null, CancellationToken ct = default) =>
         SendAsync<JsonElement?>(HttpMethod.Delete, $"api/v1/models/{E(model)}/aliases/{E(alias)}{Query([("reason", reason)])}", null, ifRevision, ct);
@@ -243,7 +265,7 @@ public sealed class RegistryClient : IDisposable
     // Plumbing
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body = null, long? ifRevision = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default, bool acceptedIsRequest = false)
     {
         // One key per logical call: every retry of this call sends the same key, so the server applies it once.
         var key = method == HttpMethod.Get ? null : Guid.NewGuid().ToString("N");
@@ -258,6 +280,9 @@ public sealed class RegistryClient : IDisposable
             return request;
         }, HttpCompletionOption.ResponseContentRead, ct);
         if (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0) return default!;
+        // 202 from a stage move or an alias assignment: a transition request was recorded instead of the move.
+        if (acceptedIsRequest && response.StatusCode == HttpStatusCode.Accepted)
+            throw new ApprovalRequiredException((await response.Content.ReadFromJsonAsync<TransitionRequestInfo>(JsonOptions, ct))!);
         return (await response.Content.ReadFromJsonAsync<T>(JsonOptions, ct))!;
     }
 

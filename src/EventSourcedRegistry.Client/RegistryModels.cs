@@ -168,3 +168,28 @@ public sealed record ApiKeyInfo(string Id, string Name, IReadOnlyList<ApiKeyGran
 public sealed record CreatedApiKey(string Id, string Name, string Key, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy, DateTimeOffset CreatedAt);
 
 public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
+
+public sealed record ApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason);
+
+/// <summary>A transition request (four-eyes approval): <c>kind</c> "stage" or "alias", <c>state</c> pending, approved, rejected or superseded.</summary>
+public sealed record TransitionRequestInfo(
+    Guid Id,
+    string Model,
+    string Kind,
+    int Version,
+    string Target,
+    bool ArchiveExisting,
+    string Sha256,
+    string RequestedBy,
+    string? Reason,
+    DateTimeOffset RequestedAt,
+    string State,
+    int ApprovalsRequired,
+    int ApprovalsValid,
+    IReadOnlyList<ApprovalInfo> Approvals,
+    string? ClosedBy,
+    string? ClosedReason,
+    DateTimeOffset? ClosedAt,
+    Guid? SupersededBy);
+
+public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items);
