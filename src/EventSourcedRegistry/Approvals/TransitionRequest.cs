@@ -43,6 +43,14 @@ public sealed class TransitionRequest
     public Guid? SupersededBy { get; set; }
 
     public bool IsPending => State == RequestStates.Pending;
+
+    /// <summary>A copy whose approvals list is its own (the approvals themselves are immutable records).</summary>
+    public TransitionRequest Copy()
+    {
+        var copy = (TransitionRequest)MemberwiseClone();
+        copy.Approvals = [.. Approvals];
+        return copy;
+    }
 }
 
 /// <summary>

@@ -65,6 +65,8 @@ public sealed class ModelView
             VersionsByStage = versionsByStage,
             Aliases = new Dictionary<string, int>(Aliases, Aliases.Comparer),
             Deployments = new Dictionary<string, int>(Deployments, Deployments.Comparer),
+            MetadataSchema = MetadataSchema,
+            PendingRequests = PendingRequests.ConvertAll(r => r.Copy()),
             Revision = Revision,
         };
     }

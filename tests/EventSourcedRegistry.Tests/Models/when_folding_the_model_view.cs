@@ -125,6 +125,9 @@ public class when_folding_the_model_view
             Move(1, LifecycleGraph.None, LifecycleGraph.Production),
             new ModelAliasAssigned(Id, "champion", 1, null),
             new ModelVersionDeployed(Id, 1, "prod", "eu", null),
+            new ModelMetadataSchemaSet(Id, System.Text.Json.JsonDocument.Parse("""{"type":"object"}""").RootElement),
+            new EventSourcedRegistry.Approvals.TransitionRequested(Id, Guid.NewGuid(), EventSourcedRegistry.Approvals.TransitionKinds.Stage,
+                2, LifecycleGraph.Production, false, new string('a', 64), "key:pipeline", null, DateTimeOffset.UnixEpoch),
             new ModelArchived(Id));
         model.Revision = 7;
         var original = System.Text.Json.JsonSerializer.Serialize(model);
