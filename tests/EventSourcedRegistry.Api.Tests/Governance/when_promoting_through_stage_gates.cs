@@ -147,7 +147,10 @@ public sealed class GatedHost : IAsyncLifetime
                 .UseSetting("Registry:Lifecycle:Gates:Production:Lineage:0", "sourceCommit")
                 .UseSetting("Registry:Lifecycle:Gates:Production:Lineage:1", "runId")
                 .UseSetting("Registry:Lifecycle:Gates:Production:Metrics:0", "auc >= 0.8")
-                .UseSetting("Registry:Lifecycle:Gates:Production:Metadata:0", "owner"));
+                .UseSetting("Registry:Lifecycle:Gates:Production:Metadata:0", "owner")
+                // Gates alone here: four-eyes approval is off, as on the shared host, so a promotion acts at once.
+                .UseSetting("Registry:Approvals:ProtectedStages", "")
+                .UseSetting("Registry:Approvals:ProtectedAliases", ""));
         }
         finally
         {
