@@ -82,6 +82,9 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     /// </summary>
     public Func<NpgsqlConnection, IReadOnlyList<Guid>, CancellationToken, Task>? AfterBatch { get; init; }
 
+    /// <summary>Called after a batch is read and folded, before its transaction starts (tests race a write in here).</summary>
+    public Func<IReadOnlyList<Guid>, CancellationToken, Task>? BeforeLock { get; init; }
+
     public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(IReadOnlyCollection<string> views, bool apply,
         IProgress<long>? progress, CancellationToken ct)
     {
@@ -325,6 +328,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name", ct);
         await Copy(connection, batch, want, ct);
 
+        if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Lock the batch's stream rows (appends to these models wait) and find the models whose stream moved on.
         var live = new Dictionary<Guid, long>(batch.Models.Count);
