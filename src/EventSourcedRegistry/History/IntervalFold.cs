@@ -28,7 +28,8 @@ public sealed class IntervalRow
 public sealed class IntervalFold
 {
     private readonly List<IntervalRow> _rows = [];
-    private readonly List<IntervalRow> _open = [];
+    // Open rows by (kind, subject, target): a model with thousands of versions has thousands open at once.
+    private readonly Dictionary<(string Kind, string Subject, string? Target), List<IntervalRow>> _open = [];
 
     public IReadOnlyList<IntervalRow> Rows => _rows;
 
@@ -87,22 +88,23 @@ public sealed class IntervalFold
             EnteredSeq = e.Sequence, EnteredAt = e.At, EnteredBy = e.Actor, EnteredReason = reason ?? e.HeaderReason,
         };
         _rows.Add(row);
-        _open.Add(row);
+        if (!_open.TryGetValue((kind, subject, target), out var open)) _open[(kind, subject, target)] = open = [];
+        open.Add(row);
     }
 
     // The projection's SQL closes every open row of the subject (and target, and version when given).
     private void Close(Stamp e, string kind, string subject, string? target, int? version, string? reason)
     {
-        for (var i = _open.Count - 1; i >= 0; i--)
+        if (!_open.TryGetValue((kind, subject, target), out var open)) return;
+        for (var i = open.Count - 1; i >= 0; i--)
         {
-            var row = _open[i];
-            if (row.Kind != kind || row.Subject != subject || row.Target != target) continue;
+            var row = open[i];
             if (version is not null && row.Version != version) continue;
             row.LeftSeq = e.Sequence;
             row.LeftAt = e.At;
             row.LeftBy = e.Actor;
             row.LeftReason = reason ?? e.HeaderReason;
-            _open.RemoveAt(i);
+            open.RemoveAt(i);
         }
     }
 }

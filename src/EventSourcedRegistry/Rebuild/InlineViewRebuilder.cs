@@ -50,7 +50,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
 
     /// <summary>About this many events per batch (a batch is at least one whole model).</summary>
     public const int BatchEvents = 20_000;
-    private const int MaxModelsPerBatch = 2_000;
+    private const int MaxModelsPerBatch = 5_000;
     private const int MaxExamples = 20;
     private const int MaxRetryRounds = 20;
 
@@ -350,23 +350,31 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         if (want.Models)
         {
             var counter = counters[ModelViews];
+            var differing = new List<Guid>();
             await Rows(connection, tx,
-                $"select r.id::text, l.id is null from rebuild_model r left join {ModelTable} l on l.id = r.id where l.data is distinct from r.data",
-                r => counter.Add($"model {r.GetString(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}"), ct);
-            if (apply)
+                $"select r.id, l.id is null from rebuild_model r left join {ModelTable} l on l.id = r.id where l.data is distinct from r.data",
+                r =>
+                {
+                    differing.Add(r.GetGuid(0));
+                    counter.Add($"model {r.GetGuid(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}");
+                }, ct);
+            // Only rows that differ are written: a consistent store is compared, not rewritten.
+            if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {ModelTable} l set data = r.data, normalized_name = r.normalized_name, mt_last_modified = transaction_timestamp()
-                     from rebuild_model r where l.id = r.id and l.data is distinct from r.data;
+                     from rebuild_model r where l.id = r.id and r.id = any($1);
                      insert into {ModelTable} (id, data, normalized_name, mt_dotnet_type, mt_last_modified, mt_version)
-                     select r.id, r.data, r.normalized_name, $1, transaction_timestamp(), {_versionOnInsert[ModelTable]}
-                     from rebuild_model r where not exists (select 1 from {ModelTable} l where l.id = r.id)
-                     """, ct, typeof(ModelView).FullName!);
+                     select r.id, r.data, r.normalized_name, $2, transaction_timestamp(), {_versionOnInsert[ModelTable]}
+                     from rebuild_model r where r.id = any($1) and not exists (select 1 from {ModelTable} l where l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelView).FullName!);
         }
 
         if (want.Versions)
         {
             var counter = counters[VersionViews];
+            var differing = new List<string>();
+            var extra = new List<string>();
             await Rows(connection, tx,
                 $"""
                  select r.id, case when l.id is null then 'missing' else 'differs' end
@@ -375,17 +383,22 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                  select l.id, 'not in the events' from {VersionTable} l
                  where l.model_id = any($1) and not exists (select 1 from rebuild_version r where r.id = l.id)
                  """,
-                r => counter.Add($"version {r.GetString(0)}: {r.GetString(1)}"), ct, current);
-            if (apply)
+                r =>
+                {
+                    (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetString(0));
+                    counter.Add($"version {r.GetString(0)}: {r.GetString(1)}");
+                }, ct, current);
+            if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {VersionTable} l set data = r.data, model_id = r.model_id, mt_last_modified = transaction_timestamp()
-                     from rebuild_version r where l.id = r.id and l.data is distinct from r.data;
+                     from rebuild_version r where l.id = r.id and r.id = any($1);
                      insert into {VersionTable} (id, data, model_id, mt_dotnet_type, mt_last_modified, mt_version)
                      select r.id, r.data, r.model_id, $2, transaction_timestamp(), {_versionOnInsert[VersionTable]}
-                     from rebuild_version r where not exists (select 1 from {VersionTable} l where l.id = r.id);
-                     delete from {VersionTable} l where l.model_id = any($1) and not exists (select 1 from rebuild_version r where r.id = l.id)
-                     """, ct, current, typeof(ModelVersionView).FullName!);
+                     from rebuild_version r where r.id = any($1) and not exists (select 1 from {VersionTable} l where l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelVersionView).FullName!);
+            if (apply && extra.Count > 0)
+                await Execute(connection, tx, $"delete from {VersionTable} where id = any($1)", ct, extra.ToArray());
         }
 
         if (want.Intervals)
@@ -420,34 +433,41 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         {
             // Rows the audit projection has not reached yet are filled in, not counted as differences.
             var counter = counters[AuditLog];
+            var differing = new List<long>();
+            var extra = new List<long>();
             await Rows(connection, tx,
                 $"""
-                 select r.seq_id, case when l.seq_id is null then 'missing' else 'differs' end
+                 select r.seq_id, case when l.seq_id is null then 'missing' else 'differs' end, r.seq_id <= $2
                  from rebuild_audit r left join {AuditTrail.AuditLogTable} l on l.seq_id = r.seq_id
-                 where case when l.seq_id is null then r.seq_id <= $2
-                            else ({Prefixed("l", AuditValues)}) is distinct from ({Prefixed("r", AuditValues)}) end
+                 where l.seq_id is null or ({Prefixed("l", AuditValues)}) is distinct from ({Prefixed("r", AuditValues)})
                  union all
-                 select l.seq_id, 'not in the events' from {AuditTrail.AuditLogTable} l
+                 select l.seq_id, 'not in the events', true from {AuditTrail.AuditLogTable} l
                  where l.model_id = any($1) and not exists (select 1 from rebuild_audit r where r.seq_id = l.seq_id)
                    and not exists (select 1 from {Events} e where e.seq_id = l.seq_id)
                  """,
-                r => counter.Add($"audit row {r.GetInt64(0)}: {r.GetString(1)}"), ct, current, auditProgress);
-            if (apply)
+                r =>
+                {
+                    (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetInt64(0));
+                    if (r.GetBoolean(2)) counter.Add($"audit row {r.GetInt64(0)}: {r.GetString(1)}");
+                }, ct, current, auditProgress);
+            if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {AuditTrail.AuditLogTable} l set ({AuditValues}) = ({Prefixed("r", AuditValues)})
-                     from rebuild_audit r where l.seq_id = r.seq_id and ({Prefixed("l", AuditValues)}) is distinct from ({Prefixed("r", AuditValues)});
+                     from rebuild_audit r where l.seq_id = r.seq_id and r.seq_id = any($1);
                      insert into {AuditTrail.AuditLogTable} ({AuditColumns})
-                     select {AuditColumns} from rebuild_audit r
-                     where not exists (select 1 from {AuditTrail.AuditLogTable} l where l.seq_id = r.seq_id)
-                     on conflict (seq_id) do nothing;
-                     delete from {AuditTrail.AuditLogTable} l
-                     where l.model_id = any($1) and not exists (select 1 from rebuild_audit r where r.seq_id = l.seq_id)
-                       and not exists (select 1 from {Events} e where e.seq_id = l.seq_id);
+                     select {AuditColumns} from rebuild_audit r where r.seq_id = any($1)
+                     on conflict (seq_id) do nothing
+                     """, ct, differing.ToArray());
+            if (apply && extra.Count > 0)
+                await Execute(connection, tx, $"delete from {AuditTrail.AuditLogTable} where seq_id = any($1)", ct, extra.ToArray());
+            if (apply)
+                await Execute(connection, tx,
+                    $"""
                      insert into {AuditTrail.ModelNamesTable} (name_key, model_id, seq_id)
                      select distinct on (name_key, model_id) name_key, model_id, seq_id from rebuild_name order by name_key, model_id, seq_id
                      on conflict do nothing
-                     """, ct, current);
+                     """, ct);
         }
 
         if (apply && AfterBatch is not null && current.Length > 0) await AfterBatch(connection, current, ct);
@@ -541,8 +561,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 await copy.CompleteAsync(ct);
             }
         }
-        // Temporary tables are never analyzed on their own; the comparisons' join plans need their sizes.
-        await Execute(connection, null, "analyze rebuild_model, rebuild_version, rebuild_interval, rebuild_audit", ct);
     }
 
     private static Task Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
