@@ -51,6 +51,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     /// <summary>About this many events per batch (a batch is at least one whole model).</summary>
     public const int BatchEvents = 20_000;
     private const int MaxModelsPerBatch = 5_000;
+    private const int Folders = 2;
     private const int MaxExamples = 20;
     private const int MaxRetryRounds = 20;
 
@@ -110,13 +111,31 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
 
         var stale = new List<Guid>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var batches = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        var batches = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true });
+        var idBatches = Channel.CreateBounded<List<Guid>>(new BoundedChannelOptions(2) { SingleWriter = true });
+        var lister = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in ModelIdBatches(stop.Token)) await idBatches.Writer.WriteAsync(batch, stop.Token);
+                idBatches.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                idBatches.Writer.TryComplete(ex);
+            }
+        }, CancellationToken.None);
+        // Models are independent: two readers fold batches side by side while the writer compares and writes.
+        var folders = Enumerable.Range(0, Folders).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var batch in idBatches.Reader.ReadAllAsync(stop.Token))
+                await batches.Writer.WriteAsync(await reader.ReadAsync(data, batch, stop.Token), stop.Token);
+        }, CancellationToken.None)).ToArray();
         var producer = Task.Run(async () =>
         {
             try
             {
-                await foreach (var ids in ModelIdBatches(stop.Token))
-                    await batches.Writer.WriteAsync(await reader.ReadAsync(data, ids, stop.Token), stop.Token);
+                await Task.WhenAll(folders.Append(lister));
                 batches.Writer.Complete();
             }
             catch (Exception ex)
