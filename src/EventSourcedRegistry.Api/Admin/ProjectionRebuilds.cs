@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Rebuild;
 using EventSourcedRegistry.Store;
@@ -19,8 +20,9 @@ public sealed record RebuildStatus(
     string? Error);
 
 /// <summary>
-/// Runs one rebuild at a time in the background and remembers how it went. Inline views are rebuilt by
-/// <see cref="InlineViewRebuilder"/> (the API keeps serving); async projections by Marten's daemon.
+/// Runs one rebuild at a time in the background and remembers how it went. The inline views and the audit log
+/// are rebuilt by <see cref="InlineViewRebuilder"/> in one pass (the API keeps serving); the hash chain is only
+/// ever extended; any other async projection is rebuilt by Marten's daemon.
 /// </summary>
 public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IProjectionCoordinator coordinator,
     TimeTravelSettings timeTravel, ILogger<ProjectionRebuilds> logger)
@@ -43,7 +45,7 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             .Where(p => p.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async)
             .Select(p => p.Name).ToList();
 
-    public IReadOnlyList<string> Known => InlineViewRebuilder.Views.Concat(AsyncProjections).ToList();
+    public IReadOnlyList<string> Known => InlineViewRebuilder.Views.Concat(AsyncProjections).Distinct().ToList();
 
     /// <summary>Starts a rebuild, or says why not (another is running).</summary>
     public RebuildStatus? Start(IReadOnlyList<string> projections, out string? refusal)
@@ -72,6 +74,35 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         return Current!;
     }
 
+    /// <summary>
+    /// The hash chain is never re-derived (that would launder a tampered event): "rebuilding" it means extending
+    /// it over every event up to the high-water mark at the start, which the async daemon does. Waits for that.
+    /// <c>GET /api/v1/audit/verify</c> recomputes the existing links.
+    /// </summary>
+    private async Task<RebuildReport> ExtendChain(System.Diagnostics.Stopwatch watch)
+    {
+        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, CancellationToken.None);
+        long head;
+        while (true)
+        {
+            await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable}"))
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                await reader.ReadAsync();
+                head = reader.GetInt64(0);
+                if (head >= mark)
+                    return new RebuildReport(AuditTrail.HashChainProjectionName, 0, reader.GetInt64(1), 0,
+                        [$"links are never re-derived; the chain covers every event up to sequence {head:N0} (GET /api/v1/audit/verify recomputes them)"],
+                        watch.Elapsed);
+            }
+            if (watch.Elapsed > ChainTimeout)
+                throw new TimeoutException($"The hash chain is at sequence {head:N0}, short of {mark:N0}, after {ChainTimeout.TotalMinutes:0} minutes.");
+            await Task.Delay(100);
+        }
+    }
+
+    private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(30);
+
     private async Task Run(RebuildStatus started)
     {
         try
@@ -82,18 +113,23 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             lock (_gate) _current = _current! with { EventsTotal = total };
 
             var reports = new List<RebuildReport>();
-            var inline = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
-            if (inline.Count > 0)
+            // One pass over the events rebuilds the inline views and the audit log together.
+            var folded = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
+            if (folded.Count > 0)
             {
                 var rebuilder = new InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);
-                reports.AddRange(await rebuilder.RebuildAsync(inline, apply: true,
+                reports.AddRange(await rebuilder.RebuildAsync(folded, apply: true,
                     new Progress<long>(n => Interlocked.Exchange(ref _processed, n)), CancellationToken.None));
             }
-            var daemon = coordinator.DaemonForMainDatabase();
             foreach (var name in started.Projections.Where(p => !InlineViewRebuilder.Views.Contains(p)))
             {
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                await daemon.RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None);
+                if (name == AuditTrail.HashChainProjectionName)
+                {
+                    reports.Add(await ExtendChain(watch));
+                    continue;
+                }
+                await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None);
                 reports.Add(new RebuildReport(name, 0, total, 0, [], watch.Elapsed));
             }
             lock (_gate) _current = _current! with { State = "succeeded", FinishedAt = DateTimeOffset.UtcNow, Reports = reports, EventsProcessed = total };

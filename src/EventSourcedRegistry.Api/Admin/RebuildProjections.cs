@@ -44,7 +44,7 @@ public static class GetProjectionsEndpoint
         var ct = http.RequestAborted;
         var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
         var progress = await store.Advanced.AllProjectionProgress(token: ct);
-        var states = InlineViewRebuilder.Views.Select(v => new ProjectionState(v, "Inline", mark, mark, 0)).ToList();
+        var states = InlineViewRebuilder.InlineViews.Select(v => new ProjectionState(v, "Inline", mark, mark, 0)).ToList();
         foreach (var name in rebuilds.AsyncProjections)
         {
             var sequence = progress.Where(p => p.ShardName.StartsWith(name + ":", StringComparison.Ordinal) || p.ShardName == name)

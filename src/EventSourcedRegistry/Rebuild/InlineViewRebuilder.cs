@@ -1,12 +1,13 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using EventSourcedRegistry.Approvals;
+using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
-using JasperFx.Events;
+using EventSourcedRegistry.Validation;
 using Marten;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace EventSourcedRegistry.Rebuild;
 
@@ -18,11 +19,23 @@ public sealed record RebuildReport(string View, long Models, long Events, long D
 }
 
 /// <summary>
-/// Rebuilds the inline views (model view, version views, deployment history) from the events while the API keeps
-/// serving: a batch of models at a time, each batch one transaction that overwrites their documents and swaps their
-/// interval rows, so a reader sees either the old or the new rows of a model, never none. Before each batch is
-/// written, the live views are compared with the rebuilt ones and every difference is counted and reported.
+/// Rebuilds the inline views (model view, version views, deployment history) and the audit log from the events
+/// in one pass while the API keeps serving. Models are taken in batches of about <see cref="BatchEvents"/> events:
+/// their events are read in one query, folded in memory with the domain's fold functions (views, interval pairs,
+/// audit rows), and bulk-copied into temporary tables. Then one short transaction per batch locks the batch's
+/// stream rows (<c>select … for update</c> on <c>mt_streams</c>, the row every append updates), leaves out every
+/// model whose stream has moved on since its events were read (it is read and folded again afterwards), compares
+/// the rebuilt rows with the live ones in SQL and writes only the rows that differ. A consistent store is
+/// therefore read, compared and left untouched; a damaged row is counted, named and repaired.
+/// Reading the next batch overlaps writing the previous one.
 /// </summary>
+/// <remarks>
+/// Why the lock keeps concurrent writes safe: an append to a model updates its <c>mt_streams</c> row before it
+/// writes the model's views, in the same transaction. While a batch holds the row, such an append waits; once the
+/// batch commits, the append applies its event to the rebuilt view. An append that committed first has raised the
+/// stream version, so the batch sees that its fold is stale and skips the model — stale rebuilt rows never
+/// overwrite a newer write.
+/// </remarks>
 public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data,
     int snapshotEvery = ModelSnapshots.DefaultInterval)
 {
@@ -30,146 +43,671 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     public const string VersionViews = "ModelVersionView";
     public const string Intervals = "DeploymentHistory";
     public const string Requests = "TransitionRequestsView";
-    public static readonly IReadOnlyList<string> Views = [ModelViews, VersionViews, Intervals, Requests];
+    public const string AuditLog = AuditTrail.AuditLogProjectionName;
 
-    private const int BatchSize = 200;
+    /// <summary>The views kept inline, in the appending transaction.</summary>
+    public static readonly IReadOnlyList<string> InlineViews = [ModelViews, VersionViews, Intervals, Requests];
+
+    /// <summary>Every view this rebuilder writes: the inline views and the (async) audit log.</summary>
+    public static readonly IReadOnlyList<string> Views = [ModelViews, VersionViews, Intervals, Requests, AuditLog];
+
+    /// <summary>About this many events per batch (a batch is at least one whole model).</summary>
+    public const int BatchEvents = 20_000;
+    private const int MaxModelsPerBatch = 5_000;
+    private const int Folders = 2;
     private const int MaxExamples = 20;
-    private static readonly JsonSerializerOptions Compare = new(JsonSerializerDefaults.Web);
+    private const int MaxRetryRounds = 20;
+
+    private static readonly string Events = $"{RegistryStore.Schema}.mt_events";
+    private static readonly string Streams = $"{RegistryStore.Schema}.mt_streams";
+    private static readonly string ModelTable = $"{RegistryStore.Schema}.mt_doc_modelview";
+    private static readonly string VersionTable = $"{RegistryStore.Schema}.mt_doc_modelversionview";
+    private static readonly string RequestsTable = $"{RegistryStore.Schema}.mt_doc_transitionrequestsview";
+    private static readonly string HistoryTable = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
+    private const string NewVersion = "md5(random()::text || clock_timestamp()::text)::uuid";
+
+    // mt_version of an inserted document: Marten keeps a projected document's revision there (a number; the
+    // stream version for a model view) or, for a plain document, a random uuid. Updates leave it as it is.
+    private readonly Dictionary<string, string> _versionOnInsert = new()
+    {
+        [ModelTable] = NewVersion,
+        [VersionTable] = NewVersion,
+        [RequestsTable] = NewVersion,
+    };
+    private const string IntervalColumns =
+        "model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason, left_seq, left_at, left_by, left_reason";
+    private const string AuditColumns =
+        "seq_id, timestamp, model_id, model_name, version, event_type, actor, reason, correlation_id, causation_id, summary";
+    private const string AuditValues =
+        "timestamp, model_id, model_name, version, event_type, actor, reason, correlation_id, causation_id, summary";
+
+    /// <summary>
+    /// Called inside each batch's transaction, after its views are written, with the models written (their
+    /// stream rows locked). The hook for further per-model derived data that must agree with the views
+    /// (for example model-view snapshots for time travel).
+    /// </summary>
+    public Func<NpgsqlConnection, IReadOnlyList<Guid>, CancellationToken, Task>? AfterBatch { get; init; }
+
+    /// <summary>Called after a batch is read and folded, before its transaction starts (tests race a write in here).</summary>
+    public Func<IReadOnlyList<Guid>, CancellationToken, Task>? BeforeLock { get; init; }
 
     public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(IReadOnlyCollection<string> views, bool apply,
         IProgress<long>? progress, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        var want = new Wanted(views.Contains(ModelViews), views.Contains(VersionViews), views.Contains(Intervals), views.Contains(AuditLog),
+            views.Contains(Requests));
         var counters = views.ToDictionary(v => v, _ => new Counter());
+        var reader = new EventReader(store, want, snapshotEvery);
         long models = 0, events = 0;
-        var projection = new DeploymentHistoryProjection(RegistryStore.Schema);
-        var table = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
 
-        await foreach (var batch in ModelIdBatches(ct))
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await CreateScratchTables(connection, ct);
+        await using (var columns = new NpgsqlCommand(
+                         "select table_schema || '.' || table_name, data_type from information_schema.columns " +
+                         "where column_name = 'mt_version' and table_schema || '.' || table_name = any($1)", connection))
         {
-            await using var session = store.LightweightSession();
-            var stream = await session.Events.QueryAllRawEvents()
-                .Where(e => batch.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync(ct);
-            // Only model streams: Marten keeps placeholder ("tombstone") events of rolled-back appends in a stream of its own.
-            var byModel = stream.GroupBy(e => e.StreamId).Where(g => g.First().Data is ModelRegistered)
-                .ToDictionary(g => g.Key, g => g.ToList());
-            stream = byModel.Values.SelectMany(e => e).OrderBy(e => e.Sequence).ToList();
-            models += batch.Count;
-            events += stream.Count;
-
-            if (views.Contains(ModelViews) || views.Contains(VersionViews))
-            {
-                var liveModels = (await session.LoadManyAsync<ModelView>(ct, batch)).ToDictionary(m => m.Id);
-                var keys = new List<string>();
-                var rebuiltVersions = new Dictionary<string, ModelVersionView>();
-                foreach (var (id, modelEvents) in byModel)
-                {
-                    var rebuilt = StorePosition.ModelAt(modelEvents)!;
-                    rebuilt.Id = id;
-                    if (views.Contains(ModelViews))
+            columns.Parameters.Add(new NpgsqlParameter { Value = new[] { ModelTable, VersionTable, RequestsTable } });
+            await using var types = await columns.ExecuteReaderAsync(ct);
+            while (await types.ReadAsync(ct))
+                if (types.GetString(1) is "bigint" or "integer")
+                    _versionOnInsert[types.GetString(0)] = types.GetString(0) switch
                     {
-                        Note(counters[ModelViews], liveModels.GetValueOrDefault(id), rebuilt, $"model {id}");
-                        if (apply) session.Store(rebuilt);
-                    }
-                    foreach (var view in StorePosition.VersionsAt(modelEvents).Values)
-                    {
-                        rebuiltVersions[view.Id] = view;
-                        keys.Add(view.Id);
-                    }
-                }
-                if (views.Contains(VersionViews))
-                {
-                    var liveVersions = (await session.LoadManyAsync<ModelVersionView>(ct, keys)).ToDictionary(v => v.Id);
-                    foreach (var (key, rebuilt) in rebuiltVersions)
-                    {
-                        Note(counters[VersionViews], liveVersions.GetValueOrDefault(key), rebuilt, $"version {key}");
-                        if (apply) session.Store(rebuilt);
-                    }
-                }
-            }
+                        var t when t == ModelTable => "(r.data ->> 'revision')::bigint",
+                        var t when t == RequestsTable => "r.revision",
+                        _ => "0",
+                    };
+        }
+        var auditProgress = want.Audit ? await AuditLogProgress(connection, ct) : 0;
 
-            if (views.Contains(Requests))
+        var stale = new List<Guid>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var batches = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true });
+        var idBatches = Channel.CreateBounded<List<Guid>>(new BoundedChannelOptions(2) { SingleWriter = true });
+        var lister = Task.Run(async () =>
+        {
+            try
             {
-                var liveRequests = (await session.LoadManyAsync<TransitionRequestsView>(ct, batch)).ToDictionary(r => r.Id);
-                foreach (var (id, modelEvents) in byModel)
-                {
-                    // A model that never had a request has no document, live or rebuilt.
-                    if (!modelEvents.Any(e => e.Data is TransitionRequested)) continue;
-                    var rebuilt = modelEvents.Aggregate((TransitionRequestsView?)null, (view, e) => TransitionRequestsView.Fold(view, id, e.Data))!;
-                    Note(counters[Requests], liveRequests.GetValueOrDefault(id), rebuilt, $"requests of model {id}");
-                    if (apply) session.Store(rebuilt);
-                }
+                await foreach (var batch in ModelIdBatches(stop.Token)) await idBatches.Writer.WriteAsync(batch, stop.Token);
+                idBatches.Writer.Complete();
             }
-
-            // The model view's snapshots are derived from the same events: replaced with the views, in the same transaction.
-            if (apply && views.Contains(ModelViews))
-                ModelSnapshots.QueueReplace(session, RegistryStore.Schema, batch,
-                    byModel.SelectMany(m => ModelSnapshots.Of(m.Key, m.Value, snapshotEvery)));
-
-            string[] before = [];
-            if (views.Contains(Intervals))
+            catch (Exception ex)
             {
-                before = await IntervalRows(batch, ct);
-                if (apply)
-                {
-                    session.QueueSqlCommand($"delete from {table} where model_id = any(?)", batch.ToArray());
-                    foreach (var e in stream) await projection.ApplyAsync(session, e, ct);
-                }
+                idBatches.Writer.TryComplete(ex);
             }
-
-            if (apply) await session.SaveChangesAsync(ct);
-
-            if (views.Contains(Intervals) && apply)
+        }, CancellationToken.None);
+        // Models are independent: two readers fold batches side by side while the writer compares and writes.
+        var folders = Enumerable.Range(0, Folders).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var batch in idBatches.Reader.ReadAllAsync(stop.Token))
+                await batches.Writer.WriteAsync(await reader.ReadAsync(data, batch, stop.Token), stop.Token);
+        }, CancellationToken.None)).ToArray();
+        var producer = Task.Run(async () =>
+        {
+            try
             {
-                var after = await IntervalRows(batch, ct);
-                var missing = before.Except(after).Concat(after.Except(before)).ToList();
-                var entry = counters[Intervals];
-                entry.Differences += missing.Count;
-                entry.Examples.AddRange(missing.Take(MaxExamples - entry.Examples.Count).Select(r => $"interval {r}"));
+                await Task.WhenAll(folders.Append(lister));
+                batches.Writer.Complete();
             }
-            progress?.Report(events);
+            catch (Exception ex)
+            {
+                batches.Writer.TryComplete(ex);
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var batch in batches.Reader.ReadAllAsync(ct))
+            {
+                var skipped = await WriteAsync(connection, batch, want, apply, auditProgress, counters, ct);
+                stale.AddRange(skipped);
+                models += batch.ModelStreams - skipped.Count;
+                events += batch.Events;
+                progress?.Report(events);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producer;
         }
 
+        // Models written to while their batch was read: read them again, until none moved on in between.
+        for (var round = 0; stale.Count > 0 && round < MaxRetryRounds; round++)
+        {
+            var again = stale.ToList();
+            stale.Clear();
+            foreach (var ids in again.Chunk(MaxModelsPerBatch))
+            {
+                var batch = await reader.ReadAsync(data, ids.ToList(), ct);
+                var skipped = await WriteAsync(connection, batch, want, apply, auditProgress, counters, ct);
+                stale.AddRange(skipped);
+                models += batch.ModelStreams - skipped.Count;
+            }
+        }
+        if (stale.Count > 0)
+            foreach (var counter in counters.Values)
+                counter.Examples.Add($"{stale.Count} model(s) changed in every one of {MaxRetryRounds} attempts and were left as the live writes made them");
+
+        await using (var drop = new NpgsqlCommand("drop table if exists rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request", connection))
+            await drop.ExecuteNonQueryAsync(ct);
+
         return views.Select(v => new RebuildReport(v, models, events, counters[v].Differences, counters[v].Examples, started.Elapsed)).ToList();
+    }
+
+    private readonly record struct Wanted(bool Models, bool Versions, bool Intervals, bool Audit, bool Requests)
+    {
+        public bool AnyView => Models || Versions || Intervals || Requests;
     }
 
     private sealed class Counter
     {
         public long Differences { get; set; }
         public List<string> Examples { get; } = [];
+
+        public void Add(string example)
+        {
+            Differences++;
+            if (Examples.Count < MaxExamples) Examples.Add(example);
+        }
     }
 
-    private static void Note<T>(Counter counter, T? live, T rebuilt, string what) where T : class
+    /// <summary>What one batch of models folds to; only the rows of the requested views are filled.</summary>
+    private sealed class Batch
     {
-        var same = live is not null && JsonNode.DeepEquals(JsonSerializer.SerializeToNode(live, Compare), JsonSerializer.SerializeToNode(rebuilt, Compare));
-        if (same) return;
-        counter.Differences++;
-        if (counter.Examples.Count < MaxExamples) counter.Examples.Add(live is null ? $"{what}: missing" : $"{what}: differs");
+        public required List<Guid> Models { get; init; }
+        public Dictionary<Guid, long> Versions { get; } = [];
+        public long Events { get; set; }
+        public int ModelStreams { get; set; }
+        public List<(Guid Id, string Json, string NormalizedName)> ModelDocs { get; } = [];
+        public List<(string Id, Guid ModelId, string Json)> VersionDocs { get; } = [];
+        public List<IntervalRow> Intervals { get; } = [];
+        public List<AuditEntry> Audit { get; } = [];
+        public List<(string Key, Guid ModelId, long Sequence)> Names { get; } = [];
+        /// <summary>The model views' time-travel snapshots (with <see cref="ModelViews"/>), every interval-th stream version.</summary>
+        public List<ModelSnapshot> Snapshots { get; } = [];
+        public List<(Guid Id, string Json, long Revision)> RequestDocs { get; } = [];
     }
 
-    // Canonical text of each interval row (the id is a surrogate and changes on rebuild).
-    private async Task<string[]> IntervalRows(IReadOnlyList<Guid> models, CancellationToken ct)
+    /// <summary>Reads a batch of models' events in one query (each stream in version order) and folds them.</summary>
+    private sealed class EventReader
     {
-        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, "model_id = any($1)", [models.ToArray()],
-            "order by model_id, entered_seq, kind, subject", ct);
-        return rows.Select(r => $"{r.ModelId}|{r.Kind}|{r.Subject}|{r.Target}|{r.Version}|{r.EnteredSeq}|{r.EnteredBy}|{r.EnteredReason}|{r.LeftSeq}|{r.LeftBy}|{r.LeftReason}")
-            .ToArray();
+        private readonly Dictionary<string, Type> _types;
+        private readonly Marten.ISerializer _serializer;
+        private readonly Wanted _want;
+        private readonly int _snapshotEvery;
+
+        public EventReader(IDocumentStore store, Wanted want, int snapshotEvery)
+        {
+            _snapshotEvery = snapshotEvery;
+            _types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType);
+            _serializer = store.Options.Serializer();
+            _want = want;
+        }
+
+        public async Task<Batch> ReadAsync(NpgsqlDataSource data, List<Guid> models, CancellationToken ct)
+        {
+            var batch = new Batch { Models = models };
+            await using var command = data.CreateCommand(
+                "select e.stream_id, e.version, e.seq_id, e.type, e.data::text, e.timestamp, e.user_name, e.correlation_id, e.causation_id, " +
+                $"e.headers ->> '{AuditLogProjection.ReasonHeader}' from {Events} e where e.stream_id = any($1) order by e.stream_id, e.version");
+            command.Parameters.Add(new NpgsqlParameter { Value = models.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+
+            var stream = Guid.Empty;
+            var model = new ModelFold(this, batch, Guid.Empty);
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetGuid(0);
+                if (id != stream)
+                {
+                    model.Finish();
+                    stream = id;
+                    model = new ModelFold(this, batch, id);
+                }
+                batch.Events++;
+                var version = reader.GetInt64(1);
+                batch.Versions[id] = version;
+                var payload = _types.TryGetValue(reader.GetString(3), out var type)
+                    ? _serializer.FromJson(type, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(4))))
+                    : null;
+                model.Apply(payload, version, reader.GetInt64(2), reader.GetFieldValue<DateTime>(5),
+                    reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9));
+            }
+            model.Finish();
+            // A model whose stream has no events here yet (an append still in flight) is compared next round.
+            return batch;
+        }
+
+        /// <summary>One model's fold: its view, its version views, its intervals and its audit rows.</summary>
+        private sealed class ModelFold(EventReader owner, Batch batch, Guid id)
+        {
+            private bool _isModel;
+            private bool _first = true;
+            private ModelView? _view;
+            private readonly Dictionary<string, ModelVersionView> _versions = [];
+            private readonly IntervalFold _intervals = new();
+            private readonly List<AuditEntry> _audit = [];
+            private readonly List<(string, Guid, long)> _names = [];
+            private readonly List<ModelSnapshot> _snapshots = [];
+            private TransitionRequestsView? _requests;
+            private long _version;
+            private string? _name;
+
+            public void Apply(object? data, long version, long sequence, DateTime timestamp, string? actor, string? correlation,
+                string? causation, string? headerReason)
+            {
+                // Only model streams: Marten keeps placeholder ("tombstone") events of rolled-back appends in a stream of its own.
+                if (_first) _isModel = data is ModelRegistered;
+                _first = false;
+                if (!_isModel || data is null) return;
+                var want = owner._want;
+                if (want.Models)
+                {
+                    _view = ModelView.Fold(_view, data);
+                    _view.Id = id;
+                    _view.Revision = version;
+                    // The same snapshots the inline ModelSnapshotProjection writes: the view after every interval-th event.
+                    if (version % owner._snapshotEvery == 0) _snapshots.Add(new ModelSnapshot(id, version, sequence, _view.Copy()));
+                }
+                _version = version;
+                // A model that never had a transition request has no requests document, live or rebuilt.
+                if (want.Requests && (_requests is not null || data is TransitionRequested))
+                    _requests = TransitionRequestsView.Fold(_requests, id, data);
+                if (want.Versions)
+                    foreach (var key in ModelVersionView.KeysOf(data))
+                        if (ModelVersionView.Fold(_versions.GetValueOrDefault(key), key, data) is { } view) _versions[key] = view;
+                if (want.Intervals) _intervals.Apply(data, sequence, timestamp, actor, headerReason);
+                if (want.Audit)
+                {
+                    foreach (var name in AuditSummary.NamesIn(data)) _names.Add((InputRules.NormalizeName(name), id, sequence));
+                    if (AuditSummary.NameAfter(data) is { } current) _name = current;
+                    _audit.Add(new AuditEntry(sequence, new DateTimeOffset(DateTime.SpecifyKind(timestamp, DateTimeKind.Utc)), id, _name,
+                        AuditSummary.VersionOf(data), data.GetType().Name, actor, AuditSummary.ReasonOf(data) ?? headerReason,
+                        correlation, causation, AuditSummary.Describe(data)));
+                }
+            }
+
+            public void Finish()
+            {
+                if (!_isModel) return;
+                batch.ModelStreams++;
+                if (_view is not null) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
+                foreach (var view in _versions.Values) batch.VersionDocs.Add((view.Id, view.ModelId, owner._serializer.ToJson(view)));
+                batch.Intervals.AddRange(_intervals.Rows);
+                batch.Audit.AddRange(_audit);
+                batch.Names.AddRange(_names);
+                batch.Snapshots.AddRange(_snapshots);
+                if (_requests is not null) batch.RequestDocs.Add((id, owner._serializer.ToJson(_requests), _version));
+            }
+        }
     }
 
+    private static async Task CreateScratchTables(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+             create temp table if not exists rebuild_model (id uuid primary key, data jsonb not null, normalized_name text);
+             create temp table if not exists rebuild_version (id text primary key, model_id uuid not null, data jsonb not null);
+             create temp table if not exists rebuild_interval (like {HistoryTable} including defaults);
+             alter table rebuild_interval drop column if exists id;
+             create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
+             create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
+             create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
+             """, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<long> AuditLogProgress(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(min(last_seq_id), 0) from {AuditTrail.ProgressionTable} where name = $1 or name like $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = AuditLog });
+        command.Parameters.Add(new NpgsqlParameter { Value = AuditLog + ":%" });
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Compares and writes one batch; returns the models left out because their stream moved on.</summary>
+    private async Task<List<Guid>> WriteAsync(NpgsqlConnection connection, Batch batch, Wanted want, bool apply, long auditProgress,
+        Dictionary<string, Counter> counters, CancellationToken ct)
+    {
+        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request", ct);
+        await Copy(connection, batch, want, ct);
+
+        if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // Lock the batch's stream rows (appends to these models wait) and find the models whose stream moved on.
+        var live = new Dictionary<Guid, long>(batch.Models.Count);
+        await using (var command = new NpgsqlCommand(
+                         $"select id, version from {Streams} where id = any($1) order by id" + (apply ? " for update" : ""), connection, tx))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = batch.Models.ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) live[reader.GetGuid(0)] = reader.GetInt64(1);
+        }
+        var stale = batch.Models.Where(m => live.TryGetValue(m, out var v) && v != batch.Versions.GetValueOrDefault(m)).ToList();
+        var current = batch.Models.Except(stale).ToArray();
+        if (stale.Count > 0)
+            await Execute(connection, tx,
+                "delete from rebuild_model where id = any($1); delete from rebuild_version where model_id = any($1); " +
+                "delete from rebuild_interval where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
+                "delete from rebuild_name where model_id = any($1); delete from rebuild_request where id = any($1)", ct, stale.ToArray());
+
+        if (want.Models)
+        {
+            var counter = counters[ModelViews];
+            var differing = new List<Guid>();
+            await Rows(connection, tx,
+                $"select r.id, l.id is null from rebuild_model r left join {ModelTable} l on l.id = r.id where l.data is distinct from r.data",
+                r =>
+                {
+                    differing.Add(r.GetGuid(0));
+                    counter.Add($"model {r.GetGuid(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}");
+                }, ct);
+            // Only rows that differ are written: a consistent store is compared, not rewritten.
+            if (apply && differing.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     update {ModelTable} l set data = r.data, normalized_name = r.normalized_name, mt_last_modified = transaction_timestamp()
+                     from rebuild_model r where l.id = r.id and r.id = any($1);
+                     insert into {ModelTable} (id, data, normalized_name, mt_dotnet_type, mt_last_modified, mt_version)
+                     select r.id, r.data, r.normalized_name, $2, transaction_timestamp(), {_versionOnInsert[ModelTable]}
+                     from rebuild_model r where r.id = any($1) and not exists (select 1 from {ModelTable} l where l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelView).FullName!);
+        }
+
+        if (want.Models && apply && current.Length > 0)
+        {
+            // Snapshots are derived from the views' own fold: replaced for every model written, in the same transaction.
+            var keep = current.ToHashSet();
+            await Execute(connection, tx, $"delete from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} where model_id = any($1)", ct, current);
+            await ModelSnapshots.CopyAsync(connection, RegistryStore.Schema, batch.Snapshots.Where(x => keep.Contains(x.ModelId)), ct);
+        }
+
+        if (want.Requests)
+        {
+            var counter = counters[Requests];
+            var differing = new List<Guid>();
+            await Rows(connection, tx,
+                $"select r.id, l.id is null from rebuild_request r left join {RequestsTable} l on l.id = r.id where l.data is distinct from r.data",
+                r =>
+                {
+                    differing.Add(r.GetGuid(0));
+                    counter.Add($"requests of model {r.GetGuid(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}");
+                }, ct);
+            if (apply && differing.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     update {RequestsTable} l set data = r.data, mt_last_modified = transaction_timestamp()
+                     from rebuild_request r where l.id = r.id and r.id = any($1);
+                     insert into {RequestsTable} (id, data, mt_dotnet_type, mt_last_modified, mt_version)
+                     select r.id, r.data, $2, transaction_timestamp(), {_versionOnInsert[RequestsTable]}
+                     from rebuild_request r where r.id = any($1) and not exists (select 1 from {RequestsTable} l where l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(TransitionRequestsView).FullName!);
+        }
+
+        if (want.Versions)
+        {
+            var counter = counters[VersionViews];
+            var differing = new List<string>();
+            var extra = new List<string>();
+            await Rows(connection, tx,
+                $"""
+                 select r.id, case when l.id is null then 'missing' else 'differs' end
+                 from rebuild_version r left join {VersionTable} l on l.id = r.id where l.data is distinct from r.data
+                 union all
+                 select l.id, 'not in the events' from {VersionTable} l
+                 where l.model_id = any($1) and not exists (select 1 from rebuild_version r where r.id = l.id)
+                 """,
+                r =>
+                {
+                    (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetString(0));
+                    counter.Add($"version {r.GetString(0)}: {r.GetString(1)}");
+                }, ct, current);
+            if (apply && differing.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     update {VersionTable} l set data = r.data, model_id = r.model_id, mt_last_modified = transaction_timestamp()
+                     from rebuild_version r where l.id = r.id and r.id = any($1);
+                     insert into {VersionTable} (id, data, model_id, mt_dotnet_type, mt_last_modified, mt_version)
+                     select r.id, r.data, r.model_id, $2, transaction_timestamp(), {_versionOnInsert[VersionTable]}
+                     from rebuild_version r where r.id = any($1) and not exists (select 1 from {VersionTable} l where l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelVersionView).FullName!);
+            if (apply && extra.Count > 0)
+                await Execute(connection, tx, $"delete from {VersionTable} where id = any($1)", ct, extra.ToArray());
+        }
+
+        if (want.Intervals)
+        {
+            var counter = counters[Intervals];
+            var damaged = new HashSet<Guid>();
+            await Rows(connection, tx,
+                $"""
+                 with live as (select {IntervalColumns} from {HistoryTable} where model_id = any($1)),
+                      rebuilt as (select {IntervalColumns} from rebuild_interval),
+                      gone as (select * from live except all select * from rebuilt),
+                      added as (select * from rebuilt except all select * from live)
+                 select 'only live', model_id, kind, subject, version, entered_seq from gone
+                 union all
+                 select 'only rebuilt', model_id, kind, subject, version, entered_seq from added
+                 """,
+                r =>
+                {
+                    damaged.Add(r.GetGuid(1));
+                    counter.Add($"interval {r.GetGuid(1)}|{r.GetString(2)}|{r.GetString(3)}|{(r.IsDBNull(4) ? "" : r.GetInt32(4))}|{r.GetInt64(5)}: {r.GetString(0)}");
+                }, ct, current);
+            if (apply && damaged.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     delete from {HistoryTable} where model_id = any($1);
+                     insert into {HistoryTable} ({IntervalColumns})
+                     select {IntervalColumns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
+                     """, ct, damaged.ToArray());
+        }
+
+        if (want.Audit)
+        {
+            // Rows the audit projection has not reached yet are filled in, not counted as differences.
+            var counter = counters[AuditLog];
+            var differing = new List<long>();
+            var extra = new List<long>();
+            await Rows(connection, tx,
+                $"""
+                 select r.seq_id, case when l.seq_id is null then 'missing' else 'differs' end, r.seq_id <= $2
+                 from rebuild_audit r left join {AuditTrail.AuditLogTable} l on l.seq_id = r.seq_id
+                 where l.seq_id is null or ({Prefixed("l", AuditValues)}) is distinct from ({Prefixed("r", AuditValues)})
+                 union all
+                 select l.seq_id, 'not in the events', true from {AuditTrail.AuditLogTable} l
+                 where l.model_id = any($1) and not exists (select 1 from rebuild_audit r where r.seq_id = l.seq_id)
+                   and not exists (select 1 from {Events} e where e.seq_id = l.seq_id)
+                 """,
+                r =>
+                {
+                    (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetInt64(0));
+                    if (r.GetBoolean(2)) counter.Add($"audit row {r.GetInt64(0)}: {r.GetString(1)}");
+                }, ct, current, auditProgress);
+            if (apply && differing.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     update {AuditTrail.AuditLogTable} l set ({AuditValues}) = ({Prefixed("r", AuditValues)})
+                     from rebuild_audit r where l.seq_id = r.seq_id and r.seq_id = any($1);
+                     insert into {AuditTrail.AuditLogTable} ({AuditColumns})
+                     select {AuditColumns} from rebuild_audit r where r.seq_id = any($1)
+                     on conflict (seq_id) do nothing
+                     """, ct, differing.ToArray());
+            if (apply && extra.Count > 0)
+                await Execute(connection, tx, $"delete from {AuditTrail.AuditLogTable} where seq_id = any($1)", ct, extra.ToArray());
+            if (apply)
+                await Execute(connection, tx,
+                    $"""
+                     insert into {AuditTrail.ModelNamesTable} (name_key, model_id, seq_id)
+                     select distinct on (name_key, model_id) name_key, model_id, seq_id from rebuild_name order by name_key, model_id, seq_id
+                     on conflict do nothing
+                     """, ct);
+        }
+
+        if (apply && AfterBatch is not null && current.Length > 0) await AfterBatch(connection, current, ct);
+        if (apply) await tx.CommitAsync(ct);
+        else await tx.RollbackAsync(ct);
+        return stale;
+    }
+
+    private static string Prefixed(string alias, string columns) =>
+        string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
+
+    private static async Task Copy(NpgsqlConnection connection, Batch batch, Wanted want, CancellationToken ct)
+    {
+        if (want.Models && batch.ModelDocs.Count > 0)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_model (id, data, normalized_name) from stdin (format binary)", ct);
+            foreach (var (id, json, name) in batch.ModelDocs)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(json, NpgsqlDbType.Jsonb, ct);
+                await copy.WriteAsync(name, NpgsqlDbType.Text, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        if (want.Requests && batch.RequestDocs.Count > 0)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_request (id, data, revision) from stdin (format binary)", ct);
+            foreach (var (id, json, revision) in batch.RequestDocs)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(json, NpgsqlDbType.Jsonb, ct);
+                await copy.WriteAsync(revision, NpgsqlDbType.Bigint, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        if (want.Versions && batch.VersionDocs.Count > 0)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_version (id, model_id, data) from stdin (format binary)", ct);
+            foreach (var (id, model, json) in batch.VersionDocs)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(id, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(model, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(json, NpgsqlDbType.Jsonb, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        if (want.Intervals && batch.Intervals.Count > 0)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync($"copy rebuild_interval ({IntervalColumns}) from stdin (format binary)", ct);
+            foreach (var row in batch.Intervals)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(row.Kind, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(row.Subject, NpgsqlDbType.Text, ct);
+                await Nullable(copy, row.Target, NpgsqlDbType.Text, ct);
+                await Nullable(copy, row.Version, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(row.EnteredSeq, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(row.EnteredAt, NpgsqlDbType.TimestampTz, ct);
+                await Nullable(copy, row.EnteredBy, NpgsqlDbType.Text, ct);
+                await Nullable(copy, row.EnteredReason, NpgsqlDbType.Text, ct);
+                await Nullable(copy, row.LeftSeq, NpgsqlDbType.Bigint, ct);
+                await Nullable(copy, row.LeftAt, NpgsqlDbType.TimestampTz, ct);
+                await Nullable(copy, row.LeftBy, NpgsqlDbType.Text, ct);
+                await Nullable(copy, row.LeftReason, NpgsqlDbType.Text, ct);
+            }
+            await copy.CompleteAsync(ct);
+        }
+        if (want.Audit && batch.Audit.Count > 0)
+        {
+            await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))
+            {
+                foreach (var row in batch.Audit)
+                {
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
+                    await copy.WriteAsync(row.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+                    await copy.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
+                    await Nullable(copy, row.ModelName, NpgsqlDbType.Text, ct);
+                    await Nullable(copy, row.Version, NpgsqlDbType.Integer, ct);
+                    await copy.WriteAsync(row.EventType, NpgsqlDbType.Text, ct);
+                    await Nullable(copy, row.Actor, NpgsqlDbType.Text, ct);
+                    await Nullable(copy, row.Reason, NpgsqlDbType.Text, ct);
+                    await Nullable(copy, row.CorrelationId, NpgsqlDbType.Text, ct);
+                    await Nullable(copy, row.CausationId, NpgsqlDbType.Text, ct);
+                    await copy.WriteAsync(row.Summary, NpgsqlDbType.Text, ct);
+                }
+                await copy.CompleteAsync(ct);
+            }
+            if (batch.Names.Count > 0)
+            {
+                await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_name (name_key, model_id, seq_id) from stdin (format binary)", ct);
+                foreach (var (key, model, sequence) in batch.Names)
+                {
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(key, NpgsqlDbType.Text, ct);
+                    await copy.WriteAsync(model, NpgsqlDbType.Uuid, ct);
+                    await copy.WriteAsync(sequence, NpgsqlDbType.Bigint, ct);
+                }
+                await copy.CompleteAsync(ct);
+            }
+        }
+    }
+
+    private static Task Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
+
+    private static Task Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
+        value is { } v ? copy.WriteAsync(v, type, ct) : copy.WriteNullAsync(ct);
+
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct, params object[] parameters)
+    {
+        // Several statements, one round trip; each gets every parameter (positional parameters need a batch).
+        await using var batch = new NpgsqlBatch(connection, tx);
+        foreach (var statement in sql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var command = new NpgsqlBatchCommand(statement);
+            foreach (var p in parameters) command.Parameters.Add(new NpgsqlParameter { Value = p });
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task Rows(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, Action<NpgsqlDataReader> row,
+        CancellationToken ct, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        foreach (var p in parameters) command.Parameters.Add(new NpgsqlParameter { Value = p });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) row(reader);
+    }
+
+    /// <summary>Model ids in id order, cut into batches of about <see cref="BatchEvents"/> events.</summary>
     private async IAsyncEnumerable<List<Guid>> ModelIdBatches([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var after = Guid.Empty;
+        var batch = new List<Guid>();
+        long events = 0;
         while (true)
         {
-            await using var command = data.CreateCommand(
-                $"select id from {RegistryStore.Schema}.mt_streams where id > $1 order by id limit {BatchSize}");
-            command.Parameters.Add(new NpgsqlParameter { Value = after });
-            var batch = new List<Guid>();
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-                while (await reader.ReadAsync(ct)) batch.Add(reader.GetGuid(0));
-            if (batch.Count == 0) yield break;
-            yield return batch;
-            after = batch[^1];
+            var page = new List<(Guid Id, long Version)>(MaxModelsPerBatch);
+            await using (var command = data.CreateCommand(
+                             $"select id, version from {Streams} where id > $1 order by id limit {MaxModelsPerBatch}"))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = after });
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) page.Add((reader.GetGuid(0), reader.GetInt64(1)));
+            }
+            if (page.Count == 0) break;
+            after = page[^1].Id;
+            foreach (var (id, version) in page)
+            {
+                batch.Add(id);
+                events += version;
+                if (events < BatchEvents && batch.Count < MaxModelsPerBatch) continue;
+                yield return batch;
+                batch = [];
+                events = 0;
+            }
         }
+        if (batch.Count > 0) yield return batch;
     }
 }

@@ -1,0 +1,84 @@
+using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Rebuild;
+using EventSourcedRegistry.Store;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.Tests.Admin;
+
+/// <summary>
+/// A rebuild runs while the API keeps serving: a write that lands while a batch is being rebuilt is neither lost
+/// nor overwritten by rebuilt data that predates it.
+/// </summary>
+public sealed class when_rebuilding_while_writing(AppFixture app) : ApiTest(app)
+{
+    private static readonly string[] All = [.. InlineViewRebuilder.Views];
+
+    private async Task Some_history()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterModel("fraud");
+        for (var i = 0; i < 3; i++) await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("fraud");
+        await Host.Promote("churn", 1, "Production");
+        await Host.Send(HttpMethod.Put, "/api/v1/models/churn/aliases/champion", new { version = 1 });
+    }
+
+    private async Task<IReadOnlyList<RebuildReport>> Rebuild(NpgsqlDataSource data, Func<IReadOnlyList<Guid>, CancellationToken, Task>? beforeLock = null,
+        Func<NpgsqlConnection, IReadOnlyList<Guid>, CancellationToken, Task>? afterBatch = null) =>
+        await new InlineViewRebuilder(App.Store, data) { BeforeLock = beforeLock, AfterBatch = afterBatch }
+            .RebuildAsync(All, apply: true, progress: null, CancellationToken.None);
+
+    private static string Describe(IEnumerable<RebuildReport> reports) =>
+        string.Join("; ", reports.Select(r => $"{r.View}: {r.Differences} [{string.Join(", ", r.Examples)}]"));
+
+    [Fact]
+    public async Task a_write_between_reading_and_writing_a_batch_is_kept_and_its_model_is_rebuilt_again()
+    {
+        await Some_history();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        // Damage the view, so that writing the fold read before the promote would be visible.
+        await using (var damage = data.CreateCommand(
+                         $"update {RegistryStore.Schema}.mt_doc_modelview set data = jsonb_set(data, '{{description}}', '\"damaged\"') where data ->> 'name' = 'churn'"))
+            await damage.ExecuteNonQueryAsync();
+        var raced = 0;
+
+        var reports = await Rebuild(data, beforeLock: async (_, _) =>
+        {
+            if (Interlocked.Increment(ref raced) != 1) return;
+            Assert.Equal(200, (await Host.Promote("churn", 2, "Staging")).Status);
+        });
+
+        Assert.True(raced >= 2, "the raced model was not read a second time");
+        var churn = await Host.Model("churn");
+        Assert.Equal("[2]", churn["versionsByStage"]!["Staging"]!.ToJsonString());
+        Assert.Null(churn["description"]);
+        Assert.Equal(await App.Store.StreamLength("churn"), churn["revision"]!.GetValue<long>());
+        Assert.True(reports.Single(r => r.View == InlineViewRebuilder.ModelViews).Differences == 1, Describe(reports));
+        var again = await Rebuild(data);
+        Assert.True(again.All(r => r.Differences == 0), Describe(again));
+    }
+
+    [Fact]
+    public async Task an_append_waits_for_the_batch_and_then_applies_to_the_rebuilt_view()
+    {
+        await Some_history();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        Task<RegistryCalls.Response>? promote = null;
+
+        var reports = await Rebuild(data, afterBatch: async (_, _, _) =>
+        {
+            if (promote is not null) return;
+            promote = Host.Promote("churn", 3, "Staging");
+            await Task.Delay(500);
+            Assert.False(promote.IsCompleted, "the append did not wait for the batch's stream-row lock");
+        });
+
+        Assert.Equal(200, (await promote!).Status);
+        Assert.True(reports.All(r => r.Differences == 0), Describe(reports));
+        var churn = await Host.Model("churn");
+        Assert.Equal("[3]", churn["versionsByStage"]!["Staging"]!.ToJsonString());
+        Assert.Equal(await App.Store.StreamLength("churn"), churn["revision"]!.GetValue<long>());
+        var again = await Rebuild(data);
+        Assert.True(again.All(r => r.Differences == 0), Describe(again));
+    }
+}
