@@ -69,6 +69,10 @@ public sealed class ApiProcess : IAsyncDisposable
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Registry__BootstrapAdminKey"] = AdminKey;
+        // The command scenarios measure the transition itself: with four-eyes approval on, a promotion to Production
+        // would only record a request (202). Approvals are off in the measured API, as on the tests' shared host.
+        info.Environment["Registry__Approvals__ProtectedStages"] = "";
+        info.Environment["Registry__Approvals__ProtectedAliases"] = "";
         info.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
