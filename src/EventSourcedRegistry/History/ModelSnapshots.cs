@@ -90,12 +90,16 @@ public static class ModelSnapshots
     }
 
     /// <summary>Writes snapshots with one binary COPY (bulk loads and rebuilds); the caller deletes stale rows first.</summary>
-    public static async Task<long> CopyAsync(NpgsqlConnection connection, string schema, IEnumerable<ModelSnapshot> snapshots,
+    public static Task<long> CopyAsync(NpgsqlConnection connection, string schema, IEnumerable<ModelSnapshot> snapshots,
+        CancellationToken ct) => CopyIntoAsync(connection, QualifiedTable(schema), snapshots, ct);
+
+    /// <summary>The same COPY into another table of the same columns (the rebuild's scratch table).</summary>
+    public static async Task<long> CopyIntoAsync(NpgsqlConnection connection, string table, IEnumerable<ModelSnapshot> snapshots,
         CancellationToken ct)
     {
         long rows = 0;
         await using var writer = await connection.BeginBinaryImportAsync(
-            $"copy {QualifiedTable(schema)} (model_id, version, seq_id, data) from stdin (format binary)", ct);
+            $"copy {table} (model_id, version, seq_id, data) from stdin (format binary)", ct);
         foreach (var s in snapshots)
         {
             await writer.StartRowAsync(ct);

@@ -189,7 +189,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             foreach (var counter in counters.Values)
                 counter.Examples.Add($"{stale.Count} model(s) changed in every one of {MaxRetryRounds} attempts and were left as the live writes made them");
 
-        await using (var drop = new NpgsqlCommand("drop table if exists rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request", connection))
+        await using (var drop = new NpgsqlCommand("drop table if exists rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", connection))
             await drop.ExecuteNonQueryAsync(ct);
 
         return views.Select(v => new RebuildReport(v, models, events, counters[v].Differences, counters[v].Examples, started.Elapsed)).ToList();
@@ -355,6 +355,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
              create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
              create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
              create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
+             create temp table if not exists rebuild_snapshot (model_id uuid, version bigint, seq_id bigint not null, data jsonb not null,
+               primary key (model_id, version));
              """, connection);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -372,7 +374,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private async Task<List<Guid>> WriteAsync(NpgsqlConnection connection, Batch batch, Wanted want, bool apply, long auditProgress,
         Dictionary<string, Counter> counters, CancellationToken ct)
     {
-        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request", ct);
+        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
         await Copy(connection, batch, want, ct);
 
         if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
@@ -392,7 +394,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await Execute(connection, tx,
                 "delete from rebuild_model where id = any($1); delete from rebuild_version where model_id = any($1); " +
                 "delete from rebuild_interval where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
-                "delete from rebuild_name where model_id = any($1); delete from rebuild_request where id = any($1)", ct, stale.ToArray());
+                "delete from rebuild_name where model_id = any($1); delete from rebuild_request where id = any($1); delete from rebuild_snapshot where model_id = any($1)", ct, stale.ToArray());
 
         if (want.Models)
         {
@@ -417,12 +419,30 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                      """, ct, differing.ToArray(), typeof(ModelView).FullName!);
         }
 
-        if (want.Models && apply && current.Length > 0)
+        if (want.Models)
         {
-            // Snapshots are derived from the views' own fold: replaced for every model written, in the same transaction.
-            var keep = current.ToHashSet();
-            await Execute(connection, tx, $"delete from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} where model_id = any($1)", ct, current);
-            await ModelSnapshots.CopyAsync(connection, RegistryStore.Schema, batch.Snapshots.Where(x => keep.Contains(x.ModelId)), ct);
+            // Snapshots come from the views' own fold; like the views, a model's are compared and rewritten only when they differ.
+            var counter = counters[ModelViews];
+            var snapshots = ModelSnapshots.QualifiedTable(RegistryStore.Schema);
+            var damaged = new List<Guid>();
+            await Rows(connection, tx,
+                $"""
+                 with live as (select model_id, version, seq_id, data from {snapshots} where model_id = any($1)),
+                      rebuilt as (select model_id, version, seq_id, data from rebuild_snapshot),
+                      differing as ((select * from live except all select * from rebuilt) union all (select * from rebuilt except all select * from live))
+                 select distinct model_id from differing
+                 """,
+                r =>
+                {
+                    damaged.Add(r.GetGuid(0));
+                    counter.Add($"time-travel snapshots of model {r.GetGuid(0)}: differ");
+                }, ct, current);
+            if (apply && damaged.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     delete from {snapshots} where model_id = any($1);
+                     insert into {snapshots} (model_id, version, seq_id, data) select model_id, version, seq_id, data from rebuild_snapshot where model_id = any($1)
+                     """, ct, damaged.ToArray());
         }
 
         if (want.Requests)
@@ -570,6 +590,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             }
             await copy.CompleteAsync(ct);
         }
+        if (want.Models && batch.Snapshots.Count > 0)
+            await ModelSnapshots.CopyIntoAsync(connection, "rebuild_snapshot", batch.Snapshots, ct);
         if (want.Requests && batch.RequestDocs.Count > 0)
         {
             await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_request (id, data, revision) from stdin (format binary)", ct);
