@@ -59,6 +59,7 @@ public static class RegistryConfiguration
         builder.AddRegistryAccess();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
+        builder.Services.AddHostedService<RegistryStatesBackfill>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
         builder.Services.AddExceptionHandler<FaultHandler>();
         builder.Services.AddOpenApi();
@@ -117,6 +118,30 @@ public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedServic
         await using (var command = new NpgsqlCommand(EventSourcedRegistry.Models.ModelTagIndex.EnsureSql(RegistryStore.Schema), connection, transaction))
             await command.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Fills the registry-state view of a store written before the view existed: when it is empty but versions are held,
+/// the deployment history is rebuilt (compared, and the states written) before the API serves requests.
+/// </summary>
+public sealed class RegistryStatesBackfill(IDocumentStore store, NpgsqlDataSource data, EventSourcedRegistry.History.TimeTravelSettings timeTravel,
+    ILogger<RegistryStatesBackfill> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using (var command = data.CreateCommand(
+                         $"select not exists (select 1 from {EventSourcedRegistry.History.RegistryStates.QualifiedTable(RegistryStore.Schema)}) " +
+                         $"and exists (select 1 from {EventSourcedRegistry.History.DeploymentHistory.QualifiedTable(RegistryStore.Schema)} " +
+                         $"where kind <> '{EventSourcedRegistry.History.DeploymentHistory.Kinds.Name}')"))
+            if (await command.ExecuteScalarAsync(ct) is not true) return;
+
+        logger.LogWarning("The registry-state view is empty: rebuilding it from the events before serving");
+        var rebuilder = new EventSourcedRegistry.Rebuild.InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);
+        var reports = await rebuilder.RebuildAsync([EventSourcedRegistry.Rebuild.InlineViewRebuilder.Intervals], apply: true, null, ct);
+        foreach (var report in reports) logger.LogWarning("Registry-state backfill: {Report}", report);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -26,8 +26,8 @@ public static class GetRegistryEndpoint
 
     /// <summary>
     /// Every model's stages, aliases and deployments at a point in history (now, when none is asked), by the
-    /// names the models had then, paged by name. Answered from the deployment-history intervals, never by
-    /// replaying streams.
+    /// names the models had then, paged by name. Answered from the name intervals and the registry-state rows, never
+    /// by replaying streams.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/registry", OperationId = "GetRegistry")]
@@ -48,22 +48,18 @@ public static class GetRegistryEndpoint
         if (problem is not null) return problem;
         var sequence = point!.Sequence;
 
-        var table = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
+        var names = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
+        var states = RegistryStates.QualifiedTable(RegistryStore.Schema);
         // One round trip: the page of names held at the sequence (an index-only walk of ix_deployment_history_names),
-        // then per model the intervals held at it — the open ones and those closed after it, both index-only ranges of
-        // ix_deployment_history_held — folded into one row of arrays per model (a thousand rows, not one per interval).
+        // then per model its last registry-state row at or below the sequence (one probe of the primary key), a few
+        // hundred bytes of JSON written to the response as they are, with each run of versions expanded.
         await using var command = data.CreateCommand(
-            $"with page as (select model_id, subject, lower(subject) as sort from {table} where kind = '{DeploymentHistory.Kinds.Name}' " +
+            $"with page as (select model_id, subject, lower(subject) as sort from {names} where kind = '{DeploymentHistory.Kinds.Name}' " +
             "and entered_seq <= $1 and (left_seq is null or left_seq > $1) " +
             (after is null ? "" : "and (lower(subject), model_id) > ($2, $3) ") +
             $"order by lower(subject), model_id limit {limit + 1}) " +
-            "select p.model_id, p.subject, h.kinds, h.subjects, h.targets, h.versions from page p cross join lateral (" +
-            "select array_agg(kind) kinds, array_agg(subject) subjects, array_agg(target) targets, array_agg(version) versions from (" +
-            $"select kind, subject, target, version from {table} o where o.model_id = p.model_id and o.left_seq is null " +
-            $"and o.entered_seq <= $1 and o.kind <> '{DeploymentHistory.Kinds.Name}' " +
-            $"union all select kind, subject, target, version from {table} c where c.model_id = p.model_id and c.left_seq > $1 " +
-            $"and c.entered_seq <= $1 and c.kind <> '{DeploymentHistory.Kinds.Name}') held) h " +
-            "order by p.sort, p.model_id");
+            $"select p.model_id, p.subject, (select s.state from {states} s where s.model_id = p.model_id and s.entered_seq <= $1 " +
+            "order by s.entered_seq desc limit 1) from page p order by p.sort, p.model_id");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         if (after is { } a)
         {
@@ -74,16 +70,7 @@ public static class GetRegistryEndpoint
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
-            {
-                var model = new PastState(reader.GetGuid(0), reader.GetString(1));
-                models.Add(model);
-                if (reader.IsDBNull(2)) continue; // nothing held (no versions, aliases or deployments)
-                var kinds = reader.GetFieldValue<string[]>(2);
-                var subjects = reader.GetFieldValue<string[]>(3);
-                var targets = reader.GetFieldValue<string?[]>(4);
-                var versions = reader.GetFieldValue<int?[]>(5);
-                for (var i = 0; i < kinds.Length; i++) model.Add(kinds[i], subjects[i], targets[i], versions[i]);
-            }
+                models.Add(new PastState(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
         }
 
         var page = models.Count > limit ? models.GetRange(0, limit) : models;
@@ -91,29 +78,8 @@ public static class GetRegistryEndpoint
         return new RegistryPageResult(page, next, point);
     }
 
-    /// <summary>One model's held intervals as read, grouped the way the response lists them.</summary>
-    private sealed class PastState(Guid id, string name)
-    {
-        public Guid Id { get; } = id;
-        public string Name { get; } = name;
-        public bool Archived { get; private set; }
-        public List<(string Stage, int Version)> Stages { get; } = [];
-        public List<(string Alias, int Version)> Aliases { get; } = [];
-        public List<(string Slot, int Version)> Deployments { get; } = [];
-
-        public void Add(string kind, string subject, string? target, int? version)
-        {
-            switch (kind)
-            {
-                case DeploymentHistory.Kinds.Stage: Stages.Add((subject, version!.Value)); break;
-                case DeploymentHistory.Kinds.Alias: Aliases.Add((subject, version!.Value)); break;
-                case DeploymentHistory.Kinds.Deployment:
-                    Deployments.Add((EventSourcedRegistry.Models.ModelView.SlotOf(subject, target), version!.Value));
-                    break;
-                case DeploymentHistory.Kinds.Archived: Archived = true; break;
-            }
-        }
-    }
+    /// <summary>One model of the page: its name then, and its stored registry state then (null: nothing held yet).</summary>
+    private sealed record PastState(Guid Id, string Name, string? State);
 
     /// <summary>
     /// Writes the page straight to the response as the <see cref="RegistryPage"/> shape (plus <c>asOfSequence</c> and
@@ -121,6 +87,8 @@ public static class GetRegistryEndpoint
     /// </summary>
     private sealed class RegistryPageResult(List<PastState> models, string? next, PointInTime point) : IResult
     {
+        private static readonly byte[] Empty = Encoding.UTF8.GetBytes(RegistryState.Empty);
+
         public async Task ExecuteAsync(HttpContext http)
         {
             http.Response.StatusCode = StatusCodes.Status200OK;
@@ -133,22 +101,7 @@ public static class GetRegistryEndpoint
                 json.WriteStartObject();
                 json.WriteString("model", m.Name);
                 json.WriteString("modelId", m.Id);
-                json.WriteBoolean("archived", m.Archived);
-                json.WriteStartObject("versionsByStage");
-                m.Stages.Sort((x, y) => string.CompareOrdinal(x.Stage, y.Stage) is var c and not 0 ? c : x.Version.CompareTo(y.Version));
-                for (var i = 0; i < m.Stages.Count; i++)
-                {
-                    if (i == 0 || m.Stages[i].Stage != m.Stages[i - 1].Stage)
-                    {
-                        if (i > 0) json.WriteEndArray();
-                        json.WriteStartArray(m.Stages[i].Stage);
-                    }
-                    json.WriteNumberValue(m.Stages[i].Version);
-                }
-                if (m.Stages.Count > 0) json.WriteEndArray();
-                json.WriteEndObject();
-                WriteMap(json, "aliases", m.Aliases);
-                WriteMap(json, "deployments", m.Deployments);
+                RegistryState.WriteExpanded(json, m.State is null ? Empty : Encoding.UTF8.GetBytes(m.State));
                 json.WriteEndObject();
                 if (json.BytesPending > 16_384) await json.FlushAsync(http.RequestAborted);
             }
@@ -158,14 +111,6 @@ public static class GetRegistryEndpoint
             if (point.Instant is { } instant) json.WriteString("asOf", instant);
             json.WriteEndObject();
             await json.FlushAsync(http.RequestAborted);
-        }
-
-        private static void WriteMap(System.Text.Json.Utf8JsonWriter json, string name, List<(string Key, int Version)> entries)
-        {
-            json.WriteStartObject(name);
-            entries.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
-            foreach (var (key, version) in entries) json.WriteNumber(key, version);
-            json.WriteEndObject();
         }
     }
 

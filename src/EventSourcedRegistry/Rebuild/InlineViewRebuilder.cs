@@ -64,6 +64,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private static readonly string VersionTable = $"{RegistryStore.Schema}.mt_doc_modelversionview";
     private static readonly string RequestsTable = $"{RegistryStore.Schema}.mt_doc_transitionrequestsview";
     private static readonly string HistoryTable = DeploymentHistory.QualifiedTable(RegistryStore.Schema);
+    private static readonly string StatesTable = RegistryStates.QualifiedTable(RegistryStore.Schema);
     private const string NewVersion = "md5(random()::text || clock_timestamp()::text)::uuid";
 
     // mt_version of an inserted document: Marten keeps a projected document's revision there (a number; the
@@ -222,6 +223,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         public List<(Guid Id, string Json, string NormalizedName)> ModelDocs { get; } = [];
         public List<(string Id, Guid ModelId, string Json)> VersionDocs { get; } = [];
         public List<IntervalRow> Intervals { get; } = [];
+        /// <summary>The registry-state rows (with <see cref="Intervals"/>: they change when a held interval opens or closes).</summary>
+        public List<RegistryStateRow> States { get; } = [];
         public List<AuditEntry> Audit { get; } = [];
         public List<(string Key, Guid ModelId, long Sequence)> Names { get; } = [];
         /// <summary>The model views' time-travel snapshots (with <see cref="ModelViews"/>), every interval-th stream version.</summary>
@@ -288,6 +291,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             private ModelView? _view;
             private readonly Dictionary<string, ModelVersionView> _versions = [];
             private readonly IntervalFold _intervals = new();
+            private readonly RegistryState _state = new();
+            private readonly List<RegistryStateRow> _states = [];
             private readonly List<AuditEntry> _audit = [];
             private readonly List<(string, Guid, long)> _names = [];
             private readonly List<ModelSnapshot> _snapshots = [];
@@ -318,7 +323,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 if (want.Versions)
                     foreach (var key in ModelVersionView.KeysOf(data))
                         if (ModelVersionView.Fold(_versions.GetValueOrDefault(key), key, data) is { } view) _versions[key] = view;
-                if (want.Intervals) _intervals.Apply(data, sequence, timestamp, actor, headerReason);
+                if (want.Intervals)
+                {
+                    _intervals.Apply(data, sequence, timestamp, actor, headerReason);
+                    if (_state.Apply(data)) _states.Add(new RegistryStateRow(id, sequence, _state.Encode()));
+                }
                 if (want.Audit)
                 {
                     foreach (var name in AuditSummary.NamesIn(data)) _names.Add((InputRules.NormalizeName(name), id, sequence));
@@ -336,6 +345,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 if (_view is not null) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
                 foreach (var view in _versions.Values) batch.VersionDocs.Add((view.Id, view.ModelId, owner._serializer.ToJson(view)));
                 batch.Intervals.AddRange(_intervals.Rows);
+                batch.States.AddRange(_states);
                 batch.Audit.AddRange(_audit);
                 batch.Names.AddRange(_names);
                 batch.Snapshots.AddRange(_snapshots);
@@ -352,6 +362,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
              create temp table if not exists rebuild_version (id text primary key, model_id uuid not null, data jsonb not null);
              create temp table if not exists rebuild_interval (like {HistoryTable} including defaults);
              alter table rebuild_interval drop column if exists id;
+             create temp table if not exists rebuild_state (model_id uuid, entered_seq bigint, state text not null,
+               primary key (model_id, entered_seq));
              create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
              create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
              create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
@@ -374,7 +386,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private async Task<List<Guid>> WriteAsync(NpgsqlConnection connection, Batch batch, Wanted want, bool apply, long auditProgress,
         Dictionary<string, Counter> counters, CancellationToken ct)
     {
-        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
+        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_state, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
         await Copy(connection, batch, want, ct);
 
         if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
@@ -393,7 +405,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         if (stale.Count > 0)
             await Execute(connection, tx,
                 "delete from rebuild_model where id = any($1); delete from rebuild_version where model_id = any($1); " +
-                "delete from rebuild_interval where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
+                "delete from rebuild_interval where model_id = any($1); delete from rebuild_state where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
                 "delete from rebuild_name where model_id = any($1); delete from rebuild_request where id = any($1); delete from rebuild_snapshot where model_id = any($1)", ct, stale.ToArray());
 
         if (want.Models)
@@ -524,6 +536,31 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                      insert into {HistoryTable} ({IntervalColumns})
                      select {IntervalColumns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
                      """, ct, damaged.ToArray());
+
+            // The registry-state rows, compared the same way (counted under the intervals they are derived from).
+            var states = new HashSet<Guid>();
+            await Rows(connection, tx,
+                $"""
+                 with live as (select model_id, entered_seq, state from {StatesTable} where model_id = any($1)),
+                      rebuilt as (select model_id, entered_seq, state from rebuild_state),
+                      gone as (select * from live except all select * from rebuilt),
+                      added as (select * from rebuilt except all select * from live)
+                 select 'only live', model_id, entered_seq from gone
+                 union all
+                 select 'only rebuilt', model_id, entered_seq from added
+                 """,
+                r =>
+                {
+                    states.Add(r.GetGuid(1));
+                    counter.Add($"registry state {r.GetGuid(1)}|{r.GetInt64(2)}: {r.GetString(0)}");
+                }, ct, current);
+            if (apply && states.Count > 0)
+                await Execute(connection, tx,
+                    $"""
+                     delete from {StatesTable} where model_id = any($1);
+                     insert into {StatesTable} (model_id, entered_seq, state)
+                     select model_id, entered_seq, state from rebuild_state where model_id = any($1) order by model_id, entered_seq
+                     """, ct, states.ToArray());
         }
 
         if (want.Audit)
@@ -638,6 +675,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             }
             await copy.CompleteAsync(ct);
         }
+        if (want.Intervals && batch.States.Count > 0)
+            await RegistryStates.CopyAsync(connection, "rebuild_state", batch.States, ct);
         if (want.Audit && batch.Audit.Count > 0)
         {
             await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))

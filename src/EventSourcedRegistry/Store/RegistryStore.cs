@@ -39,6 +39,8 @@ public static class RegistryStore
         options.Projections.Add(new ModelViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ModelVersionViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new DeploymentHistoryProjection(Schema), ProjectionLifecycle.Inline);
+        options.Storage.ExtendedSchemaObjects.Add(RegistryStates.Define(Schema));
+        options.Projections.Add(new RegistryStateProjection(Schema), ProjectionLifecycle.Inline);
         options.Projections.Add(new RegistrySettingsProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));

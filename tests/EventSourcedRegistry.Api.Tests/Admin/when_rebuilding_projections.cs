@@ -83,6 +83,60 @@ public sealed class when_rebuilding_projections(AppFixture app) : ApiTest(app)
         Assert.Equal(200, (await Host.Get("/api/v1/models/churn/versions/3")).Status);
     }
 
+    /// <summary>The registry at every sequence of the store, as the API answers it.</summary>
+    private async Task<List<string>> Registry_at_every_sequence()
+    {
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        await using var max = data.CreateCommand($"select max(seq_id) from {RegistryStore.Schema}.mt_events");
+        var head = (long)(await max.ExecuteScalarAsync())!;
+        Assert.True(head > 10);
+        await App.WaitForHighWaterMark();
+        var pages = new List<string>();
+        for (var sequence = 1; sequence <= head; sequence++)
+            pages.Add((await Host.Get($"/api/v1/registry?atSequence={sequence}")).Body!.ToJsonString());
+        return pages;
+    }
+
+    [Fact]
+    public async Task damaged_registry_states_are_reported_and_repaired_with_the_deployment_history()
+    {
+        await Some_history();
+        var good = await Registry_at_every_sequence();
+        var states = RegistryStates.QualifiedTable(RegistryStore.Schema);
+        await using (var data = NpgsqlDataSource.Create(App.ConnectionString))
+        {
+            await using var damage = data.CreateCommand(
+                $"delete from {states} where (model_id, entered_seq) in (select model_id, max(entered_seq) from {states} group by model_id);" +
+                $"update {states} set state = '{RegistryState.Empty}' where entered_seq = (select min(entered_seq) from {states});");
+            Assert.Equal(3, await damage.ExecuteNonQueryAsync());
+        }
+        Assert.NotEqual(good, await Registry_at_every_sequence());
+
+        var status = await Rebuild("DeploymentHistory");
+
+        var report = status.ToJsonString();
+        Assert.True(status["state"]!.GetValue<string>() == "succeeded", report);
+        Assert.True(Differences(status)["DeploymentHistory"] == 4, report); // two models' last rows, and one row's old and new text
+        Assert.Contains("registry state", report);
+        Assert.Equal(good, await Registry_at_every_sequence());
+    }
+
+    [Fact]
+    public async Task a_store_written_before_registry_states_existed_gets_them_at_startup()
+    {
+        await Some_history();
+        var good = await Registry_at_every_sequence();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        await using (var empty = data.CreateCommand($"truncate {RegistryStates.QualifiedTable(RegistryStore.Schema)}"))
+            await empty.ExecuteNonQueryAsync();
+        Assert.NotEqual(good, await Registry_at_every_sequence());
+
+        await new EventSourcedRegistry.Api.Hosting.RegistryStatesBackfill(Store, data, new TimeTravelSettings(AppFixture.SnapshotEvery),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<EventSourcedRegistry.Api.Hosting.RegistryStatesBackfill>.Instance).StartAsync(default);
+
+        Assert.Equal(good, await Registry_at_every_sequence());
+    }
+
     [Fact]
     public async Task an_unknown_projection_is_a_400_and_the_status_lists_every_projection()
     {

@@ -86,7 +86,7 @@ public sealed partial class AppFixture : IAsyncLifetime
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var truncate = new NpgsqlCommand(
-            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)).Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema)))}", connection);
+            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)).Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema)).Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema)))}", connection);
         await truncate.ExecuteNonQueryAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }

@@ -63,7 +63,7 @@ public sealed partial class AppFixture
         await using var connection = new NpgsqlConnection(_governedConnectionString);
         await connection.OpenAsync();
         await using var truncate = new NpgsqlCommand(
-            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)))}", connection);
+            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)).Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema)).Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema)))}", connection);
         await truncate.ExecuteNonQueryAsync();
         return _governed;
     }

@@ -14,7 +14,7 @@ namespace EventSourcedRegistry.Benchmarks.Data;
 /// Loads many streams at COPY speed: Marten's <c>BulkInsertEventsAsync</c> (binary COPY, no inline projections) for
 /// the events, then the inline views those events would have produced — model views, version views and the name
 /// index (<c>BulkInsertDocumentsAsync</c>), the model-view snapshots (<see cref="ModelSnapshots.CopyAsync"/>, the
-/// product's own writer) and the deployment-history intervals (COPY) — derived in memory from the same events with
+/// product's own writer), the deployment-history intervals and the registry-state rows (COPY) — derived in memory from the same events with
 /// the product's fold functions. The as-of scenario checks a sample of the result against the API's own replay.
 /// </summary>
 public sealed class BulkLoader(DocumentStore store, string connectionString, int snapshotEvery)
@@ -47,6 +47,7 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
         var documents = new List<object>(streams.Count * 4);
         var snapshots = new List<ModelSnapshot>();
         var intervals = new IntervalRows();
+        var states = new List<RegistryStateRow>();
         long events = 0, last = 0;
         foreach (var (stream, action) in streams.Zip(actions))
         {
@@ -63,6 +64,7 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
             documents.Add(new ModelNameIndex { Id = InputRules.NormalizeName(stream.Name), ModelId = stream.Id });
             documents.AddRange(StorePosition.VersionsAt(log).Values);
             snapshots.AddRange(ModelSnapshots.Of(stream.Id, log, snapshotEvery));
+            states.AddRange(RegistryStates.Of(stream.Id, log.Select(e => (e.Data, e.Sequence))));
         }
         await store.BulkInsertDocumentsAsync(documents, BulkInsertMode.InsertsOnly, 5_000, ct);
 
@@ -70,6 +72,7 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
         await connection.OpenAsync(ct);
         await ModelSnapshots.CopyAsync(connection, RegistryStore.Schema, snapshots, ct);
         await intervals.CopyAsync(connection, ct);
+        await RegistryStates.CopyAsync(connection, RegistryStates.QualifiedTable(RegistryStore.Schema), states, ct);
         return (events, last);
     }
 

@@ -1,0 +1,326 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using EventSourcedRegistry.Models;
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
+using Npgsql;
+using NpgsqlTypes;
+using Weasel.Postgresql.Tables;
+
+namespace EventSourcedRegistry.History;
+
+/// <summary>
+/// A model's place in the registry at one point: archived or not, its versions by stage, its aliases and its
+/// deployments — what <c>GET /api/v1/registry</c> lists for the model. It changes exactly when an interval of
+/// <see cref="DeploymentHistory"/> other than the name opens or closes, and by the same rules as <see cref="IntervalFold"/>.
+/// </summary>
+public sealed class RegistryState
+{
+    private readonly SortedDictionary<string, SortedSet<int>> _stages = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _aliases = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, int> _deployments = new(StringComparer.Ordinal);
+
+    public bool Archived { get; private set; }
+    public IReadOnlyDictionary<string, SortedSet<int>> VersionsByStage => _stages;
+    public IReadOnlyDictionary<string, int> Aliases => _aliases;
+    public IReadOnlyDictionary<string, int> Deployments => _deployments;
+
+    /// <summary>The state before a model's first event, and of a model with nothing held.</summary>
+    public const string Empty = """{"archived":false,"versionsByStage":{},"aliases":{},"deployments":{}}""";
+
+    /// <summary>Whether an event of this type can change the state (renames and metadata edits cannot).</summary>
+    public static bool Concerns(object data) => data is ModelArchived or ModelRestored or ModelVersionRegistered
+        or ModelVersionStageTransitioned or ModelAliasAssigned or ModelAliasRemoved or ModelVersionDeployed or ModelVersionUndeployed;
+
+    /// <summary>Applies one event; true when the state changed.</summary>
+    public bool Apply(object data)
+    {
+        switch (data)
+        {
+            case ModelArchived:
+                return !Archived && (Archived = true);
+            case ModelRestored:
+                return Archived && !(Archived = false);
+            case ModelVersionRegistered v:
+                return Enter(v.Stage, v.Version);
+            case ModelVersionStageTransitioned t:
+                return Leave(t.FromStage, t.Version) | Enter(t.ToStage, t.Version);
+            case ModelAliasAssigned a:
+                return Set(_aliases, a.Alias, a.Version);
+            case ModelAliasRemoved a:
+                return _aliases.Remove(a.Alias);
+            case ModelVersionDeployed d:
+                return Set(_deployments, ModelView.SlotOf(d.Environment, d.Target), d.Version);
+            case ModelVersionUndeployed u:
+                // The interval closes only if it is that version's.
+                var slot = ModelView.SlotOf(u.Environment, u.Target);
+                return _deployments.TryGetValue(slot, out var deployed) && deployed == u.Version && _deployments.Remove(slot);
+            default:
+                return false;
+        }
+    }
+
+    private bool Enter(string stage, int version)
+    {
+        if (!_stages.TryGetValue(stage, out var versions)) _stages[stage] = versions = [];
+        return versions.Add(version);
+    }
+
+    private bool Leave(string stage, int version)
+    {
+        if (!_stages.TryGetValue(stage, out var versions) || !versions.Remove(version)) return false;
+        if (versions.Count == 0) _stages.Remove(stage);
+        return true;
+    }
+
+    private static bool Set(SortedDictionary<string, int> map, string key, int version)
+    {
+        if (map.TryGetValue(key, out var held) && held == version) return false;
+        map[key] = version;
+        return true;
+    }
+
+    /// <summary>
+    /// The stored form: compact JSON with keys in ordinal order and each stage's versions as ascending runs — a lone
+    /// version as a number, two or more consecutive ones as <c>[first, last]</c> — so a model with thousands of
+    /// archived versions stores a few runs, not thousands of numbers, in every row of its history.
+    /// </summary>
+    public string Encode()
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("archived", Archived);
+            json.WriteStartObject("versionsByStage");
+            foreach (var (stage, versions) in _stages)
+            {
+                json.WriteStartArray(stage);
+                int? first = null, last = null;
+                foreach (var v in versions)
+                {
+                    if (last is { } l && v == l + 1)
+                    {
+                        last = v;
+                        continue;
+                    }
+                    if (first is { } f) WriteRun(json, f, last!.Value);
+                    first = last = v;
+                }
+                if (first is { } ff) WriteRun(json, ff, last!.Value);
+                json.WriteEndArray();
+            }
+            json.WriteEndObject();
+            WriteMap(json, "aliases", _aliases);
+            WriteMap(json, "deployments", _deployments);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteRun(Utf8JsonWriter json, int first, int last)
+    {
+        if (first == last)
+        {
+            json.WriteNumberValue(first);
+            return;
+        }
+        json.WriteStartArray();
+        json.WriteNumberValue(first);
+        json.WriteNumberValue(last);
+        json.WriteEndArray();
+    }
+
+    private static void WriteMap(Utf8JsonWriter json, string name, SortedDictionary<string, int> map)
+    {
+        json.WriteStartObject(name);
+        foreach (var (key, version) in map) json.WriteNumber(key, version);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Reads the stored form back (<see cref="Encode"/>'s inverse).</summary>
+    public static RegistryState Decode(string encoded)
+    {
+        var state = new RegistryState();
+        using var doc = JsonDocument.Parse(encoded);
+        var root = doc.RootElement;
+        state.Archived = root.GetProperty("archived").GetBoolean();
+        foreach (var stage in root.GetProperty("versionsByStage").EnumerateObject())
+        {
+            var versions = state._stages[stage.Name] = [];
+            foreach (var run in stage.Value.EnumerateArray())
+            {
+                if (run.ValueKind == JsonValueKind.Number)
+                {
+                    versions.Add(run.GetInt32());
+                    continue;
+                }
+                for (int v = run[0].GetInt32(), last = run[1].GetInt32(); v <= last; v++) versions.Add(v);
+            }
+        }
+        foreach (var alias in root.GetProperty("aliases").EnumerateObject()) state._aliases[alias.Name] = alias.Value.GetInt32();
+        foreach (var slot in root.GetProperty("deployments").EnumerateObject()) state._deployments[slot.Name] = slot.Value.GetInt32();
+        return state;
+    }
+
+    /// <summary>
+    /// Writes the stored form's properties into the object <paramref name="json"/> has open, with every run expanded
+    /// to its versions: the response shape (<c>archived</c>, <c>versionsByStage</c>, <c>aliases</c>, <c>deployments</c>).
+    /// Token by token, without building a document.
+    /// </summary>
+    public static void WriteExpanded(Utf8JsonWriter json, ReadOnlySpan<byte> encoded)
+    {
+        var reader = new Utf8JsonReader(encoded);
+        var arrays = 0; // open arrays: 1 inside a stage's list, 2 inside a run
+        int? runFirst = null;
+        reader.Read(); // the state's own object: its properties go into the open one
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    if (reader.ValueIsEscaped) json.WritePropertyName(reader.GetString()!);
+                    else json.WritePropertyName(reader.ValueSpan);
+                    break;
+                case JsonTokenType.StartObject:
+                    json.WriteStartObject();
+                    break;
+                case JsonTokenType.EndObject:
+                    if (reader.CurrentDepth == 0) return;
+                    json.WriteEndObject();
+                    break;
+                case JsonTokenType.StartArray:
+                    if (++arrays == 1) json.WriteStartArray();
+                    break;
+                case JsonTokenType.EndArray:
+                    if (arrays-- == 1) json.WriteEndArray();
+                    break;
+                case JsonTokenType.Number:
+                    var n = reader.GetInt32();
+                    if (arrays < 2) json.WriteNumberValue(n);
+                    else if (runFirst is null) runFirst = n;
+                    else
+                    {
+                        for (var v = runFirst.Value; v <= n; v++) json.WriteNumberValue(v);
+                        runFirst = null;
+                    }
+                    break;
+                case JsonTokenType.True:
+                case JsonTokenType.False:
+                    json.WriteBooleanValue(reader.TokenType == JsonTokenType.True);
+                    break;
+                default:
+                    throw new FormatException($"Unexpected {reader.TokenType} in a stored registry state.");
+            }
+        }
+    }
+}
+
+/// <summary>One row of <see cref="RegistryStates"/>: a model's state from the event at <see cref="EnteredSeq"/> on.</summary>
+public sealed record RegistryStateRow(Guid ModelId, long EnteredSeq, string State);
+
+/// <summary>
+/// The registry-state view: per model, one row for each event that changed its <see cref="RegistryState"/>, holding the
+/// state from that sequence until the next row. The registry as of sequence S reads, per model, the last row at or
+/// below S — one index probe and one small value per model, where the intervals hold a row per version. Derived data:
+/// rebuilt with <c>DeploymentHistory</c> by the projection rebuild, and written inline with the events.
+/// </summary>
+public static class RegistryStates
+{
+    public const string Table = "registry_states";
+    public static string QualifiedTable(string schema) => $"{schema}.{Table}";
+
+    internal static Table Define(string schema)
+    {
+        var table = new Table(DeploymentHistory.ObjectName(schema, Table));
+        table.AddColumn("model_id", "uuid").AsPrimaryKey();
+        table.AddColumn("entered_seq", "bigint").AsPrimaryKey();
+        table.AddColumn("state", "text").NotNull();
+        return table;
+    }
+
+    /// <summary>
+    /// The rows a model's events yield, in order (<paramref name="events"/>: data and store-assigned sequence, from the
+    /// model's first event on) — what the inline projection writes one event at a time.
+    /// </summary>
+    public static IEnumerable<RegistryStateRow> Of(Guid modelId, IEnumerable<(object Data, long Sequence)> events)
+    {
+        var state = new RegistryState();
+        foreach (var (data, sequence) in events)
+            if (state.Apply(data)) yield return new RegistryStateRow(modelId, sequence, state.Encode());
+    }
+
+    /// <summary>COPYs rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
+    public static async Task<long> CopyAsync(NpgsqlConnection connection, string table, IEnumerable<RegistryStateRow> rows, CancellationToken ct)
+    {
+        long count = 0;
+        await using var writer = await connection.BeginBinaryImportAsync(
+            $"copy {table} (model_id, entered_seq, state) from stdin (format binary)", ct);
+        foreach (var row in rows)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
+            await writer.WriteAsync(row.EnteredSeq, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(row.State, NpgsqlDbType.Text, ct);
+            count++;
+        }
+        await writer.CompleteAsync(ct);
+        return count;
+    }
+}
+
+/// <summary>
+/// Keeps <see cref="RegistryStates"/> inline, in the transaction that appends the events. A model's state before the
+/// append is its last stored row (one query for all the models of an append, none for a model registered in it); each
+/// event that changes it adds a row at the event's own sequence, read from its row by event id as the deployment
+/// history does.
+/// </summary>
+public sealed class RegistryStateProjection(string schema) : IProjection
+{
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
+        Dictionary<Guid, List<IEvent>>? streams = null;
+        foreach (var e in events)
+        {
+            if (!RegistryState.Concerns(e.Data) && e.Data is not ModelRegistered) continue;
+            streams ??= [];
+            if (!streams.TryGetValue(e.StreamId, out var list)) streams[e.StreamId] = list = [];
+            list.Add(e);
+        }
+        if (streams is null) return;
+
+        var table = RegistryStates.QualifiedTable(schema);
+        // A model registered in this append starts empty; any other starts from its last row.
+        var existing = streams.Where(s => s.Value[0].Data is not ModelRegistered && s.Value.Any(e => RegistryState.Concerns(e.Data)))
+            .Select(s => s.Key).ToArray();
+        var before = existing.Length == 0 ? [] : await Latest(operations, table, existing, cancellation);
+
+        foreach (var (modelId, appended) in streams)
+        {
+            RegistryState? state = null;
+            foreach (var e in appended)
+            {
+                if (!RegistryState.Concerns(e.Data)) continue;
+                state ??= before.TryGetValue(modelId, out var stored) ? RegistryState.Decode(stored) : new RegistryState();
+                if (!state.Apply(e.Data)) continue;
+                operations.QueueSqlCommand(
+                    $"insert into {table} (model_id, entered_seq, state) select ?, ev.seq_id, ? from {schema}.mt_events ev where ev.id = ?",
+                    modelId, state.Encode(), e.Id);
+            }
+        }
+    }
+
+    private static async Task<Dictionary<Guid, string>> Latest(IDocumentOperations operations, string table, Guid[] models, CancellationToken ct)
+    {
+        var latest = new Dictionary<Guid, string>(models.Length);
+        await using var command = new NpgsqlCommand(
+            $"select i.id, (select s.state from {table} s where s.model_id = i.id order by s.entered_seq desc limit 1) from unnest($1::uuid[]) as i(id)");
+        command.Parameters.Add(new NpgsqlParameter { Value = models });
+        await using var reader = await operations.ExecuteReaderAsync(command, ct);
+        while (await reader.ReadAsync(ct))
+            if (!reader.IsDBNull(1)) latest[reader.GetGuid(0)] = reader.GetString(1);
+        return latest;
+    }
+}
