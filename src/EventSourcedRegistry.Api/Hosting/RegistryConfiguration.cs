@@ -111,6 +111,9 @@ public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedServic
     {
         await using (var command = data.CreateCommand(RegistryStore.CreateEventTimestampIndexSql))
             await command.ExecuteNonQueryAsync(ct);
+        // Read by the registry as of a point until the registry-state view replaced it; every interval write kept it.
+        await using (var command = data.CreateCommand($"drop index if exists {RegistryStore.Schema}.ix_deployment_history_held"))
+            await command.ExecuteNonQueryAsync(ct);
 
         // The model list's tag table and name-pattern index (see ModelTagIndex).
         await using var connection = await data.OpenConnectionAsync(ct);

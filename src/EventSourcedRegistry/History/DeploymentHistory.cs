@@ -60,18 +60,12 @@ public static class DeploymentHistory
             Columns = ["model_id", "kind", "subject"],
             Predicate = "left_seq is null",
         });
-        // Covering, so the registry as of a sequence walks names and held intervals without touching the table
-        // (index-only scans: the visibility map is kept by autovacuum).
+        // Covering, so the registry as of a sequence walks the names held then without touching the table
+        // (index-only scans: the visibility map is kept by autovacuum). What each model held then is in RegistryStates.
         table.Indexes.Add(new IndexDefinition($"ix_{Table}_names")
         {
             Columns = ["kind", "lower(subject)", "model_id"],
             IncludeColumns = ["subject", "entered_seq", "left_seq"],
-        });
-        // What held at sequence S: per model, the open intervals (left_seq is null) and those closed after S.
-        table.Indexes.Add(new IndexDefinition($"ix_{Table}_held")
-        {
-            Columns = ["model_id", "left_seq"],
-            IncludeColumns = ["entered_seq", "kind", "subject", "target", "version"],
         });
         return table;
     }

@@ -17,10 +17,7 @@ public sealed record Interval(
     long? LeftSeq,
     DateTimeOffset? LeftAt,
     string? LeftBy,
-    string? LeftReason)
-{
-    public bool HeldAt(long sequence) => EnteredSeq <= sequence && (LeftSeq is null || LeftSeq > sequence);
-}
+    string? LeftReason);
 
 /// <summary>Reads of the deployment-history view; plain SQL over its indexes.</summary>
 public static class DeploymentHistoryQueries
@@ -39,12 +36,6 @@ public static class DeploymentHistoryQueries
         while (await reader.ReadAsync(ct)) rows.Add(ReadRow(reader));
         return rows;
     }
-
-    /// <summary>Every interval of the given models (all kinds) that held at <paramref name="sequence"/>.</summary>
-    public static Task<IReadOnlyList<Interval>> HeldAt(NpgsqlDataSource data, string schema, IReadOnlyCollection<Guid> models,
-        long sequence, CancellationToken ct) =>
-        Read(data, schema, "model_id = any($1) and entered_seq <= $2 and (left_seq is null or left_seq > $2)",
-            [models.ToArray(), sequence], "order by model_id, entered_seq", ct);
 
     private static Interval ReadRow(NpgsqlDataReader r) => new(
         r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3),
