@@ -89,36 +89,42 @@ public sealed class RegistryState
     /// </summary>
     public string Encode()
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var json = new Utf8JsonWriter(buffer))
+        // One buffer and writer per state, reused: a rebuild encodes a row for most of the events it folds.
+        _buffer ??= new ArrayBufferWriter<byte>(256);
+        _buffer.ResetWrittenCount();
+        if (_writer is null) _writer = new Utf8JsonWriter(_buffer);
+        else _writer.Reset(_buffer);
+        var json = _writer;
+        json.WriteStartObject();
+        json.WriteBoolean("archived", Archived);
+        json.WriteStartObject("versionsByStage");
+        foreach (var (stage, versions) in _stages)
         {
-            json.WriteStartObject();
-            json.WriteBoolean("archived", Archived);
-            json.WriteStartObject("versionsByStage");
-            foreach (var (stage, versions) in _stages)
+            json.WriteStartArray(stage);
+            int? first = null, last = null;
+            foreach (var v in versions)
             {
-                json.WriteStartArray(stage);
-                int? first = null, last = null;
-                foreach (var v in versions)
+                if (last is { } l && v == l + 1)
                 {
-                    if (last is { } l && v == l + 1)
-                    {
-                        last = v;
-                        continue;
-                    }
-                    if (first is { } f) WriteRun(json, f, last!.Value);
-                    first = last = v;
+                    last = v;
+                    continue;
                 }
-                if (first is { } ff) WriteRun(json, ff, last!.Value);
-                json.WriteEndArray();
+                if (first is { } f) WriteRun(json, f, last!.Value);
+                first = last = v;
             }
-            json.WriteEndObject();
-            WriteMap(json, "aliases", _aliases);
-            WriteMap(json, "deployments", _deployments);
-            json.WriteEndObject();
+            if (first is { } ff) WriteRun(json, ff, last!.Value);
+            json.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        json.WriteEndObject();
+        WriteMap(json, "aliases", _aliases);
+        WriteMap(json, "deployments", _deployments);
+        json.WriteEndObject();
+        json.Flush();
+        return Encoding.UTF8.GetString(_buffer.WrittenSpan);
     }
+
+    private ArrayBufferWriter<byte>? _buffer;
+    private Utf8JsonWriter? _writer;
 
     private static void WriteRun(Utf8JsonWriter json, int first, int last)
     {

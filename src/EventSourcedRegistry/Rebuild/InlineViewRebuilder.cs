@@ -362,8 +362,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
              create temp table if not exists rebuild_version (id text primary key, model_id uuid not null, data jsonb not null);
              create temp table if not exists rebuild_interval (like {HistoryTable} including defaults);
              alter table rebuild_interval drop column if exists id;
-             create temp table if not exists rebuild_state (model_id uuid, entered_seq bigint, state text not null,
-               primary key (model_id, entered_seq));
              create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
              create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
              create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
@@ -386,7 +384,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private async Task<List<Guid>> WriteAsync(NpgsqlConnection connection, Batch batch, Wanted want, bool apply, long auditProgress,
         Dictionary<string, Counter> counters, CancellationToken ct)
     {
-        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_state, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
+        await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
         await Copy(connection, batch, want, ct);
 
         if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
@@ -405,7 +403,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         if (stale.Count > 0)
             await Execute(connection, tx,
                 "delete from rebuild_model where id = any($1); delete from rebuild_version where model_id = any($1); " +
-                "delete from rebuild_interval where model_id = any($1); delete from rebuild_state where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
+                "delete from rebuild_interval where model_id = any($1); delete from rebuild_audit where model_id = any($1); " +
                 "delete from rebuild_name where model_id = any($1); delete from rebuild_request where id = any($1); delete from rebuild_snapshot where model_id = any($1)", ct, stale.ToArray());
 
         if (want.Models)
@@ -537,30 +535,31 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                      select {IntervalColumns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
                      """, ct, damaged.ToArray());
 
-            // The registry-state rows, compared the same way (counted under the intervals they are derived from).
-            var states = new HashSet<Guid>();
+            // The registry-state rows, counted under the intervals they are derived from: one text value per row, so
+            // the live rows are read into memory and compared there, and only a differing model's rows are rewritten.
+            var rebuiltStates = batch.States.Where(r => !stale.Contains(r.ModelId)).ToLookup(r => r.ModelId);
+            var liveStates = new Dictionary<Guid, List<(long Sequence, string State)>>();
             await Rows(connection, tx,
-                $"""
-                 with live as (select model_id, entered_seq, state from {StatesTable} where model_id = any($1)),
-                      rebuilt as (select model_id, entered_seq, state from rebuild_state),
-                      gone as (select * from live except all select * from rebuilt),
-                      added as (select * from rebuilt except all select * from live)
-                 select 'only live', model_id, entered_seq from gone
-                 union all
-                 select 'only rebuilt', model_id, entered_seq from added
-                 """,
+                $"select model_id, entered_seq, state from {StatesTable} where model_id = any($1) order by model_id, entered_seq",
                 r =>
                 {
-                    states.Add(r.GetGuid(1));
-                    counter.Add($"registry state {r.GetGuid(1)}|{r.GetInt64(2)}: {r.GetString(0)}");
+                    var id = r.GetGuid(0);
+                    if (!liveStates.TryGetValue(id, out var rows)) liveStates[id] = rows = [];
+                    rows.Add((r.GetInt64(1), r.GetString(2)));
                 }, ct, current);
-            if (apply && states.Count > 0)
-                await Execute(connection, tx,
-                    $"""
-                     delete from {StatesTable} where model_id = any($1);
-                     insert into {StatesTable} (model_id, entered_seq, state)
-                     select model_id, entered_seq, state from rebuild_state where model_id = any($1) order by model_id, entered_seq
-                     """, ct, states.ToArray());
+            var damagedStates = new List<Guid>();
+            foreach (var model in current)
+            {
+                var differences = RegistryStateDifferences(liveStates.GetValueOrDefault(model) ?? [], rebuiltStates[model]);
+                if (differences.Count == 0) continue;
+                damagedStates.Add(model);
+                foreach (var (side, sequence) in differences) counter.Add($"registry state {model}|{sequence}: {side}");
+            }
+            if (apply && damagedStates.Count > 0)
+            {
+                await Execute(connection, tx, $"delete from {StatesTable} where model_id = any($1)", ct, damagedStates.ToArray());
+                await RegistryStates.CopyAsync(connection, StatesTable, damagedStates.SelectMany(m => rebuiltStates[m]), ct);
+            }
         }
 
         if (want.Audit)
@@ -675,8 +674,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             }
             await copy.CompleteAsync(ct);
         }
-        if (want.Intervals && batch.States.Count > 0)
-            await RegistryStates.CopyAsync(connection, "rebuild_state", batch.States, ct);
         if (want.Audit && batch.Audit.Count > 0)
         {
             await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))
@@ -730,6 +727,22 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             batch.BatchCommands.Add(command);
         }
         await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The rows only one side has, as the SQL comparisons count them (a row whose state differs counts on both sides).</summary>
+    private static List<(string Side, long Sequence)> RegistryStateDifferences(List<(long Sequence, string State)> live,
+        IEnumerable<RegistryStateRow> rebuilt)
+    {
+        var wanted = rebuilt.ToDictionary(r => r.EnteredSeq, r => r.State);
+        var differences = new List<(string, long)>();
+        foreach (var (sequence, state) in live)
+        {
+            if (wanted.Remove(sequence, out var expected) && expected == state) continue;
+            differences.Add(("only live", sequence));
+            if (expected is not null) differences.Add(("only rebuilt", sequence));
+        }
+        differences.AddRange(wanted.Keys.Select(sequence => ("only rebuilt", sequence)));
+        return differences;
     }
 
     private static async Task Rows(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, Action<NpgsqlDataReader> row,
