@@ -2,6 +2,8 @@ using EventSourcedRegistry.Models;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using Npgsql;
+using NpgsqlTypes;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
@@ -27,6 +29,40 @@ public static class DeploymentHistory
     }
 
     public static string QualifiedTable(string schema) => $"{schema}.{Table}";
+
+    /// <summary>Every column but the surrogate id: what a rebuild compares and what <see cref="CopyAsync"/> writes.</summary>
+    public const string Columns =
+        "model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason, left_seq, left_at, left_by, left_reason";
+
+    /// <summary>COPYs folded interval rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
+    public static async Task CopyAsync(NpgsqlConnection connection, string table, IEnumerable<IntervalRow> rows, CancellationToken ct)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
+        foreach (var row in rows)
+        {
+            await copy.StartRowAsync(ct);
+            await copy.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(row.Kind, NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(row.Subject, NpgsqlDbType.Text, ct);
+            await Nullable(copy, row.Target, NpgsqlDbType.Text, ct);
+            await Nullable(copy, row.Version, NpgsqlDbType.Integer, ct);
+            await copy.WriteAsync(row.EnteredSeq, NpgsqlDbType.Bigint, ct);
+            await copy.WriteAsync(row.EnteredAt, NpgsqlDbType.TimestampTz, ct);
+            await Nullable(copy, row.EnteredBy, NpgsqlDbType.Text, ct);
+            await Nullable(copy, row.EnteredReason, NpgsqlDbType.Text, ct);
+            await Nullable(copy, row.LeftSeq, NpgsqlDbType.Bigint, ct);
+            await Nullable(copy, row.LeftAt, NpgsqlDbType.TimestampTz, ct);
+            await Nullable(copy, row.LeftBy, NpgsqlDbType.Text, ct);
+            await Nullable(copy, row.LeftReason, NpgsqlDbType.Text, ct);
+        }
+        await copy.CompleteAsync(ct);
+    }
+
+    private static Task Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
+
+    private static Task Nullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
+        value is { } v ? copy.WriteAsync(v, type, ct) : copy.WriteNullAsync(ct);
 
     internal static PostgresqlObjectName ObjectName(string schema, string name)
     {

@@ -75,8 +75,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         [VersionTable] = NewVersion,
         [RequestsTable] = NewVersion,
     };
-    private const string IntervalColumns =
-        "model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason, left_seq, left_at, left_by, left_reason";
     private const string AuditColumns =
         "seq_id, timestamp, model_id, model_name, version, event_type, actor, reason, correlation_id, causation_id, summary";
     private const string AuditValues =
@@ -514,8 +512,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var damaged = new HashSet<Guid>();
             await Rows(connection, tx,
                 $"""
-                 with live as (select {IntervalColumns} from {HistoryTable} where model_id = any($1)),
-                      rebuilt as (select {IntervalColumns} from rebuild_interval),
+                 with live as (select {DeploymentHistory.Columns} from {HistoryTable} where model_id = any($1)),
+                      rebuilt as (select {DeploymentHistory.Columns} from rebuild_interval),
                       gone as (select * from live except all select * from rebuilt),
                       added as (select * from rebuilt except all select * from live)
                  select 'only live', model_id, kind, subject, version, entered_seq from gone
@@ -531,8 +529,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 await Execute(connection, tx,
                     $"""
                      delete from {HistoryTable} where model_id = any($1);
-                     insert into {HistoryTable} ({IntervalColumns})
-                     select {IntervalColumns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
+                     insert into {HistoryTable} ({DeploymentHistory.Columns})
+                     select {DeploymentHistory.Columns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
                      """, ct, damaged.ToArray());
 
             // The registry-state rows, counted under the intervals they are derived from: one text value per row, so
@@ -653,27 +651,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await copy.CompleteAsync(ct);
         }
         if (want.Intervals && batch.Intervals.Count > 0)
-        {
-            await using var copy = await connection.BeginBinaryImportAsync($"copy rebuild_interval ({IntervalColumns}) from stdin (format binary)", ct);
-            foreach (var row in batch.Intervals)
-            {
-                await copy.StartRowAsync(ct);
-                await copy.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(row.Kind, NpgsqlDbType.Text, ct);
-                await copy.WriteAsync(row.Subject, NpgsqlDbType.Text, ct);
-                await Nullable(copy, row.Target, NpgsqlDbType.Text, ct);
-                await Nullable(copy, row.Version, NpgsqlDbType.Integer, ct);
-                await copy.WriteAsync(row.EnteredSeq, NpgsqlDbType.Bigint, ct);
-                await copy.WriteAsync(row.EnteredAt, NpgsqlDbType.TimestampTz, ct);
-                await Nullable(copy, row.EnteredBy, NpgsqlDbType.Text, ct);
-                await Nullable(copy, row.EnteredReason, NpgsqlDbType.Text, ct);
-                await Nullable(copy, row.LeftSeq, NpgsqlDbType.Bigint, ct);
-                await Nullable(copy, row.LeftAt, NpgsqlDbType.TimestampTz, ct);
-                await Nullable(copy, row.LeftBy, NpgsqlDbType.Text, ct);
-                await Nullable(copy, row.LeftReason, NpgsqlDbType.Text, ct);
-            }
-            await copy.CompleteAsync(ct);
-        }
+            await DeploymentHistory.CopyAsync(connection, "rebuild_interval", batch.Intervals, ct);
         if (want.Audit && batch.Audit.Count > 0)
         {
             await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))
