@@ -9,16 +9,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Registry;
 
-public sealed record RegistryModelState(
-    string Model,
-    Guid ModelId,
-    bool Archived,
-    IReadOnlyDictionary<string, List<int>> VersionsByStage,
-    IReadOnlyDictionary<string, int> Aliases,
-    IReadOnlyDictionary<string, int> Deployments);
-
-public sealed record RegistryPage(IReadOnlyList<RegistryModelState> Items, string? NextCursor);
-
 public static class GetRegistryEndpoint
 {
     public const int DefaultLimit = 1000;
@@ -82,8 +72,9 @@ public static class GetRegistryEndpoint
     private sealed record PastState(Guid Id, string Name, string? State);
 
     /// <summary>
-    /// Writes the page straight to the response as the <see cref="RegistryPage"/> shape (plus <c>asOfSequence</c> and
-    /// <c>asOf</c>, as <see cref="PastModel.Stamped"/> adds them), without building a document tree of 1,000 models first.
+    /// Writes the page straight to the response — <c>{items: [{model, modelId, archived, versionsByStage, aliases,
+    /// deployments}], nextCursor?, asOfSequence, asOf?}</c>, the stamps as <see cref="PastModel.Stamped"/> adds them —
+    /// without building a document tree of 1,000 models first.
     /// </summary>
     private sealed class RegistryPageResult(List<PastState> models, string? next, PointInTime point) : IResult
     {
