@@ -57,6 +57,7 @@ public static class RegistryConfiguration
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
+        builder.AddCanonicalJsonInput();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddHostedService<RegistryStatesBackfill>();
@@ -74,6 +75,7 @@ public static class RegistryConfiguration
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRegistryAccess();
+        app.UseCanonicalJsonInput();
         app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
         // The only anonymous endpoints: the API's description and the health probes.
         app.MapOpenApi().AllowAnonymous();
