@@ -169,8 +169,12 @@ public sealed class RegistryClient : IDisposable
         await body.CopyToAsync(destination, ct);
     }
 
-    public Task<ChainVerification> VerifyAuditChainAsync(CancellationToken ct = default) =>
-        SendAsync<ChainVerification>(HttpMethod.Get, "api/v1/audit/verify", ct: ct);
+    /// <summary>Checks the hash chain incrementally, from the newest signed checkpoint.</summary>
+    public Task<ChainVerification> VerifyAuditChainAsync(CancellationToken ct = default) => VerifyAuditChainAsync(full: false, ct);
+
+    /// <summary>Checks the hash chain; <paramref name="full"/> recomputes it from its first link instead of the newest signed checkpoint.</summary>
+    public Task<ChainVerification> VerifyAuditChainAsync(bool full, CancellationToken ct = default) =>
+        SendAsync<ChainVerification>(HttpMethod.Get, full ? "api/v1/audit/verify?full=true" : "api/v1/audit/verify", ct: ct);
 
     // Artifacts
 

@@ -138,6 +138,11 @@ public sealed record AuditEntry(
 
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? NextCursor, long CompleteThrough, long HighWaterMark, long Lag);
 
+/// <summary>
+/// <c>GET /api/v1/audit/verify</c>: <see cref="State"/> is <c>verified</c>, <c>incomplete</c> (the chain does not reach
+/// every stored event; see <see cref="FirstUnchainedSequence"/>) or <c>broken</c>; <see cref="Mode"/> is
+/// <c>incremental</c> (links after <see cref="FromSequence"/>, a signed checkpoint) or <c>full</c>.
+/// </summary>
 public sealed record ChainVerification(
     bool Verified,
     long Events,
@@ -146,7 +151,12 @@ public sealed record ChainVerification(
     long? FirstBrokenSequence,
     string? Problem,
     int Checkpoints,
-    long HighWaterMark);
+    long HighWaterMark,
+    string? State = null,
+    string? Mode = null,
+    long FromSequence = 0,
+    long? FirstUnchainedSequence = null,
+    long StoreHeadSequence = 0);
 
 public sealed record ArtifactInfo(string Sha256, long SizeBytes, string Uri, string? FileName = null);
 

@@ -15,11 +15,14 @@ public sealed class AuditOptions
 
     /// <summary>How often a checkpoint is signed when the chain has grown; zero or less turns periodic signing off.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an event may wait to be chained before the audit health check calls the chain stalled.</summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public static class AuditConfiguration
 {
-    /// <summary>The checkpoint signing key, the signer used by the endpoint, and the periodic signer.</summary>
+    /// <summary>The checkpoint signing key, the signer used by the endpoint, the periodic signer and the chain's health check.</summary>
     public static WebApplicationBuilder AddAuditCheckpoints(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions();
@@ -35,8 +38,10 @@ public static class AuditConfiguration
             else logger.LogInformation("Audit signing key {KeyId} loaded from {Path}", signer.KeyId, keyPath);
             return signer;
         });
+        if (options.StallAfter <= TimeSpan.Zero) throw new InvalidOperationException($"{AuditOptions.Section}:StallAfter must be positive.");
         builder.Services.AddSingleton<AuditCheckpoints>();
         builder.Services.AddHostedService<AuditCheckpointService>();
+        builder.Services.AddHealthChecks().AddCheck<AuditChainHealthCheck>(AuditChainHealthCheck.Name, tags: ["ready", AuditChainHealthCheck.Tag]);
         return builder;
     }
 }

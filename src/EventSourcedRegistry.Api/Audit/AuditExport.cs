@@ -12,6 +12,7 @@ namespace EventSourcedRegistry.Api.Audit;
 /// Streams the whole filtered audit log as NDJSON (one item per line, as in the JSON page) or CSV (a header
 /// line, then one row per event). Rows go from PostgreSQL's result stream straight to the response body:
 /// nothing is collected, and when the client reads slowly the pipe's back-pressure slows the query down.
+/// NDJSON carries every value exactly as stored; CSV neutralises spreadsheet formulas in text cells (see <see cref="Csv"/>).
 /// </summary>
 public sealed class AuditExport(NpgsqlConnection connection, AuditQuery query, AuditProgress progress) : IResult
 {
@@ -107,5 +108,36 @@ public sealed class AuditExport(NpgsqlConnection connection, AuditQuery query, A
         var text = line.ToString();
         var span = pipe.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
         pipe.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+}
+
+/// <summary>
+/// Formats a CSV field per RFC 4180 (quoted only when it holds a comma, quote or line break), with formulas
+/// neutralised as OWASP advises: a text cell that starts with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR is
+/// what spreadsheet programs run as a formula when an auditor opens the export, so it gets a leading <c>'</c> and is
+/// shown as text. A cell that already starts with <c>'</c>s before such a character gets one more, so the rule can be
+/// undone exactly: strip one <c>'</c> from a cell that is <c>'</c>s followed by one of those characters.
+/// </summary>
+public static class Csv
+{
+    private static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=+-@\t\r");
+
+    public static void Append(StringBuilder line, string? value)
+    {
+        if (value is null) return;
+        if (StartsFormula(value)) value = "'" + value;
+        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            line.Append(value);
+            return;
+        }
+        line.Append('"').Append(value.Replace("\"", "\"\"")).Append('"');
+    }
+
+    /// <summary>The value, after any leading <c>'</c>s, starts with a character a spreadsheet reads as the start of a formula.</summary>
+    public static bool StartsFormula(string value)
+    {
+        var first = value.AsSpan().IndexOfAnyExcept('\'');
+        return first >= 0 && FormulaStarts.Contains(value[first]);
     }
 }

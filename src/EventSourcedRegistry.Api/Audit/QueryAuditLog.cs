@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
-using System.Text;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Models;
@@ -255,20 +254,5 @@ public static class QueryAuditLogEndpoint
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
         return ids.ToList();
-    }
-}
-
-/// <summary>Formats a CSV field per RFC 4180: quoted only when it holds a comma, quote or line break.</summary>
-public static class Csv
-{
-    public static void Append(StringBuilder line, string? value)
-    {
-        if (value is null) return;
-        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
-        {
-            line.Append(value);
-            return;
-        }
-        line.Append('"').Append(value.Replace("\"", "\"\"")).Append('"');
     }
 }

@@ -7,70 +7,81 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit;
 
-/// <summary>The verdict on the hash chain, and how far the chain reaches.</summary>
-/// <param name="Verified">True when every chained event recomputes to its stored link and every signed checkpoint matches.</param>
-/// <param name="Events">Events whose link was recomputed and matched.</param>
-/// <param name="Head">The chain's head hash (hex) at <paramref name="HeadSequence"/>.</param>
+/// <summary>The verdict on the hash chain, what the check covered, and how far the chain reaches.</summary>
+/// <param name="Verified">True only when <paramref name="State"/> is <c>verified</c>.</param>
+/// <param name="State"><c>verified</c>: every event the store held when the check began is chained, and every link checked
+/// recomputes; <c>incomplete</c>: the links checked recompute but the chain stops short of the store (see
+/// <paramref name="FirstUnchainedSequence"/>); <c>broken</c>: store and chain disagree at <paramref name="FirstBrokenSequence"/>.</param>
+/// <param name="Mode"><c>incremental</c> (from the newest signed checkpoint, the default) or <c>full</c> (from the first link).</param>
+/// <param name="FromSequence">Links after this sequence were recomputed: the starting checkpoint's sequence, 0 for a full check.
+/// An incremental check does not see edits to events at or before it.</param>
+/// <param name="Events">Links recomputed and matched by this check (after <paramref name="FromSequence"/>).</param>
+/// <param name="Head">The chain's head hash (hex) at <paramref name="HeadSequence"/>: the check covers the chain up to it.</param>
 /// <param name="FirstBrokenSequence">The first sequence where store and chain disagree (changed, deleted or inserted event).</param>
-/// <param name="Problem">What is wrong there.</param>
-/// <param name="Checkpoints">Signed checkpoints that were compared with the recomputed chain.</param>
-/// <param name="HighWaterMark">The store's high-water mark: events after <paramref name="HeadSequence"/> and up to it are not chained yet.</param>
+/// <param name="FirstUnchainedSequence">When incomplete: the first event in the store the chain does not reach.</param>
+/// <param name="Problem">What is wrong there, or why the chain stops.</param>
+/// <param name="Checkpoints">Signed checkpoints that were checked against the chain (the starting one included).</param>
+/// <param name="StoreHeadSequence">The highest event sequence in the store when the check began.</param>
+/// <param name="HighWaterMark">The async daemon's high-water mark.</param>
 public sealed record VerifyResponse(
     bool Verified,
+    string State,
+    string Mode,
+    long FromSequence,
     long Events,
     string? Head,
     long HeadSequence,
     long? FirstBrokenSequence,
+    long? FirstUnchainedSequence,
     string? Problem,
     int Checkpoints,
-    long HighWaterMark);
+    long StoreHeadSequence,
+    long HighWaterMark)
+{
+    public static VerifyResponse From(ChainVerification v, long highWaterMark) => new(v.Verified, v.State.ToString().ToLowerInvariant(),
+        v.Full ? "full" : "incremental", v.FromSequence, v.Events, v.Head, v.HeadSequence, v.FirstBrokenSequence, v.FirstUnchainedSequence,
+        v.Problem, v.Checkpoints, v.StoreHeadSequence, highWaterMark);
+}
 
 public static class VerifyAuditChainEndpoint
 {
     /// <summary>
-    /// Recomputes the hash chain from the raw events (streaming) and compares it with the stored links and the signed
-    /// checkpoints. <c>sequence</c> and <c>head</c> add a checkpoint kept outside the registry to the comparison.
+    /// Checks the hash chain against the raw events (streaming): by default incrementally from the newest checkpoint
+    /// signed with the registry's key (its signature and the stored link it signed are checked, then every later link
+    /// is recomputed); <c>full=true</c> recomputes from the first link. <c>sequence</c> and <c>head</c> add a checkpoint
+    /// kept outside the registry to the comparison (an incremental check then starts below it).
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/verify", OperationId = "VerifyAuditChain")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
     {
         var ct = http.RequestAborted;
-        var external = External(http.Request.Query["sequence"].ToString(), http.Request.Query["head"].ToString(), out var problem);
-        if (problem is not null) return problem;
+        var errors = new List<(string, string)>();
+        var external = External(http.Request.Query["sequence"].ToString(), http.Request.Query["head"].ToString(), errors);
+        var fullText = http.Request.Query["full"].ToString();
+        var full = false;
+        if (fullText.Length > 0 && !bool.TryParse(fullText, out full))
+            errors.Add(("full", "full is true (recompute the chain from its first link) or false (from the newest signed checkpoint, the default)."));
+        if (errors.Count > 0) return Problems.Validation(errors);
 
-        List<AuditCheckpoint> checkpoints;
-        await using (var session = store.QuerySession())
-        {
-            checkpoints = (await session.Query<AuditCheckpoint>().OrderBy(x => x.Id).ToListAsync(ct)).ToList();
-        }
-        // A stored checkpoint at the same sequence is compared too: both must match the recomputed chain.
-        if (external is not null) checkpoints.Add(external);
-
-        var result = await ChainVerifier.VerifyAsync(store, checkpoints, signer, ct: ct);
+        var result = await ChainVerifier.CheckAsync(store, signer, full, external, ct: ct);
 
         await using var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
         await connection.OpenAsync(ct);
         var progress = await AuditProgress.ReadAsync(connection, ct);
-        return Results.Json(new VerifyResponse(result.Verified, result.Events, result.Head, result.HeadSequence,
-            result.FirstBrokenSequence, result.Problem, result.Checkpoints, progress.HighWaterMark), Json.Options);
+        return Results.Json(VerifyResponse.From(result, progress.HighWaterMark), Json.Options);
     }
 
     /// <summary>An auditor's own copy of a checkpoint: its signature they check with openssl; here only its head is compared.</summary>
-    private static AuditCheckpoint? External(string sequence, string head, out IResult? problem)
+    private static AuditCheckpoint? External(string sequence, string head, List<(string, string)> errors)
     {
-        problem = null;
         if (sequence.Length == 0 && head.Length == 0) return null;
-        var errors = new List<(string, string)>();
+        var before = errors.Count;
         if (!long.TryParse(sequence, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at) || at < 1)
             errors.Add(("sequence", "sequence is the checkpoint's sequence, a whole number from 1 (give it together with head)."));
         if (head.Length != 64 || !head.All(char.IsAsciiHexDigit))
             errors.Add(("head", "head is the checkpoint's head hash, 64 hex digits (give it together with sequence)."));
-        if (errors.Count > 0)
-        {
-            problem = Problems.Validation(errors);
-            return null;
-        }
-        return new AuditCheckpoint { Id = at, Head = head.ToLowerInvariant(), SignedAt = DateTimeOffset.MinValue, KeyId = "external" };
+        return errors.Count > before ? null
+            : new AuditCheckpoint { Id = at, Head = head.ToLowerInvariant(), SignedAt = DateTimeOffset.MinValue, KeyId = "external" };
     }
 }

@@ -57,6 +57,7 @@ public static class RegistryConfiguration
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
+        builder.AddCanonicalJsonInput();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddHostedService<RegistryStatesBackfill>();
@@ -74,11 +75,13 @@ public static class RegistryConfiguration
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRegistryAccess();
+        app.UseCanonicalJsonInput();
         app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
         // The only anonymous endpoints: the API's description and the health probes.
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapAuditHealth();
         return app;
     }
 }

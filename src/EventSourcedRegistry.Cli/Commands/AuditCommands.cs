@@ -72,14 +72,24 @@ public sealed class AuditCommand(CliEnvironment env) : RegistryCommand<AuditSett
     }
 }
 
-public sealed class VerifyCommand(CliEnvironment env) : RegistryCommand<GlobalSettings>(env)
+public sealed class VerifySettings : GlobalSettings
 {
-    protected override async Task<int> RunAsync(RegistryClient client, GlobalSettings s, CancellationToken ct)
+    [CommandOption("--full")]
+    [Description("Recompute the chain from its first link, not from the newest signed checkpoint.")]
+    public bool Full { get; init; }
+}
+
+public sealed class VerifyCommand(CliEnvironment env) : RegistryCommand<VerifySettings>(env)
+{
+    protected override async Task<int> RunAsync(RegistryClient client, VerifySettings s, CancellationToken ct)
     {
-        var verification = await client.VerifyAuditChainAsync(ct);
+        var verification = await client.VerifyAuditChainAsync(s.Full, ct);
+        var covered = verification.Mode == "incremental" ? $"links after checkpoint {verification.FromSequence}" : "every link";
         Show(s, verification, v => Console.MarkupLine(v.Verified
-            ? $"[green]Verified[/]: {v.Events} events, head {Text(v.Head)} at sequence {v.HeadSequence}, {v.Checkpoints} checkpoints."
-            : $"[red]Broken[/] at sequence {Text(v.FirstBrokenSequence)}: {Text(v.Problem)}"));
+            ? $"[green]Verified[/] ({Text(v.Mode)}, {covered}): {v.Events} events, head {Text(v.Head)} at sequence {v.HeadSequence}, {v.Checkpoints} checkpoints."
+            : v.State == "incomplete"
+                ? $"[yellow]Incomplete[/]: the chain does not reach event {Text(v.FirstUnchainedSequence)}: {Text(v.Problem)}"
+                : $"[red]Broken[/] at sequence {Text(v.FirstBrokenSequence)}: {Text(v.Problem)}"));
         return verification.Verified ? ExitCodes.Ok : ExitCodes.Failed;
     }
 }

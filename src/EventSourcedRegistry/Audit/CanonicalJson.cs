@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 
@@ -123,6 +124,12 @@ public static class CanonicalJson
     /// ECMAScript's Number.prototype.toString for the double nearest to the JSON number (RFC 8785 §3.2.2.3).
     /// Like every JCS implementation, integers beyond 2^53 lose precision here.
     /// </summary>
+    /// <remarks>
+    /// One extension to RFC 8785, which has no form for them: a number beyond the range of a double (only an event
+    /// stored before the API refused such numbers can hold one) is written as its exact decimal value,
+    /// <c>d[.ddd]e+n</c> (see <see cref="BeyondDouble"/>). These numbers used to stop the chain (nothing hashed them),
+    /// so the extension changes no hash that was ever computed, and no double's form can collide with it.
+    /// </remarks>
     public static string Number(string raw)
     {
         // Integers of up to 15 digits are exact doubles, and ECMAScript writes them digit for digit.
@@ -130,7 +137,7 @@ public static class CanonicalJson
         if (integer.Length is > 0 and <= 15 && integer[0] != '0' && !integer.ContainsAnyExceptInRange('0', '9')) return raw;
 
         var value = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
-        if (double.IsInfinity(value)) throw new FormatException($"The JSON number {raw} is outside the range of an IEEE-754 double.");
+        if (double.IsInfinity(value)) return BeyondDouble(raw);
         if (value == 0) return "0";
 
         // .NET's "R" gives the shortest round-trip digits; only the layout differs from ECMAScript.
@@ -157,6 +164,50 @@ public static class CanonicalJson
             text = (k == 1 ? digits : digits[..1] + "." + digits[1..]) + "e" + sign + Math.Abs(e).ToString(CultureInfo.InvariantCulture);
         }
         return value < 0 ? "-" + text : text;
+    }
+
+    /// <summary>
+    /// A number too large for a double, exactly: its significant digits d1…dk (no leading or trailing zeros) as
+    /// <c>d1.d2…dk</c> (just <c>d1</c> when k = 1), then <c>e+</c> and the decimal exponent, with a leading <c>-</c>
+    /// when negative; the layout ECMAScript uses for large doubles. <c>1e400</c>, <c>10E399</c> and PostgreSQL's
+    /// <c>1000…0</c> (400 zeros) are all <c>1e+400</c>.
+    /// </summary>
+    public static string BeyondDouble(string raw)
+    {
+        var (negative, digits, point) = DecimalParts(raw);
+        var exponent = point - 1;
+        var text = (digits.Length == 1 ? digits : digits[..1] + "." + digits[1..]) + "e+" + exponent.ToString(CultureInfo.InvariantCulture);
+        return negative ? "-" + text : text;
+    }
+
+    /// <summary>
+    /// The exact value of a JSON number as 0.d1d2…dk × 10^point with d1 ≠ 0 and dk ≠ 0 (digits empty for zero).
+    /// The exponent is a <see cref="BigInteger"/>: a JSON number's exponent has no bound.
+    /// </summary>
+    public static (bool Negative, string Digits, BigInteger Point) DecimalParts(ReadOnlySpan<char> number)
+    {
+        var negative = number.StartsWith("-");
+        if (negative || number.StartsWith("+")) number = number[1..];
+        var exponentAt = number.IndexOfAny('e', 'E');
+        var exponent = BigInteger.Zero;
+        if (exponentAt >= 0)
+        {
+            var text = number[(exponentAt + 1)..];
+            var negativeExponent = text.StartsWith("-");
+            if (negativeExponent || text.StartsWith("+")) text = text[1..];
+            text = text.TrimStart('0');
+            exponent = text.Length == 0 ? BigInteger.Zero
+                : text.Length <= 18 ? long.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture)
+                : BigInteger.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
+            if (negativeExponent) exponent = -exponent;
+            number = number[..exponentAt];
+        }
+        var pointAt = number.IndexOf('.');
+        var integerDigits = pointAt < 0 ? number.Length : pointAt;
+        var digits = pointAt < 0 ? number.ToString() : string.Concat(number[..pointAt], number[(pointAt + 1)..]);
+        var leading = digits.Length - digits.TrimStart('0').Length;
+        digits = digits.Trim('0');
+        return digits.Length == 0 ? (negative, "", BigInteger.Zero) : (negative, digits, integerDigits - leading + exponent);
     }
 
     private static void WriteAscii(IBufferWriter<byte> output, string text)

@@ -5,30 +5,133 @@ using Npgsql;
 
 namespace EventSourcedRegistry.Audit;
 
+/// <summary>What a check of the hash chain found.</summary>
+public enum ChainState
+{
+    /// <summary>Every event in the store when the check began is chained, and every link checked recomputes.</summary>
+    Verified,
+    /// <summary>The links checked recompute, but the chain does not reach every event the store held: not verified.</summary>
+    Incomplete,
+    /// <summary>The store and the chain (or a checkpoint) disagree at <see cref="ChainVerification.FirstBrokenSequence"/>.</summary>
+    Broken,
+}
+
 /// <summary>The outcome of recomputing the hash chain from the raw events.</summary>
-/// <param name="Events">Events whose link was recomputed and matched (up to the first break).</param>
+/// <param name="State">Verified only when nothing disagrees and the chain covers every event the store held at the start.</param>
+/// <param name="Full">True when the chain was recomputed from its first link, false when from a signed checkpoint.</param>
+/// <param name="FromSequence">Links after this sequence were recomputed; 0 for a full check, else the checkpoint's sequence.</param>
+/// <param name="Events">Links recomputed and matched in this check (after <paramref name="FromSequence"/>, up to the first break).</param>
 /// <param name="Head">The stored chain head (hex) that was checked against; null for an empty chain.</param>
-/// <param name="HeadSequence">The sequence of that head; events after it are not chained yet and not checked.</param>
+/// <param name="HeadSequence">The sequence of that head: the check covers the links up to it.</param>
 /// <param name="FirstBrokenSequence">The first sequence where the store and the chain disagree.</param>
+/// <param name="FirstUnchainedSequence">When incomplete: the first event in the store after the chain's head.</param>
 /// <param name="Problem">What was wrong there, in words.</param>
 /// <param name="Checkpoints">Checkpoints compared with the recomputed chain.</param>
+/// <param name="StoreHeadSequence">The highest event sequence in the store when the check began.</param>
 public sealed record ChainVerification(
-    bool Verified,
+    ChainState State,
+    bool Full,
+    long FromSequence,
     long Events,
     string? Head,
     long HeadSequence,
     long? FirstBrokenSequence,
+    long? FirstUnchainedSequence,
     string? Problem,
-    int Checkpoints);
+    int Checkpoints,
+    long StoreHeadSequence)
+{
+    public bool Verified => State == ChainState.Verified;
+}
+
+/// <summary>
+/// The first event in the store after the chain's head and how long it has waited; and, when one of the events
+/// after the head cannot be hashed (so the chain projection stops at it), which one and why.
+/// </summary>
+public sealed record UnchainedEvent(long Sequence, TimeSpan Age, long? BlockedAt, string? CannotChain)
+{
+    public string Describe(long chainHead) => BlockedAt is { } blocked
+        ? $"The chain ends at {chainHead} and cannot pass event {blocked}: {CannotChain} Events from {Sequence} on are not chained."
+        : $"Event {Sequence} is not chained yet: the chain ends at {chainHead} and the event was stored {Age.TotalSeconds:0.#} s ago.";
+}
 
 /// <summary>
 /// Recomputes the chain from the raw <c>mt_events</c> rows and compares it, link by link, with the stored one.
 /// Both are streamed in sequence order side by side (two connections), so memory stays constant.
 /// A sequence that is in neither (a rolled-back append's gap) is not a break: the chain is over the events
-/// that were chained, and verification compares the two sets.
+/// that were chained, and verification compares the two sets. A chain that stops short of the events the store
+/// held when the check began is never verified: it is incomplete, and the first event it does not reach is named.
 /// </summary>
 public static class ChainVerifier
 {
+    /// <summary>How long a check waits for the chain to reach the events stored before it began (the async daemon trails by a moment).</summary>
+    public static readonly TimeSpan DefaultCatchUp = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The check <c>/audit/verify</c> and checkpoint signing run. Incremental (<paramref name="full"/> false) starts
+    /// from the newest checkpoint signed with <paramref name="signer"/>'s key (below <paramref name="external"/>'s
+    /// sequence, when one is given): its signature must verify and the stored link at its sequence must still be
+    /// its head; then every later link is recomputed. Edits to events before that checkpoint are not seen by an
+    /// incremental check; a full one recomputes from the first link. First it waits up to
+    /// <paramref name="catchUp"/> for the chain to reach the store's head, unless it is stopped at an event it cannot chain.
+    /// </summary>
+    public static async Task<ChainVerification> CheckAsync(IDocumentStore store, CheckpointSigner signer, bool full,
+        AuditCheckpoint? external = null, TimeSpan? catchUp = null, CancellationToken ct = default)
+    {
+        await using (var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read))
+        {
+            await connection.OpenAsync(ct);
+            var target = await StoreHeadAsync(connection, ct);
+            var deadline = DateTimeOffset.UtcNow + (catchUp ?? DefaultCatchUp);
+            var head = await ChainHeadAsync(connection, ct);
+            // No use waiting for a chain that is stopped at an event it cannot hash.
+            if (head < target && await FirstUnchainedAsync(connection, head, ct) is not { BlockedAt: not null })
+            {
+                while (head < target && DateTimeOffset.UtcNow < deadline)
+                {
+                    await Task.Delay(Poll, ct);
+                    head = await ChainHeadAsync(connection, ct);
+                }
+            }
+        }
+
+        List<AuditCheckpoint> checkpoints;
+        await using (var session = store.QuerySession())
+        {
+            checkpoints = (await session.Query<AuditCheckpoint>().OrderBy(x => x.Id).ToListAsync(ct)).ToList();
+        }
+        // A stored checkpoint at the same sequence is compared too: both must match the recomputed chain.
+        if (external is not null) checkpoints.Add(external);
+
+        if (full) return await VerifyAsync(store, checkpoints, signer, ct: ct);
+
+        var below = external?.Id ?? long.MaxValue;
+        var start = checkpoints.Where(c => c.KeyId == signer.KeyId && c.Id < below && !ReferenceEquals(c, external)).MaxBy(c => c.Id);
+        if (start is null) return await VerifyAsync(store, checkpoints, signer, ct: ct);
+
+        ChainVerification BrokenAtStart(string problem) =>
+            new(ChainState.Broken, false, start.Id, 0, null, 0, start.Id, null, problem, 1, 0);
+
+        if (!signer.Verify(start))
+            return BrokenAtStart($"The checkpoint for sequence {start.Id} carries an invalid signature: the stored checkpoints were altered " +
+                                 "(run a full check, ?full=true, to recompute the chain without them).");
+        var storedLink = await StoredLinkAsync(store, start.Id, ct);
+        if (storedLink is null || Convert.ToHexStringLower(storedLink) != start.Head)
+            return BrokenAtStart($"The checkpoint signed at {start.SignedAt:O} for sequence {start.Id} names head {start.Head}, but the stored chain " +
+                                 (storedLink is null ? "has no link there any more: links were removed." : $"has {Convert.ToHexStringLower(storedLink)} there: the chain up to it was rewritten."));
+
+        var result = await VerifyAsync(store, checkpoints, signer, start.Id, Convert.FromHexString(start.Head), ct);
+        // The starting checkpoint was checked too: its signature, and the stored link it signed.
+        return result with { Checkpoints = result.Checkpoints + 1 };
+    }
+
+    /// <summary>
+    /// Compares the stored links after <paramref name="afterSequence"/> (whose hash is <paramref name="afterHash"/>)
+    /// with the chain the events recompute to, and the checkpoints after it; then checks that the chain reaches the
+    /// event the store's head was when the comparison began.
+    /// </summary>
     public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, IReadOnlyList<AuditCheckpoint> checkpoints,
         CheckpointSigner? signer, long afterSequence = 0, byte[]? afterHash = null, CancellationToken ct = default)
     {
@@ -38,6 +141,8 @@ public static class ChainVerifier
         await links.OpenAsync(ct);
         await events.OpenAsync(ct);
 
+        // The store's head first: every event stored before the check began must be in the chain for it to verify.
+        var storeHead = await StoreHeadAsync(links, ct);
         long headSequence = 0;
         byte[]? storedHead = null;
         await using (var command = new NpgsqlCommand($"select seq_id, hash from {AuditTrail.ChainTable} order by seq_id desc limit 1", links))
@@ -50,6 +155,7 @@ public static class ChainVerifier
             }
         }
         var headHex = storedHead is null ? null : Convert.ToHexStringLower(storedHead);
+        var full = afterSequence == 0;
 
         var pending = checkpoints.Where(c => c.Id > afterSequence).OrderBy(c => c.Id).ToList();
         var checkpointIndex = 0;
@@ -57,8 +163,7 @@ public static class ChainVerifier
         long verified = 0;
 
         ChainVerification Broken(long sequence, string problem) =>
-            new(false, verified, headHex, headSequence, sequence, problem, checkedCheckpoints);
-
+            new(ChainState.Broken, full, afterSequence, verified, headHex, headSequence, sequence, null, problem, checkedCheckpoints, storeHead);
         await using var linkCommand = new NpgsqlCommand(
             $"select seq_id, prev_seq, hash from {AuditTrail.ChainTable} where seq_id > $1 and seq_id <= $2 order by seq_id", links);
         linkCommand.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
@@ -124,6 +229,64 @@ public static class ChainVerifier
             return Broken(pending[checkpointIndex].Id,
                 $"A checkpoint signed the chain at sequence {pending[checkpointIndex].Id}, but the chain now ends at {headSequence}: links were removed (or the chain has not reached it yet).");
 
-        return new ChainVerification(true, verified, headHex, headSequence, null, null, checkedCheckpoints);
+        await linkReader.DisposeAsync();
+        await eventReader.DisposeAsync();
+        if (headSequence < storeHead && await FirstUnchainedAsync(links, headSequence, ct) is { } unchained && unchained.Sequence <= storeHead)
+            return new ChainVerification(ChainState.Incomplete, full, afterSequence, verified, headHex, headSequence, null, unchained.Sequence,
+                unchained.Describe(headSequence), checkedCheckpoints, storeHead);
+
+        return new ChainVerification(ChainState.Verified, full, afterSequence, verified, headHex, headSequence, null, null, null, checkedCheckpoints, storeHead);
+    }
+
+    /// <summary>The highest event sequence in the store (0 when it is empty).</summary>
+    public static async Task<long> StoreHeadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.EventsTable}", connection);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The sequence of the chain's last link (0 when nothing is chained).</summary>
+    public static async Task<long> ChainHeadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.ChainTable}", connection);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Events after the chain's head searched for the one that stops it (the daemon hands over a few hundred at a time).</summary>
+    public const int BlockSearch = 1000;
+
+    /// <summary>
+    /// The first event after <paramref name="chainHead"/> and its age by the database's clock; and the first of the
+    /// next <see cref="BlockSearch"/> events whose canonical record cannot be written, with the reason: where the
+    /// chain projection stops.
+    /// </summary>
+    public static async Task<UnchainedEvent?> FirstUnchainedAsync(NpgsqlConnection connection, long chainHead, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select {ChainLink.Columns}, now() - e.timestamp from {AuditTrail.EventsTable} e where e.seq_id > $1 order by e.seq_id limit {BlockSearch}",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = chainHead });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        UnchainedEvent? first = null;
+        while (await reader.ReadAsync(ct))
+        {
+            var stored = ChainLink.Read(reader);
+            if (first is null)
+            {
+                var age = reader.GetFieldValue<TimeSpan>(11);
+                first = new UnchainedEvent(stored.Sequence, age < TimeSpan.Zero ? TimeSpan.Zero : age, null, null);
+            }
+            if (ChainLink.WhyNotChainable(stored) is { } why) return first with { BlockedAt = stored.Sequence, CannotChain = why };
+        }
+        return first;
+    }
+
+    private static async Task<byte[]?> StoredLinkAsync(IDocumentStore store, long sequence, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"select hash from {AuditTrail.ChainTable} where seq_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        return await command.ExecuteScalarAsync(ct) as byte[];
     }
 }

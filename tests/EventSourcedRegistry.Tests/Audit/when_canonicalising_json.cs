@@ -72,4 +72,34 @@ public class when_canonicalising_json
     {
         Assert.Equal("\"a\\u001fb\\tc\u2028d/é\"", Canonical("\"a\\u001Fb\\tc\\u2028d\\/\\u00e9\""));
     }
+
+    /// <summary>
+    /// Regression (issue 13): the API stored <c>{"x": 1e400}</c> and the chain projection threw on it for good. Numbers
+    /// past a double's range now have an exact form of their own; before the extension they had no hash at all.
+    /// </summary>
+    [Theory]
+    [InlineData("1e400", "1e+400")]
+    [InlineData("10E399", "1e+400")]
+    [InlineData("-1e400", "-1e+400")]
+    [InlineData("123.456e400", "1.23456e+402")]
+    [InlineData("1.7976931348623159e308", "1.7976931348623159e+308")]
+    [InlineData("0.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001e500", "1e+394")]
+    public void a_number_beyond_a_double_is_written_as_its_exact_value(string raw, string canonical) =>
+        Assert.Equal(canonical, CanonicalJson.Number(raw));
+
+    [Fact]
+    public void postgresql_spells_1e400_as_401_digits_and_it_reads_as_the_same_number()
+    {
+        Assert.Equal("1e+400", CanonicalJson.Number("1" + new string('0', 400)));
+        Assert.Equal("""{"metadata":{"x":1e+400}}""", Canonical("""{"metadata": {"x": 1""" + new string('0', 400) + "}}"));
+    }
+
+    [Fact]
+    public void a_number_beyond_a_double_never_takes_the_form_of_one()
+    {
+        // The largest double, and the smallest value past it: different forms, and the second is not a double's.
+        Assert.Equal("1.7976931348623157e+308", CanonicalJson.Number("1.7976931348623157e308"));
+        Assert.Equal("1.797693134862315808e+308", CanonicalJson.Number("1.797693134862315808e308"));
+        Assert.True(double.IsInfinity(double.Parse("1.797693134862315808e308", System.Globalization.CultureInfo.InvariantCulture)));
+    }
 }

@@ -17,6 +17,7 @@ public static class UploadArtifactEndpoint
     /// nothing else.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
+    [OpaqueBody]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
     public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings)
     {

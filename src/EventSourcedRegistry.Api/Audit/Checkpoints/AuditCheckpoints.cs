@@ -4,30 +4,32 @@ using Marten;
 
 namespace EventSourcedRegistry.Api.Audit.Checkpoints;
 
-public enum CheckpointResult { Created, Existing, NothingToSign, ChainBroken }
+public enum CheckpointResult { Created, Existing, NothingToSign, ChainBroken, ChainIncomplete }
 
 public sealed record CheckpointOutcome(CheckpointResult Result, AuditCheckpoint? Checkpoint, ChainVerification? Verification);
 
 /// <summary>
-/// Signs the hash chain's head. Before signing, the chain is verified from the last checkpoint onwards (from the
-/// start for the first), so each checkpoint vouches for a chain that was intact up to it when it was signed.
+/// Signs the hash chain's head. Before signing, the chain is checked from the last checkpoint onwards (from the
+/// start for the first), so each checkpoint vouches for a chain that was intact up to it when it was signed; a chain
+/// that is broken, or that does not reach every event the store held (stopped, or still catching up after a short
+/// wait), is never signed.
 /// </summary>
 public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner signer, ILogger<AuditCheckpoints> logger)
 {
     public async Task<CheckpointOutcome> CreateAsync(CancellationToken ct)
     {
-        await using var session = store.LightweightSession();
-        var latest = await session.Query<AuditCheckpoint>().OrderByDescending(x => x.Id).FirstOrDefaultAsync(ct);
-
-        var verification = await ChainVerifier.VerifyAsync(store, [], signer,
-            afterSequence: latest?.Id ?? 0, afterHash: latest is null ? null : Convert.FromHexString(latest.Head), ct: ct);
-        if (!verification.Verified || (latest is not null && verification.HeadSequence < latest.Id))
+        var verification = await ChainVerifier.CheckAsync(store, signer, full: false, ct: ct);
+        if (verification.State != ChainState.Verified)
         {
-            logger.LogWarning("Not signing an audit checkpoint: {Problem}", verification.Problem ?? "the chain ends before the last checkpoint");
-            return new CheckpointOutcome(CheckpointResult.ChainBroken, null, verification);
+            logger.LogWarning("Not signing an audit checkpoint over a {State} chain: {Problem}", verification.State, verification.Problem);
+            return new CheckpointOutcome(verification.State == ChainState.Broken ? CheckpointResult.ChainBroken : CheckpointResult.ChainIncomplete,
+                null, verification);
         }
         if (verification.HeadSequence == 0 || verification.Head is null) return new CheckpointOutcome(CheckpointResult.NothingToSign, null, verification);
-        if (latest is not null && latest.Id == verification.HeadSequence) return new CheckpointOutcome(CheckpointResult.Existing, latest, verification);
+
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<AuditCheckpoint>(verification.HeadSequence, ct) is { } existing)
+            return new CheckpointOutcome(CheckpointResult.Existing, existing, verification);
 
         var checkpoint = signer.Sign(verification.HeadSequence, Convert.FromHexString(verification.Head), DateTimeOffset.UtcNow);
         session.Insert(checkpoint);

@@ -15,7 +15,8 @@ public static class CreateAuditCheckpointEndpoint
 {
     /// <summary>
     /// Signs the chain's current head now: 201 with the new checkpoint, 200 with the existing one when the head has
-    /// not moved since, 409 when the chain does not verify (nothing is signed), 404 while nothing is chained yet.
+    /// not moved since, 409 when the chain does not verify or does not reach every stored event (nothing is signed),
+    /// 404 while nothing is chained yet.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
@@ -28,6 +29,8 @@ public static class CreateAuditCheckpointEndpoint
             CheckpointResult.Existing => Results.Json(CheckpointResponse.From(outcome.Checkpoint!), Json.Options),
             CheckpointResult.NothingToSign => Problems.Problem(StatusCodes.Status404NotFound, "Nothing to sign",
                 "The hash chain is empty: no event has been chained yet."),
+            CheckpointResult.ChainIncomplete => Problems.Problem(StatusCodes.Status409Conflict, "The hash chain is incomplete",
+                $"Not signing a checkpoint over a chain that does not reach every stored event. {outcome.Verification?.Problem}".TrimEnd()),
             _ => Problems.Problem(StatusCodes.Status409Conflict, "The hash chain does not verify",
                 $"Not signing a checkpoint over a broken chain. {outcome.Verification?.Problem}".TrimEnd()),
         };
