@@ -57,6 +57,7 @@ public static class RegistryConfiguration
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
+        builder.AddRegistryLimits();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddHostedService<RegistryStatesBackfill>();

@@ -53,7 +53,8 @@ public static class RegistryStore
         options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.NamePatternIndex);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
         options.Schema.For<ModelNameIndex>();
-        options.Schema.For<IdempotencyRecord>();
+        // A column of its own (indexed) for the retention purge's range delete.
+        options.Schema.For<IdempotencyRecord>().Duplicate(x => x.StoredAt);
         options.AddAuditTrail();
         return options;
     }
