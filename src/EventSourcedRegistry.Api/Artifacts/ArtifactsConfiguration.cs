@@ -53,6 +53,7 @@ public static class ArtifactsConfiguration
     {
         services.AddSingleton(provider => ArtifactSettings.From(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton(provider => CreateStore(provider.GetRequiredService<ArtifactSettings>()));
+        services.AddSingleton<ArtifactAccess>();
         return services;
     }
 
