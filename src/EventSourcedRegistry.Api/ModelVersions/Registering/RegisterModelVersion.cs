@@ -89,10 +89,12 @@ public static class RegisterModelVersionEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
-        Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts, ArtifactAccess access)
+        Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts, ArtifactAccess access, RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"artifact\", \"lineage\"?, \"params\"?, \"metrics\"?, \"tags\"?, \"description\"?, \"metadata\"?}");
         var errors = Check(request).ToList();
+        errors.AddRange(limits.CheckVersion(request.Tags?.Count ?? 0, request.Params?.Count ?? 0, request.Metrics?.Count ?? 0,
+            request.Lineage?.Datasets?.Count ?? 0));
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var declared = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
