@@ -1,11 +1,13 @@
+using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Validation;
 
 namespace EventSourcedRegistry.Api.Hosting;
 
 /// <summary>
-/// What one caller may cost the registry: record caps (<see cref="RecordLimits"/>) and how long idempotency records are
-/// kept. Read and checked at startup: a bad value stops the app with a message naming the setting.
+/// What one caller may cost the registry: request rates and concurrent uploads (<see cref="RateLimits"/>), the artifact
+/// quota, record caps (<see cref="RecordLimits"/>), and how long idempotency records are kept. Read and checked at
+/// startup: a bad value stops the app with a message naming the setting.
 /// </summary>
 public static class LimitsConfiguration
 {
@@ -18,6 +20,8 @@ public static class LimitsConfiguration
         builder.Services.AddSingleton(IdempotencySettings.From(builder.Configuration, TimeProvider.System));
         builder.Services.AddSingleton<IdempotencyRetention>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IdempotencyRetention>());
+
+        builder.Services.AddRegistryRateLimits(RateLimitSettings.From(builder.Configuration), ArtifactSettings.From(builder.Configuration));
         return builder;
     }
 }
