@@ -86,8 +86,11 @@ public sealed class RegistryClient : IDisposable
 
     // Transition requests (four-eyes approval)
 
-    public Task<TransitionRequestList> ListRequestsAsync(string model, string? state = null, CancellationToken ct = default) =>
-        SendAsync<TransitionRequestList>(HttpMethod.Get, $"api/v1/models/{E(model)}/requests{Query([("state", state)])}", ct: ct);
+    /// <summary>One page of the model's transition requests, newest first; pass <c>NextCursor</c> back for the next.</summary>
+    public Task<TransitionRequestList> ListRequestsAsync(string model, string? state = null, string? cursor = null, int? limit = null,
+        CancellationToken ct = default) =>
+        SendAsync<TransitionRequestList>(HttpMethod.Get,
+            $"api/v1/models/{E(model)}/requests{Query([("state", state), ("cursor", cursor), ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture))])}", ct: ct);
 
     public Task<TransitionRequestInfo> GetRequestAsync(string model, Guid id, CancellationToken ct = default) =>
         SendAsync<TransitionRequestInfo>(HttpMethod.Get, $"api/v1/models/{E(model)}/requests/{id}", ct: ct);

@@ -202,4 +202,4 @@ public sealed record TransitionRequestInfo(
     DateTimeOffset? ClosedAt,
     Guid? SupersededBy);
 
-public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items);
+public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items, string? NextCursor = null);

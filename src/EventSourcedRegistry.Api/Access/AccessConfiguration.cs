@@ -107,6 +107,8 @@ public static class AccessConfiguration
     public static WebApplication UseRegistryAccess(this WebApplication app)
     {
         app.UseAuthentication();
+        // Per-caller rate limits need the caller, and refuse before authorization reads anything for the request.
+        app.UseRateLimiter();
         app.UseAuthorization();
         return app;
     }

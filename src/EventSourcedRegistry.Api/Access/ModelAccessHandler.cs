@@ -11,7 +11,8 @@ public sealed record RoleRequirement(string Role) : IAuthorizationRequirement;
 /// Grants a role registry-wide, or on the model a route names (<c>/api/v1/models/{name}/...</c>): a caller holding
 /// the role for that model passes; one who may read it but lacks the role is refused (403); one who may not read it
 /// at all learns nothing of it (404, as for an unknown model). Routes that span models need the role registry-wide,
-/// except artifacts: content-addressed blobs shared by all models, open to the role granted for any model.
+/// except artifacts: the role granted for any model lets a caller call them, and the artifact endpoints then answer
+/// only for digests reached through a model it may read (<see cref="Artifacts.ArtifactAccess"/>).
 /// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once.
 /// </summary>
 public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHandler<RoleRequirement>

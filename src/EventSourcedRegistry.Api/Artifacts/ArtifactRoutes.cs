@@ -26,6 +26,11 @@ public static class ArtifactRoutes
 
     public static string ETagOf(string sha256) => $"\"{sha256}\"";
 
+    /// <summary>
+    /// The one answer for a digest that is not stored and for one the caller may not read (see <see cref="ArtifactAccess"/>):
+    /// the same status, title and detail, so a caller learns nothing of bytes it may not read.
+    /// </summary>
     public static IResult NotFound(string sha256) =>
-        Problems.Problem(StatusCodes.Status404NotFound, "Artifact not found", $"No artifact with SHA-256 {sha256} is stored.");
+        Problems.Problem(StatusCodes.Status404NotFound, "Artifact not found",
+            $"No artifact with SHA-256 {sha256} is available to this caller: none is stored, or no model it may read references it.");
 }

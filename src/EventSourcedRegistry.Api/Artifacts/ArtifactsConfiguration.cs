@@ -29,11 +29,21 @@ public sealed class ArtifactSettings
 
     public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
 
+    /// <summary>Uploads one caller may have in progress at once (per API node); 0 lifts the limit.</summary>
+    public int MaxConcurrentUploadsPerCaller { get; set; } = 4;
+
+    /// <summary>The most bytes the store may hold; unset (the default) for no quota.</summary>
+    public long? QuotaBytes { get; set; }
+
     public static ArtifactSettings From(IConfiguration configuration)
     {
         var settings = configuration.GetSection(Section).Get<ArtifactSettings>() ?? new ArtifactSettings();
         if (settings.MaxUploadBytes <= 0)
             throw new InvalidOperationException($"{Section}:MaxUploadBytes must be a positive number of bytes.");
+        if (settings.MaxConcurrentUploadsPerCaller < 0)
+            throw new InvalidOperationException($"{Section}:MaxConcurrentUploadsPerCaller must be 0 (no limit) or more.");
+        if (settings.QuotaBytes is <= 0)
+            throw new InvalidOperationException($"{Section}:QuotaBytes must be a positive number of bytes (leave it unset for no quota).");
         if (string.IsNullOrWhiteSpace(settings.Directory))
             settings.Directory = Path.Combine(RegistryDatabase.DataDirectory(configuration), "artifacts");
         return settings;
@@ -53,6 +63,8 @@ public static class ArtifactsConfiguration
     {
         services.AddSingleton(provider => ArtifactSettings.From(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton(provider => CreateStore(provider.GetRequiredService<ArtifactSettings>()));
+        services.AddSingleton<ArtifactAccess>();
+        services.AddSingleton<Uploading.ArtifactQuota>();
         return services;
     }
 

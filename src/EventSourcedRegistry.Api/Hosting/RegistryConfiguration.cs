@@ -58,6 +58,7 @@ public static class RegistryConfiguration
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
         builder.AddCanonicalJsonInput();
+        builder.AddRegistryLimits();
 
         builder.Services.AddHostedService<EventTimestampIndexer>();
         builder.Services.AddHostedService<RegistryStatesBackfill>();

@@ -23,7 +23,7 @@ public sealed record CommandResponse(int Status, object? Body, string? Location 
 /// decide against the stream's state, append in one transaction, and on a lost race re-decide against
 /// fresh state (bounded) unless the client pinned a revision with If-Match.
 /// </summary>
-public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, ILogger<ModelCommands> logger)
+public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, IdempotencySettings idempotencySettings, ILogger<ModelCommands> logger)
 {
     private const int MaxAttempts = 25;
 
@@ -62,7 +62,7 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
         if (!Revisions.TryReadIfMatch(http.Request, out var expected))
             return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
 
-        var idempotency = Idempotent.From(http, request);
+        var idempotency = Idempotent.From(http, request, idempotencySettings);
         if (idempotency.Problem is not null) return idempotency.Problem;
         if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
 

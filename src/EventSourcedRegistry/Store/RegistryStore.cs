@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Approvals;
+using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
@@ -52,8 +53,12 @@ public static class RegistryStore
         // Created by the host with the model_tags table; Marten is told to leave it be.
         options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.NamePatternIndex);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
+        // Which versions reference a stored artifact: what decides who may read it.
+        options.Schema.For<ModelVersionView>().Index(x => x.Artifact.Sha256);
+        options.Schema.For<ArtifactUpload>().Duplicate(x => x.Sha256);
         options.Schema.For<ModelNameIndex>();
-        options.Schema.For<IdempotencyRecord>();
+        // A column of its own (indexed) for the retention purge's range delete.
+        options.Schema.For<IdempotencyRecord>().Duplicate(x => x.StoredAt);
         options.AddAuditTrail();
         return options;
     }

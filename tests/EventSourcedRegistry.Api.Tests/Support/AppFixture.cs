@@ -72,7 +72,10 @@ public sealed partial class AppFixture : IAsyncLifetime
             .UseSetting("Registry:Auth:Jwt:Audience", JwtAudience)
             // Four-eyes approval off here, so promotions and alias moves act at once; the approval tests use GovernedHost().
             .UseSetting("Registry:Approvals:ProtectedStages", "")
-            .UseSetting("Registry:Approvals:ProtectedAliases", ""));
+            .UseSetting("Registry:Approvals:ProtectedAliases", "")
+            // The shared host's tests send thousands of requests with one key as fast as the machine allows; per-caller
+            // rate limits are tested on LimitedHost() and their defaults by when_limiting_request_rates.
+            .UseSetting("Registry:RateLimits:Enabled", "false"));
     }
 
     /// <summary>
@@ -94,6 +97,7 @@ public sealed partial class AppFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await DisposeGovernedHostAsync();
+        await DisposeLimitedHostAsync();
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);

@@ -32,7 +32,7 @@ public sealed partial class AppFixture
         {
             if (_governed is null)
             {
-                _governedConnectionString = await CreateDatabase();
+                _governedConnectionString = await CreateDatabase(GovernedDatabase);
                 var variable = $"ConnectionStrings__{RegistryDatabase.ConnectionStringName}";
                 var shared = Environment.GetEnvironmentVariable(variable);
                 // Program reads the connection string before it builds the host; point it at the other database meanwhile.
@@ -68,20 +68,20 @@ public sealed partial class AppFixture
         return _governed;
     }
 
-    private async Task<string> CreateDatabase()
+    private async Task<string> CreateDatabase(string database)
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
         await using (var connection = new NpgsqlConnection(ConnectionString))
         {
             await connection.OpenAsync();
-            await using var exists = new NpgsqlCommand($"select 1 from pg_database where datname = '{GovernedDatabase}'", connection);
+            await using var exists = new NpgsqlCommand($"select 1 from pg_database where datname = '{database}'", connection);
             if (await exists.ExecuteScalarAsync() is null)
             {
-                await using var create = new NpgsqlCommand($"create database {GovernedDatabase}", connection);
+                await using var create = new NpgsqlCommand($"create database {database}", connection);
                 await create.ExecuteNonQueryAsync();
             }
         }
-        builder.Database = GovernedDatabase;
+        builder.Database = database;
         return builder.ConnectionString;
     }
 

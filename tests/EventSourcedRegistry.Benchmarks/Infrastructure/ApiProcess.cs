@@ -73,6 +73,9 @@ public sealed class ApiProcess : IAsyncDisposable
         // would only record a request (202). Approvals are off in the measured API, as on the tests' shared host.
         info.Environment["Registry__Approvals__ProtectedStages"] = "";
         info.Environment["Registry__Approvals__ProtectedAliases"] = "";
+        // The harness measures the server's capacity with one admin key standing for many clients: a per-caller rate
+        // limit (by default 200 commands and 1,000 reads a second per key) would measure the limit instead.
+        info.Environment["Registry__RateLimits__Enabled"] = "false";
         info.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 

@@ -16,16 +16,20 @@ public static class DownloadArtifactEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/artifacts/{sha256}", OperationId = "DownloadArtifact")]
-    public static Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store) => Serve(sha256, http, store, withBody: true);
+    public static Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access) =>
+        Serve(sha256, http, store, access, withBody: true);
 
-    /// <summary>Whether an artifact is stored, and its size, without the bytes.</summary>
+    /// <summary>Whether an artifact the caller may read is stored, and its size, without the bytes.</summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineHead("/api/v1/artifacts/{sha256}", OperationId = "HeadArtifact")]
-    public static Task<IResult> Head(string sha256, HttpContext http, IArtifactStore store) => Serve(sha256, http, store, withBody: false);
+    public static Task<IResult> Head(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access) =>
+        Serve(sha256, http, store, access, withBody: false);
 
-    private static async Task<IResult> Serve(string raw, HttpContext http, IArtifactStore store, bool withBody)
+    private static async Task<IResult> Serve(string raw, HttpContext http, IArtifactStore store, ArtifactAccess access, bool withBody)
     {
         if (!ArtifactRoutes.TryParse(raw, out var sha256, out var problem)) return problem!;
+        // Before the store is asked: a digest the caller may not read is answered as one that is not stored.
+        if (!await access.MayRead(http.User, sha256, http.RequestAborted)) return ArtifactRoutes.NotFound(sha256);
         var info = await store.GetInfoAsync(sha256, http.RequestAborted);
         if (info is null) return ArtifactRoutes.NotFound(sha256);
 

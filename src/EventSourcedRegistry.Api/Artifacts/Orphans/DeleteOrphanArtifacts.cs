@@ -22,7 +22,8 @@ public static class DeleteOrphanArtifactsEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/admin/artifacts/orphans", OperationId = "DeleteOrphanArtifacts")]
-    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, IDocumentStore documents, ILoggerFactory loggers)
+    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, IDocumentStore documents, ArtifactAccess access,
+        ILoggerFactory loggers)
     {
         var ct = http.RequestAborted;
         var raw = http.Request.Query["olderThan"].ToString();
@@ -38,6 +39,8 @@ public static class DeleteOrphanArtifactsEndpoint
         var deleted = new List<OrphanArtifact>();
         foreach (var orphan in candidates.Where(o => !referenced.Contains(o.Sha256)))
             if (await artifacts.DeleteAsync(orphan.Sha256, ct)) deleted.Add(orphan);
+        // Whoever uploaded them no longer holds a claim to read them: the bytes are gone.
+        await access.ForgetUploads(deleted.Select(o => o.Sha256).ToList(), ct);
         var abandoned = await artifacts.DeleteAbandonedUploadsAsync(cutoff, ct);
 
         if (deleted.Count > 0 || abandoned > 0)

@@ -14,13 +14,15 @@ public static class UploadArtifactEndpoint
     /// <summary>
     /// Streams the raw request body into the artifact store: hashed as it arrives, never buffered whole, kept
     /// under its SHA-256 only if new. A client's file name (Content-Disposition) is echoed back and used for
-    /// nothing else.
+    /// nothing else. The answer does not say whether someone else stored the same bytes before: 201 unless the caller
+    /// could already read them (its own earlier upload, a model it may read, a registry-wide role), then 200.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [OpaqueBody]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
-    public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings)
+    public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota)
     {
+        var ct = http.RequestAborted;
         string? expected = null;
         var declared = http.Request.Headers[ArtifactRoutes.DigestHeader].ToString();
         if (declared.Length > 0 && !ArtifactDigest.TryNormalize(declared.Trim(), out expected))
@@ -32,19 +34,49 @@ public static class UploadArtifactEndpoint
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
             bodyLimit.MaxRequestBodySize = limit;
 
-        var result = await store.PutAsync(http.Request.Body, new ArtifactPutOptions(expected, limit), http.RequestAborted);
-        var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
-        return result.Outcome switch
+        ArtifactQuota.Reservation? reservation = null;
+        if (quota.Enabled)
         {
-            ArtifactPutOutcome.Created => Results.Json(response, Json.Options, statusCode: StatusCodes.Status201Created)
-                .WithLocation(http, response.Uri),
-            ArtifactPutOutcome.AlreadyStored => Results.Json(response, Json.Options).WithLocation(http, response.Uri),
-            ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
-                $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
-            ArtifactPutOutcome.TooLarge => TooLarge(limit),
-            _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
-        };
+            reservation = await quota.Reserve(http.Request.ContentLength, ct);
+            if (reservation is null) return QuotaExceeded(settings.QuotaBytes!.Value);
+        }
+        try
+        {
+            var maxBytes = Math.Min(limit, reservation?.Bytes ?? limit);
+            var result = await store.PutAsync(http.Request.Body, new ArtifactPutOptions(expected, maxBytes), ct);
+            if (!result.Stored)
+            {
+                return result.Outcome switch
+                {
+                    ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
+                        $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
+                    ArtifactPutOutcome.TooLarge when maxBytes < limit => QuotaExceeded(settings.QuotaBytes!.Value),
+                    ArtifactPutOutcome.TooLarge => TooLarge(limit),
+                    _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
+                };
+            }
+
+            // Asked before this upload is recorded: could the caller read these bytes without it?
+            var couldRead = await access.MayRead(http.User, result.Sha256, ct);
+            await access.RecordUpload(http.User, result.Sha256, ct);
+            var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
+            var status = result.Outcome == ArtifactPutOutcome.AlreadyStored && couldRead ? StatusCodes.Status200OK : StatusCodes.Status201Created;
+            return Results.Json(response, Json.Options, statusCode: status).WithLocation(http, response.Uri);
+        }
+        finally
+        {
+            if (reservation is not null) await quota.Release(reservation);
+        }
     }
+
+    /// <summary>
+    /// 507: the store as a whole is full, which no smaller request of this caller fixes (413 is one upload over the size
+    /// limit). It names the quota, not what is stored: how full the store is would tell a caller whether its last
+    /// upload added bytes, that is, whether someone else had stored them.
+    /// </summary>
+    private static IResult QuotaExceeded(long quota) =>
+        Problems.Problem(StatusCodes.Status507InsufficientStorage, "Artifact quota exceeded",
+            $"The artifact store has no room for this upload under its quota of {quota} bytes ({ArtifactSettings.Section}:QuotaBytes); every upload counts as new bytes. Nothing was stored.");
 
     private static IResult TooLarge(long limit) =>
         Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Artifact too large",

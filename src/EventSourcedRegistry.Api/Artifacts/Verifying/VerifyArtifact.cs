@@ -10,9 +10,10 @@ public static class VerifyArtifactEndpoint
     /// <summary>Re-hashes a stored artifact: <c>verified</c> is false when its bytes no longer match their digest.</summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/artifacts/{sha256}/verify", OperationId = "VerifyArtifact")]
-    public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ILoggerFactory loggers)
+    public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access, ILoggerFactory loggers)
     {
         if (!ArtifactRoutes.TryParse(sha256, out var digest, out var problem)) return problem!;
+        if (!await access.MayRead(http.User, digest, http.RequestAborted)) return ArtifactRoutes.NotFound(digest);
         var verification = await store.VerifyAsync(digest, http.RequestAborted);
         if (verification is null) return ArtifactRoutes.NotFound(digest);
         if (!verification.Verified)

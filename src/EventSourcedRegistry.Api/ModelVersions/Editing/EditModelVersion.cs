@@ -17,7 +17,8 @@ public static class EditModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePatch("/api/v1/models/{name}/versions/{version}", OperationId = "EditModelVersion")]
-    public static async Task<IResult> Patch(string name, string version, EditModelVersion? request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Patch(string name, string version, EditModelVersion? request, HttpContext http, ModelCommands commands,
+        RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"description\"?, \"setTags\"?, \"removeTags\"?, \"metadata\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
@@ -37,6 +38,9 @@ public static class EditModelVersionEndpoint
             {
                 if (!model.HasVersion(number)) return ModelDecisions.VersionNotFound(model, number);
                 current = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
+                if (RecordLimits.CheckEditedTags(current?.Tags ?? new Dictionary<string, string>(), request.SetTags, request.RemoveTags,
+                        limits.MaxTagsPerVersion, nameof(RecordLimits.MaxTagsPerVersion), "a version") is { } tooMany)
+                    return RecordLimits.Refusal(tooMany);
                 var decision = ModelDecisions.EditVersion(model, number, request.Description, request.SetTags, request.RemoveTags,
                     metadata, current?.Tags ?? new Dictionary<string, string>(), current?.Description, current?.Metadata);
                 // Replaced metadata must meet the metadata standards as a registration's does.

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
+using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Metadata;
@@ -88,10 +89,12 @@ public static class RegisterModelVersionEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
-        Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts)
+        Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts, ArtifactAccess access, RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"artifact\", \"lineage\"?, \"params\"?, \"metrics\"?, \"tags\"?, \"description\"?, \"metadata\"?}");
         var errors = Check(request).ToList();
+        errors.AddRange(limits.CheckVersion(request.Tags?.Count ?? 0, request.Params?.Count ?? 0, request.Metrics?.Count ?? 0,
+            request.Lineage?.Datasets?.Count ?? 0));
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var declared = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
@@ -108,7 +111,7 @@ public static class RegisterModelVersionEndpoint
             async (model, session, ct) =>
             {
                 if (artifact is null && refusal is null)
-                    (artifact, refusal) = await StoredArtifact(artifacts, declared, ct);
+                    (artifact, refusal) = await StoredArtifact(artifacts, access, http.User, declared, ct);
                 if (refusal is not null) return refusal;
                 var decision = ModelDecisions.RegisterVersion(model, lifecycle, artifact!, lineage,
                     request.Params, request.Metrics, request.Tags, request.Description, metadata);
@@ -128,14 +131,19 @@ public static class RegisterModelVersionEndpoint
             });
     }
 
-    /// <summary>An uploaded artifact's reference (no uri, its stored size), or the 422 when the store does not hold it.</summary>
-    private static async Task<(ArtifactReference?, Decision?)> StoredArtifact(IArtifactStore artifacts, ArtifactReference declared, CancellationToken ct)
+    /// <summary>
+    /// An uploaded artifact's reference (no uri, its stored size), or the 422 when the store does not hold it. A digest
+    /// the caller may not read (see <see cref="ArtifactAccess"/>) gets the same 422, word for word, before the store is
+    /// asked: registering a version on it would make its bytes readable through this model.
+    /// </summary>
+    private static async Task<(ArtifactReference?, Decision?)> StoredArtifact(IArtifactStore artifacts, ArtifactAccess access,
+        System.Security.Claims.ClaimsPrincipal caller, ArtifactReference declared, CancellationToken ct)
     {
         var sha256 = declared.Sha256.ToLowerInvariant();
-        var stored = await artifacts.GetInfoAsync(sha256, ct);
+        var stored = await access.MayRead(caller, sha256, ct) ? await artifacts.GetInfoAsync(sha256, ct) : null;
         if (stored is null)
             return (null, Decision.Reject(RejectionKind.Unprocessable, "Artifact not stored",
-                $"No artifact with SHA-256 {sha256} has been uploaded; upload it to /api/v1/artifacts first, or give an external uri."));
+                $"No artifact with SHA-256 {sha256} is available to this caller; upload it to /api/v1/artifacts first, or give an external uri."));
         if (declared.SizeBytes is { } size && size != stored.SizeBytes)
             return (null, Decision.Reject(RejectionKind.Unprocessable, "Artifact size mismatch",
                 $"The stored artifact {sha256} has {stored.SizeBytes} bytes, not the declared {size}."));

@@ -21,7 +21,7 @@ public static class EditModelEndpoint
 
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
-    public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands, RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"description\"?, \"setTags\"?, \"removeTags\"?}");
         var errors = Check(request).ToList();
@@ -29,7 +29,10 @@ public static class EditModelEndpoint
 
         return await commands.Execute(http, name, request, reason: null,
             (model, _, _) => ValueTask.FromResult(
-                ModelDecisions.EditMetadata(model, request.Description, request.SetTags, request.RemoveTags)),
+                RecordLimits.CheckEditedTags(model.Tags, request.SetTags, request.RemoveTags, limits.MaxTagsPerModel,
+                    nameof(RecordLimits.MaxTagsPerModel), "a model") is { } tooMany
+                    ? RecordLimits.Refusal(tooMany)
+                    : ModelDecisions.EditMetadata(model, request.Description, request.SetTags, request.RemoveTags)),
             (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, outcome.After)));
     }
 }

@@ -26,14 +26,16 @@ public static class RegisterModelEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
-    public static async Task<IResult> Post(RegisterModel? request, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Post(RegisterModel? request, HttpContext http, IDocumentStore store, IdempotencySettings idempotencySettings,
+        RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"name\", \"description\"?, \"tags\"?}");
         var errors = Check(request).ToList();
+        if (limits.CheckModelTags(request.Tags?.Count ?? 0) is { } tooMany) errors.Add(tooMany);
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var ct = http.RequestAborted;
-        var idempotency = Idempotent.From(http, request);
+        var idempotency = Idempotent.From(http, request, idempotencySettings);
         if (idempotency.Problem is not null) return idempotency.Problem;
         if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
 
