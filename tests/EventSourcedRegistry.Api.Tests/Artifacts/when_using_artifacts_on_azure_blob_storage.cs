@@ -57,7 +57,10 @@ public sealed class AzureArtifactHost : IAsyncLifetime
                 .UseSetting("Logging:LogLevel:Default", "Warning")
                 .UseSetting("Registry:Artifacts:Backend", "AzureBlob")
                 .UseSetting("Registry:Artifacts:ConnectionString", azurite.ConnectionString)
-                .UseSetting("Registry:Artifacts:Container", Container.Name));
+                .UseSetting("Registry:Artifacts:Container", Container.Name)
+                // The contract sends uploads faster than the default per-caller limits allow; LimitedHost tests those.
+                .UseSetting("Registry:RateLimits:Enabled", "false")
+                .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0"));
         }
         finally
         {

@@ -75,7 +75,9 @@ public sealed partial class AppFixture : IAsyncLifetime
             .UseSetting("Registry:Approvals:ProtectedAliases", "")
             // The shared host's tests send thousands of requests with one key as fast as the machine allows; per-caller
             // rate limits are tested on LimitedHost() and their defaults by when_limiting_request_rates.
-            .UseSetting("Registry:RateLimits:Enabled", "false"));
+            .UseSetting("Registry:RateLimits:Enabled", "false")
+            // and no per-caller upload slots either: the hostile-input corpus sends its uploads side by side.
+            .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0"));
     }
 
     /// <summary>
