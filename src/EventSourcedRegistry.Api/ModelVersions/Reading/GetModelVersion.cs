@@ -3,7 +3,6 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
-using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
@@ -12,13 +11,13 @@ public static class GetModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
-    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         if (PointsInTime.Requested(http.Request))
         {
-            var (past, problem) = await PastModel.Load(http, name, session, data);
+            var (past, problem) = await pastModels.Load(http, name, session);
             if (problem is not null) return problem;
             return await past!.Version(number, http.RequestAborted) is { } then
                 ? past.Json(ModelVersionResponse.From(past.Model.Name, then))
