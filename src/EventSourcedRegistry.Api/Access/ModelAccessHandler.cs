@@ -12,7 +12,9 @@ public sealed record RoleRequirement(string Role) : IAuthorizationRequirement;
 /// the role for that model passes; one who may read it but lacks the role is refused (403); one who may not read it
 /// at all learns nothing of it (404, as for an unknown model). Routes that span models need the role registry-wide,
 /// except artifacts: content-addressed blobs shared by all models, open to the role granted for any model.
-/// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once.
+/// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once. A read at
+/// a point on an endpoint marked <see cref="AuthorizesModelReadAtPointAttribute"/> is judged by the model it reads, in
+/// the endpoint (<see cref="ModelAccess"/>), since the name may then lead to another model than its holder now.
 /// </summary>
 public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHandler<RoleRequirement>
 {
@@ -35,6 +37,15 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
         }
 
         if (!http.Request.Path.StartsWithSegments("/api/v1/models") || http.GetRouteValue("name") is not string model) return;
+
+        // A read at a point resolves the name as it was then, possibly to another model than the one holding it now:
+        // the endpoint authorizes the model it reads (and answers a hidden one as unknown); here only the role counts.
+        if (PointsInTime.Requested(http.Request) && http.GetEndpoint()?.Metadata.GetMetadata<AuthorizesModelReadAtPointAttribute>() is not null)
+        {
+            if (grants.Any(g => Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);
+            else context.Fail(new AuthorizationFailureReason(this, HiddenModel));
+            return;
+        }
 
         var normalized = InputRules.NormalizeName(model);
         Guid? modelId = null;

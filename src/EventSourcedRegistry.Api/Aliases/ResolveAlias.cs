@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.ModelVersions;
 using EventSourcedRegistry.Models;
@@ -13,6 +14,7 @@ public static class ResolveAliasEndpoint
 {
     /// <summary>The version an alias names now (or at <c>asOf</c>/<c>atSequence</c>); <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
     public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, PastModels pastModels)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.History;
@@ -30,6 +31,7 @@ public static class GetDeploymentHistoryEndpoint
     /// named then.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data, PastModels pastModels)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
@@ -46,10 +47,12 @@ public sealed record PastModel(ModelView Model, PointInTime Point, IQuerySession
 }
 
 /// <summary>
-/// The way every read of a model at a point (<c>asOf</c>/<c>atSequence</c>) starts: settle the point, then resolve the
-/// name to the model it named then (by the name it had then, else its current name).
+/// The way every read of a model at a point (<c>asOf</c>/<c>atSequence</c>) starts: settle the point, resolve the name to
+/// the model it named then (by the name it had then, else its current name), and authorize that model — by id, whatever
+/// the name led to (see <see cref="AuthorizesModelReadAtPointAttribute"/>). A model the caller may not read answers
+/// exactly as an unknown one.
 /// </summary>
-public sealed class PastModels(NpgsqlDataSource data, PointResolver points)
+public sealed class PastModels(NpgsqlDataSource data, PointResolver points, ModelCommands models)
 {
     /// <summary>The settled point and the id of the model the name named then, or the problem to answer.</summary>
     public async Task<(PointInTime? Point, Guid ModelId, IResult? Problem)> Resolve(HttpContext http, string name, IQuerySession session)
@@ -58,7 +61,8 @@ public sealed class PastModels(NpgsqlDataSource data, PointResolver points)
         var (point, problem) = await points.Resolve(http.Request, ct);
         if (problem is not null) return (null, Guid.Empty, problem);
         var modelId = await StorePosition.ModelIdByName(data, session, RegistryStore.Schema, name, point!.Sequence, ct);
-        if (modelId is null) return (null, Guid.Empty, Problems.ModelNotFound(name));
+        if (modelId is null || !await ModelAccess.MayReadAsync(http.User, modelId.Value, models, ct))
+            return (null, Guid.Empty, Problems.ModelNotFound(name));
         return (point, modelId.Value, null);
     }
 

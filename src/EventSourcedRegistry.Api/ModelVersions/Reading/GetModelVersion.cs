@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
@@ -10,6 +11,7 @@ namespace EventSourcedRegistry.Api.ModelVersions.Reading;
 public static class GetModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
     public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, PastModels pastModels)
     {

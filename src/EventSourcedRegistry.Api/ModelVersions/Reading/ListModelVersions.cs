@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
@@ -16,6 +17,7 @@ public static class ListModelVersionsEndpoint
 
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store,
         Lifecycle.Lifecycle lifecycle, PastModels pastModels)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
@@ -10,6 +11,7 @@ public static class GetModelEndpoint
 {
     /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
