@@ -13,7 +13,9 @@ public sealed record RoleRequirement(string Role) : IAuthorizationRequirement;
 /// at all learns nothing of it (404, as for an unknown model). Routes that span models need the role registry-wide,
 /// except artifacts: the role granted for any model lets a caller call them, and the artifact endpoints then answer
 /// only for digests reached through a model it may read (<see cref="Artifacts.ArtifactAccess"/>).
-/// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once.
+/// Registry-wide grants never read the database; a model grant of an API key resolves the route's name once. A read at
+/// a point on an endpoint marked <see cref="AuthorizesModelReadAtPointAttribute"/> is judged by the model it reads, in
+/// the endpoint (<see cref="ModelAccess"/>), since the name may then lead to another model than its holder now.
 /// </summary>
 public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHandler<RoleRequirement>
 {
@@ -36,6 +38,15 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
         }
 
         if (!http.Request.Path.StartsWithSegments("/api/v1/models") || http.GetRouteValue("name") is not string model) return;
+
+        // A read at a point resolves the name as it was then, possibly to another model than the one holding it now:
+        // the endpoint authorizes the model it reads (and answers a hidden one as unknown); here only the role counts.
+        if (PointsInTime.Requested(http.Request) && http.GetEndpoint()?.Metadata.GetMetadata<AuthorizesModelReadAtPointAttribute>() is not null)
+        {
+            if (grants.Any(g => Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);
+            else context.Fail(new AuthorizationFailureReason(this, HiddenModel));
+            return;
+        }
 
         var normalized = InputRules.NormalizeName(model);
         Guid? modelId = null;

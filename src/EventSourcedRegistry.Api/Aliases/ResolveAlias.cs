@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.ModelVersions;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
-using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Aliases;
@@ -14,14 +14,15 @@ public static class ResolveAliasEndpoint
 {
     /// <summary>The version an alias names now (or at <c>asOf</c>/<c>atSequence</c>); <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
-    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);
         if (PointsInTime.Requested(http.Request))
         {
-            var (past, problem) = await PastModel.Load(http, name, session, data);
+            var (past, problem) = await pastModels.Load(http, name, session);
             if (problem is not null) return problem;
             if (ModelDecisions.ResolveAlias(past!.Model, alias) is { } then && await past.Version(then, http.RequestAborted) is { } thenView)
                 return past.Json(ModelVersionResponse.From(past.Model.Name, thenView));

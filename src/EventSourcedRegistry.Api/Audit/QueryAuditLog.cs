@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -179,17 +180,19 @@ public static class QueryAuditLogEndpoint
     /// The audit log, one row per event, oldest first. Filters: <c>from</c>/<c>to</c> (inclusive; a sequence number or an
     /// RFC 3339 instant), <c>actor</c>, <c>model</c> (any name the model has carried, or its id), <c>type</c> (repeatable or
     /// comma-separated); keyset paging with <c>cursor</c>/<c>limit</c>. <c>Accept: application/x-ndjson</c> or <c>text/csv</c>
-    /// (or <c>format=</c>) streams the whole filtered log instead. Every answer says how far the log is complete.
+    /// (or <c>format=</c>) streams the whole filtered log instead. Every answer says how far the log is complete; with
+    /// <c>to</c> the answer is complete up to it or refused (503, Retry-After) once the wait for that runs out.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, PointResolver points)
     {
         var errors = new List<(string, string)>();
         var query = AuditQuery.Parse(http.Request, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var ct = http.RequestAborted;
+        if (await Settle(query, points, ct) is { } unsettled) return unsettled;
         var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
         try
         {
@@ -233,6 +236,29 @@ public static class QueryAuditLogEndpoint
         {
             if (connection is not null) await connection.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// An upper bound asks for every event up to it: the bound must be settled and the audit log (an async projection)
+    /// complete through its last sequence, else the answer would silently miss events. Without one, the answer is what
+    /// the log holds, with how far that is complete.
+    /// </summary>
+    private static async Task<IResult?> Settle(AuditQuery query, PointResolver points, CancellationToken ct)
+    {
+        var deadline = points.Start();
+        long through;
+        if (query.ToSequence is { } sequence)
+        {
+            (through, var problem) = await points.Sequence(sequence, "to", deadline, ct);
+            if (problem is not null) return problem;
+        }
+        else if (query.ToTime is { } instant)
+        {
+            (through, var problem) = await points.Instant(instant, "to", deadline, ct);
+            if (problem is not null) return problem;
+        }
+        else return null;
+        return await points.AuditLogCovers(through, deadline, ct);
     }
 
     /// <summary>

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.History;
+using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
 using Marten;
 using Npgsql;
@@ -23,11 +26,14 @@ public static class GetDeploymentHistoryEndpoint
 
     /// <summary>
     /// Every interval of every version in each stage, and every reported deployment, in the order they began;
-    /// filter with <c>kind=stage|deployment</c>, <c>version</c>, <c>stage</c> or <c>environment</c>.
+    /// filter with <c>kind=stage|deployment</c>, <c>version</c>, <c>stage</c> or <c>environment</c>. <c>asOf</c>/<c>atSequence</c>:
+    /// the intervals as they stood then (begun by then; one that ended later shows as still open), of the model the name
+    /// named then.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data, PastModels pastModels)
     {
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
@@ -48,7 +54,15 @@ public static class GetDeploymentHistoryEndpoint
 
         var ct = http.RequestAborted;
         await using var session = store.QuerySession();
-        var model = await session.FindModel(name, ct);
+        PastModel? past = null;
+        ModelView? model;
+        if (PointsInTime.Requested(http.Request))
+        {
+            (past, var problem) = await pastModels.Load(http, name, session);
+            if (problem is not null) return problem;
+            model = past!.Model;
+        }
+        else model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);
 
         var conditions = new List<string> { "model_id = $1", "id > $2" };
@@ -61,12 +75,15 @@ public static class GetDeploymentHistoryEndpoint
             conditions.Add($"kind = '{DeploymentHistory.Kinds.Stage}' and lower(subject) = lower({Next(stage)})");
         if (query["environment"].ToString() is { Length: > 0 } environment)
             conditions.Add($"kind = '{DeploymentHistory.Kinds.Deployment}' and subject = {Next(environment)}");
+        if (past is not null) conditions.Add($"entered_seq <= {Next(past.Point.Sequence)}");
 
         var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, string.Join(" and ", conditions), args,
             $"order by id limit {limit + 1}", ct);
-        var items = rows.Take(limit).Select(ToInterval).ToList();
+        var items = rows.Take(limit).Select(ToInterval)
+            .Select(i => past is not null && i.Left is { } left && left.Sequence > past.Point.Sequence ? i with { Left = null } : i).ToList();
         var next = rows.Count > limit ? rows[limit - 1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        return Results.Json(new DeploymentHistoryPage(model.Name, items, next), Json.Options);
+        var page = new DeploymentHistoryPage(model.Name, items, next);
+        return past is not null ? past.Json(page) : Results.Json(page, Json.Options);
     }
 
     public static DeploymentInterval ToInterval(Interval row) => new(

@@ -7,7 +7,9 @@ using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
 using JasperFx;
 using JasperFx.Events.Daemon;
+using JasperFx.Events.Daemon.HighWater;
 using Marten;
+using Marten.Events.Daemon.HighWater;
 using Npgsql;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Wolverine;
@@ -40,6 +42,15 @@ public static class RegistryConfiguration
             .ApplyAllDatabaseChangesOnStartup()
             // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster.
             .AddAsyncDaemon(DaemonMode.HotCold);
+        // The daemon's high-water agent also wakes on a NOTIFY, which time-travel reads send while they wait for the mark
+        // to pass their point (PointResolver): the mark then follows within milliseconds, not at the next poll (1 s idle).
+        // A singleton of the container, so the host disposes it (closing its LISTEN connection) before the database stops.
+        builder.Services.AddSingleton<IDaemonWakeup>(services =>
+            new PostgresqlListenWakeup(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ILogger<PostgresqlListenWakeup>>()));
+        builder.Services.ConfigureMarten((services, options) => options.Projections.Wakeup = services.GetRequiredService<IDaemonWakeup>());
+        builder.Services.AddSingleton(TimeTravel.TimeTravelOptions.From(builder.Configuration));
+        builder.Services.AddSingleton<TimeTravel.PointResolver>();
+        builder.Services.AddSingleton<TimeTravel.PastModels>();
 
         builder.Host.UseWolverine(options =>
         {

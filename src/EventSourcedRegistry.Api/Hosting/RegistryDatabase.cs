@@ -21,7 +21,10 @@ public sealed class RegistryDatabase : IAsyncDisposable
     /// configured string does not set it itself: <c>No Reset On Close</c> (a connection handed back to the pool is not
     /// sent <c>DISCARD ALL</c>, which costs a statement and throws away PostgreSQL's cached plans of Marten's functions,
     /// on every checkout; the registry sets no session state that would need resetting) and <c>Max Auto Prepare</c>
-    /// (statements run often are prepared once per connection instead of parsed and planned on every call).
+    /// (statements run often are prepared once per connection instead of parsed and planned on every call). And always
+    /// <c>Timezone=UTC</c>: Marten stamps an event with <c>now() at time zone 'utc'</c> into a <c>timestamptz</c> column,
+    /// which PostgreSQL reads in the session's time zone, so a session in any other zone would store every event's time
+    /// shifted by its offset, and time travel by instant would answer for the wrong moment.
     /// </summary>
     public string PooledConnectionString => Tune(ConnectionString);
 
@@ -34,6 +37,7 @@ public sealed class RegistryDatabase : IAsyncDisposable
         var tuned = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         if (!Has("No Reset On Close", "NoResetOnClose")) tuned.NoResetOnClose = true;
         if (!Has("Max Auto Prepare", "MaxAutoPrepare")) tuned.MaxAutoPrepare = MaxAutoPrepare;
+        tuned.Timezone = "UTC";
         return tuned.ConnectionString;
     }
     public EmbeddedPostgres? Embedded { get; }

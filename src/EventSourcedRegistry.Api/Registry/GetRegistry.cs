@@ -21,7 +21,7 @@ public static class GetRegistryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/registry", OperationId = "GetRegistry")]
-    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data)
+    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)
     {
         var ct = http.RequestAborted;
         var errors = new List<(string, string)>();
@@ -34,7 +34,7 @@ public static class GetRegistryEndpoint
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var (point, problem) = await PointsInTime.Resolve(http.Request, data, ct);
+        var (point, problem) = await points.Resolve(http.Request, ct);
         if (problem is not null) return problem;
         var sequence = point!.Sequence;
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -48,11 +49,11 @@ public static class GetRegistryChangesEndpoint
 
     /// <summary>
     /// Every stage, alias and deployment change after <c>from</c> up to and including <c>to</c> (each a global
-    /// sequence or an RFC 3339 instant; <c>to</c> defaults to now, never past the store's high-water mark), in order.
+    /// sequence or an RFC 3339 instant, settled before it is answered; <c>to</c> defaults to the store's high-water mark), in order.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/registry/changes", OperationId = "GetRegistryChanges")]
-    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data)
+    public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)
     {
         var ct = http.RequestAborted;
         var query = http.Request.Query;
@@ -63,11 +64,19 @@ public static class GetRegistryChangesEndpoint
             errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var highWaterMark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
-        var (from, fromProblem) = await Bound(query["from"].ToString(), "from", 0, highWaterMark, data, ct);
-        if (fromProblem is not null) return fromProblem;
-        var (to, toProblem) = await Bound(query["to"].ToString(), "to", highWaterMark, highWaterMark, data, ct);
-        if (toProblem is not null) return toProblem;
+        var deadline = points.Start();
+        long from = 0, to;
+        if (query["from"].ToString() is { Length: > 0 } rawFrom)
+        {
+            (from, var problem) = await points.Bound(rawFrom, "from", deadline, ct);
+            if (problem is not null) return problem;
+        }
+        if (query["to"].ToString() is { Length: > 0 } rawTo)
+        {
+            (to, var problem) = await points.Bound(rawTo, "to", deadline, ct);
+            if (problem is not null) return problem;
+        }
+        else to = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
         if (from > to) return Problems.Validation([("from", $"from (sequence {from}) is after to (sequence {to}).")]);
 
         var schema = RegistryStore.Schema;
@@ -111,21 +120,4 @@ public static class GetRegistryChangesEndpoint
             null, null, null, null, e.Environment, e.Target, actor, headerReason, correlation),
         _ => throw new InvalidOperationException($"Not a registry change: {@event.GetType().Name}"),
     };
-
-    /// <summary>A bound given as a sequence or an RFC 3339 instant, pinned at or below the high-water mark.</summary>
-    private static async Task<(long, IResult?)> Bound(string raw, string field, long fallback, long highWaterMark,
-        NpgsqlDataSource data, CancellationToken ct)
-    {
-        if (raw.Length == 0) return (fallback, null);
-        if (long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
-        {
-            return sequence <= highWaterMark
-                ? (sequence, null)
-                : (0, Problems.Problem(StatusCodes.Status409Conflict, "Not settled yet",
-                    $"Sequence {sequence} is past the store's high-water mark ({highWaterMark}); ask again shortly."));
-        }
-        if (PointsInTime.TryParseInstant(raw, out var instant))
-            return (await StorePosition.SequenceAt(data, RegistryStore.Schema, instant, highWaterMark, ct), null);
-        return (0, Problems.Validation([(field, $"{field} is a global sequence number or an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z.")]));
-    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
+using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
@@ -32,28 +33,29 @@ public static class RollBackModelEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
     public static async Task<IResult> Post(string name, RollBackModel? request, HttpContext http, ModelCommands commands,
-        NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
+        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
-        var (point, problem) = await PointsInTime.Resolve(request.AsOf ?? "",
-            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", data, http.RequestAborted);
+        var (point, problem) = await points.Resolve(request.AsOf ?? "",
+            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", http.RequestAborted);
         if (problem is not null) return problem;
 
-        return await Run(http, name, request, point!, commands, lifecycle);
+        return await Run(http, name, request, point!, commands, data, lifecycle);
     }
 
     /// <summary>The rollback of one model to a resolved point; shared with the registry-wide rollback.</summary>
     public static async Task<IResult> Run(HttpContext http, string name, RollBackModel request, PointInTime point,
-        ModelCommands commands, Lifecycle.Lifecycle lifecycle)
+        ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
     {
         var dryRun = request.DryRun ?? false;
         IReadOnlyList<RollbackChange> plan = [];
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
-                var then = StorePosition.ModelAt(await StorePosition.EventsUpTo(session, model.Id, point.Sequence, ct));
+                // The model's own past (by id, whatever name it had), from the nearest snapshot.
+                var then = await StorePosition.ModelAtAsync(session, data, model.Id, point.Sequence, ct);
                 var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, request.Reason!);
                 plan = changes;
                 // A dry run decides exactly as the real one would, then appends nothing.

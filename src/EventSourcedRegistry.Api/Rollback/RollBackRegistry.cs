@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
+using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
@@ -28,7 +29,7 @@ public static class RollBackRegistryEndpoint
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
-        NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
+        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");
         var single = new RollBackModel(request.AsOf, request.AtSequence, request.Reason, request.DryRun);
@@ -38,8 +39,8 @@ public static class RollBackRegistryEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var ct = http.RequestAborted;
-        var (point, problem) = await PointsInTime.Resolve(request.AsOf ?? "",
-            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", data, ct);
+        var (point, problem) = await points.Resolve(request.AsOf ?? "",
+            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", ct);
         if (problem is not null) return problem;
 
         var targets = new List<(string Name, Guid? Id)>();
@@ -65,7 +66,7 @@ public static class RollBackRegistryEndpoint
             async (target, token) =>
             {
                 outcomes[target.Index] = target.Id is { } id
-                    ? await RollBack(commands, lifecycle, context, id, target.Name, point!, request.Reason!, dryRun, token)
+                    ? await RollBack(commands, data, lifecycle, context, id, target.Name, point!, request.Reason!, dryRun, token)
                     : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
@@ -75,7 +76,7 @@ public static class RollBackRegistryEndpoint
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, Lifecycle.Lifecycle lifecycle, CommandContext context,
+    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle, CommandContext context,
         Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
@@ -84,7 +85,7 @@ public static class RollBackRegistryEndpoint
             var ran = await commands.Run(modelId, name, expected: null, context, idempotency: null,
                 async (model, session, token) =>
                 {
-                    var then = StorePosition.ModelAt(await StorePosition.EventsUpTo(session, model.Id, point.Sequence, token));
+                    var then = await StorePosition.ModelAtAsync(session, data, model.Id, point.Sequence, token);
                     var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, reason);
                     plan = changes;
                     return dryRun && !decision.IsRejected ? Decision.Unchanged : decision;

@@ -141,15 +141,16 @@ public sealed class when_looking_back_in_time(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
-    public async Task a_sequence_past_the_high_water_mark_is_refused_rather_than_answered()
+    public async Task a_sequence_no_event_has_yet_is_refused_as_in_the_future_rather_than_answered()
     {
         await Host.RegisterModel("churn");
         await App.WaitForHighWaterMark();
 
         var response = await Host.Get($"/api/v1/models/churn?atSequence={await App.LastSequence() + 1000}");
 
-        Assert.Equal(409, response.Status);
-        Assert.Contains("high-water mark", response.Body!["detail"]!.GetValue<string>());
+        var problem = response.AssertProblem(409);
+        Assert.Equal("In the future", problem["title"]!.GetValue<string>());
+        Assert.Contains("no event has that sequence yet", problem["detail"]!.GetValue<string>());
     }
 
     [Fact]

@@ -23,7 +23,10 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
         await Host.Send(HttpMethod.Put, "/api/v1/models/snap/aliases/challenger", new { version = 2 });
         await Host.Post("/api/v1/models/snap/deployments", new { version = 1, environment = "production", action = "deployed" });
         await Host.Post("/api/v1/models/snap/deployments", new { version = 2, environment = "canary", action = "deployed" });
+        await Host.Patch("/api/v1/models/snap/versions/1", new { description = "first", setTags = new { a = "1", b = "2" }, metadata = new { x = 1 } }).Ok();
         await Host.Promote("snap", 2, "Production", archiveExisting: true);
+        await Host.Patch("/api/v1/models/snap/versions/1", new { removeTags = new[] { "a" }, setTags = new { c = "3" }, metadata = new { x = 2 } }).Ok();
+        await Host.Patch("/api/v1/models/snap/versions/2", new { description = "second" }).Ok();
         await Host.Send(HttpMethod.Delete, "/api/v1/models/snap/aliases/champion");
         await Host.Post("/api/v1/models/snap/deployments", new { version = 1, environment = "production", action = "undeployed" });
         await Host.Send(HttpMethod.Put, "/api/v1/models/snap/aliases/shadow", new { version = 3 });
@@ -69,6 +72,34 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
         Assert.Equal(Enumerable.Range(1, (int)(revision / AppFixture.SnapshotEvery)).Select(i => (long)i * AppFixture.SnapshotEvery),
             written.Select(s => s.Version));
         await Every_sequence_answers_as_a_full_replay_does(model);
+    }
+
+    /// <summary>
+    /// Issue 13, item 8: a version as of a point is built from the model view then and only that version's own events;
+    /// it must equal the full replay of the stream for every version at every sequence (each the API serves too).
+    /// </summary>
+    [Fact]
+    public async Task every_version_view_at_every_sequence_is_the_full_replay_without_reading_the_stream()
+    {
+        var model = await A_model_with_a_history_that_adds_and_removes_aliases_stages_and_deployments();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        await using var session = Store.QuerySession();
+        var compared = 0;
+        foreach (var sequence in await SequencesOf(model))
+        {
+            var replayed = StorePosition.VersionsAt(await StorePosition.EventsUpTo(session, model, sequence, CancellationToken.None));
+            var then = await StorePosition.ModelAtAsync(session, data, model, sequence, CancellationToken.None);
+            var read = then is null
+                ? []
+                : await StorePosition.VersionViewsAtAsync(session, data, then, Enumerable.Range(1, then.LatestVersion + 1), sequence, CancellationToken.None);
+            Assert.Equal(replayed.Keys, read.Keys);
+            foreach (var (number, view) in replayed)
+            {
+                Assert.Equal(System.Text.Json.JsonSerializer.Serialize(view), System.Text.Json.JsonSerializer.Serialize(read[number]));
+                compared++;
+            }
+        }
+        Assert.True(compared > 20, $"only {compared} version views compared");
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
-using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
@@ -11,14 +11,15 @@ namespace EventSourcedRegistry.Api.ModelVersions.Reading;
 public static class GetModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
-    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         if (PointsInTime.Requested(http.Request))
         {
-            var (past, problem) = await PastModel.Load(http, name, session, data);
+            var (past, problem) = await pastModels.Load(http, name, session);
             if (problem is not null) return problem;
             return await past!.Version(number, http.RequestAborted) is { } then
                 ? past.Json(ModelVersionResponse.From(past.Model.Name, then))

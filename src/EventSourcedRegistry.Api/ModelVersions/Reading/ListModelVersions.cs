@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
-using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
-using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
@@ -18,9 +17,10 @@ public static class ListModelVersionsEndpoint
 
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store,
-        Lifecycle.Lifecycle lifecycle, NpgsqlDataSource data)
+        Lifecycle.Lifecycle lifecycle, PastModels pastModels)
     {
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
@@ -41,11 +41,13 @@ public static class ListModelVersionsEndpoint
         await using var session = store.QuerySession();
         if (PointsInTime.Requested(http.Request))
         {
-            var (past, problem) = await PastModel.Load(http, name, session, data);
+            var (past, problem) = await pastModels.Load(http, name, session);
             if (problem is not null) return problem;
-            var then = StorePosition.VersionsAt(await past!.Events(ct)).Values
-                .Where(v => v.VersionNumber > after)
-                .Where(v => stage is null || v.Stage == stage).Take(limit + 1).ToList();
+            // The page's version numbers from the model view then; only their own events are read.
+            var numbers = stage is null
+                ? Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after))
+                : past!.Model.VersionsByStage.GetValueOrDefault(stage, []).Where(v => v > after);
+            var then = (await past.Versions(numbers.Take(limit + 1), ct)).Values.ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
             return past.Json(new ModelVersionPage(pastItems,
                 then.Count > limit ? pastItems[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));

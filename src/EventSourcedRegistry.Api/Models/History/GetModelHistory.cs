@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
 using Wolverine.Http;
 
@@ -23,10 +25,15 @@ public static class GetModelHistoryEndpoint
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
-    /// <summary>The model's own events, oldest first, with who, when and why; keyset-paged by revision.</summary>
+    /// <summary>
+    /// The model's own events, oldest first, with who, when and why; keyset-paged by revision in the database (a page
+    /// reads only its own events). <c>asOf</c>/<c>atSequence</c>: only the events up to that point, of the model the name
+    /// named then.
+    /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/history", OperationId = "GetModelHistory")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         var errors = new List<(string, string)>();
@@ -38,16 +45,29 @@ public static class GetModelHistoryEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var ct = http.RequestAborted;
+        if (PointsInTime.Requested(http.Request))
+        {
+            var (past, problem) = await pastModels.Load(http, name, session);
+            if (problem is not null) return problem;
+            return past!.Json(await Page(session, past.Model.Id, past.Model.Name, after, limit, past.Model.Revision, ct));
+        }
         var model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);
+        Revisions.Write(http.Response, model.Revision);
+        return Results.Json(await Page(session, model.Id, model.Name, after, limit, model.Revision, ct), Json.Options);
+    }
 
-        var events = await session.Events.FetchStreamAsync(model.Id, fromVersion: after + 1, token: ct);
-        var items = events.Where(e => e.Version > after).OrderBy(e => e.Version).Take(limit).Select(e => new HistoryEntry(
+    /// <summary>The events after revision <paramref name="after"/>, at most <paramref name="limit"/>, none past <paramref name="last"/>.</summary>
+    private static async Task<HistoryPage> Page(IQuerySession session, Guid modelId, string name, long after, int limit, long last,
+        CancellationToken ct)
+    {
+        if (after >= last) return new HistoryPage(name, [], null);
+        var events = await session.Events.FetchStreamAsync(modelId, version: Math.Min(after + limit, last), fromVersion: after + 1, token: ct);
+        var items = events.OrderBy(e => e.Version).Select(e => new HistoryEntry(
             e.Sequence, e.Version, e.Data.GetType().Name, e.Timestamp, e.UserName,
             e.Headers is { } headers && headers.TryGetValue(CommandContextExtensions.ReasonHeader, out var reason) ? reason?.ToString() : null,
             e.CorrelationId, e.CausationId, e.Data)).ToList();
-        var next = items.Count == limit && items[^1].Revision < model.Revision ? items[^1].Revision.ToString() : null;
-        Revisions.Write(http.Response, model.Revision);
-        return Results.Json(new HistoryPage(model.Name, items, next), Json.Options);
+        var next = items.Count == limit && items[^1].Revision < last ? items[^1].Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return new HistoryPage(name, items, next);
     }
 }

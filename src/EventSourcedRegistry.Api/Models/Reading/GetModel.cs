@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Authorization;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
 using Marten;
-using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Reading;
@@ -11,13 +11,14 @@ public static class GetModelEndpoint
 {
     /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
     [Authorize(Policy = Policies.Read)]
+    [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (PointsInTime.Requested(http.Request))
         {
-            var (past, problem) = await PastModel.Load(http, name, session, data);
+            var (past, problem) = await pastModels.Load(http, name, session);
             return problem ?? past!.Json(past.Model);
         }
         var model = await session.FindModel(name, http.RequestAborted);

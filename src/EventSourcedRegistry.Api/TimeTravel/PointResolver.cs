@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Audit;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Store;
+using Marten.Events.Daemon.HighWater;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.TimeTravel;
+
+/// <summary>How long a read waits for its point in history to settle, and how far ahead of the store's clock an instant may be.</summary>
+public sealed record TimeTravelOptions(TimeSpan SettleTimeout, TimeSpan ClockSkew)
+{
+    public const string Section = "Registry:TimeTravel";
+    public static readonly TimeSpan MaxSettleTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
+    public static TimeTravelOptions From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var settle = section.GetValue("SettleTimeout", MaxSettleTimeout);
+        var skew = section.GetValue("ClockSkew", TimeSpan.FromSeconds(1));
+        if (settle < TimeSpan.Zero || settle > MaxSettleTimeout)
+            throw new InvalidOperationException($"{Section}:SettleTimeout must be between 00:00:00 and {MaxSettleTimeout:c}; it is {settle:c}.");
+        if (skew < TimeSpan.Zero || skew > MaxClockSkew)
+            throw new InvalidOperationException($"{Section}:ClockSkew must be between 00:00:00 and {MaxClockSkew:c}; it is {skew:c}.");
+        return new TimeTravelOptions(settle, skew);
+    }
+}
+
+/// <summary>When a request's wait for its point in history runs out; one per request, shared by every point it asks for.</summary>
+public readonly record struct Deadline(long Started, TimeSpan Budget)
+{
+    public TimeSpan Left => Budget - Stopwatch.GetElapsedTime(Started);
+    public bool Passed => Left <= TimeSpan.Zero;
+}
+
+/// <summary>
+/// Pins a requested point in history (<c>atSequence</c>, <c>asOf</c>, a range's bounds) to a sequence whose answer can never
+/// change, per <see cref="Settlement"/>: a point that is not settled yet is waited for, at most
+/// <see cref="TimeTravelOptions.SettleTimeout"/>, and then refused with 503 "Not settled yet" and <c>Retry-After</c>; a
+/// point beyond the present is refused at once (409 "In the future"). Never an earlier point instead.
+/// While it waits for the async daemon's high-water mark it wakes the daemon (Marten's LISTEN/NOTIFY wakeup), so the mark
+/// follows within milliseconds instead of at the daemon's next poll.
+/// </summary>
+public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions options, ILogger<PointResolver> logger)
+{
+    public const int RetryAfterSeconds = 1;
+    public const string NotSettledTitle = "Not settled yet";
+    public const string FutureTitle = "In the future";
+
+    /// <summary>At most one wakeup per this interval from this node, however many requests wait.</summary>
+    private static readonly TimeSpan NudgeEvery = TimeSpan.FromMilliseconds(25);
+    private long _lastNudge;
+
+    public Deadline Start() => new(Stopwatch.GetTimestamp(), options.SettleTimeout);
+
+    /// <summary>asOf/atSequence from the query string; neither: the latest settled sequence (the high-water mark), without waiting.</summary>
+    public Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, CancellationToken ct) =>
+        Resolve(request.Query[PointsInTime.AsOf].ToString(), request.Query[PointsInTime.AtSequence].ToString(), ct);
+
+    /// <summary>The same for values from a request body.</summary>
+    public async Task<(PointInTime? Point, IResult? Problem)> Resolve(string asOf, string atSequence, CancellationToken ct)
+    {
+        if (asOf.Length > 0 && atSequence.Length > 0)
+            return (null, Problems.Validation([(PointsInTime.AsOf, "Give asOf or atSequence, not both.")]));
+        if (atSequence.Length > 0)
+        {
+            if (!PointsInTime.TryParseSequence(atSequence, out var sequence))
+                return (null, Problems.Validation([(PointsInTime.AtSequence, "atSequence is a global event sequence number: a whole number from 0.")]));
+            var (settled, problem) = await Sequence(sequence, PointsInTime.AtSequence, Start(), ct);
+            return problem is null ? (new PointInTime(settled, null), null) : (null, problem);
+        }
+        if (asOf.Length > 0)
+        {
+            if (!PointsInTime.TryParseInstant(asOf, out var instant))
+                return (null, Problems.Validation([(PointsInTime.AsOf, "asOf is an RFC 3339 instant with an offset, e.g. 2026-03-03T14:00:00Z.")]));
+            var (settled, problem) = await Instant(instant, PointsInTime.AsOf, Start(), ct);
+            return problem is null ? (new PointInTime(settled, instant), null) : (null, problem);
+        }
+        return (new PointInTime(await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct), null), null);
+    }
+
+    /// <summary>A range bound given as a sequence number (digits) or an RFC 3339 instant, settled.</summary>
+    public Task<(long Sequence, IResult? Problem)> Bound(string raw, string field, Deadline deadline, CancellationToken ct)
+    {
+        if (PointsInTime.TryParseSequence(raw, out var sequence)) return Sequence(sequence, field, deadline, ct);
+        if (PointsInTime.TryParseInstant(raw, out var instant)) return Instant(instant, field, deadline, ct);
+        return Task.FromResult<(long, IResult?)>((0, Problems.Validation([(field,
+            $"{field} is a global sequence number or an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z.")])));
+    }
+
+    /// <summary>The sequence itself once the high-water mark has reached it.</summary>
+    public async Task<(long Sequence, IResult? Problem)> Sequence(long sequence, string field, Deadline deadline, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+            switch (Settlement.OfSequence(sequence, probe))
+            {
+                case Settled.Yes:
+                    return (sequence, null);
+                case Settled.Future:
+                    return (0, Future($"{field} {sequence} is in the future: no event has that sequence yet (the newest sequence handed " +
+                                      $"out is {probe.Allocated}).", probe));
+            }
+            if (deadline.Passed)
+                return (0, NotSettled($"{field} {sequence} is past the store's high-water mark ({probe.HighWaterMark}): a transaction " +
+                                      "that may still commit at or below it has not finished, so an answer could still change.", probe));
+            await Nudge(ct);
+            await Pause(deadline, Backoff(attempt), ct);
+        }
+    }
+
+    /// <summary>The highest sequence stamped at or before the instant, once nothing at or before it can change any more.</summary>
+    public async Task<(long Sequence, IResult? Problem)> Instant(DateTimeOffset instant, string field, Deadline deadline, CancellationToken ct)
+    {
+        long? target = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+            var wait = Backoff(attempt);
+            if (target is null)
+            {
+                switch (Settlement.OfInstant(instant, probe, options.ClockSkew))
+                {
+                    case Settled.Future:
+                        return (0, Future($"{field} {Show(instant)} is ahead of the registry's clock ({Show(probe.Clock)}) by more than the " +
+                                          $"{options.ClockSkew.TotalSeconds:0.###} s allowed for clock skew: the registry answers instants up to its " +
+                                          "present. Check the client's clock, or ask again once that instant has passed.", probe));
+                    case Settled.Yes:
+                        // Read only now: every transaction that could stamp an event at or before the instant has ended.
+                        target = await Settlement.SequenceAt(data, RegistryStore.Schema, instant, ct);
+                        break;
+                    default:
+                        var clockPasses = instant + Settlement.ClockMargin - probe.Clock;
+                        if (clockPasses > TimeSpan.Zero) wait = clockPasses;
+                        break;
+                }
+            }
+            if (target is { } n && n <= probe.HighWaterMark) return (n, null);
+            if (deadline.Passed) return (0, NotSettled(Why(instant, field, probe, target), probe));
+            if (target is not null) await Nudge(ct);
+            await Pause(deadline, wait, ct);
+        }
+    }
+
+    /// <summary>Null once the audit log (an async projection) holds every event up to the sequence; else 503 when the wait runs out.</summary>
+    public async Task<IResult?> AuditLogCovers(long sequence, Deadline deadline, CancellationToken ct)
+    {
+        await using var connection = await data.OpenConnectionAsync(ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            var progress = await AuditProgress.ReadAsync(connection, ct);
+            if (progress.AuditLogThrough >= sequence) return null;
+            if (deadline.Passed)
+                return NotSettled($"The audit log is complete through sequence {progress.AuditLogThrough}; this answer needs it through " +
+                                  $"{sequence} (the high-water mark is {progress.HighWaterMark}).", null);
+            await Nudge(ct);
+            await Pause(deadline, Backoff(attempt), ct);
+        }
+    }
+
+    private string Why(DateTimeOffset instant, string field, SettlementProbe probe, long? target)
+    {
+        if (target is { } n)
+            return $"{field} {Show(instant)} is not settled yet: its last event so far, sequence {n}, is past the store's high-water mark " +
+                   $"({probe.HighWaterMark}), so an event below it may still be committing.";
+        if (probe.Clock < instant + Settlement.ClockMargin)
+            return $"{field} {Show(instant)} is not settled yet: the registry's clock ({Show(probe.Clock)}) has not passed it.";
+        if (probe.OldestOpenTransaction is { } oldest && probe.Clock - oldest > TimeSpan.FromMinutes(1))
+            logger.LogWarning("A database transaction open since {Since:O} keeps every instant after it unsettled; as-of reads of those instants are refused until it ends",
+                oldest);
+        return $"{field} {Show(instant)} is not settled yet: a transaction that began at or before it is still open and may still add events " +
+               "stamped then.";
+    }
+
+    private static string Show(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(attempt switch { 0 => 5, 1 => 10, 2 => 20, _ => 40 });
+
+    private static Task Pause(Deadline deadline, TimeSpan wait, CancellationToken ct)
+    {
+        var left = deadline.Left;
+        return Task.Delay(wait < left ? wait : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+    }
+
+    /// <summary>
+    /// Wakes the async daemon's high-water agent (on whichever node runs it) through Marten's LISTEN/NOTIFY channel. Sent
+    /// by the readers that wait, not by every append: a NOTIFY in a writing transaction takes a database-wide lock at
+    /// commit, which would serialize every command's commit.
+    /// </summary>
+    private async Task Nudge(CancellationToken ct)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var last = Interlocked.Read(ref _lastNudge);
+        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < NudgeEvery) return;
+        if (Interlocked.CompareExchange(ref _lastNudge, now, last) != last) return;
+        await using var command = data.CreateCommand("select pg_notify($1, '')");
+        command.Parameters.Add(new NpgsqlParameter { Value = PostgresqlListenWakeup.DefaultChannel });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static IResult Future(string detail, SettlementProbe probe) =>
+        Problems.Problem(StatusCodes.Status409Conflict, FutureTitle, detail, Stamps(probe));
+
+    private IResult NotSettled(string detail, SettlementProbe? probe)
+    {
+        logger.LogInformation("Refused a point in history that did not settle within {Timeout}: {Detail}", options.SettleTimeout, detail);
+        return new WithRetryAfter(Problems.Problem(StatusCodes.Status503ServiceUnavailable, NotSettledTitle,
+            $"{detail} Ask again in a moment (Retry-After: {RetryAfterSeconds} s).", probe is null ? null : Stamps(probe)));
+    }
+
+    private static Dictionary<string, object?> Stamps(SettlementProbe probe) => new()
+    {
+        ["highWaterMark"] = probe.HighWaterMark,
+        ["registryTime"] = probe.Clock,
+    };
+
+    /// <summary>A refusal that tells clients (and their retry policies) when to ask again.</summary>
+    private sealed class WithRetryAfter(IResult problem) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return problem.ExecuteAsync(http);
+        }
+    }
+}

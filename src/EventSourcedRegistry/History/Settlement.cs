@@ -1,0 +1,88 @@
+using Npgsql;
+
+namespace EventSourcedRegistry.History;
+
+/// <summary>
+/// One reading of what the store can say about the past: PostgreSQL's clock, the async daemon's high-water mark (every
+/// sequence at or below it is committed, or a gap no transaction can fill any more), the highest sequence handed out,
+/// and the start of the oldest transaction still open in the database (null: none).
+/// </summary>
+public sealed record SettlementProbe(DateTimeOffset Clock, long HighWaterMark, long Allocated, DateTimeOffset? OldestOpenTransaction);
+
+/// <summary>What a point in history is, given a <see cref="SettlementProbe"/>.</summary>
+public enum Settled
+{
+    /// <summary>Final: the answer for it can never change.</summary>
+    Yes,
+    /// <summary>Not yet, but soon: a transaction may still add to it, or the high-water mark has not passed it.</summary>
+    NotYet,
+    /// <summary>Beyond the present: no event has that sequence yet, or the instant is ahead of the store's clock.</summary>
+    Future,
+}
+
+/// <summary>
+/// When a point in history is settled, so that an answer about it is final. Events are stamped with their transaction's
+/// start (<c>now()</c> in Marten's quick append) and numbered when they are inserted, later in that transaction, so an
+/// event stamped at or before an instant can still commit, with a sequence above anything read so far, for as long as a
+/// transaction that began at or before the instant is open. An instant T is therefore settled when
+/// <list type="number">
+/// <item>the store's clock has passed T by <see cref="ClockMargin"/> (every transaction starting from then on is stamped
+/// after T; the margin covers the moment between a transaction taking its start time and showing it in
+/// <c>pg_stat_activity</c>),</item>
+/// <item>no transaction that began at or before T is still open (then no event stamped at or before T can still appear),</item>
+/// <item>and the high-water mark has reached N, the highest sequence stamped at or before T (then nothing can still
+/// commit at or below N: a transaction that began after T may have drawn a lower sequence than N).</item>
+/// </list>
+/// The state at T is then the state after sequence N, for good. A sequence S is settled once the high-water mark has
+/// reached it. The open-transaction check sees the transactions of the registry's own database role (PostgreSQL shows
+/// other roles' transaction starts only to members of <c>pg_read_all_stats</c>); the registry appends only through it.
+/// </summary>
+public static class Settlement
+{
+    /// <summary>How far the store's clock must be past an instant before it can count as settled.</summary>
+    public static readonly TimeSpan ClockMargin = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Reads the clock, the high-water mark, the sequence's last value and the oldest open transaction, in one statement.</summary>
+    public static async Task<SettlementProbe> ProbeAsync(NpgsqlDataSource data, string schema, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
+            "select clock_timestamp(), " +
+            $"coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0), " +
+            $"(select case when is_called then last_value else last_value - 1 end from {schema}.mt_events_sequence), " +
+            "(select min(xact_start) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() " +
+            "and backend_type = 'client backend' and xact_start is not null)");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new SettlementProbe(reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1), reader.GetInt64(2),
+            reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+    }
+
+    /// <summary>Whether the answer at a sequence is final (at or below the high-water mark), or not yet, or not reached at all.</summary>
+    public static Settled OfSequence(long sequence, SettlementProbe probe) =>
+        sequence <= probe.HighWaterMark ? Settled.Yes
+        : sequence > probe.Allocated ? Settled.Future
+        : Settled.NotYet;
+
+    /// <summary>
+    /// Whether no event stamped at or before the instant can still appear (conditions 1 and 2 above); condition 3 is
+    /// <see cref="OfSequence"/> of the instant's sequence, read once this holds. Future when the instant is more than
+    /// <paramref name="clockSkew"/> ahead of the store's clock.
+    /// </summary>
+    public static Settled OfInstant(DateTimeOffset instant, SettlementProbe probe, TimeSpan clockSkew)
+    {
+        if (instant > probe.Clock + clockSkew) return Settled.Future;
+        if (probe.Clock < instant + ClockMargin) return Settled.NotYet;
+        return probe.OldestOpenTransaction is { } oldest && oldest <= instant ? Settled.NotYet : Settled.Yes;
+    }
+
+    /// <summary>
+    /// The highest sequence stamped at or before the instant (0: none); the state at the instant is the state after it.
+    /// Final only once <see cref="OfInstant"/> said so before this was read.
+    /// </summary>
+    public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, DateTimeOffset instant, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where timestamp <= $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = instant.ToUniversalTime() });
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+}

@@ -1,0 +1,68 @@
+using EventSourcedRegistry.History;
+
+namespace EventSourcedRegistry.Tests.History;
+
+/// <summary>
+/// Issue 13, item 1: the rule that decides when a point in history is final. An instant is settled only once the store's
+/// clock is past it (by the margin) and no transaction that began at or before it is still open; a sequence once the
+/// high-water mark has reached it. Anything else waits, or is refused as the future — never answered early.
+/// </summary>
+public sealed class when_deciding_whether_a_point_is_settled
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 3, 14, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Skew = TimeSpan.FromSeconds(1);
+
+    private static SettlementProbe Probe(long highWaterMark = 100, long allocated = 105, DateTimeOffset? oldestOpen = null) =>
+        new(Now, highWaterMark, allocated, oldestOpen);
+
+    [Fact]
+    public void a_sequence_at_or_below_the_high_water_mark_is_settled()
+    {
+        Assert.Equal(Settled.Yes, Settlement.OfSequence(100, Probe()));
+        Assert.Equal(Settled.Yes, Settlement.OfSequence(0, Probe(highWaterMark: 0, allocated: 0)));
+    }
+
+    [Fact]
+    public void a_sequence_handed_out_but_past_the_high_water_mark_is_not_settled_yet()
+    {
+        Assert.Equal(Settled.NotYet, Settlement.OfSequence(101, Probe()));
+        Assert.Equal(Settled.NotYet, Settlement.OfSequence(105, Probe()));
+    }
+
+    [Fact]
+    public void a_sequence_no_event_has_yet_is_the_future()
+    {
+        Assert.Equal(Settled.Future, Settlement.OfSequence(106, Probe()));
+    }
+
+    [Fact]
+    public void an_instant_the_clock_has_passed_with_no_older_open_transaction_is_settled()
+    {
+        Assert.Equal(Settled.Yes, Settlement.OfInstant(Now - Settlement.ClockMargin, Probe(), Skew));
+        Assert.Equal(Settled.Yes, Settlement.OfInstant(Now.AddHours(-1), Probe(oldestOpen: Now.AddMinutes(-59)), Skew));
+    }
+
+    [Fact]
+    public void an_instant_within_the_margin_of_the_clock_is_not_settled_yet()
+    {
+        Assert.Equal(Settled.NotYet, Settlement.OfInstant(Now, Probe(), Skew));
+        Assert.Equal(Settled.NotYet, Settlement.OfInstant(Now - Settlement.ClockMargin + TimeSpan.FromTicks(10), Probe(), Skew));
+    }
+
+    [Fact]
+    public void an_instant_a_transaction_open_since_then_or_before_could_still_write_into_is_not_settled_yet()
+    {
+        var instant = Now.AddSeconds(-5);
+        Assert.Equal(Settled.NotYet, Settlement.OfInstant(instant, Probe(oldestOpen: instant), Skew));
+        Assert.Equal(Settled.NotYet, Settlement.OfInstant(instant, Probe(oldestOpen: instant.AddMinutes(-1)), Skew));
+        Assert.Equal(Settled.Yes, Settlement.OfInstant(instant, Probe(oldestOpen: instant.AddTicks(10)), Skew));
+    }
+
+    [Fact]
+    public void an_instant_ahead_of_the_clock_waits_within_the_skew_allowance_and_is_the_future_beyond_it()
+    {
+        Assert.Equal(Settled.NotYet, Settlement.OfInstant(Now + Skew, Probe(), Skew));
+        Assert.Equal(Settled.Future, Settlement.OfInstant(Now + Skew + TimeSpan.FromTicks(10), Probe(), Skew));
+        Assert.Equal(Settled.Future, Settlement.OfInstant(Now.AddTicks(10), Probe(), TimeSpan.Zero));
+    }
+}
