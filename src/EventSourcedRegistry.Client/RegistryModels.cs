@@ -162,14 +162,17 @@ public sealed record ApiKeyGrant(string Role, string? Model = null, Guid? ModelI
     public override string ToString() => Model is null ? Role : $"{Role}:{Model}";
 }
 
-public sealed record ApiKeyInfo(string Id, string Name, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy,
-    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
+/// <summary>A key without its secret: <c>Owner</c> is the person or service it belongs to, <c>Issuers</c> the owners who made it (up the chain).</summary>
+public sealed record ApiKeyInfo(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, IReadOnlyList<ApiKeyGrant> Grants,
+    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
 
-public sealed record CreatedApiKey(string Id, string Name, string Key, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy, DateTimeOffset CreatedAt);
+public sealed record CreatedApiKey(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, string Key, IReadOnlyList<ApiKeyGrant> Grants,
+    string CreatedBy, DateTimeOffset CreatedAt);
 
 public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
 
-public sealed record ApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason);
+public sealed record ApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason,
+    string? ApproverOwner = null, string? ApproverKeyId = null);
 
 /// <summary>A transition request (four-eyes approval): <c>kind</c> "stage" or "alias", <c>state</c> pending, approved, rejected or superseded.</summary>
 public sealed record TransitionRequestInfo(
@@ -190,6 +193,8 @@ public sealed record TransitionRequestInfo(
     string? ClosedBy,
     string? ClosedReason,
     DateTimeOffset? ClosedAt,
-    Guid? SupersededBy);
+    Guid? SupersededBy,
+    string? RequesterOwner = null,
+    string? RequesterKeyId = null);
 
 public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items);

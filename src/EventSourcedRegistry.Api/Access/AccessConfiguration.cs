@@ -87,6 +87,8 @@ public static class AccessConfiguration
                     return Task.CompletedTask;
                 }
                 identity.AddClaim(new Claim(AccessClaims.Actor, "jwt:" + name));
+                // The token's subject is its owner: a person's API keys given the same owner count as the same person.
+                identity.AddClaim(new Claim(AccessClaims.Owner, name));
                 foreach (var value in identity.FindAll(roleClaim).SelectMany(c => RoleValues(c.Value)).ToList())
                 {
                     if (AccessClaims.ParseGrant(value) is { } grant) identity.AddClaims(AccessClaims.ClaimsFor(grant));
