@@ -108,10 +108,12 @@ public sealed record RegistryChangesPage(long FromSequence, long ToSequence, IRe
 /// <summary>Where to roll back to: an instant or a global sequence (exactly one).</summary>
 public sealed record RollbackRequest(string Reason, DateTimeOffset? AsOf = null, long? AtSequence = null, bool DryRun = false);
 
-public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To);
+/// <summary><c>RequiresApproval</c>: the change would move a version into a protected stage or move a protected alias.</summary>
+public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To, bool RequiresApproval = false);
 
+/// <summary><c>ApprovalRequired</c>: the plan holds changes that need four-eyes approval, so applying it is refused (409).</summary>
 public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
-    IReadOnlyList<RollbackChange> Plan, long Revision);
+    IReadOnlyList<RollbackChange> Plan, long Revision, bool ApprovalRequired = false);
 
 /// <summary>Filters of the audit log; <see cref="From"/> and <see cref="To"/> are sequences or RFC 3339 instants.</summary>
 public sealed record AuditQuery(

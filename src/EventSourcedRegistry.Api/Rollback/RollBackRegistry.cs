@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
-using EventSourcedRegistry.History;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
@@ -12,7 +12,9 @@ namespace EventSourcedRegistry.Api.Rollback;
 
 public sealed record RollBackRegistry(string? AsOf, long? AtSequence, string? Reason, bool? DryRun, List<string>? Models);
 
-public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error);
+/// <summary><c>approvalRequired</c>: the model's plan moves a version into a protected stage or moves a protected alias, so it is not applied.</summary>
+public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error,
+    bool ApprovalRequired = false);
 
 public sealed record RegistryRollbackOutcome(long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, int RolledBack, int Unchanged,
     int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
@@ -23,12 +25,13 @@ public static class RollBackRegistryEndpoint
 
     /// <summary>
     /// Rolls every model (or the named ones) back to a point, one transaction per model, each concurrency-checked;
-    /// a model that fails is reported and does not stop the others.
+    /// a model that fails is reported and does not stop the others. A model whose plan would put a version into a
+    /// protected stage or move a protected alias fails with the reason (four eyes binds admins too); a dry run marks it.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
-        NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
+        NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");
         var single = new RollBackModel(request.AsOf, request.AtSequence, request.Reason, request.DryRun);
@@ -65,7 +68,7 @@ public static class RollBackRegistryEndpoint
             async (target, token) =>
             {
                 outcomes[target.Index] = target.Id is { } id
-                    ? await RollBack(commands, lifecycle, context, id, target.Name, point!, request.Reason!, dryRun, token)
+                    ? await RollBack(commands, lifecycle, approvals, context, id, target.Name, point!, request.Reason!, dryRun, token)
                     : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
@@ -75,8 +78,8 @@ public static class RollBackRegistryEndpoint
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, Lifecycle.Lifecycle lifecycle, CommandContext context,
-        Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
+    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals,
+        CommandContext context, Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
         try
@@ -84,16 +87,18 @@ public static class RollBackRegistryEndpoint
             var ran = await commands.Run(modelId, name, expected: null, context, idempotency: null,
                 async (model, session, token) =>
                 {
-                    var then = StorePosition.ModelAt(await StorePosition.EventsUpTo(session, model.Id, point.Sequence, token));
-                    var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, reason);
+                    var (changes, decision) = await RollBackModelEndpoint.Plan(model, session, point, lifecycle, approvals, reason, token);
                     plan = changes;
-                    return dryRun && !decision.IsRejected ? Decision.Unchanged : decision;
+                    return dryRun && (!decision.IsRejected || decision.Rejection is { Title: ApprovalDecisions.ApprovalRequired })
+                        ? Decision.Unchanged
+                        : decision;
                 },
                 (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, null)),
                 beforeSave: null, ct);
-            if (ran.Refused is { } refused) return new ModelRollbackOutcome(name, "failed", plan, null, refused.Detail);
+            var approvalRequired = plan.Any(c => c.RequiresApproval);
+            if (ran.Refused is { } refused) return new ModelRollbackOutcome(name, "failed", plan, null, refused.Detail, approvalRequired);
             var outcome = ran.Changed ? "rolledBack" : dryRun && plan.Count > 0 ? "planned" : "unchanged";
-            return new ModelRollbackOutcome(name, outcome, plan, ran.Revision, null);
+            return new ModelRollbackOutcome(name, outcome, plan, ran.Revision, null, approvalRequired);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -15,6 +15,8 @@ namespace EventSourcedRegistry.Approvals;
 /// </summary>
 public static class ApprovalDecisions
 {
+    /// <summary>The title of the refusal of a rollback that would bypass four eyes.</summary>
+    public const string ApprovalRequired = "Approval required";
 
     /// <summary>
     /// Turns a decided stage transition into a request when the version would enter a protected stage. Anything
@@ -69,6 +71,36 @@ public static class ApprovalDecisions
         }
         return counting;
     }
+
+    /// <summary>
+    /// The rollback's four eyes: a plan that would move a version into a protected stage or move a protected alias is
+    /// refused (409) with a pointer to the approval flow, since a rollback performs its moves at once and nobody else
+    /// would look at them. Leaving a protected stage and removing a protected alias stay allowed (they put nothing into
+    /// service). Returns the plan with those changes marked <see cref="RollbackChange.RequiresApproval"/>, and the
+    /// refusal, or <paramref name="decided"/> as it was.
+    /// </summary>
+    public static (IReadOnlyList<RollbackChange> Plan, Decision Decision) GateRollback(ModelView model, ApprovalPolicy policy,
+        IReadOnlyList<RollbackChange> plan, Decision decided)
+    {
+        var marked = plan.Select(c => NeedsApproval(c, policy) ? c with { RequiresApproval = true } : c).ToList();
+        var gated = marked.Where(c => c.RequiresApproval).ToList();
+        if (decided.IsRejected || gated.Count == 0) return (marked, decided);
+        var moves = string.Join("; ", gated.Select(c => c.Kind == RollbackPlanner.Alias
+            ? $"alias {c.Subject} → version {c.Version}"
+            : $"version {c.Version}: {c.From} → {c.To}"));
+        return (marked, Decision.Reject(RejectionKind.Conflict, ApprovalRequired,
+            $"Rolling '{model.Name}' back would put versions into service that need four-eyes approval ({moves}), and a rollback " +
+            "performs its moves at once. Request each of them instead (POST /api/v1/models/{name}/versions/{version}/stage or " +
+            "PUT /api/v1/models/{name}/aliases/{alias}, answered 202 with the request) and have another owner approve it " +
+            "(POST /api/v1/models/{name}/requests/{id}/approve); or roll back to a point that leaves the protected stages and aliases as they are. " +
+            "Nothing was changed.",
+            new Dictionary<string, object?> { ["changesNeedingApproval"] = gated, ["plan"] = marked }));
+    }
+
+    /// <summary>Whether a rollback's change moves a version into a protected stage or moves (assigns) a protected alias.</summary>
+    public static bool NeedsApproval(RollbackChange change, ApprovalPolicy policy) => change.Kind == RollbackPlanner.Alias
+        ? change.Version is not null && policy.ProtectsAlias(change.Subject)
+        : change.To is { } to && policy.ProtectsStage(to);
 
     public static bool IsExpired(Approval approval, ApprovalPolicy policy, DateTimeOffset now) =>
         now >= approval.ApprovedAt + policy.ApprovalLifetime;
