@@ -42,10 +42,11 @@ public static class Access
 
     /// <summary>A token the test host accepts (signed with its configured key), for this subject and these role values.</summary>
     public static string Token(string subject, string[] roles, TimeSpan? lifetime = null, string audience = AppFixture.JwtAudience,
-        string signingKey = AppFixture.JwtSigningKey)
+        string signingKey = AppFixture.JwtSigningKey, params (string Type, string Value)[] extraClaims)
     {
         var claims = new List<Claim> { new("sub", subject) };
         claims.AddRange(roles.Select(r => new Claim("roles", r)));
+        claims.AddRange(extraClaims.Select(c => new Claim(c.Type, c.Value)));
         var now = DateTime.UtcNow;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
