@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 
 namespace EventSourcedRegistry.Api.Access;
@@ -27,6 +28,7 @@ public static class AccessConfiguration
         var jwtOn = jwt["Authority"] is { Length: > 0 } || jwt["SigningKey"] is { Length: > 0 };
         if (jwtOn) CheckJwt(jwt);
 
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddHostedService<BootstrapAdminKey>();
 

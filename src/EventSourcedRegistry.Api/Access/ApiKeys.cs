@@ -34,20 +34,46 @@ public sealed record ApiKeyRecord(string Id, string Name, string Owner, IReadOnl
 /// keeps the SHA-256 of the secret, never the secret; a presented key is found by its id and its secret's hash
 /// compared in constant time. Making and revoking a key appends its event (<see cref="ApiKeyCreated"/>,
 /// <see cref="ApiKeyRevoked"/>) to the access stream in the same transaction as the row, so neither exists without
-/// the other. Validated keys are cached in memory for <see cref="CacheTtl"/> so a request costs no database round trip;
-/// revoking evicts the key on this node at once, other nodes stop accepting it within the TTL.
+/// the other.
 /// </summary>
-public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfiguration configuration, ILogger<ApiKeys> logger)
+/// <remarks>
+/// Two caches keep requests off the database. A validated key is kept by id for <see cref="CacheTtl"/>; revoking
+/// evicts it on this node at once, other nodes stop accepting it within the TTL. And the ids of the active keys are
+/// kept as one set for <see cref="UnknownKeyTtl"/>: a presented id outside it is refused from memory, so a flood of
+/// random keys costs one read of the ids per TTL, not one read per key. A key made on another node is therefore
+/// unknown here for at most that short TTL (one made on this node is known at once). The set is bounded: past
+/// <see cref="MaxKnownIds"/> active keys it is not kept and every unknown id is read. (ASP.NET Core has no cache
+/// that answers "not in the table" for an id never seen before; hence this one.)
+/// </remarks>
+public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfiguration configuration, TimeProvider time, ILogger<ApiKeys> logger)
 {
     public const string Prefix = "esr_";
     public const string ActorPrefix = Principal.KeyActorPrefix;
     /// <summary>The id of a configured bootstrap key that is not in the <c>esr_</c> format.</summary>
     public const string BootstrapId = "bootstrap-admin";
     public const string Table = RegistryStore.Schema + ".api_keys";
+    public const string CacheSetting = "Registry:Auth:ApiKeyCacheSeconds";
+    public const string UnknownKeySetting = "Registry:Auth:UnknownKeyCacheSeconds";
 
-    private readonly ConcurrentDictionary<string, (ApiKeyRecord Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (ApiKeyRecord Key, DateTimeOffset ExpiresAt)> _cache = new(StringComparer.Ordinal);
+    private const int MaxCachedKeys = 10_000;
 
-    public TimeSpan CacheTtl { get; } = TimeSpan.FromSeconds(configuration.GetValue("Registry:Auth:ApiKeyCacheSeconds", 30));
+    private sealed record KnownIds(IReadOnlySet<string>? Ids, DateTimeOffset LoadedAt);
+    private volatile KnownIds? _known;
+    private Task<KnownIds>? _loading;
+    private long _generation;
+    private readonly Lock _loadingLock = new();
+    private long _reads;
+
+    public TimeSpan CacheTtl { get; } = TimeSpan.FromSeconds(configuration.GetValue(CacheSetting, 30));
+
+    public TimeSpan UnknownKeyTtl { get; } = TimeSpan.FromSeconds(configuration.GetValue(UnknownKeySetting, 2.0));
+
+    /// <summary>The most active key ids held in memory to refuse unknown ones (a few MB at most).</summary>
+    public int MaxKnownIds { get; init; } = 100_000;
+
+    /// <summary>Reads of the key table made to authenticate (per key, or the set of ids): a figure for tests and diagnostics.</summary>
+    public long DatabaseReads => Interlocked.Read(ref _reads);
 
     public static readonly string CreateTableSql = $"""
         create schema if not exists {RegistryStore.Schema};
@@ -89,23 +115,71 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         return (id, $"{Prefix}{id}_{secret}");
     }
 
-    /// <summary>The key's principal, from the cache or one indexed read; null for an unknown, wrong or revoked key.</summary>
+    /// <summary>The key's principal, from memory or one indexed read; null for an unknown, wrong or revoked key.</summary>
     public async Task<ApiKeyRecord?> Authenticate(string presented, CancellationToken ct)
     {
-        var cacheKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
-        var now = Environment.TickCount64;
-        if (_cache.TryGetValue(cacheKey, out var cached) && cached.ExpiresAt > now) return cached.Key;
-
         var (id, secret) = Parse(presented);
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(id, out var cached) && cached.ExpiresAt > now) return Check(cached.Key, secret);
+
+        var known = await Known(ct);
+        if (known.Ids is { } ids && !ids.Contains(id)) return null;
+
         var key = await Find(id, ct);
-        if (key is null || !key.Active || !CryptographicOperations.FixedTimeEquals(key.SecretSha256, Hash(secret)))
+        Interlocked.Increment(ref _reads);
+        if (key is null || !key.Active)
         {
-            _cache.TryRemove(cacheKey, out _);
+            _cache.TryRemove(id, out _);
             return null;
         }
-        if (_cache.Count > 10_000) _cache.Clear();
-        _cache[cacheKey] = (key, now + (long)CacheTtl.TotalMilliseconds);
-        return key;
+        if (_cache.Count >= MaxCachedKeys) _cache.Clear();
+        _cache[id] = (key, now + CacheTtl);
+        return Check(key, secret);
+    }
+
+    private static ApiKeyRecord? Check(ApiKeyRecord key, string secret) =>
+        CryptographicOperations.FixedTimeEquals(key.SecretSha256, Hash(secret)) ? key : null;
+
+    /// <summary>The set of active key ids, read again when older than <see cref="UnknownKeyTtl"/>; one read at a time.</summary>
+    private Task<KnownIds> Known(CancellationToken ct)
+    {
+        if (_known is { } known && time.GetUtcNow() - known.LoadedAt < UnknownKeyTtl) return Task.FromResult(known);
+        lock (_loadingLock)
+        {
+            if (_known is { } fresh && time.GetUtcNow() - fresh.LoadedAt < UnknownKeyTtl) return Task.FromResult(fresh);
+            // Shared by every caller that misses meanwhile, so a flood waits on one read; not cancelled by any one caller.
+            if (_loading is not { IsCompleted: false }) _loading = LoadKnown(_generation);
+            return _loading;
+        }
+
+        async Task<KnownIds> LoadKnown(long generation)
+        {
+            await Task.Yield(); // out of the lock before touching the database
+            // Taken before the read: a key committed while it runs may be missing, and counts as unknown from here.
+            var loadedAt = time.GetUtcNow();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            await using (var command = data.CreateCommand($"select id from {Table} where revoked_at is null limit {MaxKnownIds + 1}"))
+            await using (var reader = await command.ExecuteReaderAsync(CancellationToken.None))
+                while (await reader.ReadAsync(CancellationToken.None)) ids.Add(reader.GetString(0));
+            Interlocked.Increment(ref _reads);
+            if (ids.Count > MaxKnownIds)
+                logger.LogWarning("More than {Max} active API keys: unknown keys are no longer refused from memory", MaxKnownIds);
+            var loaded = new KnownIds(ids.Count > MaxKnownIds ? null : ids, loadedAt);
+            // A key made or revoked here while this read ran: keep the set out of the cache, the next miss reads again.
+            lock (_loadingLock) if (generation == _generation) _known = loaded;
+            return loaded;
+        }
+    }
+
+    /// <summary>Forgets the set of known ids (a key was made or revoked here): the next unknown id reads it again.</summary>
+    private void ForgetKnownIds()
+    {
+        lock (_loadingLock)
+        {
+            _generation++;
+            _known = null;
+            _loading = null;
+        }
     }
 
     public static ClaimsPrincipal PrincipalOf(ApiKeyRecord key, string scheme)
@@ -157,6 +231,7 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         await AppendAsync(transaction, context, ct,
             new ApiKeyCreated(record.Id, record.Name, record.Owner, record.EventGrants, record.Issuers));
         await transaction.CommitAsync(ct);
+        ForgetKnownIds();
         logger.LogInformation("API key {KeyId} ({Name}, owner {Owner}) created by {Actor}", record.Id, record.Name, record.Owner, creator.Actor);
         return (record, key);
     }
@@ -204,7 +279,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
                 await transaction.CommitAsync(ct);
             }
         }
-        foreach (var entry in _cache.Where(e => e.Value.Key.Id == id).ToList()) _cache.TryRemove(entry.Key, out _);
+        _cache.TryRemove(id, out _);
+        ForgetKnownIds();
         if (record is null) return await Find(id, ct);
         logger.LogInformation("API key {KeyId} ({Name}) revoked by {Actor}", id, record.Name, context.Actor);
         return record;
