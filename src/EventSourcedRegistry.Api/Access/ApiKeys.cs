@@ -122,8 +122,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(id, out var cached) && cached.ExpiresAt > now) return Check(cached.Key, secret);
 
-        var known = await Known(ct);
-        if (known.Ids is { } ids && !ids.Contains(id)) return null;
+        // A TTL of 0 (or less) turns the set off: every unknown key is read.
+        if (UnknownKeyTtl > TimeSpan.Zero && (await Known(ct)).Ids is { } ids && !ids.Contains(id)) return null;
 
         var key = await Find(id, ct);
         Interlocked.Increment(ref _reads);

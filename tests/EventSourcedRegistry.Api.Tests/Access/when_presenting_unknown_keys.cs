@@ -28,9 +28,9 @@ public sealed class when_presenting_unknown_keys(AppFixture app) : ApiTest(app)
     private static string RandomKey() => ApiKeys.NewKey().Key;
 
     /// <summary>A second ApiKeys over the same database, as another node of the cluster has, with its own clock.</summary>
-    private ApiKeys Node(TimeProvider clock, int maxKnownIds = 100_000) =>
+    private ApiKeys Node(TimeProvider clock, int maxKnownIds = 100_000, string ttlSeconds = "2") =>
         new(Host.Services.GetRequiredService<NpgsqlDataSource>(), Store,
-            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [ApiKeys.UnknownKeySetting] = "2" }).Build(),
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [ApiKeys.UnknownKeySetting] = ttlSeconds }).Build(),
             clock, NullLogger<ApiKeys>.Instance) { MaxKnownIds = maxKnownIds };
 
     private static CommandContext Admin => new(AppFixture.AdminActor, Guid.NewGuid().ToString("N"), "test", null);
@@ -106,6 +106,17 @@ public sealed class when_presenting_unknown_keys(AppFixture app) : ApiTest(app)
             Assert.Null(await here.Authenticate(key[..^6] + Guid.NewGuid().ToString("N")[..6], CancellationToken.None));
 
         Assert.Equal(reads, here.DatabaseReads);
+    }
+
+    [Fact]
+    public async Task a_ttl_of_zero_turns_the_set_off_and_every_unknown_key_is_read()
+    {
+        var here = Node(new ManualClock(), ttlSeconds: "0");
+        var reads = here.DatabaseReads;
+
+        for (var i = 0; i < 3; i++) Assert.Null(await here.Authenticate(RandomKey(), CancellationToken.None));
+
+        Assert.Equal(reads + 3, here.DatabaseReads);
     }
 
     [Fact]
