@@ -27,6 +27,7 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     [Theory]
     [InlineData("GET", "/api/v1/admin/keys")]
     [InlineData("POST", "/api/v1/admin/keys")]
+    [InlineData("DELETE", "/api/v1/admin/keys/0000000000000000")]
     [InlineData("POST", "/api/v1/admin/projections/rebuild")]
     [InlineData("GET", "/api/v1/admin/artifacts/orphans")]
     [InlineData("POST", "/api/v1/registry/rollback")]

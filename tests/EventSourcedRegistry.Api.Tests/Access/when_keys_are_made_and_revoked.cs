@@ -104,6 +104,54 @@ public sealed class when_keys_are_made_and_revoked(AppFixture app) : ApiTest(app
         Assert.False((await Host.Verify())["verified"]!.GetValue<bool>());
     }
 
+    [Theory]
+    [InlineData(null, "An owner is required")]
+    [InlineData("   ", "An owner is required")]
+    [InlineData(" alice", "leading or trailing spaces")]
+    [InlineData("alice\u0000", "control or invisible")]
+    [InlineData("ali\u200Bce", "control or invisible")]
+    [InlineData("ali\u2028ce", "control or invisible")]
+    [InlineData("key:bootstrap-admin", "reserved")]
+    [InlineData("KEY:someone", "reserved")]
+    public async Task a_key_without_a_proper_owner_is_400_and_nothing_is_stored_or_appended(string? owner, string error)
+    {
+        var name = $"bad-owner-{Guid.NewGuid():N}";
+
+        var problem = (await Host.Post("/api/v1/admin/keys", new { name, owner, grants = new[] { new { role = "reader" } } })).AssertProblem(400, "owner");
+
+        Assert.Contains(error, problem.ToJsonString());
+        Assert.Empty(await App.SqlList<string>("select id from registry.api_keys where name = $1", name));
+        Assert.Empty(await AccessEvents());
+    }
+
+    [Fact]
+    public async Task hostile_key_calls_are_refused_and_append_nothing()
+    {
+        await Host.RegisterModel("churn");
+        var key = await Host.CreateKeyFor("someone", ["reader"]);
+        var before = (await AccessEvents()).Count;
+        var tooLong = new string('o', 201);
+
+        (await Host.Post("/api/v1/admin/keys", new { name = $"long-{Guid.NewGuid():N}", owner = tooLong, grants = new[] { new { role = "reader" } } }))
+            .AssertProblem(400, "owner");
+        (await Host.Post("/api/v1/admin/keys", new { name = $"r-{Guid.NewGuid():N}", owner = "x", reason = new string('r', 5000), grants = new[] { new { role = "reader" } } }))
+            .AssertProblem(400, "reason");
+        (await Host.Delete($"/api/v1/admin/keys/{key.Id}?reason={new string('r', 5000)}")).AssertProblem(400, "reason");
+        (await Host.Delete($"/api/v1/admin/keys/{new string('f', 5000)}")).AssertProblem(404);
+        (await Host.Delete("/api/v1/admin/keys/..%2F..%2Fetc")).AssertProblem(404);
+        // A caller with roles on one model only, even the contributor or approver of it, manages no keys.
+        foreach (var scoped in new[] { "contributor:churn", "approver:churn", "reader:churn" })
+        {
+            using var client = await Host.ClientWithRoles(scoped);
+            (await client.Send(HttpMethod.Post, "/api/v1/admin/keys", new { name = $"s-{Guid.NewGuid():N}", owner = "x", grants = new[] { new { role = "admin" } } })).AssertProblem(403);
+            (await client.Send(HttpMethod.Delete, $"/api/v1/admin/keys/{key.Id}")).AssertProblem(403);
+        }
+
+        // The three scoped keys above were made (three events); none of the refused calls appended anything.
+        Assert.Equal(before + 3, (await AccessEvents()).Count);
+        Assert.Null((await Host.Get("/api/v1/admin/keys").Ok()).Body!["items"]!.AsArray().Single(k => k!["id"]!.GetValue<string>() == key.Id)!["revokedAt"]);
+    }
+
     [Fact]
     public async Task no_key_is_stored_without_its_event()
     {

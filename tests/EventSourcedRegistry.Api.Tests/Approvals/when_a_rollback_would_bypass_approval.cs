@@ -89,6 +89,14 @@ public class when_a_rollback_would_bypass_approval(AppFixture app) : ApiTest(app
         Assert.Contains("alias champion → version 1", problem["detail"]!.GetValue<string>());
         Assert.Equal(length, await Governed.StreamLength(Name));
         Assert.Equal(2, (await _host.Get($"/api/v1/models/{Name}/aliases/champion").Ok()).Body!["version"]!.GetValue<int>());
+
+        // A contributor of another model learns nothing of this one, its plan included.
+        await _host.RegisterModel("other-model");
+        using var outsider = _host.ClientWithKey((await _host.CreateKey("contributor:other-model")).Key);
+        var hidden = (await outsider.Send(HttpMethod.Post, $"/api/v1/models/{Name}/rollback", new { atSequence = championOnV1, reason = "x", dryRun = true }))
+            .AssertProblem(404);
+        Assert.Equal($"No model is registered under the name '{Name}'.", hidden["detail"]!.GetValue<string>());
+        Assert.Equal(length, await Governed.StreamLength(Name));
     }
 
     [Fact]

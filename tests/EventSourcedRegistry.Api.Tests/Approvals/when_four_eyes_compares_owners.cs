@@ -59,6 +59,10 @@ public class when_four_eyes_compares_owners(AppFixture app) : ApiTest(app)
         var id = await RequestProduction(contributor);
 
         await ApprovalIsRefused(approver, id, "cannot approve", "both belong to");
+        // An approver of another model cannot approve here, and learns nothing of this model.
+        await _host.RegisterModel("other-model");
+        using var outsider = _host.ClientWithKey((await _host.CreateKey("approver:other-model")).Key);
+        (await outsider.Send(HttpMethod.Post, $"/api/v1/models/{Name}/requests/{id}/approve", new { })).AssertProblem(404);
         await ApprovalCounts(_host.ClientWithKey((await _host.CreateKey("approver")).Key), id);
     }
 
