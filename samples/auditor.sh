@@ -6,7 +6,7 @@
 #   ESR_SERVER=http://localhost:5000 ESR_API_KEY=<an auditor's key> samples/auditor.sh [model] [instant]
 #
 # The key needs the auditor role (reads, the audit log, verify, export); an admin makes one with
-# `esr keys create alice-audit --grant auditor`.
+# `esr keys create alice-audit --owner alice@example.com --grant auditor`.
 set -euo pipefail
 
 MODEL="${1:-demand}"

@@ -4,7 +4,7 @@
 //   ESR_API_KEY=<a contributor's key> dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000]
 //
 // The key comes from ESR_API_KEY (or --api-key): the registry's first start prints an admin key; make the pipeline its
-// own with `esr keys create demand-pipeline --grant contributor` (or --grant contributor:demand once the model exists).
+// own with `esr keys create demand-pipeline --owner demand-team --grant contributor` (or --grant contributor:demand once the model exists).
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;

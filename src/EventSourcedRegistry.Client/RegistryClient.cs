@@ -248,9 +248,10 @@ public sealed class RegistryClient : IDisposable
 
     // API keys (admin)
 
-    /// <summary>Creates a key; the answer is the only time the registry shows it.</summary>
-    public Task<CreatedApiKey> CreateKeyAsync(string name, IReadOnlyList<ApiKeyGrant> grants, CancellationToken ct = default) =>
-        SendAsync<CreatedApiKey>(HttpMethod.Post, "api/v1/admin/keys", new { name, grants = grants.Select(g => new { role = g.Role, model = g.Model }) }, ct: ct);
+    /// <summary>Creates a key for <paramref name="owner"/> (the person or service it belongs to); the answer is the only time the registry shows it.</summary>
+    public Task<CreatedApiKey> CreateKeyAsync(string name, string owner, IReadOnlyList<ApiKeyGrant> grants, CancellationToken ct = default) =>
+        SendAsync<CreatedApiKey>(HttpMethod.Post, "api/v1/admin/keys",
+            new { name, owner, grants = grants.Select(g => new { role = g.Role, model = g.Model }) }, ct: ct);
 
     public Task<ApiKeyList> ListKeysAsync(CancellationToken ct = default) =>
         SendAsync<ApiKeyList>(HttpMethod.Get, "api/v1/admin/keys", ct: ct);

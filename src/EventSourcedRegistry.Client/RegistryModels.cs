@@ -108,10 +108,12 @@ public sealed record RegistryChangesPage(long FromSequence, long ToSequence, IRe
 /// <summary>Where to roll back to: an instant or a global sequence (exactly one).</summary>
 public sealed record RollbackRequest(string Reason, DateTimeOffset? AsOf = null, long? AtSequence = null, bool DryRun = false);
 
-public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To);
+/// <summary><c>RequiresApproval</c>: the change would move a version into a protected stage or move a protected alias.</summary>
+public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To, bool RequiresApproval = false);
 
+/// <summary><c>ApprovalRequired</c>: the plan holds changes that need four-eyes approval, so applying it is refused (409).</summary>
 public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
-    IReadOnlyList<RollbackChange> Plan, long Revision);
+    IReadOnlyList<RollbackChange> Plan, long Revision, bool ApprovalRequired = false);
 
 /// <summary>Filters of the audit log; <see cref="From"/> and <see cref="To"/> are sequences or RFC 3339 instants.</summary>
 public sealed record AuditQuery(
@@ -172,14 +174,17 @@ public sealed record ApiKeyGrant(string Role, string? Model = null, Guid? ModelI
     public override string ToString() => Model is null ? Role : $"{Role}:{Model}";
 }
 
-public sealed record ApiKeyInfo(string Id, string Name, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy,
-    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
+/// <summary>A key without its secret: <c>Owner</c> is the person or service it belongs to, <c>Issuers</c> the owners who made it (up the chain).</summary>
+public sealed record ApiKeyInfo(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, IReadOnlyList<ApiKeyGrant> Grants,
+    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy);
 
-public sealed record CreatedApiKey(string Id, string Name, string Key, IReadOnlyList<ApiKeyGrant> Grants, string CreatedBy, DateTimeOffset CreatedAt);
+public sealed record CreatedApiKey(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, string Key, IReadOnlyList<ApiKeyGrant> Grants,
+    string CreatedBy, DateTimeOffset CreatedAt);
 
 public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
 
-public sealed record ApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason);
+public sealed record ApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason,
+    string? ApproverOwner = null, string? ApproverKeyId = null);
 
 /// <summary>A transition request (four-eyes approval): <c>kind</c> "stage" or "alias", <c>state</c> pending, approved, rejected or superseded.</summary>
 public sealed record TransitionRequestInfo(
@@ -200,6 +205,8 @@ public sealed record TransitionRequestInfo(
     string? ClosedBy,
     string? ClosedReason,
     DateTimeOffset? ClosedAt,
-    Guid? SupersededBy);
+    Guid? SupersededBy,
+    string? RequesterOwner = null,
+    string? RequesterKeyId = null);
 
 public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items, string? NextCursor = null);

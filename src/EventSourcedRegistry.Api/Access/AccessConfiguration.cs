@@ -1,12 +1,14 @@
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 
 namespace EventSourcedRegistry.Api.Access;
@@ -24,7 +26,9 @@ public static class AccessConfiguration
     {
         var jwt = builder.Configuration.GetSection(JwtSection);
         var jwtOn = jwt["Authority"] is { Length: > 0 } || jwt["SigningKey"] is { Length: > 0 };
+        if (jwtOn) CheckJwt(jwt);
 
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddHostedService<BootstrapAdminKey>();
 
@@ -49,6 +53,25 @@ public static class AccessConfiguration
     }
 
     /// <summary>
+    /// Refuses, at startup, a JWT configuration that would accept more than it should: without an audience the registry
+    /// would take any token its identity provider (or anyone holding the signing key) made for any other application;
+    /// and a role or name claim in the server's own <c>esr:</c> namespace would be dropped with the token's other
+    /// <c>esr:</c> claims.
+    /// </summary>
+    public static void CheckJwt(IConfigurationSection jwt)
+    {
+        if (jwt["Audience"] is not { Length: > 0 } audience || string.IsNullOrWhiteSpace(audience))
+            throw new InvalidOperationException(
+                $"{JwtSection}:Audience is required when JWT bearer tokens are on ({JwtSection}:Authority or :SigningKey is set): without it the " +
+                "registry would accept any token the identity provider issued for any other application. Set it (env " +
+                "Registry__Auth__Jwt__Audience) to the audience (aud) the identity provider writes into tokens meant for the registry.");
+        foreach (var setting in new[] { "RoleClaim", "NameClaim" })
+            if (jwt[setting] is { Length: > 0 } claim && AccessClaims.IsServerClaim(claim))
+                throw new InvalidOperationException(
+                    $"{JwtSection}:{setting} is '{claim}', in the registry's own '{AccessClaims.Namespace}' claim namespace, which tokens may not set; name another claim.");
+    }
+
+    /// <summary>
     /// Tokens from an authority (OpenID Connect discovery) or, where there is none (tests, air-gapped sites), signed
     /// with <c>SigningKey</c> (HMAC-SHA256, at least 32 bytes; <c>base64:</c> prefix for binary keys).
     /// Roles come from the <c>RoleClaim</c> (default <c>roles</c>), the actor from <c>NameClaim</c> (default <c>sub</c>).
@@ -61,9 +84,8 @@ public static class AccessConfiguration
             options.Authority = authority;
             options.RequireHttpsMetadata = jwt.GetValue("RequireHttpsMetadata", true);
         }
-        var audience = jwt["Audience"];
-        options.Audience = audience;
-        options.TokenValidationParameters.ValidateAudience = audience is { Length: > 0 };
+        options.Audience = jwt["Audience"];
+        options.TokenValidationParameters.ValidateAudience = true;
         if (jwt["Issuer"] is { Length: > 0 } issuer) options.TokenValidationParameters.ValidIssuer = issuer;
         else if (jwt["Authority"] is not { Length: > 0 }) options.TokenValidationParameters.ValidateIssuer = false;
         if (jwt["SigningKey"] is { Length: > 0 } signingKey)
@@ -81,16 +103,29 @@ public static class AccessConfiguration
         {
             OnTokenValidated = context =>
             {
-                if (context.Principal?.Identity is not ClaimsIdentity identity || identity.FindFirst(nameClaim)?.Value is not { Length: > 0 } name)
+                if (context.Principal?.Identity is not ClaimsIdentity token)
+                {
+                    context.Fail("The token carries no identity.");
+                    return Task.CompletedTask;
+                }
+                // The esr: namespace is the server's: a token's own esr:actor or esr:grant would otherwise be read as
+                // if the server had written it. The principal is rebuilt from the token's other claims.
+                var identity = new ClaimsIdentity(
+                    context.Principal.Identities.SelectMany(i => i.Claims).Where(c => !AccessClaims.IsServerClaim(c.Type)).Select(c => c.Clone()),
+                    token.AuthenticationType, token.NameClaimType, token.RoleClaimType);
+                if (identity.FindFirst(nameClaim)?.Value is not { Length: > 0 } name)
                 {
                     context.Fail($"The token carries no '{nameClaim}' claim to name its caller.");
                     return Task.CompletedTask;
                 }
-                identity.AddClaim(new Claim(AccessClaims.Actor, "jwt:" + name));
+                identity.AddClaim(new Claim(AccessClaims.Actor, Principal.TokenActorPrefix + name));
+                // The token's subject is its owner: a person's API keys given the same owner count as the same person.
+                identity.AddClaim(new Claim(AccessClaims.Owner, name));
                 foreach (var value in identity.FindAll(roleClaim).SelectMany(c => RoleValues(c.Value)).ToList())
                 {
                     if (AccessClaims.ParseGrant(value) is { } grant) identity.AddClaims(AccessClaims.ClaimsFor(grant));
                 }
+                context.Principal = new ClaimsPrincipal(identity);
                 return Task.CompletedTask;
             },
         };

@@ -1,20 +1,28 @@
 using System.Text.Json;
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Store;
 using Npgsql;
 
 namespace EventSourcedRegistry.Api.Access;
 
 /// <summary>
-/// At start, creates the key table and, while no active admin key exists, stores a bootstrap admin key (hashed):
-/// <c>Registry:BootstrapAdminKey</c> when set, else a generated one printed once on stdout. Nodes starting together
-/// take turns on an advisory lock, so a cluster's first start makes one key.
+/// At start, creates the key table (and upgrades one from before owners, see <see cref="Upgrade"/>) and, while no
+/// active admin key exists, stores a bootstrap admin key (hashed): <c>Registry:BootstrapAdminKey</c> when set, else a
+/// generated one printed once on stdout. Nodes starting together take turns on an advisory lock, so a cluster's first
+/// start makes one key and upgrades the table once. The bootstrap key is its own owner (<c>key:bootstrap-admin</c>):
+/// it stands for whoever holds it, and every key made with it lists that owner among its issuers.
 /// </summary>
-public sealed class BootstrapAdminKey(NpgsqlDataSource data, IConfiguration configuration, ILogger<BootstrapAdminKey> logger)
+public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConfiguration configuration, ILogger<BootstrapAdminKey> logger)
     : IHostedService
 {
     public const string Setting = "Registry:BootstrapAdminKey";
     public const string Name = "bootstrap-admin";
     public const int MinimumLength = 32;
+    /// <summary>The actor of the bootstrap key's events (and its <c>created_by</c>): the registry itself, at startup.</summary>
+    public const string Actor = "bootstrap";
+    /// <summary>The actor of the events that record keys from before owners, at the upgrade.</summary>
+    public const string UpgradeActor = "upgrade";
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -30,6 +38,8 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, IConfiguration conf
         await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(7310486521)", connection, transaction))
             await lockCommand.ExecuteNonQueryAsync(ct);
 
+        await Upgrade(connection, transaction, ct);
+
         var adminGrant = JsonSerializer.Serialize(new[] { new { role = Roles.Admin } });
         await using (var exists = new NpgsqlCommand(
             $"select exists (select 1 from {ApiKeys.Table} where revoked_at is null and grants @> $1::jsonb)", connection, transaction))
@@ -43,20 +53,28 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, IConfiguration conf
         }
 
         var (id, key) = configured is { Length: > 0 } ? (ApiKeys.Parse(configured.Trim()).Id, configured.Trim()) : ApiKeys.NewKey();
+        ApiKeyRecord stored;
+        // A configured key revoked earlier is stored again (same id, the configured secret): the recovery path when
+        // every admin key was revoked. Its owner stays what it was.
         await using (var store = new NpgsqlCommand($"""
-            insert into {ApiKeys.Table} as k (id, name, secret_sha256, grants, created_by)
-            values ($1, case when exists (select 1 from {ApiKeys.Table} where name = $2 and id <> $1) then $2 || '-' || $1 else $2 end,
-                    $3, $4::jsonb, 'bootstrap')
+            with n as (select case when exists (select 1 from {ApiKeys.Table} where name = $2 and id <> $1) then $2 || '-' || $1 else $2 end as name)
+            insert into {ApiKeys.Table} as k (id, name, owner, issuers, secret_sha256, grants, created_by)
+            select $1, n.name, '{Principal.KeyActorPrefix}' || n.name, array[]::text[], $3, $4::jsonb, '{Actor}' from n
             on conflict (id) do update set secret_sha256 = excluded.secret_sha256, grants = excluded.grants,
                 revoked_at = null, revoked_by = null
+            returning {ApiKeys.Columns}
             """, connection, transaction))
         {
             store.Parameters.Add(new NpgsqlParameter { Value = id });
             store.Parameters.Add(new NpgsqlParameter { Value = Name });
             store.Parameters.Add(new NpgsqlParameter { Value = ApiKeys.Hash(ApiKeys.Parse(key).Secret) });
             store.Parameters.Add(new NpgsqlParameter { Value = adminGrant });
-            await store.ExecuteNonQueryAsync(ct);
+            await using var reader = await store.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            stored = ApiKeys.Read(reader);
         }
+        await keys.AppendAsync(transaction, Startup(Actor), ct,
+            new ApiKeyCreated(stored.Id, stored.Name, stored.Owner, stored.EventGrants, stored.Issuers));
         await transaction.CommitAsync(ct);
 
         if (configured is { Length: > 0 })
@@ -82,4 +100,77 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, IConfiguration conf
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private static CommandContext Startup(string actor) => new(actor, Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"), null);
+
+    /// <summary>
+    /// A key table from before owners: gives each key the owner <c>key:&lt;name&gt;</c> (its own actor, which no key
+    /// made since can claim: so nobody is silently merged with anyone, and a key counts as one person exactly as
+    /// before), derives its issuers from who made it (up the chain of keys that made keys), and records each key as an
+    /// <see cref="ApiKeyRecorded"/> event, in one transaction with the table change.
+    /// </summary>
+    private async Task Upgrade(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        await using (var probe = new NpgsqlCommand(
+                         "select exists (select 1 from information_schema.columns where table_schema = $1 and table_name = 'api_keys' and column_name = 'owner')",
+                         connection, transaction))
+        {
+            probe.Parameters.Add(new NpgsqlParameter { Value = RegistryStore.Schema });
+            if ((bool)(await probe.ExecuteScalarAsync(ct))!) return;
+        }
+
+        var legacy = new List<(string Id, string Name, string Grants, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy)>();
+        await using (var read = new NpgsqlCommand(
+                         $"select id, name, grants::text, created_by, created_at, revoked_at, revoked_by from {ApiKeys.Table} order by created_at, id",
+                         connection, transaction))
+        await using (var reader = await read.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                legacy.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
+                    reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+
+        var byActor = legacy.ToDictionary(k => Principal.KeyActorPrefix + k.Name, k => k.CreatedBy, StringComparer.Ordinal);
+        var events = new List<object>();
+        await using (var alter = new NpgsqlCommand(
+                         $"alter table {ApiKeys.Table} add column owner text, add column issuers text[] not null default array[]::text[]", connection, transaction))
+            await alter.ExecuteNonQueryAsync(ct);
+        foreach (var key in legacy)
+        {
+            var owner = Principal.KeyActorPrefix + key.Name;
+            var issuers = LegacyIssuers(key.CreatedBy, byActor);
+            await using (var update = new NpgsqlCommand($"update {ApiKeys.Table} set owner = $2, issuers = $3 where id = $1", connection, transaction))
+            {
+                update.Parameters.Add(new NpgsqlParameter { Value = key.Id });
+                update.Parameters.Add(new NpgsqlParameter { Value = owner });
+                update.Parameters.Add(new NpgsqlParameter { Value = issuers.ToArray() });
+                await update.ExecuteNonQueryAsync(ct);
+            }
+            var grants = ApiKeys.DeserializeGrants(key.Grants).Select(g => new KeyGrant(g.Role, g.ModelId, g.ModelName)).ToList();
+            events.Add(new ApiKeyRecorded(key.Id, key.Name, owner, grants, issuers, key.CreatedBy, key.CreatedAt, key.RevokedBy, key.RevokedAt));
+        }
+        await using (var notNull = new NpgsqlCommand($"alter table {ApiKeys.Table} alter column owner set not null", connection, transaction))
+            await notNull.ExecuteNonQueryAsync(ct);
+        if (events.Count > 0) await keys.AppendAsync(transaction, Startup(UpgradeActor), ct, [.. events]);
+        logger.LogWarning("Upgraded the API key table: {Count} key(s) from before owners are each their own owner (key:<name>); " +
+                          "give people new keys with owners and revoke these", legacy.Count);
+    }
+
+    /// <summary>
+    /// The issuers of a key from before owners, from who made it: nobody for the bootstrap key, a token's subject, or
+    /// the making key's own owner (its actor) and that key's issuers in turn. A maker no longer in the table is named as it was.
+    /// </summary>
+    public static List<string> LegacyIssuers(string createdBy, IReadOnlyDictionary<string, string> makerOfKeyActor)
+    {
+        var issuers = new List<string>();
+        var maker = createdBy;
+        while (maker != Actor && !issuers.Contains(Principal.OwnerOfActor(maker), StringComparer.OrdinalIgnoreCase))
+        {
+            issuers.Add(Principal.OwnerOfActor(maker));
+            if (!makerOfKeyActor.TryGetValue(maker, out var next)) break;
+            maker = next;
+        }
+        return issuers;
+    }
 }
+

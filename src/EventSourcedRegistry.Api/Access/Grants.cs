@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Validation;
 
@@ -13,17 +14,37 @@ public sealed record Grant(string Role, Guid? ModelId = null, string? ModelName 
     public bool RegistryWide => ModelId is null && ModelName is null;
 }
 
-/// <summary>The claims every authenticated principal carries, whichever scheme authenticated it.</summary>
+/// <summary>
+/// The claims every authenticated principal carries, whichever scheme authenticated it. All are in the <c>esr:</c>
+/// namespace, which only the server writes: a token's own claims there are dropped before these are added.
+/// </summary>
 public static class AccessClaims
 {
+    public const string Namespace = "esr:";
     /// <summary>What events record as their actor: <c>key:&lt;name&gt;</c> or <c>jwt:&lt;sub&gt;</c>.</summary>
     public const string Actor = "esr:actor";
     /// <summary><c>role</c> (registry-wide) or <c>role:model-name</c>.</summary>
     public const string Grant = "esr:grant";
     /// <summary><c>role:model-id</c>, for a key's grant on one model.</summary>
     public const string ModelGrant = "esr:model-grant";
+    /// <summary>The API key's id (none for a token).</summary>
+    public const string KeyId = "esr:key-id";
+    /// <summary>The person or service behind the caller: a key's owner, a token's subject.</summary>
+    public const string Owner = "esr:owner";
+    /// <summary>One per owner who issued the caller's key, nearest first (none for a token).</summary>
+    public const string KeyIssuer = "esr:key-issuer";
 
     public static string? ActorOf(ClaimsPrincipal user) => user.FindFirst(Actor)?.Value;
+
+    /// <summary>The caller as four eyes judges them (see <see cref="Principal"/>); null for an anonymous caller.</summary>
+    public static Principal? PrincipalOf(ClaimsPrincipal user) =>
+        ActorOf(user) is { } actor
+            ? new Principal(actor, user.FindFirst(Owner)?.Value ?? Principal.OwnerOfActor(actor), user.FindFirst(KeyId)?.Value,
+                user.FindAll(KeyIssuer).Select(c => c.Value).ToList())
+            : null;
+
+    /// <summary>Whether a claim type is in the server's own namespace (compared without regard to case, as claims are looked up).</summary>
+    public static bool IsServerClaim(string type) => type.StartsWith(Namespace, StringComparison.OrdinalIgnoreCase);
 
     public static IReadOnlyList<Grant> GrantsOf(ClaimsPrincipal user)
     {

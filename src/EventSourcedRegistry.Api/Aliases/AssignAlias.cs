@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -33,14 +34,15 @@ public static class AssignAliasEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var requestId = Guid.CreateVersion7();
+        // Who is asking, as four eyes judges it: the same authenticated caller every appended event records as its actor.
+        var requester = AccessClaims.PrincipalOf(http.User)!;
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
                 var decision = ModelDecisions.AssignAlias(model, alias, request.Version!.Value);
                 if (decision.IsRejected || !approvals.ProtectsAlias(alias) || decision.Events.Count == 0) return decision;
                 var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, request.Version!.Value), ct);
-                // The session carries the authenticated actor every appended event records: that is the requester.
-                return ApprovalDecisions.RequestAlias(model, approvals, decision, version!.Artifact.Sha256, session.LastModifiedBy!,
+                return ApprovalDecisions.RequestAlias(model, approvals, decision, version!.Artifact.Sha256, requester,
                     request.Reason, requestId, time.GetUtcNow());
             },
             (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)

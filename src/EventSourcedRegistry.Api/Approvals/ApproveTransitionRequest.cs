@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Access;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
@@ -30,6 +31,8 @@ public static class ApproveTransitionRequestEndpoint
         if (errors.Count > 0) return Problems.Validation(errors);
 
         DateTimeOffset now = default;
+        // Who is asking, as four eyes judges it: the same authenticated caller every appended event records as its actor.
+        var approver = AccessClaims.PrincipalOf(http.User)!;
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
@@ -37,8 +40,7 @@ public static class ApproveTransitionRequestEndpoint
                 if (pending is null) return await TransitionRequestLookup.NotPending(model, requestId, session, ct);
                 var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, pending.VersionNumber), ct);
                 now = time.GetUtcNow();
-                // The session carries the authenticated actor every appended event records: that is the approver.
-                return ApprovalDecisions.Approve(model, approvals, requestId, session.LastModifiedBy!, request.Sha256,
+                return ApprovalDecisions.Approve(model, approvals, requestId, approver, request.Sha256,
                     version!.Artifact.Sha256, request.Reason, now,
                     // The same decisions as a direct command, against the state of this moment.
                     r => r.Kind == TransitionKinds.Stage

@@ -3,11 +3,14 @@ using EventSourcedRegistry.Approvals;
 
 namespace EventSourcedRegistry.Api.Approvals;
 
-public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason);
+/// <summary><c>approverOwner</c> and <c>approverKeyId</c>: who approved as four eyes judged it (the actor alone for approvals from before owners).</summary>
+public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason,
+    string ApproverOwner, string? ApproverKeyId);
 
 /// <summary>
 /// A transition request as clients see it. <c>approvalsValid</c> counts, for a pending request, the approvals that
-/// count now (distinct approvers other than the requester, for the artifact's digest, not expired).
+/// count now (from owners independent of the requester and of each other, for the artifact's digest, not expired).
+/// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it.
 /// </summary>
 public sealed record TransitionRequestResponse(
     Guid Id,
@@ -18,6 +21,8 @@ public sealed record TransitionRequestResponse(
     bool ArchiveExisting,
     string Sha256,
     string RequestedBy,
+    string RequesterOwner,
+    string? RequesterKeyId,
     string? Reason,
     DateTimeOffset RequestedAt,
     string State,
@@ -31,9 +36,10 @@ public sealed record TransitionRequestResponse(
 {
     public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now) =>
         new(request.Id, model, request.Kind, request.VersionNumber, request.Target, request.ArchiveExisting, request.Sha256,
-            request.RequestedBy, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
+            request.RequestedBy, request.Requester().Owner, request.Requester().KeyId, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
             request.IsPending ? ApprovalDecisions.Counting(request, request.Sha256, policy, now).Count : 0,
-            request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason)).ToList(),
+            request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason,
+                a.By().Owner, a.By().KeyId)).ToList(),
             request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy);
 
     public static string Location(string model, Guid id) => $"/api/v1/models/{Uri.EscapeDataString(model)}/requests/{id}";

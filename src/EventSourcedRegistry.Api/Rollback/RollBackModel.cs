@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Api.TimeTravel;
 using EventSourcedRegistry.Models;
@@ -12,8 +13,9 @@ namespace EventSourcedRegistry.Api.Rollback;
 
 public sealed record RollBackModel(string? AsOf, long? AtSequence, string? Reason, bool? DryRun);
 
+/// <summary><c>approvalRequired</c>: the plan moves a version into a protected stage or moves a protected alias, so applying it is refused.</summary>
 public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
-    IReadOnlyList<RollbackChange> Plan, long Revision);
+    IReadOnlyList<RollbackChange> Plan, long Revision, bool ApprovalRequired);
 
 public static class RollBackModelEndpoint
 {
@@ -28,12 +30,13 @@ public static class RollBackModelEndpoint
 
     /// <summary>
     /// Rolls the model's stages and aliases back to a point: RollbackPerformed plus the compensating changes in one
-    /// transaction, or with <c>dryRun</c> only the plan.
+    /// transaction, or with <c>dryRun</c> only the plan. A plan that would put a version into a protected stage or move
+    /// a protected alias is refused (409, pointing at the approval flow); its dry run marks those changes.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
     public static async Task<IResult> Post(string name, RollBackModel? request, HttpContext http, ModelCommands commands,
-        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle)
+        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?}");
         var errors = Check(request).ToList();
@@ -42,26 +45,38 @@ public static class RollBackModelEndpoint
             request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", http.RequestAborted);
         if (problem is not null) return problem;
 
-        return await Run(http, name, request, point!, commands, data, lifecycle);
+        return await Run(http, name, request, point!, commands, data, lifecycle, approvals);
     }
 
     /// <summary>The rollback of one model to a resolved point; shared with the registry-wide rollback.</summary>
     public static async Task<IResult> Run(HttpContext http, string name, RollBackModel request, PointInTime point,
-        ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle)
+        ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         var dryRun = request.DryRun ?? false;
         IReadOnlyList<RollbackChange> plan = [];
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
-                // The model's own past (by id, whatever name it had), from the nearest snapshot.
-                var then = await StorePosition.ModelAtAsync(session, data, model.Id, point.Sequence, ct);
-                var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, request.Reason!);
+                var (changes, decision) = await Plan(model, session, data, point, lifecycle, approvals, request.Reason!, ct);
                 plan = changes;
-                // A dry run decides exactly as the real one would, then appends nothing.
-                return dryRun && !decision.IsRejected ? Decision.Unchanged : decision;
+                // A dry run plans exactly as the real one would (its refusals too, but for approval: it shows the
+                // changes needing it), then appends nothing.
+                return dryRun && (!decision.IsRejected || decision.Rejection is { Title: ApprovalDecisions.ApprovalRequired })
+                    ? Decision.Unchanged
+                    : decision;
             },
             (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
-                new RollbackOutcome(outcome.After.Name, point.Sequence, point.Instant, dryRun, outcome.Changed, plan, outcome.After.Revision))));
+                new RollbackOutcome(outcome.After.Name, point.Sequence, point.Instant, dryRun, outcome.Changed, plan, outcome.After.Revision,
+                    plan.Any(c => c.RequiresApproval)))));
+    }
+
+    /// <summary>The plan for one model, gated by four eyes; shared with the registry-wide rollback.</summary>
+    public static async Task<(IReadOnlyList<RollbackChange> Plan, Decision Decision)> Plan(ModelView model, Marten.IQuerySession session,
+        NpgsqlDataSource data, PointInTime point, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, string reason, CancellationToken ct)
+    {
+        // The model's own past (by id, whatever name it had), from the nearest snapshot.
+        var then = await StorePosition.ModelAtAsync(session, data, model.Id, point.Sequence, ct);
+        var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, reason);
+        return ApprovalDecisions.GateRollback(model, approvals, changes, decision);
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
@@ -13,7 +14,9 @@ namespace EventSourcedRegistry.Api.Rollback;
 
 public sealed record RollBackRegistry(string? AsOf, long? AtSequence, string? Reason, bool? DryRun, List<string>? Models);
 
-public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error);
+/// <summary><c>approvalRequired</c>: the model's plan moves a version into a protected stage or moves a protected alias, so it is not applied.</summary>
+public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error,
+    bool ApprovalRequired = false);
 
 public sealed record RegistryRollbackOutcome(long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, int RolledBack, int Unchanged,
     int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
@@ -24,12 +27,13 @@ public static class RollBackRegistryEndpoint
 
     /// <summary>
     /// Rolls every model (or the named ones) back to a point, one transaction per model, each concurrency-checked;
-    /// a model that fails is reported and does not stop the others.
+    /// a model that fails is reported and does not stop the others. A model whose plan would put a version into a
+    /// protected stage or move a protected alias fails with the reason (four eyes binds admins too); a dry run marks it.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
-        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle)
+        NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");
         var single = new RollBackModel(request.AsOf, request.AtSequence, request.Reason, request.DryRun);
@@ -66,7 +70,7 @@ public static class RollBackRegistryEndpoint
             async (target, token) =>
             {
                 outcomes[target.Index] = target.Id is { } id
-                    ? await RollBack(commands, data, lifecycle, context, id, target.Name, point!, request.Reason!, dryRun, token)
+                    ? await RollBack(commands, data, lifecycle, approvals, context, id, target.Name, point!, request.Reason!, dryRun, token)
                     : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
@@ -76,8 +80,8 @@ public static class RollBackRegistryEndpoint
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle, CommandContext context,
-        Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
+    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
+        ApprovalPolicy approvals, CommandContext context, Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
         try
@@ -85,16 +89,18 @@ public static class RollBackRegistryEndpoint
             var ran = await commands.Run(modelId, name, expected: null, context, idempotency: null,
                 async (model, session, token) =>
                 {
-                    var then = await StorePosition.ModelAtAsync(session, data, model.Id, point.Sequence, token);
-                    var (changes, decision) = RollbackPlanner.Plan(model, then, lifecycle, point.Sequence, point.Instant, reason);
+                    var (changes, decision) = await RollBackModelEndpoint.Plan(model, session, data, point, lifecycle, approvals, reason, token);
                     plan = changes;
-                    return dryRun && !decision.IsRejected ? Decision.Unchanged : decision;
+                    return dryRun && (!decision.IsRejected || decision.Rejection is { Title: ApprovalDecisions.ApprovalRequired })
+                        ? Decision.Unchanged
+                        : decision;
                 },
                 (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, null)),
                 beforeSave: null, ct);
-            if (ran.Refused is { } refused) return new ModelRollbackOutcome(name, "failed", plan, null, refused.Detail);
+            var approvalRequired = plan.Any(c => c.RequiresApproval);
+            if (ran.Refused is { } refused) return new ModelRollbackOutcome(name, "failed", plan, null, refused.Detail, approvalRequired);
             var outcome = ran.Changed ? "rolledBack" : dryRun && plan.Count > 0 ? "planned" : "unchanged";
-            return new ModelRollbackOutcome(name, outcome, plan, ran.Revision, null);
+            return new ModelRollbackOutcome(name, outcome, plan, ran.Revision, null, approvalRequired);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

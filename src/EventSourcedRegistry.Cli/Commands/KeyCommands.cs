@@ -11,6 +11,10 @@ public sealed class CreateKeySettings : GlobalSettings
     [Description("The key's name; events it causes record the actor key:<name>.")]
     public string Name { get; init; } = "";
 
+    [CommandOption("--owner <OWNER>")]
+    [Description("Required: the person or service the key belongs to (e.g. alice@example.com); four-eyes approval compares owners.")]
+    public string? Owner { get; init; }
+
     [CommandOption("--grant <ROLE[:MODEL]>")]
     [Description("A role, registry-wide (reader, contributor, approver, auditor, admin) or for one model (contributor:churn); repeatable.")]
     public string[]? Grants { get; init; }
@@ -20,14 +24,16 @@ public sealed class CreateKeyCommand(CliEnvironment env) : RegistryCommand<Creat
 {
     protected override async Task<int> RunAsync(RegistryClient client, CreateKeySettings s, CancellationToken ct)
     {
+        if (string.IsNullOrWhiteSpace(s.Owner)) throw new UsageException("Give the key's --owner: the person or service it belongs to, e.g. --owner alice@example.com.");
         if (s.Grants is not { Length: > 0 }) throw new UsageException("Give at least one --grant, e.g. --grant reader.");
-        var created = await client.CreateKeyAsync(s.Name, s.Grants.Select(ApiKeyGrant.Parse).ToList(), ct);
+        var created = await client.CreateKeyAsync(s.Name, s.Owner, s.Grants.Select(ApiKeyGrant.Parse).ToList(), ct);
         return Show(s, created, k =>
         {
             var grid = new Grid().AddColumn().AddColumn();
             grid.AddRow("[bold]key[/]", Text(k.Key));
             grid.AddRow("id", Text(k.Id));
             grid.AddRow("name", Text(k.Name));
+            grid.AddRow("owner", Text(k.Owner));
             grid.AddRow("grants", Text(k.Grants.Select(g => g.ToString())));
             Console.Write(grid);
             Console.MarkupLine("[yellow]The key is shown this once; the registry keeps only its hash.[/]");
@@ -40,9 +46,9 @@ public sealed class ListKeysCommand(CliEnvironment env) : RegistryCommand<Global
     protected override async Task<int> RunAsync(RegistryClient client, GlobalSettings s, CancellationToken ct) =>
         Show(s, await client.ListKeysAsync(ct), list =>
         {
-            var table = NewTable("id", "name", "grants", "created", "by", "revoked");
+            var table = NewTable("id", "name", "owner", "grants", "created", "by", "revoked");
             foreach (var k in list.Items)
-                table.AddRow(Text(k.Id), Text(k.Name), Text(k.Grants.Select(g => g.ToString())), Text(k.CreatedAt), Text(k.CreatedBy), Text(k.RevokedAt));
+                table.AddRow(Text(k.Id), Text(k.Name), Text(k.Owner), Text(k.Grants.Select(g => g.ToString())), Text(k.CreatedAt), Text(k.CreatedBy), Text(k.RevokedAt));
             Console.Write(table);
         });
 }

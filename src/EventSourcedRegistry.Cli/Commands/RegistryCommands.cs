@@ -112,9 +112,13 @@ public sealed class RollbackCommand(CliEnvironment env) : RegistryCommand<Rollba
             Console.MarkupLine(o.DryRun
                 ? $"Plan to roll {Text(o.Model)} back to sequence [bold]{o.AsOfSequence}[/] (dry run, nothing applied):"
                 : $"Rolled {Text(o.Model)} back to sequence [bold]{o.AsOfSequence}[/]{(o.Applied ? "" : " (nothing to change)")}:");
-            var table = NewTable("Kind", "Subject", "Version", "From", "To");
-            foreach (var c in o.Plan) table.AddRow(Text(c.Kind), Text(c.Subject), Text(c.Version), Text(c.From), Text(c.To));
+            var table = NewTable("Kind", "Subject", "Version", "From", "To", "Approval");
+            foreach (var c in o.Plan)
+                table.AddRow(Text(c.Kind), Text(c.Subject), Text(c.Version), Text(c.From), Text(c.To), c.RequiresApproval ? "[yellow]required[/]" : "");
             Console.Write(table);
+            if (o.ApprovalRequired)
+                Console.MarkupLine("[yellow]Applying this plan is refused: it puts versions into a protected stage or moves a protected alias. " +
+                                   "Request those moves (esr stage, esr alias set) and have another owner approve them.[/]");
         });
     }
 }

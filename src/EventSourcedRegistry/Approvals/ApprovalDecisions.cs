@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Models;
 
 namespace EventSourcedRegistry.Approvals;
@@ -8,46 +9,98 @@ namespace EventSourcedRegistry.Approvals;
 /// <see cref="ModelDecisions.AssignAlias"/>, with whatever gates apply there): once when it is requested, so a
 /// request is only made for a transition that could happen, and again, against the state of that moment, when the
 /// last approval lands.
+/// Four eyes compares people, not key names: an approval counts only from a principal independent of the requester
+/// and of every other counting approver (<see cref="Principal.SameParty"/>: another owner, who neither issued nor
+/// holds a key issued by the other).
 /// </summary>
 public static class ApprovalDecisions
 {
+    /// <summary>The title of the refusal of a rollback that would bypass four eyes.</summary>
+    public const string ApprovalRequired = "Approval required";
+
     /// <summary>
     /// Turns a decided stage transition into a request when the version would enter a protected stage. Anything
     /// else (a refusal, a version already there, an unprotected stage) stays as decided.
     /// </summary>
     public static Decision RequestStage(ModelView model, ApprovalPolicy policy, Decision decided, int version, bool archiveExisting,
-        string sha256, string requester, string? reason, Guid requestId, DateTimeOffset now)
+        string sha256, Principal requester, string? reason, Guid requestId, DateTimeOffset now)
     {
         if (decided.IsRejected) return decided;
         var entering = decided.Events.OfType<ModelVersionStageTransitioned>().FirstOrDefault(t => t.Version == version);
         if (entering is null || !policy.ProtectsStage(entering.ToStage)) return decided;
-        return Decision.Accept(new TransitionRequested(model.Id, requestId, TransitionKinds.Stage, version, entering.ToStage,
-            archiveExisting, sha256, requester, reason, now));
+        return Decision.Accept(Requested(model, requestId, TransitionKinds.Stage, version, entering.ToStage, archiveExisting, sha256,
+            requester, reason, now));
     }
 
     /// <summary>Turns a decided alias move into a request when the alias is protected.</summary>
-    public static Decision RequestAlias(ModelView model, ApprovalPolicy policy, Decision decided, string sha256, string requester,
+    public static Decision RequestAlias(ModelView model, ApprovalPolicy policy, Decision decided, string sha256, Principal requester,
         string? reason, Guid requestId, DateTimeOffset now)
     {
         if (decided.IsRejected) return decided;
         var moved = decided.Events.OfType<ModelAliasAssigned>().FirstOrDefault();
         if (moved is null || !policy.ProtectsAlias(moved.Alias)) return decided;
-        return Decision.Accept(new TransitionRequested(model.Id, requestId, TransitionKinds.Alias, moved.Version, moved.Alias,
-            false, sha256, requester, reason, now));
+        return Decision.Accept(Requested(model, requestId, TransitionKinds.Alias, moved.Version, moved.Alias, false, sha256,
+            requester, reason, now));
     }
 
+    private static TransitionRequested Requested(ModelView model, Guid requestId, string kind, int version, string target,
+        bool archiveExisting, string sha256, Principal requester, string? reason, DateTimeOffset now) =>
+        new(model.Id, requestId, kind, version, target, archiveExisting, sha256, requester.Actor, reason, now,
+            requester.Owner, requester.KeyId, [.. requester.Issuers]);
+
     /// <summary>
-    /// The approvals that count now: one per approver (the latest), never the requester's, for the version's current
-    /// artifact digest, and younger than the policy's lifetime.
+    /// The approvals that count now: for the version's current artifact digest, younger than the policy's lifetime,
+    /// the latest per approver, and only from principals independent of the requester and of each other (earliest
+    /// first: a later approval by the same party as an earlier counting one adds nothing).
     /// </summary>
-    public static IReadOnlyList<Approval> Counting(TransitionRequest request, string currentSha256, ApprovalPolicy policy, DateTimeOffset now) =>
-        request.Approvals
-            .Where(a => !string.Equals(a.Approver, request.RequestedBy, StringComparison.Ordinal))
+    public static IReadOnlyList<Approval> Counting(TransitionRequest request, string currentSha256, ApprovalPolicy policy, DateTimeOffset now)
+    {
+        var requester = request.Requester();
+        var counting = new List<Approval>();
+        var candidates = request.Approvals
             .Where(a => string.Equals(a.Sha256, currentSha256, StringComparison.OrdinalIgnoreCase))
             .Where(a => !IsExpired(a, policy, now))
             .GroupBy(a => a.Approver, StringComparer.Ordinal)
             .Select(g => g.MaxBy(a => a.ApprovedAt)!)
-            .ToList();
+            .OrderBy(a => a.ApprovedAt);
+        foreach (var approval in candidates)
+        {
+            var by = approval.By();
+            if (Principal.SameParty(by, requester) is null && counting.All(c => Principal.SameParty(by, c.By()) is null))
+                counting.Add(approval);
+        }
+        return counting;
+    }
+
+    /// <summary>
+    /// The rollback's four eyes: a plan that would move a version into a protected stage or move a protected alias is
+    /// refused (409) with a pointer to the approval flow, since a rollback performs its moves at once and nobody else
+    /// would look at them. Leaving a protected stage and removing a protected alias stay allowed (they put nothing into
+    /// service). Returns the plan with those changes marked <see cref="RollbackChange.RequiresApproval"/>, and the
+    /// refusal, or <paramref name="decided"/> as it was.
+    /// </summary>
+    public static (IReadOnlyList<RollbackChange> Plan, Decision Decision) GateRollback(ModelView model, ApprovalPolicy policy,
+        IReadOnlyList<RollbackChange> plan, Decision decided)
+    {
+        var marked = plan.Select(c => NeedsApproval(c, policy) ? c with { RequiresApproval = true } : c).ToList();
+        var gated = marked.Where(c => c.RequiresApproval).ToList();
+        if (decided.IsRejected || gated.Count == 0) return (marked, decided);
+        var moves = string.Join("; ", gated.Select(c => c.Kind == RollbackPlanner.Alias
+            ? $"alias {c.Subject} → version {c.Version}"
+            : $"version {c.Version}: {c.From} → {c.To}"));
+        return (marked, Decision.Reject(RejectionKind.Conflict, ApprovalRequired,
+            $"Rolling '{model.Name}' back would put versions into service that need four-eyes approval ({moves}), and a rollback " +
+            "performs its moves at once. Request each of them instead (POST /api/v1/models/{name}/versions/{version}/stage or " +
+            "PUT /api/v1/models/{name}/aliases/{alias}, answered 202 with the request) and have another owner approve it " +
+            "(POST /api/v1/models/{name}/requests/{id}/approve); or roll back to a point that leaves the protected stages and aliases as they are. " +
+            "Nothing was changed.",
+            new Dictionary<string, object?> { ["changesNeedingApproval"] = gated, ["plan"] = marked }));
+    }
+
+    /// <summary>Whether a rollback's change moves a version into a protected stage or moves (assigns) a protected alias.</summary>
+    public static bool NeedsApproval(RollbackChange change, ApprovalPolicy policy) => change.Kind == RollbackPlanner.Alias
+        ? change.Version is not null && policy.ProtectsAlias(change.Subject)
+        : change.To is { } to && policy.ProtectsStage(to);
 
     public static bool IsExpired(Approval approval, ApprovalPolicy policy, DateTimeOffset now) =>
         now >= approval.ApprovedAt + policy.ApprovalLifetime;
@@ -58,14 +111,18 @@ public static class ApprovalDecisions
     /// When this approval makes the count, <paramref name="enact"/> decides the transition against the current state
     /// and its events follow the approval in the same commit; if that decision refuses, nothing is recorded.
     /// </summary>
-    public static Decision Approve(ModelView model, ApprovalPolicy policy, Guid requestId, string approver, string? reviewedSha256,
+    public static Decision Approve(ModelView model, ApprovalPolicy policy, Guid requestId, Principal approver, string? reviewedSha256,
         string currentSha256, string? reason, DateTimeOffset now, Func<TransitionRequest, Decision> enact)
     {
         if (model.Archived) return Decision.Conflict($"Model '{model.Name}' is archived and accepts no commands but restore.");
         var request = model.PendingRequests.Find(r => r.Id == requestId);
         if (request is null) return NotPending(model, requestId);
-        if (string.Equals(approver, request.RequestedBy, StringComparison.Ordinal))
-            return Decision.Conflict($"{approver} made request {requestId} and cannot approve it: four eyes means somebody else approves.");
+        var requester = request.Requester();
+        if (string.Equals(approver.Actor, requester.Actor, StringComparison.Ordinal))
+            return Decision.Conflict($"{approver.Actor} made request {requestId} and cannot approve it: four eyes means somebody else approves.");
+        if (Principal.SameParty(approver, requester) is { } same)
+            return Decision.Conflict($"{approver.Actor} cannot approve request {requestId}, which {requester.Actor} made: {same}. " +
+                                     "Four eyes means another owner approves, one who neither issued the requester's key nor holds a key the requester issued.");
         if (reviewedSha256 is not null && !string.Equals(reviewedSha256, currentSha256, StringComparison.OrdinalIgnoreCase))
             return Decision.Conflict($"The approval names artifact sha256 {reviewedSha256.ToLowerInvariant()}, but version {request.VersionNumber}'s " +
                                      $"artifact is {currentSha256}; review that artifact and approve again.");
@@ -74,12 +131,19 @@ public static class ApprovalDecisions
                                      $"artifact is now {currentSha256}; the request is void, request the transition again.");
 
         var counting = Counting(request, currentSha256, policy, now);
-        if (counting.Any(a => string.Equals(a.Approver, approver, StringComparison.Ordinal)))
-            return Decision.Conflict($"{approver} has already approved request {requestId}; it needs " +
+        if (counting.FirstOrDefault(a => string.Equals(a.Approver, approver.Actor, StringComparison.Ordinal)) is not null)
+            return Decision.Conflict($"{approver.Actor} has already approved request {requestId}; it needs " +
                                      $"{policy.RequiredApprovals - counting.Count} more approval(s) from other approvers.");
+        foreach (var other in counting)
+        {
+            if (Principal.SameParty(approver, other.By()) is { } alike)
+                return Decision.Conflict($"{approver.Actor} cannot add an approval to request {requestId}: {alike}, and {other.Approver} " +
+                                         $"has approved it already. It needs {policy.RequiredApprovals - counting.Count} more approval(s) from other owners.");
+        }
 
         var completes = counting.Count + 1 >= policy.RequiredApprovals;
-        var approved = new TransitionApproved(model.Id, requestId, approver, currentSha256.ToLowerInvariant(), now, reason, completes);
+        var approved = new TransitionApproved(model.Id, requestId, approver.Actor, currentSha256.ToLowerInvariant(), now, reason, completes,
+            approver.Owner, approver.KeyId, [.. approver.Issuers]);
         if (!completes) return Decision.Accept(approved);
 
         var transition = enact(request);

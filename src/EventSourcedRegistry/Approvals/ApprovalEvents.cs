@@ -9,6 +9,9 @@ namespace EventSourcedRegistry.Approvals;
 /// <see cref="Target"/>, archiving the others there when <see cref="ArchiveExisting"/>) or <c>alias</c>
 /// (alias <see cref="Target"/> moves to the version). <see cref="Sha256"/> is the version's artifact digest
 /// the request is about; approvals bind to it. The request supersedes any pending one of the same kind and target.
+/// <see cref="RequesterOwner"/>, <see cref="RequesterKeyId"/> and <see cref="RequesterKeyIssuers"/> record who the
+/// requester is as four eyes judges it (see <see cref="Access.Principal"/>); null in events from before owners
+/// existed, which stand for <see cref="Access.Principal.FromActor"/> of <see cref="RequestedBy"/>.
 /// </summary>
 public sealed record TransitionRequested(
     Guid ModelId,
@@ -20,12 +23,17 @@ public sealed record TransitionRequested(
     string Sha256,
     string RequestedBy,
     string? Reason,
-    DateTimeOffset RequestedAt);
+    DateTimeOffset RequestedAt,
+    string? RequesterOwner = null,
+    string? RequesterKeyId = null,
+    IReadOnlyList<string>? RequesterKeyIssuers = null);
 
 /// <summary>
 /// An approver approved the request, having reviewed the artifact with digest <see cref="Sha256"/>.
 /// <see cref="Completes"/> is true when this was the last approval needed: the transition's own events
-/// (stage transitions, alias move) follow in the same commit.
+/// (stage transitions, alias move) follow in the same commit. <see cref="ApproverOwner"/>, <see cref="ApproverKeyId"/>
+/// and <see cref="ApproverKeyIssuers"/> record who the approver is as four eyes judged it; null in events from before
+/// owners existed, which stand for <see cref="Access.Principal.FromActor"/> of <see cref="Approver"/>.
 /// </summary>
 public sealed record TransitionApproved(
     Guid ModelId,
@@ -34,7 +42,10 @@ public sealed record TransitionApproved(
     string Sha256,
     DateTimeOffset ApprovedAt,
     string? Reason,
-    bool Completes);
+    bool Completes,
+    string? ApproverOwner = null,
+    string? ApproverKeyId = null,
+    IReadOnlyList<string>? ApproverKeyIssuers = null);
 
 /// <summary>An approver (or the requester withdrawing it) turned the request down; it is closed.</summary>
 public sealed record TransitionRejected(

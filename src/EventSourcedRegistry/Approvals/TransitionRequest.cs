@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Models;
 
 namespace EventSourcedRegistry.Approvals;
@@ -18,7 +19,13 @@ public static class RequestStates
     public static readonly IReadOnlyList<string> All = [Pending, Approved, Rejected, Superseded];
 }
 
-public sealed record Approval(string Approver, string Sha256, DateTimeOffset ApprovedAt, string? Reason);
+/// <summary>One approval; <see cref="Owner"/>, <see cref="KeyId"/> and <see cref="Issuers"/> are null when it was given before owners existed.</summary>
+public sealed record Approval(string Approver, string Sha256, DateTimeOffset ApprovedAt, string? Reason,
+    string? Owner = null, string? KeyId = null, IReadOnlyList<string>? Issuers = null)
+{
+    /// <summary>The approver as four eyes judges them.</summary>
+    public Principal By() => Owner is { } owner ? new Principal(Approver, owner, KeyId, Issuers ?? []) : Principal.FromActor(Approver);
+}
 
 /// <summary>One transition request as its events leave it.</summary>
 public sealed class TransitionRequest
@@ -31,6 +38,10 @@ public sealed class TransitionRequest
     public bool ArchiveExisting { get; set; }
     public string Sha256 { get; set; } = "";
     public string RequestedBy { get; set; } = "";
+    /// <summary>The requester's owner, key and its issuers (see <see cref="Principal"/>); null for a request from before owners existed.</summary>
+    public string? RequesterOwner { get; set; }
+    public string? RequesterKeyId { get; set; }
+    public List<string>? RequesterKeyIssuers { get; set; }
     public string? Reason { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
     public string State { get; set; } = RequestStates.Pending;
@@ -43,6 +54,11 @@ public sealed class TransitionRequest
     public Guid? SupersededBy { get; set; }
 
     public bool IsPending => State == RequestStates.Pending;
+
+    /// <summary>The requester as four eyes judges them; a request from before owners is known by its actor alone.</summary>
+    public Principal Requester() => RequesterOwner is { } owner
+        ? new Principal(RequestedBy, owner, RequesterKeyId, RequesterKeyIssuers ?? [])
+        : Principal.FromActor(RequestedBy);
 
     /// <summary>A copy whose approvals list is its own (the approvals themselves are immutable records).</summary>
     public TransitionRequest Copy()
@@ -74,10 +90,12 @@ public static class TransitionRequests
                 {
                     Id = e.RequestId, Kind = e.Kind, VersionNumber = e.Version, Target = e.Target, ArchiveExisting = e.ArchiveExisting,
                     Sha256 = e.Sha256, RequestedBy = e.RequestedBy, Reason = e.Reason, RequestedAt = e.RequestedAt,
+                    RequesterOwner = e.RequesterOwner, RequesterKeyId = e.RequesterKeyId,
+                    RequesterKeyIssuers = e.RequesterKeyIssuers is { } issuers ? [.. issuers] : null,
                 });
                 break;
             case TransitionApproved e when Find(requests, e.RequestId) is { IsPending: true } request:
-                request.Approvals.Add(new Approval(e.Approver, e.Sha256, e.ApprovedAt, e.Reason));
+                request.Approvals.Add(new Approval(e.Approver, e.Sha256, e.ApprovedAt, e.Reason, e.ApproverOwner, e.ApproverKeyId, e.ApproverKeyIssuers));
                 if (e.Completes)
                 {
                     request.State = RequestStates.Approved;

@@ -20,6 +20,8 @@ public sealed class TransitionRequestsView
 
 public sealed class TransitionRequestsViewProjection : SingleStreamProjection<TransitionRequestsView, Guid>
 {
-    public override TransitionRequestsView Evolve(TransitionRequestsView? snapshot, Guid id, IEvent e) =>
-        TransitionRequestsView.Fold(snapshot, id, e.Data);
+    // Marten hands this projection every event of every stream: a stream without a request (the settings and access
+    // streams, a model never asked for a protected move) gets no document, as the one-pass rebuild derives it.
+    public override TransitionRequestsView? Evolve(TransitionRequestsView? snapshot, Guid id, IEvent e) =>
+        snapshot is null && e.Data is not TransitionRequested ? null : TransitionRequestsView.Fold(snapshot, id, e.Data);
 }

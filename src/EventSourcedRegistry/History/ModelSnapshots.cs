@@ -143,6 +143,8 @@ public sealed class ModelSnapshotProjection(string schema, int interval) : IProj
         var table = ModelSnapshots.QualifiedTable(schema);
         foreach (var stream in events.GroupBy(e => e.StreamId))
         {
+            // The settings and access streams are no model: no view to snapshot.
+            if (RegistryStore.RegistryStreams.Contains(stream.Key)) continue;
             var appended = stream.OrderBy(e => e.Version).ToList();
             // A version of 0 means the store did not number this append up front: skip; reads replay further back.
             if (appended[0].Version <= 0) continue;

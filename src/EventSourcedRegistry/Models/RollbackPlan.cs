@@ -1,7 +1,13 @@
 namespace EventSourcedRegistry.Models;
 
-/// <summary>One compensating change of a rollback plan.</summary>
-public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To);
+/// <summary>
+/// One compensating change of a rollback plan. <see cref="RequiresApproval"/>: it would move a version into a protected
+/// stage or move a protected alias, which a rollback may not do (see <c>ApprovalDecisions.GateRollback</c>).
+/// </summary>
+public sealed record RollbackChange(string Kind, string Subject, int? Version, string? From, string? To)
+{
+    public bool RequiresApproval { get; init; }
+}
 
 /// <summary>
 /// Rolling a model back to a point: compute its stage and alias assignments then, diff them against now, and

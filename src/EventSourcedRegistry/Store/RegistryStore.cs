@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Audit;
@@ -80,5 +81,10 @@ public static class RegistryStore
         typeof(ModelMetadataSchemaSet), typeof(ModelMetadataSchemaRemoved),
         typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved),
         typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
+        // API keys made, revoked, or recorded at an upgrade, in the access stream.
+        typeof(ApiKeyCreated), typeof(ApiKeyRevoked), typeof(ApiKeyRecorded),
     ];
+
+    /// <summary>The streams that are not a model's: the registry's settings and its access (API key) events.</summary>
+    public static readonly IReadOnlySet<Guid> RegistryStreams = new HashSet<Guid> { RegistrySettings.StreamId, AccessStream.Id };
 }

@@ -98,7 +98,7 @@ public sealed class when_authenticating(AppFixture app) : ApiTest(app)
     [Fact]
     public async Task the_key_is_shown_once_and_its_secret_is_stored_only_as_a_sha256()
     {
-        var created = await Host.Post("/api/v1/admin/keys", new { name = "ci-pipeline", grants = new[] { new { role = "contributor" } } }).Ok(201);
+        var created = await Host.Post("/api/v1/admin/keys", new { name = "ci-pipeline", owner = "ci-team", grants = new[] { new { role = "contributor" } } }).Ok(201);
         var key = created.Body!["key"]!.GetValue<string>();
         var id = created.Body["id"]!.GetValue<string>();
         Assert.StartsWith($"esr_{id}_", key);

@@ -27,6 +27,7 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     [Theory]
     [InlineData("GET", "/api/v1/admin/keys")]
     [InlineData("POST", "/api/v1/admin/keys")]
+    [InlineData("DELETE", "/api/v1/admin/keys/0000000000000000")]
     [InlineData("POST", "/api/v1/admin/projections/rebuild")]
     [InlineData("GET", "/api/v1/admin/artifacts/orphans")]
     [InlineData("POST", "/api/v1/registry/rollback")]
@@ -121,12 +122,12 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
         await Host.RegisterModel("churn");
         var before = (await Host.Get("/api/v1/admin/keys").Ok()).Body!["items"]!.AsArray().Count;
 
-        (await Host.Post("/api/v1/admin/keys", new { name = "x", grants = new[] { new { role = "superuser" } } })).AssertProblem(400, "grants[0].role");
-        (await Host.Post("/api/v1/admin/keys", new { name = "x", grants = new[] { new { role = "admin", model = "churn" } } })).AssertProblem(400, "grants[0].model");
-        (await Host.Post("/api/v1/admin/keys", new { name = "x", grants = new[] { new { role = "reader", model = "nope" } } })).AssertProblem(400, "grants[0].model");
-        (await Host.Post("/api/v1/admin/keys", new { name = "x", grants = Array.Empty<object>() })).AssertProblem(400, "grants");
-        (await Host.Post("/api/v1/admin/keys", new { name = "has space", grants = new[] { new { role = "reader" } } })).AssertProblem(400, "name");
-        (await Host.Post("/api/v1/admin/keys", new { name = "bootstrap-admin", grants = new[] { new { role = "reader" } } })).AssertProblem(409);
+        (await Host.Post("/api/v1/admin/keys", new { name = "x", owner = "x-team", grants = new[] { new { role = "superuser" } } })).AssertProblem(400, "grants[0].role");
+        (await Host.Post("/api/v1/admin/keys", new { name = "x", owner = "x-team", grants = new[] { new { role = "admin", model = "churn" } } })).AssertProblem(400, "grants[0].model");
+        (await Host.Post("/api/v1/admin/keys", new { name = "x", owner = "x-team", grants = new[] { new { role = "reader", model = "nope" } } })).AssertProblem(400, "grants[0].model");
+        (await Host.Post("/api/v1/admin/keys", new { name = "x", owner = "x-team", grants = Array.Empty<object>() })).AssertProblem(400, "grants");
+        (await Host.Post("/api/v1/admin/keys", new { name = "has space", owner = "x-team", grants = new[] { new { role = "reader" } } })).AssertProblem(400, "name");
+        (await Host.Post("/api/v1/admin/keys", new { name = "bootstrap-admin", owner = "x-team", grants = new[] { new { role = "reader" } } })).AssertProblem(409);
 
         Assert.Equal(before, (await Host.Get("/api/v1/admin/keys").Ok()).Body!["items"]!.AsArray().Count);
     }
@@ -135,7 +136,7 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     public async Task an_admin_key_made_by_an_admin_can_make_keys()
     {
         using var admin = await Host.ClientWithRoles("admin");
-        var created = await admin.Send(HttpMethod.Post, "/api/v1/admin/keys", new { name = $"made-{Guid.NewGuid():N}", grants = new[] { new { role = "reader" } } });
+        var created = await admin.Send(HttpMethod.Post, "/api/v1/admin/keys", new { name = $"made-{Guid.NewGuid():N}", owner = "made-team", grants = new[] { new { role = "reader" } } });
         Assert.Equal(201, created.Status);
         Assert.StartsWith("key:test-", created.Body!["createdBy"]!.GetValue<string>());
     }

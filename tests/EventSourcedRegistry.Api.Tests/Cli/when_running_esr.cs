@@ -129,11 +129,13 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
     public async Task an_admin_creates_lists_and_revokes_keys_and_a_pipeline_uses_its_key()
     {
         await Host.RegisterModel("churn");
-        var created = await Esr("keys", "create", "churn-ci", "--grant", "contributor:churn", "--output", "json");
+        var created = await Esr("keys", "create", "churn-ci", "--owner", "churn-team", "--grant", "contributor:churn", "--output", "json");
         Assert.Equal(0, created.ExitCode);
         var key = created.Json.GetProperty("key").GetString()!;
         var id = created.Json.GetProperty("id").GetString()!;
         Assert.Equal("contributor", created.Json.GetProperty("grants")[0].GetProperty("role").GetString());
+        Assert.Equal("churn-team", created.Json.GetProperty("owner").GetString());
+        Assert.Equal(ExitCodes.Usage, (await Esr("keys", "create", "no-owner", "--grant", "reader")).ExitCode);
 
         var registered = await EsrWithoutAdminKey("versions", "register", "churn", "--artifact", "s3://m/churn.onnx", "--sha256", RegistryCalls.Sha256A,
             "--api-key", key, "--output", "json");
@@ -143,7 +145,10 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
         var listed = await Esr("keys", "list");
         Assert.Equal(0, listed.ExitCode);
         Assert.Contains("churn-ci", listed.Console);
+        Assert.Contains("owner", listed.Console);
         Assert.DoesNotContain(key, listed.Console);
+        var inJson = (await Esr("keys", "list", "--output", "json")).Json.GetProperty("items").EnumerateArray().Single(k => k.GetProperty("id").GetString() == id);
+        Assert.Equal("churn-team", inJson.GetProperty("owner").GetString());
 
         Assert.Equal(0, (await Esr("keys", "revoke", id)).ExitCode);
         var refused = await EsrWithoutAdminKey("models", "show", "churn", "--api-key", key);

@@ -166,7 +166,7 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
     {
         var admin = Client();
         await admin.RegisterModelAsync("churn");
-        var created = await admin.CreateKeyAsync("churn-reader", [ApiKeyGrant.Parse("reader:churn")]);
+        var created = await admin.CreateKeyAsync("churn-reader", "churn-team", [ApiKeyGrant.Parse("reader:churn")]);
         Assert.StartsWith($"esr_{created.Id}_", created.Key);
         Assert.Equal(new ApiKeyGrant("reader", "churn", created.Grants[0].ModelId), Assert.Single(created.Grants));
 

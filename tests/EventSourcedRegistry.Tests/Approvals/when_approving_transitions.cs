@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Tests.Support;
@@ -12,6 +13,10 @@ public class when_approving_transitions
     private const string Requester = "key:pipeline";
     private static readonly string Digest = Given.Artifact(1).Sha256;
 
+    /// <summary>A key <c>key:&lt;name&gt;</c> whose owner is <c>&lt;name&gt;</c> (unless given), made by <paramref name="issuers"/>.</summary>
+    private static Principal Who(string actor, string? owner = null, params string[] issuers) =>
+        new(actor, owner ?? actor["key:".Length..], "id-" + actor["key:".Length..], issuers);
+
     private static ApprovalPolicy Policy(int required = 1, TimeSpan? lifetime = null) =>
         ApprovalPolicy.From(new ApprovalOptions { RequiredApprovals = required, ApprovalLifetime = lifetime }, LifecycleGraph.Default);
 
@@ -19,7 +24,7 @@ public class when_approving_transitions
         string requester = Requester, bool archiveExisting = false) =>
         ApprovalDecisions.RequestStage(model, policy,
             ModelDecisions.TransitionStage(model, LifecycleGraph.Default, version, LifecycleGraph.Production, "Ready.", archiveExisting),
-            version, archiveExisting, Given.Artifact(version).Sha256, requester, "Ready.", id ?? RequestId, T0);
+            version, archiveExisting, Given.Artifact(version).Sha256, Who(requester), "Ready.", id ?? RequestId, T0);
 
     /// <summary>Version 1 in Staging, version 2 in Production, and a pending request to promote version 1.</summary>
     private static ModelView Pending(ApprovalPolicy policy) =>
@@ -27,6 +32,10 @@ public class when_approving_transitions
             .Then(m => RequestProduction(m, policy));
 
     private static Decision Approve(ModelView model, ApprovalPolicy policy, string approver, DateTimeOffset now,
+        string? reviewed = null, string? current = null, Guid? id = null) =>
+        Approve(model, policy, Who(approver), now, reviewed, current, id);
+
+    private static Decision Approve(ModelView model, ApprovalPolicy policy, Principal approver, DateTimeOffset now,
         string? reviewed = null, string? current = null, Guid? id = null) =>
         ApprovalDecisions.Approve(model, policy, id ?? RequestId, approver, reviewed, current ?? Digest, null, now,
             r => r.Kind == TransitionKinds.Stage
@@ -41,7 +50,7 @@ public class when_approving_transitions
         var decision = RequestProduction(model, Policy(), archiveExisting: true);
 
         DecisionAssert.Accepted(decision, new TransitionRequested(Given.ModelId, RequestId, TransitionKinds.Stage, 1,
-            LifecycleGraph.Production, true, Digest, Requester, "Ready.", T0));
+            LifecycleGraph.Production, true, Digest, Requester, "Ready.", T0, "pipeline", "id-pipeline", []));
         var after = model.Apply(decision);
         Assert.Equal([1], after.VersionsByStage[LifecycleGraph.Staging]);
         Assert.Equal(RequestStates.Pending, Assert.Single(after.PendingRequests).State);
@@ -54,7 +63,7 @@ public class when_approving_transitions
 
         var staging = ApprovalDecisions.RequestStage(model, Policy(),
             ModelDecisions.TransitionStage(model, LifecycleGraph.Default, 1, LifecycleGraph.Staging, null, false),
-            1, false, Digest, Requester, null, RequestId, T0);
+            1, false, Digest, Who(Requester), null, RequestId, T0);
         var unprotected = RequestProduction(model, ApprovalPolicy.None);
 
         DecisionAssert.Single<ModelVersionStageTransitioned>(staging);
@@ -88,7 +97,7 @@ public class when_approving_transitions
         var decision = Approve(model, policy, "key:reviewer", T0.AddMinutes(5));
 
         DecisionAssert.Accepted(decision,
-            new TransitionApproved(Given.ModelId, RequestId, "key:reviewer", Digest, T0.AddMinutes(5), null, Completes: true),
+            new TransitionApproved(Given.ModelId, RequestId, "key:reviewer", Digest, T0.AddMinutes(5), null, Completes: true, "reviewer", "id-reviewer", []),
             new ModelVersionStageTransitioned(Given.ModelId, 1, LifecycleGraph.Staging, LifecycleGraph.Production, "Ready."));
         var after = model.Apply(decision);
         Assert.Equal([1, 2], after.VersionsByStage[LifecycleGraph.Production]);
@@ -280,7 +289,7 @@ public class when_approving_transitions
         var policy = Policy();
         var model = Given.Model(versions: 2).WithAlias("champion", 2);
 
-        var request = ApprovalDecisions.RequestAlias(model, policy, ModelDecisions.AssignAlias(model, "Champion", 1), Digest, Requester,
+        var request = ApprovalDecisions.RequestAlias(model, policy, ModelDecisions.AssignAlias(model, "Champion", 1), Digest, Who(Requester),
             "Better.", RequestId, T0);
         var requested = DecisionAssert.Single<TransitionRequested>(request);
         Assert.Equal((TransitionKinds.Alias, "champion", 1), (requested.Kind, requested.Target, requested.Version));
@@ -297,7 +306,7 @@ public class when_approving_transitions
     {
         var model = Given.Model(versions: 1);
 
-        var decision = ApprovalDecisions.RequestAlias(model, Policy(), ModelDecisions.AssignAlias(model, "challenger", 1), Digest, Requester,
+        var decision = ApprovalDecisions.RequestAlias(model, Policy(), ModelDecisions.AssignAlias(model, "challenger", 1), Digest, Who(Requester),
             null, RequestId, T0);
 
         DecisionAssert.Single<ModelAliasAssigned>(decision);
@@ -309,7 +318,7 @@ public class when_approving_transitions
         var policy = Policy();
         var model = Pending(policy);
 
-        var decision = ApprovalDecisions.Approve(model, policy, RequestId, "key:ana", null, Digest, null, T0.AddMinutes(1),
+        var decision = ApprovalDecisions.Approve(model, policy, RequestId, Who("key:ana"), null, Digest, null, T0.AddMinutes(1),
             _ => Decision.Conflict("Gate: metric auc >= 0.9 is not met."));
 
         DecisionAssert.Rejected(decision, RejectionKind.Conflict, "auc");

@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Access;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Models;
 
@@ -36,6 +38,33 @@ public class when_summarising_events
             AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaSet(
                 System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>("""{"type":"object"}"""))));
         Assert.Equal("registry metadata schema removed", AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaRemoved()));
+    }
+
+    [Fact]
+    public void key_events_name_the_key_its_owner_and_grants_but_never_a_secret()
+    {
+        var model = Guid.Parse("0b9d6f3e-5c1a-4e8f-a2d7-91c4b3e6f850");
+        Assert.Equal("API key \"churn-ci\" (id 3f2a) created for churn-training: contributor on churn, reader",
+            AuditSummary.Describe(new ApiKeyCreated("3f2a", "churn-ci", "churn-training", [new KeyGrant("contributor", model, "churn"), new KeyGrant("reader")], ["alice"])));
+        Assert.Equal("API key \"churn-ci\" (id 3f2a) of churn-training revoked", AuditSummary.Describe(new ApiKeyRevoked("3f2a", "churn-ci", "churn-training")));
+        Assert.Equal("API key \"ops\" (id 0a1b) recorded at upgrade as its own owner key:ops: admin; made by bootstrap at 2026-02-01T08:00:00Z",
+            AuditSummary.Describe(new ApiKeyRecorded("0a1b", "ops", "key:ops", [new KeyGrant("admin")], [], "bootstrap",
+                DateTimeOffset.Parse("2026-02-01T09:00:00+01:00"), null, null)));
+        Assert.Null(AuditSummary.VersionOf(new ApiKeyRevoked("3f2a", "churn-ci", "churn-training")));
+    }
+
+    [Fact]
+    public void approvals_name_the_owner_four_eyes_judged_and_read_as_before_without_one()
+    {
+        var request = Guid.Parse("01900000-0000-7000-8000-000000000001");
+        var sha = new string('a', 64);
+        Assert.Equal($"key:ben approved request {request} (sha256 aaaaaaaaaaaa…; owner ben@example.com, key 9e8d)",
+            AuditSummary.Describe(new TransitionApproved(Id, request, "key:ben", sha, DateTimeOffset.UnixEpoch, null, false, "ben@example.com", "9e8d", [])));
+        Assert.Equal($"key:ben approved request {request} (sha256 aaaaaaaaaaaa…)",
+            AuditSummary.Describe(new TransitionApproved(Id, request, "key:ben", sha, DateTimeOffset.UnixEpoch, null, false)));
+        Assert.Equal($"requested version 3 → Production (sha256 aaaaaaaaaaaa…; request {request}; owner alice, key 3f2a)",
+            AuditSummary.Describe(new TransitionRequested(Id, request, TransitionKinds.Stage, 3, "Production", false, sha, "key:alice-ci", null,
+                DateTimeOffset.UnixEpoch, "alice", "3f2a", [])));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
@@ -105,12 +106,29 @@ public class when_storing_model_events
     [Fact]
     public void transition_requested_is_stored_as_its_contract() =>
         MatchesItsContract(new TransitionRequested(ModelId, RequestId, TransitionKinds.Stage, 3, "Production", true, Sha256,
-            "key:training-pipeline", "AUC above 0.9 on the holdout set.", DateTimeOffset.Parse("2026-03-03T13:45:00+00:00")));
+            "key:training-pipeline", "AUC above 0.9 on the holdout set.", DateTimeOffset.Parse("2026-03-03T13:45:00+00:00"),
+            "churn-training", "3f2a9c1d0b8e7f65", ["alice@example.com", "key:bootstrap-admin"]));
 
     [Fact]
     public void transition_approved_is_stored_as_its_contract() =>
         MatchesItsContract(new TransitionApproved(ModelId, RequestId, "key:release-manager", Sha256,
-            DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "Reviewed the eval report.", true));
+            DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "Reviewed the eval report.", true,
+            "bob@example.com", "9e8d7c6b5a403122", ["key:bootstrap-admin"]));
+
+    [Fact]
+    public void api_key_created_is_stored_as_its_contract() =>
+        MatchesItsContract(new ApiKeyCreated("3f2a9c1d0b8e7f65", "churn-ci", "churn-training",
+            [new KeyGrant("contributor", ModelId, "Churn-Predictor"), new KeyGrant("reader")], ["alice@example.com", "key:bootstrap-admin"]));
+
+    [Fact]
+    public void api_key_revoked_is_stored_as_its_contract() =>
+        MatchesItsContract(new ApiKeyRevoked("3f2a9c1d0b8e7f65", "churn-ci", "churn-training"));
+
+    [Fact]
+    public void api_key_recorded_is_stored_as_its_contract() =>
+        MatchesItsContract(new ApiKeyRecorded("0a1b2c3d4e5f6071", "release-manager", "key:release-manager", [new KeyGrant("approver")],
+            ["key:bootstrap-admin"], "key:bootstrap-admin", DateTimeOffset.Parse("2026-02-01T08:00:00+00:00"),
+            "key:ops-admin", DateTimeOffset.Parse("2026-02-20T17:30:00+00:00")));
 
     [Fact]
     public void transition_rejected_is_stored_as_its_contract() =>
@@ -158,7 +176,8 @@ public class when_storing_model_events
 
     /// <summary>
     /// Events, by the catalogue's convention: sealed records in the models or approvals namespace whose first parameter is
-    /// the model id; and every type the store registers (which adds the registry's settings events, whose stream is not a model's).
+    /// the model id; and every type the store registers (which adds the registry's settings and access events, whose
+    /// streams are not a model's).
     /// </summary>
     private static List<Type> EventTypes() =>
         typeof(ModelRegistered).Assembly.GetTypes()

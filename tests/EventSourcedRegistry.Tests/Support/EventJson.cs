@@ -19,6 +19,9 @@ public static class EventJson
 
     public static string Serialize(object @event) => Serializer.ToJson(@event);
 
+    /// <summary>Reads stored JSON back the way the store does (an event of an older shape, say).</summary>
+    public static T Deserialize<T>(string json) => Serializer.FromJson<T>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
+
     /// <summary>The stored JSON as a Newtonsoft token for Snapshooter, read without reinterpreting dates or numbers.</summary>
     public static JToken Stored(object @event)
     {

@@ -9,25 +9,51 @@ namespace EventSourcedRegistry.Api.Access.Keys;
 
 public sealed record GrantRequest(string? Role, string? Model);
 
-public sealed record CreateApiKey(string? Name, List<GrantRequest?>? Grants);
+/// <summary><c>owner</c>: the person or service the key belongs to (required, never changed); <c>reason</c> goes into the event.</summary>
+public sealed record CreateApiKey(string? Name, string? Owner, List<GrantRequest?>? Grants, string? Reason = null);
 
 public sealed record GrantResponse(string Role, string? Model, Guid? ModelId);
 
-/// <summary>A key as the admin API shows it: never its secret.</summary>
-public sealed record ApiKeyResponse(string Id, string Name, IReadOnlyList<GrantResponse> Grants, string CreatedBy,
-    DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy)
+/// <summary>
+/// A key as the admin API shows it: never its secret. <c>issuers</c> are the owners who could have seen its secret when
+/// it was made (its creator's owner and, up the chain, theirs): none of them can approve what this key requests.
+/// </summary>
+public sealed record ApiKeyResponse(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, IReadOnlyList<GrantResponse> Grants,
+    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy)
 {
-    public static ApiKeyResponse From(ApiKeyRecord key) => new(key.Id, key.Name,
+    public static ApiKeyResponse From(ApiKeyRecord key) => new(key.Id, key.Name, key.Owner, key.Issuers,
         key.Grants.Select(g => new GrantResponse(g.Role, g.ModelName, g.ModelId)).ToList(),
         key.CreatedBy, key.CreatedAt, key.RevokedAt, key.RevokedBy);
 }
 
 /// <summary>The one answer that carries the key itself; the registry cannot show it again.</summary>
-public sealed record CreatedApiKey(string Id, string Name, string Key, IReadOnlyList<GrantResponse> Grants, string CreatedBy, DateTimeOffset CreatedAt);
+public sealed record CreatedApiKey(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, string Key,
+    IReadOnlyList<GrantResponse> Grants, string CreatedBy, DateTimeOffset CreatedAt);
 
 public static class CreateApiKeyEndpoint
 {
     public const int MaxNameLength = 100;
+    public const int MaxOwnerLength = 200;
+
+    /// <summary>
+    /// An owner names a person or service (an e-mail address, a user name, the subject their identity provider writes
+    /// into their tokens): 1–200 characters, no control or invisible formatting characters, no surrounding spaces, and
+    /// not <c>key:…</c>, the owner a key that belongs to nobody else has (the bootstrap key, keys from before owners).
+    /// </summary>
+    public static string? CheckOwner(string? owner)
+    {
+        if (string.IsNullOrWhiteSpace(owner))
+            return "An owner is required: the person or service the key belongs to, e.g. \"alice@example.com\" or \"churn-training\". " +
+                   "Four-eyes approval compares owners, not keys.";
+        if (owner.Length > MaxOwnerLength) return $"An owner has at most {MaxOwnerLength} characters.";
+        if (owner.Trim().Length != owner.Length) return "An owner has no leading or trailing spaces.";
+        if (owner.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator))
+            return "An owner may not hold control or invisible formatting characters.";
+        if (owner.StartsWith(EventSourcedRegistry.Access.Principal.KeyActorPrefix, StringComparison.OrdinalIgnoreCase))
+            return "Owners starting with 'key:' are reserved for keys that are their own owner (the bootstrap key, keys from before owners).";
+        return null;
+    }
 
     public static IEnumerable<(string Field, string Error)> Check(CreateApiKey request)
     {
@@ -35,6 +61,8 @@ public static class CreateApiKeyEndpoint
         else if (request.Name.Length > MaxNameLength) yield return ("name", $"A key name has at most {MaxNameLength} characters.");
         else if (!request.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@'))
             yield return ("name", "A key name may hold only ASCII letters, digits, '.', '_', '-' and '@'.");
+        if (CheckOwner(request.Owner) is { } owner) yield return ("owner", owner);
+        if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } reason) yield return ("reason", reason);
         if (request.Grants is not { Count: > 0 }) yield return ("grants", "At least one grant is required, e.g. [{\"role\": \"reader\"}].");
         for (var i = 0; i < (request.Grants?.Count ?? 0); i++)
         {
@@ -48,12 +76,15 @@ public static class CreateApiKeyEndpoint
         }
     }
 
-    /// <summary>Creates a key and answers it once; the registry keeps only its secret's SHA-256.</summary>
+    /// <summary>
+    /// Creates a key for an owner and answers it once; the registry keeps only its secret's SHA-256, and records
+    /// <c>ApiKeyCreated</c> (never the secret or its hash) in the same transaction.
+    /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/admin/keys", OperationId = "CreateApiKey")]
     public static async Task<IResult> Post(CreateApiKey? request, HttpContext http, ApiKeys keys, IDocumentStore store)
     {
-        if (request is null) return Problems.BodyRequired("{\"name\", \"grants\": [{\"role\", \"model\"?}]}");
+        if (request is null) return Problems.BodyRequired("{\"name\", \"owner\", \"grants\": [{\"role\", \"model\"?}], \"reason\"?}");
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
 
@@ -77,15 +108,15 @@ public static class CreateApiKeyEndpoint
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var actor = AccessClaims.ActorOf(http.User)!;
-        var created = await keys.Create(request.Name!, grants.Distinct().ToList(), actor, ct);
+        var created = await keys.Create(request.Name!, request.Owner!, grants.Distinct().ToList(), AccessClaims.PrincipalOf(http.User)!,
+            CommandContext.For(http, request.Reason), ct);
         if (created is not { } made)
             return Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
                 $"A key named '{request.Name}' exists (names stay taken after revocation, so history names one key).");
 
         var shown = ApiKeyResponse.From(made.Record);
         http.Response.Headers.Location = $"/api/v1/admin/keys/{made.Record.Id}";
-        return Results.Json(new CreatedApiKey(shown.Id, shown.Name, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
+        return Results.Json(new CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
             Json.Options, statusCode: StatusCodes.Status201Created);
     }
 }

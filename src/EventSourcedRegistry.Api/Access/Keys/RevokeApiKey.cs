@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Validation;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
@@ -7,14 +8,18 @@ namespace EventSourcedRegistry.Api.Access.Keys;
 public static class RevokeApiKeyEndpoint
 {
     /// <summary>
-    /// Revokes a key for good (revoking a revoked key answers it unchanged). This node refuses it at once; other nodes
-    /// within the key cache's TTL (<c>Registry:Auth:ApiKeyCacheSeconds</c>, 30 s by default).
+    /// Revokes a key for good and records <c>ApiKeyRevoked</c> in the same transaction (revoking a revoked key answers
+    /// it unchanged and records nothing). This node refuses it at once; other nodes within the key cache's TTL
+    /// (<c>Registry:Auth:ApiKeyCacheSeconds</c>, 30 s by default). <c>?reason=</c> goes into the event.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/admin/keys/{id}", OperationId = "RevokeApiKey")]
     public static async Task<IResult> Delete(string id, HttpContext http, ApiKeys keys)
     {
-        var revoked = await keys.Revoke(id, AccessClaims.ActorOf(http.User)!, http.RequestAborted);
+        var reason = http.Request.Query["reason"].ToString();
+        if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } bad) return Problems.Validation([("reason", bad)]);
+        if (id.Length > 100) return Problems.Problem(StatusCodes.Status404NotFound, "Key not found", "No API key has that id.");
+        var revoked = await keys.Revoke(id, CommandContext.For(http, reason), http.RequestAborted);
         return revoked is null
             ? Problems.Problem(StatusCodes.Status404NotFound, "Key not found", $"No API key has the id '{id}'.")
             : Results.Json(ApiKeyResponse.From(revoked), Json.Options);

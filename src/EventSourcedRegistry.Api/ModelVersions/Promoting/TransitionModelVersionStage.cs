@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -34,6 +35,8 @@ public static class TransitionModelVersionStageEndpoint
 
         ModelVersionView? current = null;
         var requestId = Guid.CreateVersion7();
+        // Who is asking, as four eyes judges it: the same authenticated caller every appended event records as its actor.
+        var requester = AccessClaims.PrincipalOf(http.User)!;
         return await commands.Execute(http, name, request, request.Reason,
             async (model, session, ct) =>
             {
@@ -44,9 +47,8 @@ public static class TransitionModelVersionStageEndpoint
                 var decision = ModelDecisions.TransitionStage(model, lifecycle, number, request.Stage!, request.Reason,
                     request.ArchiveExisting ?? false, current);
                 if (decision.IsRejected) return decision;
-                // The session carries the authenticated actor every appended event records: that is the requester.
                 return ApprovalDecisions.RequestStage(model, approvals, decision, number, request.ArchiveExisting ?? false,
-                    current!.Artifact.Sha256, session.LastModifiedBy!, request.Reason, requestId, time.GetUtcNow());
+                    current!.Artifact.Sha256, requester, request.Reason, requestId, time.GetUtcNow());
             },
             (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)
                                                  ?? VersionResponses.After(outcome, current!, number)));
