@@ -42,12 +42,13 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
         });
     }
 
-    // A lost connection, a server shutting down or starting up (Npgsql marks these transient): whether a command
-    // in flight committed is unknown, which the Idempotency-Key settles on retry.
+    // A lost connection, a server shutting down or starting up (Npgsql marks these transient; Marten reports a
+    // session whose connection broke on its own): whether a command in flight committed is unknown, which the
+    // Idempotency-Key settles on retry.
     private static bool DatabaseUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
-            if (e is Npgsql.NpgsqlException { IsTransient: true })
+            if (e is Npgsql.NpgsqlException { IsTransient: true } or Marten.Exceptions.SessionTransactionUnusableException)
                 return true;
         return false;
     }
