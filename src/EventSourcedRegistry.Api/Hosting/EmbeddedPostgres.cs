@@ -560,6 +560,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private static async Task<Launched> LaunchAsync(Runner runner, string clusterDirectory, string password, EmbeddedPostgresOptions options,
         int? staleLockPid, int? fixedPort, CancellationToken ct)
     {
+        var clock = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
             var port = fixedPort ?? FindFreePort();
@@ -589,6 +590,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 // Another process took the port between our probe and the server's bind.
                 runner.Logger.LogDebug("Port {Port} was taken before PostgreSQL could bind it; retrying", port);
                 process.Dispose();
+                continue;
+            }
+            catch (ServerExitedException) when (tail.Contains("is still in use") && clock.Elapsed < options.StartTimeout)
+            {
+                // A killed postmaster's backends still hold its shared memory: each exits when it next notices the
+                // postmaster is gone (a long query first finishes its current step). PostgreSQL refuses to start
+                // beside them, rightly; wait for them rather than kill processes of a server we may not have started.
+                runner.Logger.LogWarning("Processes of the previous PostgreSQL server still use its shared memory; starting again in a moment");
+                process.Dispose();
+                await Task.Delay(500, ct);
                 continue;
             }
             catch (ServerExitedException) when (attempt < MaxPortAttempts && staleLockPid is { } stale && tail.Contains("already exists")

@@ -128,6 +128,43 @@ public sealed class when_running_the_embedded_postgres : IDisposable
         await WaitUntil(() => !IsAlive(pid), "the instance that restarted the server stops it");
     }
 
+    [Fact]
+    public async Task a_restart_waits_for_the_killed_servers_backends_to_let_go_of_its_shared_memory()
+    {
+        await using var postgres = await EmbeddedPostgres.StartAsync(Options());
+        var unpooled = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { Pooling = false }.ConnectionString;
+        await using var connection = new NpgsqlConnection(unpooled);
+        await connection.OpenAsync();
+        await using var pidQuery = new NpgsqlCommand("select pg_backend_pid()", connection);
+        var backend = (int)(await pidQuery.ExecuteScalarAsync())!;
+
+        // A stopped backend stands for one busy in a long step: it cannot notice that its postmaster died.
+        Signal(backend, SigStop);
+        try
+        {
+            SigKill(postgres.ServerProcessId);
+            await WaitUntil(() => !postgres.IsRunning, "the process check sees the postmaster gone");
+            var recovering = postgres.EnsureRunningAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(recovering.IsCompleted, "PostgreSQL cannot start while the old backend holds the shared memory");
+
+            Signal(backend, SigCont);
+            var recovery = await recovering.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(recovery!.Adopted);
+            Assert.Equal(7, await Scalar<int>(postgres, "select 7"));
+        }
+        finally
+        {
+            Signal(backend, SigCont);
+        }
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+
     private static void SigKill(int pid)
     {
         using var process = Process.GetProcessById(pid);
