@@ -32,17 +32,17 @@ public sealed class when_only_the_postmaster_is_killed(ITestOutputHelper output)
         try
         {
             // 1. The API started this PostgreSQL itself.
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
             var (ownedRed, ownedGreen, ownedPostmasters) = await KillPostmaster(node, data);
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
 
             // 2. The API adopted a PostgreSQL it did not start: SIGKILL the API alone, so its PostgreSQL lives on, start another.
             await node.Kill();
             node = await StartNode("api", environment);
             Assert.Contains("Reusing the PostgreSQL server", node.Output, StringComparison.Ordinal);
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
             var (adoptedRed, adoptedGreen, adoptedPostmasters) = await KillPostmaster(node, data);
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
             stop.Cancel();
             await run;
 

@@ -45,7 +45,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         var survivor = nodes[1];
         try
         {
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(20, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
 
             // The same key through both nodes at once, as a client that timed out on one retries on the other.
             var twice = await SameKeyThroughBoth(nodes, count: 10);
@@ -69,7 +69,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
                 if (takeover is not null && await AuditProgress(store) >= writtenAfterKill) caughtUp = down.Elapsed;
                 await Task.Delay(50);
             }
-            await writers.WaitForMoreAcks(30, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(20, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
             stop.Cancel();
             await run;
 
