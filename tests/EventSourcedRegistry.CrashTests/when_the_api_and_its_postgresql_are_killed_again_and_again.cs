@@ -34,7 +34,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
         {
             for (var kill = 1; kill <= Kills; kill++)
             {
-                await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
+                await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
                 // The API and every PostgreSQL process at once: nothing gets to shut down, flush or say goodbye.
                 var api = node.Pid;
                 Signals.Kill(api);
@@ -44,7 +44,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
                 node = await StartNode("api", environment);
                 restarts.Add(down.Elapsed);
             }
-            await writers.WaitForMoreAcks(10, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
             stop.Cancel();
             await run;
 
@@ -60,7 +60,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
             Figures.Add("audit/verify: verified, events / store events", $"{verify["verified"]}, {verify["events"]} / {storeEvents}");
             Figures.Add("duration", total.Elapsed);
 
-            Assert.True(verdict.Acknowledged >= 5 * 10, $"the writers kept writing between the kills ({verdict.Acknowledged} acknowledged)");
+            Assert.True(verdict.Acknowledged >= 5 * 25, $"the writers kept writing between the kills ({verdict.Acknowledged} acknowledged)");
             Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
             Assert.Equal(0, verdict.Lost);
             Assert.Equal(0, verdict.Duplicated);
