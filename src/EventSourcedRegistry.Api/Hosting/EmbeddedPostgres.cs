@@ -64,33 +64,63 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private const int Eperm = 1;
     private const int MaxPortAttempts = 4;
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromMinutes(10);
 
     private readonly ILogger _logger;
-    private readonly Process? _process;
-    private readonly bool _ownsServer;
+    private readonly Runner _runner;
+    private readonly EmbeddedPostgresOptions _options;
+    private readonly string _clusterDirectory;
+    private readonly string _password;
+    // Held while the server is replaced after a crash and while it is stopped, so the two never interleave.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Process? _process;
+    private volatile bool _ownsServer;
+    private volatile int _serverProcessId;
     private EventHandler? _onProcessExit;
     private int _stopped;
 
-    private EmbeddedPostgres(string connectionString, int port, int serverProcessId, Process? process, bool ownsServer, ILogger logger)
+    private EmbeddedPostgres(Runner runner, EmbeddedPostgresOptions options, string clusterDirectory, string password, int port,
+        int serverProcessId, Process? process, bool ownsServer)
     {
-        ConnectionString = connectionString;
+        _runner = runner;
+        _options = options;
+        _clusterDirectory = clusterDirectory;
+        _password = password;
+        ConnectionString = BuildConnectionString(port, password, options.Database, pooling: true);
         Port = port;
-        ServerProcessId = serverProcessId;
+        _serverProcessId = serverProcessId;
         _process = process;
         _ownsServer = ownsServer;
-        _logger = logger;
+        _logger = runner.Logger;
+        // Stop an owned server with the app even when nobody disposes this instance (adopted ones are left running).
+        _onProcessExit = (_, _) => DisposeAsync().AsTask().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
 
     /// <summary>Npgsql connection string to <see cref="EmbeddedPostgresOptions.Database"/>.</summary>
     public string ConnectionString { get; }
 
+    /// <summary>The server's port; a server restarted after a crash gets the same one, so connection strings stay valid.</summary>
     public int Port { get; }
 
     /// <summary>PID of the postmaster (not of the runuser/setsid wrapper that may sit between).</summary>
-    public int ServerProcessId { get; }
+    public int ServerProcessId => _serverProcessId;
 
     /// <summary>False when an earlier, crashed app instance left the server running and this instance adopted it.</summary>
     public bool OwnsServer => _ownsServer;
+
+    /// <summary>
+    /// True while the postmaster this instance started or adopted runs. A process check, not a query: cheap enough to
+    /// poll every second, and it tells a dead server (restart it) from a busy one (leave it alone).
+    /// </summary>
+    public bool IsRunning
+    {
+        get
+        {
+            var pid = _serverProcessId;
+            return Volatile.Read(ref _stopped) == 0 && IsAlive(pid) && IsPostmasterOf(pid, _clusterDirectory);
+        }
+    }
 
     public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, ILogger? logger = null, CancellationToken ct = default)
     {
@@ -114,12 +144,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             log.LogWarning(
                 "Reusing the PostgreSQL server (PID {Pid}, port {Port}) in {Directory} left running by an earlier app instance; this instance will not stop it",
                 existing.Pid, adoptedPort, clusterDirectory);
-            server = new EmbeddedPostgres(BuildConnectionString(adoptedPort, password, options.Database, pooling: true),
-                adoptedPort, existing.Pid, process: null, ownsServer: false, log);
+            server = new EmbeddedPostgres(runner, options, clusterDirectory, password, adoptedPort, existing.Pid, process: null, ownsServer: false);
         }
         else
         {
-            server = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, ct);
+            var launched = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, fixedPort: null, ct);
+            server = new EmbeddedPostgres(runner, options, clusterDirectory, password, launched.Port, launched.Pid, launched.Process, ownsServer: true);
         }
 
         try
@@ -175,6 +205,78 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             : Path.Combine(local, "EventSourcedRegistry");
     }
 
+    /// <summary>What <see cref="EnsureRunningAsync"/> did about a postmaster that was gone.</summary>
+    /// <param name="LostPid">The postmaster that was gone.</param>
+    /// <param name="Pid">The postmaster now serving the cluster.</param>
+    /// <param name="Adopted">True when another app instance on the same data directory had started it first.</param>
+    public sealed record Recovery(int LostPid, int Pid, bool Adopted, TimeSpan Took);
+
+    /// <summary>
+    /// Brings the server back when its postmaster is gone (killed, crashed): adopts the postmaster that another app
+    /// instance on the same data directory already restarted, or starts one on the same port, so every connection
+    /// string handed out stays valid. PostgreSQL replays its write-ahead log (crash recovery) before it accepts
+    /// connections, with the durable settings of the first start, so every committed transaction is there again.
+    /// Returns null when the server runs; throws when it cannot come back yet (e.g. the dead server's backends still
+    /// hold its shared memory, or the port is taken), and the caller tries again.
+    /// </summary>
+    public async Task<Recovery?> EnsureRunningAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
+            if (IsRunning)
+                return null;
+
+            var lost = _serverProcessId;
+            var clock = Stopwatch.StartNew();
+            for (var attempt = 1; ; attempt++)
+            {
+                var existing = await FindRunningServerAsync(_clusterDirectory, _password, _options.StartTimeout, _logger, ct);
+                if (existing.Port is { } port)
+                {
+                    // The same postmaster after all (the process check raced with a lock-file update): nothing to do.
+                    if (existing.Pid == lost)
+                        return null;
+                    if (port != Port)
+                        throw new InvalidOperationException(
+                            $"The PostgreSQL server of '{_clusterDirectory}' was restarted by another app instance on port {port}, but this "
+                            + $"instance's connections point at port {Port}; restart this instance to use it.");
+                    ReplaceServer(process: null, existing.Pid, ownsServer: false);
+                    return new Recovery(lost, existing.Pid, Adopted: true, clock.Elapsed);
+                }
+
+                try
+                {
+                    // Crash recovery replays the WAL written since the last checkpoint: allow it more than a cold start.
+                    var options = _options with { StartTimeout = _options.StartTimeout > RecoveryTimeout ? _options.StartTimeout : RecoveryTimeout };
+                    var launched = await LaunchAsync(_runner, _clusterDirectory, _password, options, existing.StaleLockPid, fixedPort: Port, ct);
+                    ReplaceServer(launched.Process, launched.Pid, ownsServer: true);
+                    return new Recovery(lost, launched.Pid, Adopted: false, clock.Elapsed);
+                }
+                catch (ServerExitedException e) when (attempt < MaxPortAttempts && e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+                {
+                    // Another app instance on this data directory won the race to start it; adopt that server instead.
+                    // PostgreSQL's own lock file makes sure only one postmaster ever runs on the cluster.
+                    _logger.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", _clusterDirectory);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void ReplaceServer(Process? process, int pid, bool ownsServer)
+    {
+        // The old handle belongs to a process that is gone (runuser exits with its postmaster).
+        _process?.Dispose();
+        _process = process;
+        _serverProcessId = pid;
+        _ownsServer = ownsServer;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
@@ -182,13 +284,23 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (_onProcessExit is not null)
             AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
 
-        if (!_ownsServer)
+        // A restart in progress finishes (or is cancelled) first, so the server it starts is the one stopped here.
+        var gated = await _gate.WaitAsync(ShutdownTimeout);
+        try
         {
-            _logger.LogWarning("Leaving the adopted PostgreSQL server (PID {Pid}) running", ServerProcessId);
-            return;
-        }
+            if (!_ownsServer)
+            {
+                _logger.LogWarning("Leaving the adopted PostgreSQL server (PID {Pid}) running", ServerProcessId);
+                return;
+            }
 
-        await StopAsync(_process!, ServerProcessId, _logger);
+            await StopAsync(_process!, ServerProcessId, _logger);
+        }
+        finally
+        {
+            if (gated)
+                _gate.Release();
+        }
     }
 
     // ---- discovery -------------------------------------------------------------------------------------------
@@ -442,12 +554,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     // ---- launching -------------------------------------------------------------------------------------------
 
-    private static async Task<EmbeddedPostgres> LaunchAsync(
-        Runner runner, string clusterDirectory, string password, EmbeddedPostgresOptions options, int? staleLockPid, CancellationToken ct)
+    private readonly record struct Launched(Process Process, int Pid, int Port);
+
+    /// <summary>Starts the postmaster on a free port, or on <paramref name="fixedPort"/> (a restart: no other port will do).</summary>
+    private static async Task<Launched> LaunchAsync(Runner runner, string clusterDirectory, string password, EmbeddedPostgresOptions options,
+        int? staleLockPid, int? fixedPort, CancellationToken ct)
     {
+        var clock = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
-            var port = FindFreePort();
+            var port = fixedPort ?? FindFreePort();
             List<string> arguments =
             [
                 "-D", clusterDirectory,
@@ -469,11 +585,21 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             {
                 postmasterPid = await WaitUntilReadyAsync(process, clusterDirectory, port, password, tail, options.StartTimeout, ct);
             }
-            catch (ServerExitedException) when (attempt < MaxPortAttempts && tail.Contains("could not bind"))
+            catch (ServerExitedException) when (fixedPort is null && attempt < MaxPortAttempts && tail.Contains("could not bind"))
             {
                 // Another process took the port between our probe and the server's bind.
                 runner.Logger.LogDebug("Port {Port} was taken before PostgreSQL could bind it; retrying", port);
                 process.Dispose();
+                continue;
+            }
+            catch (ServerExitedException) when (tail.Contains("is still in use") && clock.Elapsed < options.StartTimeout)
+            {
+                // A killed postmaster's backends still hold its shared memory: each exits when it next notices the
+                // postmaster is gone (a long query first finishes its current step). PostgreSQL refuses to start
+                // beside them, rightly; wait for them rather than kill processes of a server we may not have started.
+                runner.Logger.LogWarning("Processes of the previous PostgreSQL server still use its shared memory; starting again in a moment");
+                process.Dispose();
+                await Task.Delay(500, ct);
                 continue;
             }
             catch (ServerExitedException) when (attempt < MaxPortAttempts && staleLockPid is { } stale && tail.Contains("already exists")
@@ -496,12 +622,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 throw;
             }
 
-            var server = new EmbeddedPostgres(BuildConnectionString(port, password, options.Database, pooling: true),
-                port, postmasterPid, process, ownsServer: true, runner.Logger);
-            // Stop the server with the app even when nobody disposes this instance.
-            server._onProcessExit = (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            AppDomain.CurrentDomain.ProcessExit += server._onProcessExit;
-            return server;
+            return new Launched(process, postmasterPid, port);
         }
     }
 

@@ -77,6 +77,7 @@ public static class RegistryConfiguration
         builder.Services.AddExceptionHandler<FaultHandler>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
+        builder.Services.AddEmbeddedPostgresSupervisor(database);
         return builder;
     }
 

@@ -7,7 +7,8 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 
 /// <summary>
 /// Maps what escapes an endpoint to ProblemDetails: unreadable input is the client's 400, a lost concurrency
-/// race that reached here is 409; anything else is a fault (500) and logged.
+/// race that reached here is 409, a database that does not answer (restarting, unreachable) is 503 with Retry-After;
+/// anything else is a fault (500) and logged.
 /// </summary>
 public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultHandler> logger) : IExceptionHandler
 {
@@ -20,9 +21,17 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
             BadHttpRequestException bad when bad.StatusCode == 413 => (413, "Request too large", bad.Message),
             BadHttpRequestException bad => (400, "Bad request", bad.Message),
             ConcurrencyException => (409, "Concurrent change", "The model changed while this command ran; read it again and retry."),
+            _ when DatabaseUnavailable(exception) => (503, "Database unavailable",
+                "The registry's database did not answer; retry shortly. A command retried with the same Idempotency-Key is applied once."),
             _ => (500, "Internal error", "The registry failed to handle the request; the fault is logged."),
         };
         if (status == 500) logger.LogError(exception, "Unhandled fault on {Method} {Path}", http.Request.Method, http.Request.Path);
+        if (status == 503)
+        {
+            logger.LogWarning("The database did not answer {Method} {Path}: {Reason}", http.Request.Method, http.Request.Path, exception.Message);
+            // Clients (the .NET client, esr) retry a 503 after this; a restarted PostgreSQL is usually back within seconds.
+            http.Response.Headers.RetryAfter = "2";
+        }
 
         http.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
@@ -31,6 +40,17 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
             Exception = exception,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" },
         });
+    }
+
+    // A lost connection, a server shutting down or starting up (Npgsql marks these transient; Marten reports a
+    // session whose connection broke on its own): whether a command in flight committed is unknown, which the
+    // Idempotency-Key settles on retry.
+    private static bool DatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            if (e is Npgsql.NpgsqlException { IsTransient: true } or Marten.Exceptions.SessionTransactionUnusableException)
+                return true;
+        return false;
     }
 
     private static string Describe(JsonException json) =>

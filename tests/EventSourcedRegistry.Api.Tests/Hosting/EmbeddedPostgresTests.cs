@@ -78,6 +78,122 @@ public sealed class when_running_the_embedded_postgres : IDisposable
         await postgres.DisposeAsync(); // idempotent
     }
 
+    // Issue 13, item 9: a SIGKILLed postmaster stayed dead under a running API. EnsureRunningAsync is what the app's
+    // supervisor calls; these prove the server half (the API half is the crash suite's postmaster scenario).
+    [Fact]
+    public async Task a_killed_server_comes_back_on_the_same_port_with_every_committed_row()
+    {
+        await using var postgres = await EmbeddedPostgres.StartAsync(Options(durable: true));
+        await Scalar<int>(postgres, "create table kept (value int); insert into kept select generate_series(1, 1000); select 1");
+        var killed = postgres.ServerProcessId;
+        Assert.True(postgres.IsRunning);
+        Assert.Null(await postgres.EnsureRunningAsync());
+
+        SigKill(killed);
+        await WaitUntil(() => !postgres.IsRunning, "the process check sees the postmaster gone");
+        var recovery = await postgres.EnsureRunningAsync();
+
+        Assert.NotNull(recovery);
+        Assert.Equal(killed, recovery.LostPid);
+        Assert.False(recovery.Adopted);
+        Assert.NotEqual(killed, postgres.ServerProcessId);
+        Assert.True(postgres.IsRunning && postgres.OwnsServer);
+        // Same port, so the connection string the app holds still works; crash recovery kept the committed rows.
+        Assert.Equal(1000L, await Scalar<long>(postgres, "select count(*) from kept"));
+        Assert.Equal("on", await Scalar<string>(postgres, "show fsync"));
+        Assert.Equal("on", await Scalar<string>(postgres, "show synchronous_commit"));
+    }
+
+    [Fact]
+    public async Task two_instances_on_one_directory_bring_back_one_server_and_the_restarter_stops_it()
+    {
+        await using var first = await EmbeddedPostgres.StartAsync(Options());
+        await using var second = await EmbeddedPostgres.StartAsync(Options());
+        Assert.False(second.OwnsServer);
+        Assert.Equal(first.Port, second.Port);
+
+        SigKill(first.ServerProcessId);
+        await WaitUntil(() => !first.IsRunning && !second.IsRunning, "both see the postmaster gone");
+        var recoveries = await Task.WhenAll(first.EnsureRunningAsync(), second.EnsureRunningAsync());
+
+        // Whoever lost the race adopted the winner's server instead of fighting over the data directory.
+        Assert.All(recoveries, Assert.NotNull);
+        Assert.Single(recoveries, r => !r!.Adopted);
+        Assert.Equal(first.ServerProcessId, second.ServerProcessId);
+        Assert.True(first.OwnsServer ^ second.OwnsServer);
+        Assert.Equal(42, await Scalar<int>(second, "select 42"));
+
+        var pid = first.ServerProcessId;
+        await (first.OwnsServer ? first : second).DisposeAsync();
+        await WaitUntil(() => !IsAlive(pid), "the instance that restarted the server stops it");
+    }
+
+    [Fact]
+    public async Task a_restart_waits_for_the_killed_servers_backends_to_let_go_of_its_shared_memory()
+    {
+        await using var postgres = await EmbeddedPostgres.StartAsync(Options());
+        var unpooled = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { Pooling = false }.ConnectionString;
+        await using var connection = new NpgsqlConnection(unpooled);
+        await connection.OpenAsync();
+        await using var pidQuery = new NpgsqlCommand("select pg_backend_pid()", connection);
+        var backend = (int)(await pidQuery.ExecuteScalarAsync())!;
+
+        // A stopped backend stands for one busy in a long step: it cannot notice that its postmaster died.
+        Signal(backend, SigStop);
+        try
+        {
+            SigKill(postgres.ServerProcessId);
+            await WaitUntil(() => !postgres.IsRunning, "the process check sees the postmaster gone");
+            var recovering = postgres.EnsureRunningAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(recovering.IsCompleted, "PostgreSQL cannot start while the old backend holds the shared memory");
+
+            Signal(backend, SigCont);
+            var recovery = await recovering.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(recovery!.Adopted);
+            Assert.Equal(7, await Scalar<int>(postgres, "select 7"));
+        }
+        finally
+        {
+            Signal(backend, SigCont);
+        }
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+
+    private static void SigKill(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        process.Kill();
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new Xunit.Sdk.XunitException($"Timed out waiting until {what}.");
+            await Task.Delay(50);
+        }
+    }
+
     // A data source per query keeps pooled connections from outliving the server they point at.
     private static async Task<T> Scalar<T>(EmbeddedPostgres postgres, string sql)
     {

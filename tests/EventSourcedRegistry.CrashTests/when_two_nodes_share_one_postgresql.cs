@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Net;
+using EventSourcedRegistry.Api.Hosting;
+using EventSourcedRegistry.CrashTests.Support;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace EventSourcedRegistry.CrashTests;
+
+/// <summary>
+/// Issue 13, item 10: two API nodes on one PostgreSQL (<c>ConnectionStrings__Registry</c>), as the scale-out
+/// deployment runs. Writes go through both; the same Idempotency-Key sent through both appends once; the async
+/// projections (audit log, hash chain) run on exactly one node and fail over to the other when it is SIGKILLed; the
+/// audit log catches up and <c>/audit/verify</c> covers every event in the store.
+/// </summary>
+public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output)
+    : CrashScenario(output, "two API nodes on one PostgreSQL, the async daemon's node SIGKILLed")
+{
+    private static readonly string[] ModelNames = ["nodes-a", "nodes-b"];
+    private const string NodePrefix = "esr-crash-node-";
+
+    [Fact]
+    public async Task writes_go_through_both_and_the_projections_fail_over_to_the_survivor()
+    {
+        var total = Stopwatch.StartNew();
+        await using var postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = NewDirectory("pg"), Durable = true });
+        await using var store = NpgsqlDataSource.Create(postgres.ConnectionString);
+        // Artifacts and the audit signing key: one folder for both nodes, as README asks of a cluster.
+        var shared = NewDirectory("shared");
+        Dictionary<string, string?> Node(string name) => new()
+        {
+            // The application name tells the nodes' sessions apart in pg_stat_activity (who holds the daemon's lock).
+            ["ConnectionStrings__Registry"] = postgres.ConnectionString + $";Application Name={NodePrefix}{name}",
+            ["Registry__DataDirectory"] = shared,
+        };
+        var nodes = new[] { await StartNode("a", Node("a")), await StartNode("b", Node("b")) };
+        await Ledger.RegisterModels(Http, nodes[0].BaseAddress, ModelNames, RunId);
+
+        // Writer w writes through node w % 2, and through the other one while that is down.
+        Uri Through(int writer) => (nodes[writer % 2].HasExited ? nodes[1 - writer % 2] : nodes[writer % 2]).BaseAddress;
+        var writers = new VersionWriters(Http, ModelNames, writers: 4, Through, RunId);
+        using var stop = new CancellationTokenSource();
+        var run = writers.Run(stop.Token, settle: TimeSpan.FromSeconds(60));
+        var outcome = "failed";
+        var survivor = nodes[1];
+        try
+        {
+            await writers.WaitForMoreAcks(20, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+
+            // The same key through both nodes at once, as a client that timed out on one retries on the other.
+            var twice = await SameKeyThroughBoth(nodes, count: 10);
+
+            var leaders = await DaemonNodes(store);
+            Assert.True(leaders.Count == 1, $"the async projections run on exactly one node; sessions holding advisory locks: {string.Join(", ", leaders)}");
+            var leader = nodes.Single(n => leaders[0] == NodePrefix + n.Name);
+            survivor = nodes.Single(n => n != leader);
+
+            // Kill the daemon's node; the survivor must take the projections over and run them past what is written now.
+            await leader.Kill();
+            var down = Stopwatch.StartNew();
+            await writers.WaitForMoreAcks(1, atLeast: TimeSpan.Zero, timeout: TimeSpan.FromSeconds(60));
+            var writtenAfterKill = await Ledger.Scalar<long>(store, $"select max(seq_id) from {Ledger.Schema}.mt_events");
+            TimeSpan? takeover = null, caughtUp = null;
+            while (caughtUp is null)
+            {
+                if (down.Elapsed > TimeSpan.FromSeconds(90))
+                    throw new TimeoutException($"The survivor did not take the async projections over within 90 s (lock: {takeover?.TotalSeconds:F1} s).");
+                if (takeover is null && (await DaemonNodes(store)).SequenceEqual([NodePrefix + survivor.Name])) takeover = down.Elapsed;
+                if (takeover is not null && await AuditProgress(store) >= writtenAfterKill) caughtUp = down.Elapsed;
+                await Task.Delay(50);
+            }
+            await writers.WaitForMoreAcks(20, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
+            stop.Cancel();
+            await run;
+
+            var acks = writers.Acks.Concat(twice).ToList();
+            var verdict = await Ledger.Check(Http, survivor.BaseAddress, store, ModelNames, acks, writers.Unresolved);
+            var (verify, storeEvents, _) = await Ledger.VerifyChain(Http, survivor.BaseAddress, store, TimeSpan.FromSeconds(90));
+
+            Figures.Add(verdict);
+            Figures.Add("same key sent through both nodes at once: keys / stored once", $"{twice.Count / 2} / {twice.Count / 2 - verdict.Duplicated}");
+            Figures.Add("daemon node SIGKILLed -> survivor holds the daemon lock", takeover!.Value);
+            Figures.Add("daemon node SIGKILLed -> audit projections past the writes made after the kill", caughtUp.Value);
+            Figures.Add("retries (same key) / unanswered attempts", $"{writers.Retries} / {writers.Unanswered}");
+            Figures.Add("answers by status", writers.Statuses);
+            Figures.Add("audit/verify: verified, events / store events", $"{verify["verified"]}, {verify["events"]} / {storeEvents}");
+            Figures.Add("duration", total.Elapsed);
+
+            Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
+            Assert.Equal(0, verdict.Lost);
+            Assert.Equal(0, verdict.Duplicated);
+            Assert.Equal(0, verdict.Gaps);
+            Assert.Empty(verdict.Problems);
+            Assert.Equal(0, writers.CountOf(500));
+            Assert.Equal(storeEvents, verify["events"]!.GetValue<long>());
+            Assert.True(verify["verified"]!.GetValue<bool>(), verify.ToJsonString());
+            outcome = "passed";
+        }
+        finally
+        {
+            stop.Cancel();
+            Figures.Print(outcome);
+            if (outcome != "passed") WriteNodeOutputs();
+        }
+    }
+
+    // Each key goes to both nodes concurrently and is resolved on each (a 5xx or no answer is retried there); both
+    // answers must be acknowledgements naming the same version, and the oracle then finds the key stored once.
+    private async Task<List<Ack>> SameKeyThroughBoth(ApiNode[] nodes, int count)
+    {
+        var acks = new List<Ack>();
+        for (var i = 1; i <= count; i++)
+        {
+            var write = new Write($"{RunId}-both-{i}", ModelNames[i % ModelNames.Length], Writer: 100, Seq: i);
+            var answers = await Task.WhenAll(nodes.Select(n => ResolveOn(n, write)));
+            Assert.All(answers, a => Assert.True(a.Ack is not null, $"{write.Key}: {(int?)a.Status} {a.Body}"));
+            Assert.Equal(answers[0].Ack!.Version, answers[1].Ack!.Version);
+            acks.AddRange(answers.Select(a => a.Ack!));
+        }
+        return acks;
+    }
+
+    private async Task<VersionWriters.Outcome> ResolveOn(ApiNode node, Write write)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var outcome = await VersionWriters.Send(Http, node.BaseAddress, write);
+            // A concurrent twin may hold the key's row for a moment: the loser answers 409/5xx, and a retry then replays.
+            if (outcome.Ack is not null || clock.Elapsed > TimeSpan.FromSeconds(30)
+                || outcome.Status is { } status && (int)status < 500 && status != HttpStatusCode.Conflict) return outcome;
+            await Task.Delay(100);
+        }
+    }
+
+    // Which nodes' sessions hold an advisory lock: the HotCold daemon's leadership is one, held for as long as it leads.
+    private static async Task<List<string>> DaemonNodes(NpgsqlDataSource store)
+    {
+        await using var command = store.CreateCommand(
+            "select distinct a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid " +
+            $"where l.locktype = 'advisory' and l.granted and a.application_name like '{NodePrefix}%' order by 1");
+        await using var reader = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    // The lower of the two async projections' stored progress (Marten's mt_event_progression).
+    private static async Task<long> AuditProgress(NpgsqlDataSource store) =>
+        await Ledger.Scalar<long?>(store, $"select min(last_seq_id) from {Ledger.Schema}.mt_event_progression where name like 'Audit%'") ?? 0;
+}
