@@ -119,7 +119,8 @@ public static class Ledger
     /// <summary>
     /// Waits until the hash chain has caught up with the store, then returns <c>/audit/verify</c>'s answer. Caught up
     /// means the chain covers every event the store holds (its <c>events</c> equals the store's count), not merely that
-    /// it says <c>verified</c>: a chain that covers fewer events has not checked the rest.
+    /// it says <c>verified</c>: a chain that covers fewer events has not checked the rest. Full, so a checkpoint signed
+    /// meanwhile cannot make the check start past the first event.
     /// </summary>
     public static async Task<(JsonNode Verify, long StoreEvents, TimeSpan Waited)> VerifyChain(HttpClient http, Uri node, NpgsqlDataSource store, TimeSpan timeout)
     {
@@ -127,7 +128,7 @@ public static class Ledger
         while (true)
         {
             var storeEvents = await Scalar<long>(store, $"select count(*) from {Schema}.mt_events");
-            using var response = await http.SendAsync(Request(HttpMethod.Get, node, "api/v1/audit/verify"));
+            using var response = await http.SendAsync(Request(HttpMethod.Get, node, "api/v1/audit/verify?full=true"));
             var verify = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
             if (response.IsSuccessStatusCode && verify["events"]?.GetValue<long>() == storeEvents) return (verify, storeEvents, clock.Elapsed);
             if (clock.Elapsed > timeout) return (verify, storeEvents, clock.Elapsed);
