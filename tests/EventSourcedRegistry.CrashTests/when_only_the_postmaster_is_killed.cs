@@ -60,15 +60,7 @@ public sealed class when_only_the_postmaster_is_killed(ITestOutputHelper output)
             Figures.Add("duration", total.Elapsed);
 
             Assert.Contains("restarting it on port", node.Output, StringComparison.Ordinal);
-            Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
-            Assert.Equal(0, verdict.Lost);
-            Assert.Equal(0, verdict.Duplicated);
-            Assert.Equal(0, verdict.Gaps);
-            Assert.Empty(verdict.Problems);
-            // While PostgreSQL was away the API said so (503, retry), never 500.
-            Assert.Equal(0, writers.CountOf(500));
-            Assert.Equal(storeEvents, verify["events"]!.GetValue<long>());
-            Assert.True(verify["verified"]!.GetValue<bool>(), verify.ToJsonString());
+            Ledger.AssertNothingLost(writers, verdict, verify, storeEvents);
             outcome = "passed";
         }
         finally

@@ -61,14 +61,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
             Figures.Add("duration", total.Elapsed);
 
             Assert.True(verdict.Acknowledged >= 5 * 25, $"the writers kept writing between the kills ({verdict.Acknowledged} acknowledged)");
-            Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
-            Assert.Equal(0, verdict.Lost);
-            Assert.Equal(0, verdict.Duplicated);
-            Assert.Equal(0, verdict.Gaps);
-            Assert.Empty(verdict.Problems);
-            Assert.Equal(0, writers.CountOf(500));
-            Assert.Equal(storeEvents, verify["events"]!.GetValue<long>());
-            Assert.True(verify["verified"]!.GetValue<bool>(), verify.ToJsonString());
+            Ledger.AssertNothingLost(writers, verdict, verify, storeEvents);
             outcome = "passed";
         }
         finally

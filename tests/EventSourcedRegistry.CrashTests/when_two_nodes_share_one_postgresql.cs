@@ -86,14 +86,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             Figures.Add("audit/verify: verified, events / store events", $"{verify["verified"]}, {verify["events"]} / {storeEvents}");
             Figures.Add("duration", total.Elapsed);
 
-            Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
-            Assert.Equal(0, verdict.Lost);
-            Assert.Equal(0, verdict.Duplicated);
-            Assert.Equal(0, verdict.Gaps);
-            Assert.Empty(verdict.Problems);
-            Assert.Equal(0, writers.CountOf(500));
-            Assert.Equal(storeEvents, verify["events"]!.GetValue<long>());
-            Assert.True(verify["verified"]!.GetValue<bool>(), verify.ToJsonString());
+            Ledger.AssertNothingLost(writers, verdict, verify, storeEvents);
             outcome = "passed";
         }
         finally

@@ -136,6 +136,22 @@ public static class Ledger
         }
     }
 
+    /// <summary>
+    /// The promise every scenario keeps: no write refused, every acknowledged version stored once with its body and no
+    /// gap, no 500 (while PostgreSQL is away the API says 503, retry), and a verified chain over every event in the store.
+    /// </summary>
+    public static void AssertNothingLost(VersionWriters writers, Verdict verdict, JsonNode verify, long storeEvents)
+    {
+        Assert.Empty(writers.Refused.Select(r => $"{r.Write.Key}: {(int)r.Status} {r.Body}"));
+        Assert.Equal(0, verdict.Lost);
+        Assert.Equal(0, verdict.Duplicated);
+        Assert.Equal(0, verdict.Gaps);
+        Assert.Empty(verdict.Problems);
+        Assert.Equal(0, writers.CountOf(500));
+        Assert.Equal(storeEvents, verify["events"]!.GetValue<long>());
+        Assert.True(verify["verified"]!.GetValue<bool>(), verify.ToJsonString());
+    }
+
     public static async Task<T> Scalar<T>(NpgsqlDataSource store, string sql)
     {
         await using var command = store.CreateCommand(sql);
