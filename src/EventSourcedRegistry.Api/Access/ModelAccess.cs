@@ -29,4 +29,18 @@ public static class ModelAccess
             if (await models.ModelIdOf(name, ct) == modelId) return true;
         return false;
     }
+
+    /// <summary>
+    /// Whether a caller may take a name in the registry's one namespace (register a model, rename one): only with the
+    /// contributor role registry-wide. A name that is taken is refused whoever holds it, so a caller scoped to models
+    /// would learn from that refusal that a model it may not see exists.
+    /// </summary>
+    public static bool MayClaimNames(ClaimsPrincipal user) =>
+        AccessClaims.GrantsOf(user).Any(g => g.RegistryWide && Roles.Implies(g.Role, Roles.Contributor));
+
+    public static IResult NameClaimRefused() =>
+        Problems.Problem(StatusCodes.Status403Forbidden, "Forbidden",
+            "Renaming a model takes a name from the registry's one namespace, which needs the contributor role registry-wide: " +
+            "a name already taken is refused whoever holds it, and that refusal would tell a caller scoped to models of a model it may not see. " +
+            "Ask an admin, or a registry-wide contributor, to rename it.");
 }

@@ -24,6 +24,30 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
         await before.AssertUnchanged(Host, Store);
     }
 
+    [Fact]
+    public async Task a_caller_scoped_to_its_model_cannot_rename_it_so_it_cannot_probe_which_names_are_taken()
+    {
+        // Review of issue 13: a rename to a taken name is 409 whoever holds it, so a scoped contributor could learn of
+        // models it may not see. Renaming now needs the role registry-wide, like registering, and the refusal is the
+        // same whether the name is taken or free.
+        await Host.RegisterModel("alpha");
+        await Host.RegisterModel("hidden-beta");
+        using var scoped = await Host.ClientWithRoles("contributor:alpha");
+        var before = await RegistrySnapshot.Take(Host, Store);
+
+        var taken = (await scoped.Send(HttpMethod.Post, "/api/v1/models/alpha/rename", new { newName = "hidden-beta" })).AssertProblem(403);
+        var free = (await scoped.Send(HttpMethod.Post, "/api/v1/models/alpha/rename", new { newName = "nobody-has-this" })).AssertProblem(403);
+        Assert.Equal(free.ToJsonString().Replace(free["traceId"]!.ToString(), ""), taken.ToJsonString().Replace(taken["traceId"]!.ToString(), ""));
+        Assert.DoesNotContain("hidden-beta", taken.ToJsonString());
+        await before.AssertUnchanged(Host, Store);
+
+        // Its other commands on its own model still work, and a registry-wide contributor renames.
+        Assert.Equal(200, (await scoped.Send(HttpMethod.Patch, "/api/v1/models/alpha", new { description = "mine" })).Status);
+        using var wide = await Host.ClientWithRoles("contributor");
+        Assert.Equal(409, (await wide.Send(HttpMethod.Post, "/api/v1/models/alpha/rename", new { newName = "hidden-beta" })).Status);
+        Assert.Equal(200, (await wide.Send(HttpMethod.Post, "/api/v1/models/alpha/rename", new { newName = "alpha-2" })).Status);
+    }
+
     [Theory]
     [InlineData("GET", "/api/v1/admin/keys")]
     [InlineData("POST", "/api/v1/admin/keys")]

@@ -13,12 +13,15 @@ public static class RenameModelEndpoint
 {
     /// <summary>
     /// Moves the name claim in the same transaction as the event: the old name is released, the new one
-    /// claimed (a rename that only changes case keeps its claim).
+    /// claimed (a rename that only changes case keeps its claim). Like registering, it needs the contributor role
+    /// registry-wide (<see cref="Access.ModelAccess.MayClaimNames"/>); a caller scoped to the model gets past the policy
+    /// (the model is theirs) and is refused here.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rename", OperationId = "RenameModel")]
     public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, IDocumentStore store)
     {
+        if (!Access.ModelAccess.MayClaimNames(http.User)) return Access.ModelAccess.NameClaimRefused();
         if (request is null) return Problems.BodyRequired("{\"newName\", \"reason\"?}");
         if (InputRules.CheckModelName(request.NewName) is { } error) return Problems.Validation([("newName", error)]);
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
