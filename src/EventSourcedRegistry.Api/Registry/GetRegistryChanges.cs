@@ -76,7 +76,7 @@ public static class GetRegistryChangesEndpoint
             (to, var problem) = await points.Bound(rawTo, "to", deadline, ct);
             if (problem is not null) return problem;
         }
-        else to = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
+        else to = await points.Current(deadline, ct);
         if (from > to) return Problems.Validation([("from", $"from (sequence {from}) is after to (sequence {to}).")]);
 
         var schema = RegistryStore.Schema;

@@ -56,7 +56,7 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
 
     public Deadline Start() => new(Stopwatch.GetTimestamp(), options.SettleTimeout);
 
-    /// <summary>asOf/atSequence from the query string; neither: the latest settled sequence (the high-water mark), without waiting.</summary>
+    /// <summary>asOf/atSequence from the query string; neither: the settled present (<see cref="Current"/>).</summary>
     public Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, CancellationToken ct) =>
         Resolve(request.Query[PointsInTime.AsOf].ToString(), request.Query[PointsInTime.AtSequence].ToString(), ct);
 
@@ -79,7 +79,25 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
             var (settled, problem) = await Instant(instant, PointsInTime.AsOf, Start(), ct);
             return problem is null ? (new PointInTime(settled, instant), null) : (null, problem);
         }
-        return (new PointInTime(await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct), null), null);
+        return (new PointInTime(await Current(Start(), ct), null), null);
+    }
+
+    /// <summary>
+    /// "Now" for a read that names no point: the high-water mark once it has reached every sequence handed out when the
+    /// request began, so a caller reads its own acknowledged writes; if the wait runs out (a slow daemon, a gap not yet
+    /// known dead), the high-water mark as it is. Either is a settled point, and the answer says which (asOfSequence).
+    /// </summary>
+    public async Task<long> Current(Deadline deadline, CancellationToken ct)
+    {
+        var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+        var wanted = probe.Allocated;
+        for (var attempt = 0; probe.HighWaterMark < wanted && !deadline.Passed; attempt++)
+        {
+            await Nudge(ct);
+            await Pause(deadline, Backoff(attempt), ct);
+            probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+        }
+        return probe.HighWaterMark;
     }
 
     /// <summary>A range bound given as a sequence number (digits) or an RFC 3339 instant, settled.</summary>
