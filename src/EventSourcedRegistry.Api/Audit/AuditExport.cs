@@ -112,7 +112,8 @@ public sealed class AuditExport(NpgsqlConnection connection, AuditQuery query, A
 }
 
 /// <summary>
-/// Formats a CSV field per RFC 4180 (quoted only when it holds a comma, quote or line break), with formulas
+/// Formats a CSV field per RFC 4180 (quoted only when it holds a comma, quote or line break, and also a semicolon or
+/// tab, which spreadsheets in other locales or on import split cells at), with formulas
 /// neutralised as OWASP advises: a text cell that starts with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR is
 /// what spreadsheet programs run as a formula when an auditor opens the export, so it gets a leading <c>'</c> and is
 /// shown as text. A cell that already starts with <c>'</c>s before such a character gets one more, so the rule can be
@@ -121,12 +122,15 @@ public sealed class AuditExport(NpgsqlConnection connection, AuditQuery query, A
 public static class Csv
 {
     private static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=+-@\t\r");
+    // RFC 4180's comma, quote and line breaks, and the separators spreadsheets use in other locales or on import
+    // (semicolon, tab): unquoted, "ok;=cmd()" is split there and its second cell starts a formula.
+    private static readonly SearchValues<char> MustQuote = SearchValues.Create(",;\t\"\r\n");
 
     public static void Append(StringBuilder line, string? value)
     {
         if (value is null) return;
         if (StartsFormula(value)) value = "'" + value;
-        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        if (value.AsSpan().IndexOfAny(MustQuote) < 0)
         {
             line.Append(value);
             return;

@@ -18,11 +18,15 @@ public class when_writing_csv_cells
     [InlineData("+1", "'+1")]
     [InlineData("-1", "'-1")]
     [InlineData("@SUM(A1)", "'@SUM(A1)")]
-    [InlineData("\t=1", "'\t=1")]
+    [InlineData("\t=1", "\"'\t=1\"")]
     [InlineData("\r=1", "\"'\r=1\"")]
     [InlineData("=A1,B1", "\"'=A1,B1\"")]
     [InlineData("=\"x\"", "\"'=\"\"x\"\"\"")]
     [InlineData("'=1", "''=1")]
+    // Review of issue 13: where the list separator is ';' (or a tab on import) an unquoted cell splits there, and
+    // the part after it starts a formula; quoted, it stays one text cell.
+    [InlineData("ok;=cmd|' /C calc'!A0", "\"ok;=cmd|' /C calc'!A0\"")]
+    [InlineData("ok\t=1+1", "\"ok\t=1+1\"")]
     [InlineData("''-1", "'''-1")]
     public void a_cell_a_spreadsheet_would_run_gets_a_leading_quote(string value, string cell) => Assert.Equal(cell, Cell(value));
 
