@@ -23,8 +23,16 @@ public sealed record InputProblem(string Field, string Detail);
 /// </remarks>
 public static class CanonicalInput
 {
-    /// <summary>Deepest nesting accepted (System.Text.Json's default); the canonical form reads events up to 256 deep.</summary>
+    /// <summary>Deepest nesting a client may send (System.Text.Json's default).</summary>
     public const int MaxDepth = 64;
+
+    /// <summary>
+    /// Deepest nesting every reader and writer of stored JSON allows: Marten's serializer, the API's responses, the
+    /// client and the hash chain. A value accepted at <see cref="MaxDepth"/> is later served inside wrappers (a
+    /// version's metadata sits four levels down in a history page), so they need more room than the input, or a
+    /// stored value would make every read of it fail for good. Far above any wrapper, far below a stack at risk.
+    /// </summary>
+    public const int StoredMaxDepth = 4 * MaxDepth;
 
     private const int MaxShown = 40;
 

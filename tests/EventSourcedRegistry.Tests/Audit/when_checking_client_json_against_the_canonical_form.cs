@@ -112,6 +112,18 @@ public class when_checking_client_json_against_the_canonical_form
     public void legitimate_json_passes_untouched(string json) => Assert.Null(Check(json));
 
     [Fact]
+    public void the_deepest_accepted_input_still_canonicalises_inside_the_wrappers_it_is_stored_and_served_in()
+    {
+        var value = new string('[', CanonicalInput.MaxDepth - 1) + new string(']', CanonicalInput.MaxDepth - 1);
+        Assert.Null(Check("{\"metadata\":" + value + "}"));
+        // An event in a history page in an export line: a handful of levels; the stored limit leaves far more room.
+        var wrapped = string.Concat(Enumerable.Repeat("{\"w\":", 8)) + "{\"metadata\":" + value + "}" + new string('}', 8);
+
+        Assert.NotEmpty(CanonicalJson.Canonicalize(wrapped));
+        Assert.True(CanonicalInput.StoredMaxDepth >= CanonicalInput.MaxDepth + 16);
+    }
+
+    [Fact]
     public void a_byte_order_mark_before_the_json_is_allowed_as_system_text_json_allows_it() =>
         Assert.Null(CanonicalInput.Check([0xEF, 0xBB, 0xBF, .. "{\"a\":1}"u8]));
 }
