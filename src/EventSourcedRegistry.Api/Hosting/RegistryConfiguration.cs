@@ -89,7 +89,11 @@ public static class RegistryConfiguration
         app.UseStatusCodePages();
         app.UseRegistryAccess();
         app.UseCanonicalJsonInput();
-        app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
+        app.MapWolverineEndpoints(options =>
+        {
+            options.RejectUnparseableQueryValues = true;
+            options.RequireCheckedJsonBodies();
+        });
         // The only anonymous endpoints: the API's description and the health probes.
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();

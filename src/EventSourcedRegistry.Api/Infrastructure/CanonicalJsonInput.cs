@@ -2,6 +2,7 @@ using System.Buffers;
 using EventSourcedRegistry.Audit;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
 
@@ -19,11 +20,16 @@ public sealed class InputOptions
 public sealed class OpaqueBodyAttribute : Attribute;
 
 /// <summary>
-/// The one door every JSON request body passes, whichever endpoint (or future protocol adapter) reads it: a body
-/// over <see cref="InputOptions.MaxJsonBodyBytes"/> is 413, a body the hash chain or the store cannot keep exactly
-/// (<see cref="CanonicalInput"/>) is 400 naming the field, and a body sent in another charset than UTF-8 is 415.
-/// Runs after authorization, so no caller without a role gets its body read. Nothing is appended for a refusal:
-/// the endpoint never runs.
+/// The one door every request body passes, whichever endpoint (or future protocol adapter) reads it, whatever its
+/// Content-Type says: Wolverine binds a body as JSON when the header is missing (and for some types that are not
+/// <c>application/json</c>), so the door does not trust the header to say which bodies are JSON. Every body sent to an
+/// endpoint not marked <see cref="OpaqueBodyAttribute"/> is JSON: without a Content-Type it is checked as JSON, with
+/// one that is not JSON (<c>application/json</c> or <c>*/*+json</c>) or names a charset other than UTF-8 it is 415.
+/// A body over <see cref="InputOptions.MaxJsonBodyBytes"/> is 413, a body the hash chain or the store cannot keep
+/// exactly (<see cref="CanonicalInput"/>) is 400 naming the field. Runs after authorization, so no caller without a
+/// role gets its body read. Nothing is appended for a refusal: the endpoint never runs. A request that passed is marked
+/// (<see cref="CheckedJsonBody"/>), and every endpoint but an opaque one refuses to run without the mark
+/// (<see cref="CheckedJsonBodyGuard"/>).
 /// </summary>
 public sealed class CanonicalJsonInput(RequestDelegate next, InputOptions options)
 {
@@ -32,21 +38,33 @@ public sealed class CanonicalJsonInput(RequestDelegate next, InputOptions option
     public async Task InvokeAsync(HttpContext http)
     {
         var request = http.Request;
-        if (http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false }
-            || !request.HasJsonContentType()
-            || http.GetEndpoint()?.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null)
+        if (http.GetEndpoint()?.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null)
         {
             await next(http);
             return;
         }
-
-        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            && mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
-            && !mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        if (http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } || request.ContentLength == 0)
         {
-            await Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
-                $"JSON is accepted in UTF-8 only, not in {mediaType.Charset}; send Content-Type: application/json.").ExecuteAsync(http);
+            CheckedJsonBody.Mark(http);
+            await next(http);
             return;
+        }
+
+        if (!string.IsNullOrEmpty(request.ContentType))
+        {
+            if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) || !IsJson(mediaType))
+            {
+                await Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                    $"Request bodies are JSON: send Content-Type: application/json, not '{Shown(request.ContentType)}'.").ExecuteAsync(http);
+                return;
+            }
+            if (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+                && !mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            {
+                await Problems.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
+                    $"JSON is accepted in UTF-8 only, not in {mediaType.Charset}; send Content-Type: application/json.").ExecuteAsync(http);
+                return;
+            }
         }
 
         var max = options.MaxJsonBodyBytes;
@@ -85,12 +103,54 @@ public sealed class CanonicalJsonInput(RequestDelegate next, InputOptions option
 
         body.Position = 0;
         request.Body = body;
+        CheckedJsonBody.Mark(http);
         await next(http);
+    }
+
+    /// <summary><c>application/json</c> or a structured <c>+json</c> type (RFC 6839), as ASP.NET Core's own check.</summary>
+    private static bool IsJson(MediaTypeHeaderValue mediaType) =>
+        mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase);
+
+    private static string Shown(string text)
+    {
+        var clipped = text.Length > 60 ? text[..60] + "…" : text;
+        return string.Concat(clipped.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
     }
 
     private static Task TooLarge(HttpContext http, int max) =>
         Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Request too large",
             $"A JSON request body is limited to {max} bytes ({InputOptions.Section}:MaxJsonBodyBytes); nothing was changed.").ExecuteAsync(http);
+}
+
+/// <summary>The door's mark on a request whose body it checked, or that has none.</summary>
+public sealed class CheckedJsonBody
+{
+    private static readonly CheckedJsonBody Instance = new();
+
+    private CheckedJsonBody()
+    {
+    }
+
+    public static void Mark(HttpContext http) => http.Features.Set(Instance);
+
+    public static bool IsMarked(HttpContext http) => http.Features.Get<CheckedJsonBody>() is not null;
+}
+
+/// <summary>
+/// Wolverine middleware on every endpoint but an opaque one: it refuses to run without the door's mark, so a
+/// pipeline that lets a request reach an endpoint around the door (a reordered middleware, a branch) fails as a fault
+/// of ours (500, logged) and never binds an unchecked body.
+/// </summary>
+public static class CheckedJsonBodyGuard
+{
+    public static void Before(HttpContext http)
+    {
+        if (!CheckedJsonBody.IsMarked(http))
+            throw new InvalidOperationException(
+                $"{http.Request.Method} {http.Request.Path} reached an endpoint without passing the JSON door; " +
+                "UseCanonicalJsonInput must run before the endpoints.");
+    }
 }
 
 public static class CanonicalJsonInputConfiguration
@@ -106,4 +166,10 @@ public static class CanonicalJsonInputConfiguration
 
     /// <summary>After authorization (the caller is known and allowed) and before any endpoint reads a body.</summary>
     public static IApplicationBuilder UseCanonicalJsonInput(this IApplicationBuilder app) => app.UseMiddleware<CanonicalJsonInput>();
+
+    /// <summary>Every Wolverine endpoint but an opaque one checks the door's mark before it binds anything.</summary>
+    public static void RequireCheckedJsonBodies(this WolverineHttpOptions options) =>
+        options.AddMiddleware(typeof(CheckedJsonBodyGuard), chain => !IsOpaque(chain));
+
+    public static bool IsOpaque(HttpChain chain) => chain.Method.Method.GetCustomAttributes(typeof(OpaqueBodyAttribute), false).Length > 0;
 }

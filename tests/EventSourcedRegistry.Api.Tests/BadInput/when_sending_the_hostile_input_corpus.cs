@@ -18,7 +18,8 @@ namespace EventSourcedRegistry.Api.Tests.BadInput;
 /// <list type="bullet">
 /// <item><b>Refused</b>: JSON the registry cannot keep (numbers past a double, NaN and Infinity, lone surrogates,
 /// bytes that are not UTF-8, NUL, duplicate members, deep nesting, oversize bodies, other charsets, malformed JSON),
-/// valid JSON of the wrong shape or with oversize fields and path tricks, and path tricks in the URL. Claim: no 5xx,
+/// each also sent without a Content-Type (checked as JSON all the same) and as <c>text/plain</c> (415), valid JSON of
+/// the wrong shape or with oversize fields and path tricks, and path tricks in the URL. Claim: no 5xx,
 /// every answer a 4xx ProblemDetails (the artifact upload takes any bytes and only stores them), <b>0 events
 /// appended</b> (the event count and every model's ETag are the same before and after), and the chain still verifies.</item>
 /// <item><b>Legitimate</b>: awkward but valid data (reasons starting with <c>=</c>, right-to-left and zero-width marks,
@@ -31,7 +32,10 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
 {
     private const int Parallelism = 8;
 
-    private sealed record Payload(string Label, byte[] Body, string ContentType = "application/json");
+    private const string JsonType = "application/json";
+
+    /// <summary>A body and its Content-Type; null sends none.</summary>
+    private sealed record Payload(string Label, byte[] Body, string? ContentType = JsonType);
 
     private sealed record Route(string Method, string Pattern, bool Opaque, bool ReadsBody)
     {
@@ -45,7 +49,11 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         Assert.Equal(200, (await Host.Send(HttpMethod.Put, $"/api/v1/models/{Churn}/aliases/champion", new { version = 1 })).Status);
         await Store.WaitForAuditTrail();
         var routes = CommandRoutes();
-        var generic = RefusedEverywhere().ToList();
+        var typed = RefusedEverywhere().ToList();
+        // The same bodies without a Content-Type (which Wolverine binds as JSON) and as text/plain.
+        var untyped = typed.Where(p => p.ContentType == JsonType).Select(p => p with { Label = p.Label + " (no Content-Type)", ContentType = null }).ToList();
+        var plain = typed.Where(p => p.ContentType == JsonType).Select(p => p with { Label = p.Label + " (text/plain)", ContentType = "text/plain" }).ToList();
+        var generic = typed.Concat(untyped).Concat(plain).ToList();
         var shaped = RefusedByShape().ToList();
         var tricks = UrlTricks.Length;
         var before = await RegistrySnapshot.Take(Host, Store);
@@ -67,12 +75,15 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         var verdict = (await Host.Get("/api/v1/audit/verify?full=true")).Body!;
         var sequences = await App.Sequences();
 
-        Assert.True(generic.Count + shaped.Count + tricks >= 200, $"only {generic.Count + shaped.Count + tricks} refused payloads");
+        Assert.True(typed.Count + shaped.Count + tricks >= 200, $"only {typed.Count + shaped.Count + tricks} refused payloads");
         Assert.Empty(outcomes.Where(o => o.Status >= 500).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && o.Status is < 400 or >= 500).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && !o.IsProblem).Select(o => o.Describe()));
         // Everything the JSON door refuses is refused the same way on every route, before any endpoint reads it.
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && generic.Contains(o.Payload) && o.Status is not (400 or 413 or 415)).Select(o => o.Describe()));
+        // Without a Content-Type a body is checked as JSON (not waved through); declared as another type it is 415.
+        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && untyped.Contains(o.Payload) && o.Status is not (400 or 413)).Select(o => o.Describe()));
+        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && plain.Contains(o.Payload) && o.Status != 415).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => o.Route.Opaque && o.Status is not (200 or 201)).Select(o => o.Describe()));
         Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
         Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
@@ -334,7 +345,7 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     private async Task<Outcome> Send(Route route, string url, Payload payload, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(new HttpMethod(route.Method), url) { Content = new ByteArrayContent(payload.Body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(payload.ContentType);
+        if (payload.ContentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(payload.ContentType);
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await _client.SendAsync(request);
         var read = await RegistryCalls.Read(response);
@@ -359,19 +370,24 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     /// <summary>Every route that changes something (POST, PUT, PATCH, DELETE), from the app's own endpoint table.</summary>
     private List<Route> CommandRoutes()
     {
-        var routes = Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        var routes = Routes(m => m is "POST" or "PUT" or "PATCH" or "DELETE");
+        Assert.True(routes.Count >= 20, $"only {routes.Count} command routes found");
+        Assert.Single(routes, r => r.Opaque);
+        return routes;
+    }
+
+    /// <summary>Every route of the API (<c>/api/</c>) answering one of these methods, from the app's own endpoint table.</summary>
+    private List<Route> Routes(Func<string, bool> methods) =>
+        Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
-                .Where(m => m is "POST" or "PUT" or "PATCH" or "DELETE")
+                .Where(methods)
                 .Select(m => new Route(m, e.RoutePattern.RawText!, e.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null,
                     e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not null
                     || e.RoutePattern.RawText!.EndsWith("/archive", StringComparison.Ordinal) || e.RoutePattern.RawText.EndsWith("/restore", StringComparison.Ordinal))))
             .Distinct()
             .OrderBy(r => r.Pattern, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal)
             .ToList();
-        Assert.True(routes.Count >= 20, $"only {routes.Count} command routes found");
-        Assert.Single(routes, r => r.Opaque);
-        return routes;
-    }
 
     /// <summary>
     /// The route with its parameters filled: the model <c>churn</c> and its version 1; an alias that exists for a PUT
@@ -385,6 +401,7 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
             "version" => "1",
             "alias" => route.Method == "DELETE" ? "nosuchalias" : "champion",
             "id" => Guid.Empty.ToString(),
+            "sha256" => A64,
             var other => throw new InvalidOperationException($"The corpus has no value for {{{other}}} in {route}; add one."),
         });
 
