@@ -87,6 +87,8 @@ public static class RegistryConfiguration
         app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The input door: the request's text before anything reads it, its body after authorization.
+        app.UseCanonicalRequestText();
         app.UseRegistryAccess();
         app.UseCanonicalJsonInput();
         app.MapWolverineEndpoints(options =>

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Net;
+using System.Text;
+using System.Text.Unicode;
 using EventSourcedRegistry.Audit;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -18,6 +21,87 @@ public sealed class InputOptions
 /// <summary>Marks an endpoint whose body is opaque bytes (an artifact), never read as JSON, so the JSON check leaves it alone.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class OpaqueBodyAttribute : Attribute;
+
+/// <summary>
+/// The door every request's text passes first, whichever endpoint (or future protocol adapter) reads it: a query,
+/// route or header value PostgreSQL cannot keep as text (<see cref="CanonicalInput.TextProblem"/>: NUL, an unpaired
+/// surrogate), a query value percent-encoding bytes that are not UTF-8, or an <c>X-Correlation-Id</c> or
+/// <c>Idempotency-Key</c> (both stored with the events) holding a control character, is 400 naming the parameter.
+/// Runs before authentication, so neither the API-key lookup nor a per-model grant check queries the database with it;
+/// it reads nothing but the request line and headers. Kestrel refuses some of these (NUL in a path or header) before
+/// the app; the test host and other servers do not, so the door does not rely on it.
+/// </summary>
+public sealed class CanonicalRequestText(RequestDelegate next)
+{
+    /// <summary>Headers whose values are stored with the events (correlation) or the idempotency record.</summary>
+    private static readonly string[] StoredHeaders = [CommandContext.CorrelationHeader, Idempotent.Header];
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (Problem(http.Request) is var (field, error))
+        {
+            await Problems.Validation([(field, error)]).ExecuteAsync(http);
+            return;
+        }
+        await next(http);
+    }
+
+    /// <summary>The first value of <paramref name="request"/> the registry cannot keep, or null.</summary>
+    public static (string Field, string Error)? Problem(HttpRequest request)
+    {
+        foreach (var (name, value) in request.RouteValues)
+            if (value is string text && CanonicalInput.TextProblem(text) is { } why)
+                return (name, $"The path parameter '{name}' {why}.");
+
+        foreach (var (name, values) in request.Query)
+        {
+            if (CanonicalInput.TextProblem(name) is { } whyName)
+                return (Shown(name), $"A query parameter's name {whyName}.");
+            foreach (var value in values)
+                if (value is not null && CanonicalInput.TextProblem(value) is { } why)
+                    return (name, $"The query parameter '{name}' {why}.");
+        }
+        if (NotUtf8Parameter(request.QueryString.Value) is { } notUtf8)
+            return (notUtf8, $"The query parameter '{notUtf8}' percent-encodes bytes that are not UTF-8; encode text as UTF-8.");
+
+        foreach (var (name, values) in request.Headers)
+        {
+            var stored = StoredHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
+            foreach (var value in values)
+            {
+                if (value is null) continue;
+                if (CanonicalInput.TextProblem(value) is { } why)
+                    return (name, $"The header '{name}' {why}.");
+                if (stored && value.Any(char.IsControl))
+                    return (name, $"The header '{name}' holds a control character; it is recorded with the events, so send printable text.");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The name of the first parameter whose percent-encoded bytes are not UTF-8 (<c>%FF</c>, <c>%ED%A0%80</c>):
+    /// ASP.NET Core leaves such a sequence undecoded, so the endpoint would read the escape as literal text.
+    /// </summary>
+    private static string? NotUtf8Parameter(string? query)
+    {
+        if (string.IsNullOrEmpty(query) || !query.Contains('%')) return null;
+        foreach (var pair in query.TrimStart('?').Split('&'))
+        {
+            if (!pair.Contains('%')) continue;
+            var raw = Encoding.UTF8.GetBytes(pair);
+            if (Utf8.IsValid(WebUtility.UrlDecodeToBytes(raw, 0, raw.Length))) continue;
+            var name = pair.Split('=', 2)[0];
+            var nameBytes = Encoding.UTF8.GetBytes(name);
+            var decoded = WebUtility.UrlDecodeToBytes(nameBytes, 0, nameBytes.Length);
+            return Utf8.IsValid(decoded) ? Shown(Encoding.UTF8.GetString(decoded)) : name;
+        }
+        return null;
+    }
+
+    private static string Shown(string text) =>
+        string.Concat(text.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+}
 
 /// <summary>
 /// The one door every request body passes, whichever endpoint (or future protocol adapter) reads it, whatever its
@@ -163,6 +247,9 @@ public static class CanonicalJsonInputConfiguration
         builder.Services.AddSingleton(options);
         return builder;
     }
+
+    /// <summary>Before authentication: the request line and headers only, so no credential or grant check reads such a value.</summary>
+    public static IApplicationBuilder UseCanonicalRequestText(this IApplicationBuilder app) => app.UseMiddleware<CanonicalRequestText>();
 
     /// <summary>After authorization (the caller is known and allowed) and before any endpoint reads a body.</summary>
     public static IApplicationBuilder UseCanonicalJsonInput(this IApplicationBuilder app) => app.UseMiddleware<CanonicalJsonInput>();

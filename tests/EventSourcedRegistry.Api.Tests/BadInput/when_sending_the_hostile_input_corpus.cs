@@ -22,6 +22,9 @@ namespace EventSourcedRegistry.Api.Tests.BadInput;
 /// the wrong shape or with oversize fields and path tricks, and path tricks in the URL. Claim: no 5xx,
 /// every answer a 4xx ProblemDetails (the artifact upload takes any bytes and only stores them), <b>0 events
 /// appended</b> (the event count and every model's ETag are the same before and after), and the chain still verifies.</item>
+/// <item><b>Text in the URL and headers</b>, sent to every route of every method (GETs and DELETEs too): a query value
+/// with NUL or percent-encoded bytes that are not UTF-8, an <c>X-Correlation-Id</c> or <c>Idempotency-Key</c> with a
+/// control character or an unpaired surrogate. Claim: every one is 400 naming the parameter, no 5xx, 0 events appended.</item>
 /// <item><b>Legitimate</b>: awkward but valid data (reasons starting with <c>=</c>, right-to-left and zero-width marks,
 /// a BOM, path-like strings, numbers at a double's limits). Claim: accepted, read back exactly, inert in the CSV
 /// export, and the chain verifies over every event. This group appends events by design.</item>
@@ -85,6 +88,55 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && untyped.Contains(o.Payload) && o.Status is not (400 or 413)).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && plain.Contains(o.Payload) && o.Status != 415).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => o.Route.Opaque && o.Status is not (200 or 201)).Select(o => o.Describe()));
+        Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
+        Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task every_route_refuses_text_the_store_cannot_keep_in_its_query_or_headers_with_400_naming_it()
+    {
+        await GivenChurn(versions: 1);
+        Assert.Equal(200, (await Host.Send(HttpMethod.Put, $"/api/v1/models/{Churn}/aliases/champion", new { version = 1 })).Status);
+        await Store.WaitForAuditTrail();
+        var routes = Routes(_ => true);
+        var before = await RegistrySnapshot.Take(Host, Store);
+
+        var requests = new List<(Route Route, string Url, string Field, (string Name, string Value)? Header)>();
+        foreach (var route in routes)
+        {
+            var url = Url(route);
+            var join = url.Contains('?') ? '&' : '?';
+            foreach (var parameter in QueryParameters)
+            foreach (var value in BadQueryValues)
+                requests.Add((route, $"{url}{join}{parameter}={value}", parameter, null));
+            foreach (var (name, value) in BadHeaders)
+                requests.Add((route, url, name, (name, value)));
+        }
+        var outcomes = new ConcurrentBag<(string Describe, int Status, bool Named)>();
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (r, _) =>
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(r.Route.Method), r.Url);
+            if (r.Header is var (name, value)) request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await _client.SendAsync(request);
+            var read = await RegistryCalls.Read(response);
+            // A HEAD answer has no body to name the parameter in; its status says it all.
+            var named = r.Route.Method == "HEAD"
+                        || (response.Content.Headers.ContentType?.MediaType == "application/problem+json" && read.Body?["errors"]?[r.Field] is JsonArray);
+            outcomes.Add(($"{r.Route.Method} {r.Url} [{r.Field}{(r.Header is null ? "" : " = " + Shown(r.Header.Value.Value))}] → {read.Status} {Clip(read.Body?.ToJsonString())}",
+                read.Status, named));
+        });
+        output.WriteLine($"text: {requests.Count} requests over {routes.Count} routes; by status: " +
+                         string.Join(", ", outcomes.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} × {g.Count()}")));
+        output.WriteLine($"  5xx: {outcomes.Count(o => o.Status >= 500)}");
+
+        await before.AssertUnchanged(Host, Store);
+        await Store.WaitForAuditTrail();
+        var verdict = (await Host.Get("/api/v1/audit/verify?full=true")).Body!;
+        var sequences = await App.Sequences();
+
+        Assert.True(routes.Count >= 45, $"only {routes.Count} routes found");
+        Assert.Empty(outcomes.Where(o => o.Status >= 500).Select(o => o.Describe));
+        Assert.Empty(outcomes.Where(o => o.Status != 400 || !o.Named).Select(o => o.Describe).Take(20));
         Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
         Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
     }
@@ -311,6 +363,23 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     [
         "..", "%2e%2e", "..%2f..%2fetc%2fpasswd", "sha256:..", "%2e%2e%5c%2e%2e", "churn%2500", "churn%2f..", "%252e%252e",
         "....%2f%2f", "%c0%ae%c0%ae", "%e2%80%aechurn", "%ef%bb%bfchurn", Uri.EscapeDataString(new string('x', 300)),
+    ];
+
+    /// <summary>Every query parameter some endpoint reads; the door refuses a bad value of any of them on any route.</summary>
+    private static readonly string[] QueryParameters =
+    [
+        "actor", "model", "type", "from", "to", "cursor", "limit", "prefix", "tag", "stage", "environment", "reason",
+        "asOf", "atSequence", "includeArchived", "full", "sequence", "head", "olderThan", "dryRun",
+    ];
+
+    /// <summary>As sent: NUL (alone, inside text, in a tag filter), and percent-encoded bytes that are not UTF-8.</summary>
+    private static readonly string[] BadQueryValues = ["%00", "a%00b", "%00:x", "%FF", "%ED%A0%80", "%C0%AF"];
+
+    /// <summary>Headers stored with the events or the idempotency record, with what PostgreSQL or the export cannot take.</summary>
+    private static readonly (string Name, string Value)[] BadHeaders =
+    [
+        ("X-Correlation-Id", "a\u0000b"), ("X-Correlation-Id", "a\u0001b"), ("X-Correlation-Id", "=1+1\u001b"), ("X-Correlation-Id", "\ud800"),
+        ("Idempotency-Key", "a\u0000b"), ("Idempotency-Key", "k\tey"), ("Idempotency-Key", "a\udfffb"),
     ];
 
     /// <summary>Legitimate text that looks dangerous: each is stored and read back exactly.</summary>
