@@ -23,18 +23,23 @@ public sealed class InputOptions
 public sealed class OpaqueBodyAttribute : Attribute;
 
 /// <summary>
-/// The door every request's text passes first, whichever endpoint (or future protocol adapter) reads it: a query,
-/// route or header value PostgreSQL cannot keep as text (<see cref="CanonicalInput.TextProblem"/>: NUL, an unpaired
-/// surrogate), a query value percent-encoding bytes that are not UTF-8, or an <c>X-Correlation-Id</c> or
-/// <c>Idempotency-Key</c> (both stored with the events) holding a control character, is 400 naming the parameter.
+/// The door every request's text passes first, whichever endpoint (or future protocol adapter) reads it: a query or
+/// route value, or a header the registry stores or looks up, that PostgreSQL cannot keep as text
+/// (<see cref="CanonicalInput.TextProblem"/>: NUL, an unpaired surrogate), a query value percent-encoding bytes that
+/// are not UTF-8, or an <c>X-Correlation-Id</c> or <c>Idempotency-Key</c> (both stored with the events) holding a
+/// control character, is 400 naming the parameter. Other headers are parsed strictly where they are read
+/// (<c>If-Match</c>, <c>traceparent</c>) or only echoed without control characters (an upload's file name).
 /// Runs before authentication, so neither the API-key lookup nor a per-model grant check queries the database with it;
 /// it reads nothing but the request line and headers. Kestrel refuses some of these (NUL in a path or header) before
 /// the app; the test host and other servers do not, so the door does not rely on it.
 /// </summary>
 public sealed class CanonicalRequestText(RequestDelegate next)
 {
-    /// <summary>Headers whose values are stored with the events (correlation) or the idempotency record.</summary>
+    /// <summary>Headers whose values are stored: with the events (correlation) or as the idempotency record's key.</summary>
     private static readonly string[] StoredHeaders = [CommandContext.CorrelationHeader, Idempotent.Header];
+
+    /// <summary>Headers whose values the registry looks up in the database (an API key's id).</summary>
+    private static readonly string[] LookedUpHeaders = [HeaderNames.Authorization, Access.ApiKeyAuthenticationHandler.Header];
 
     public async Task InvokeAsync(HttpContext http)
     {
@@ -64,10 +69,10 @@ public sealed class CanonicalRequestText(RequestDelegate next)
         if (NotUtf8Parameter(request.QueryString.Value) is { } notUtf8)
             return (notUtf8, $"The query parameter '{notUtf8}' percent-encodes bytes that are not UTF-8; encode text as UTF-8.");
 
-        foreach (var (name, values) in request.Headers)
+        foreach (var name in StoredHeaders.Concat(LookedUpHeaders))
         {
-            var stored = StoredHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
-            foreach (var value in values)
+            var stored = StoredHeaders.Contains(name);
+            foreach (var value in request.Headers[name])
             {
                 if (value is null) continue;
                 if (CanonicalInput.TextProblem(value) is { } why)
