@@ -38,6 +38,8 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Prints what the client read, as deep as the server serves it (RegistryClient's MaxDepth).
+        MaxDepth = 256,
     };
 
     protected CliEnvironment Env { get; } = env;

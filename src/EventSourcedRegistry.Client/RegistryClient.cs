@@ -21,6 +21,8 @@ public sealed class RegistryClient : IDisposable
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A version's metadata may be nested as deep as the server accepts (64) and arrives inside a page: read what it serves.
+        MaxDepth = 256,
     };
 
     private readonly HttpClient _http;

@@ -87,9 +87,15 @@ public static class RegistryConfiguration
         app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // The input door: the request's text before anything reads it, its body after authorization.
+        app.UseCanonicalRequestText();
         app.UseRegistryAccess();
         app.UseCanonicalJsonInput();
-        app.MapWolverineEndpoints(options => options.RejectUnparseableQueryValues = true);
+        app.MapWolverineEndpoints(options =>
+        {
+            options.RejectUnparseableQueryValues = true;
+            options.RequireCheckedJsonBodies();
+        });
         // The only anonymous endpoints: the API's description and the health probes.
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();

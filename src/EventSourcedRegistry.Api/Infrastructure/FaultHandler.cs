@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Mvc;
 namespace EventSourcedRegistry.Api.Infrastructure;
 
 /// <summary>
-/// Maps what escapes an endpoint to ProblemDetails: unreadable input is the client's 400, a lost concurrency
-/// race that reached here is 409, a database that does not answer (restarting, unreachable) is 503 with Retry-After;
-/// anything else is a fault (500) and logged.
+/// Maps what escapes an endpoint to ProblemDetails: a request body the framework could not read is the client's 400,
+/// a lost concurrency race that reached here is 409, a database that does not answer (restarting, unreachable) is 503
+/// with Retry-After; anything else is a fault (500) and logged. A bare <see cref="JsonException"/> is ours, not the
+/// caller's: request bodies are checked by the JSON door and bound by Wolverine, which answers its own 400, so what
+/// remains is JSON the registry failed to read from its store or to write into a response.
 /// </summary>
 public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultHandler> logger) : IExceptionHandler
 {
@@ -17,7 +19,6 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException { InnerException: JsonException json } => (400, "Malformed JSON", Describe(json)),
-            JsonException json => (400, "Malformed JSON", Describe(json)),
             BadHttpRequestException bad when bad.StatusCode == 413 => (413, "Request too large", bad.Message),
             BadHttpRequestException bad => (400, "Bad request", bad.Message),
             ConcurrencyException => (409, "Concurrent change", "The model changed while this command ran; read it again and retry."),

@@ -16,6 +16,8 @@ public static class VersionResponses
         return new CommandResponse(StatusCodes.Status200OK, ModelVersionResponse.From(outcome.After.Name, view));
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions CloneOptions = new() { MaxDepth = EventSourcedRegistry.Audit.CanonicalInput.StoredMaxDepth };
+
     private static ModelVersionView Clone(ModelVersionView view) =>
-        System.Text.Json.JsonSerializer.Deserialize<ModelVersionView>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(view))!;
+        System.Text.Json.JsonSerializer.Deserialize<ModelVersionView>(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(view, CloneOptions), CloneOptions)!;
 }

@@ -45,7 +45,7 @@ public static class GetRegistryChangesEndpoint
         ["model_version_undeployed"] = typeof(ModelVersionUndeployed),
     };
 
-    private static readonly JsonSerializerOptions Stored = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Stored = new(JsonSerializerDefaults.Web) { MaxDepth = EventSourcedRegistry.Audit.CanonicalInput.StoredMaxDepth };
 
     /// <summary>
     /// Every stage, alias and deployment change after <c>from</c> up to and including <c>to</c> (each a global

@@ -23,8 +23,16 @@ public sealed record InputProblem(string Field, string Detail);
 /// </remarks>
 public static class CanonicalInput
 {
-    /// <summary>Deepest nesting accepted (System.Text.Json's default); the canonical form reads events up to 256 deep.</summary>
+    /// <summary>Deepest nesting a client may send (System.Text.Json's default).</summary>
     public const int MaxDepth = 64;
+
+    /// <summary>
+    /// Deepest nesting every reader and writer of stored JSON allows: Marten's serializer, the API's responses, the
+    /// client and the hash chain. A value accepted at <see cref="MaxDepth"/> is later served inside wrappers (a
+    /// version's metadata sits four levels down in a history page), so they need more room than the input, or a
+    /// stored value would make every read of it fail for good. Far above any wrapper, far below a stack at risk.
+    /// </summary>
+    public const int StoredMaxDepth = 4 * MaxDepth;
 
     private const int MaxShown = 40;
 
@@ -71,8 +79,8 @@ public static class CanonicalInput
                     case JsonTokenType.String:
                         if (!TryRead(ref reader, out var text))
                             return new InputProblem(Field(path), "The string holds an unpaired UTF-16 surrogate escape (\\ud800–\\udfff without its pair); strings must be Unicode text.");
-                        if (text.Contains('\0'))
-                            return new InputProblem(Field(path), "The string holds a NUL character (\\u0000), which the registry cannot store.");
+                        if (TextProblem(text) is { } textProblem)
+                            return new InputProblem(Field(path), $"The string {textProblem}.");
                         Next(frames, ref member);
                         break;
                     case JsonTokenType.Number:
@@ -89,6 +97,23 @@ public static class CanonicalInput
         catch (JsonException ex)
         {
             return new InputProblem("body", $"The request body is not valid JSON: {ex.Message.Split(" LineNumber:")[0].TrimEnd('.', ' ')}.");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Why PostgreSQL cannot keep <paramref name="text"/> as text, as a phrase ("holds a NUL character …"), or null:
+    /// a NUL, which text and jsonb refuse, or an unpaired UTF-16 surrogate, which is not Unicode and has no UTF-8 form.
+    /// Every string a client sends is checked with it: JSON strings here, query, route and header values at the HTTP door.
+    /// </summary>
+    public static string? TextProblem(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0') return "holds a NUL character (\\u0000), which the registry cannot store";
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(c)) return $"holds an unpaired UTF-16 surrogate (\\u{(int)c:x4}), which is not Unicode text";
         }
         return null;
     }

@@ -22,7 +22,7 @@ public static class CanonicalJson
     /// <summary>Canonical UTF-8 bytes of a JSON text.</summary>
     public static byte[] Canonicalize(string json)
     {
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = CanonicalInput.StoredMaxDepth });
         var buffer = new ArrayBufferWriter<byte>(json.Length + 16);
         Write(document.RootElement, buffer);
         return buffer.WrittenSpan.ToArray();

@@ -124,7 +124,7 @@ public static class ChainLink
 
     private static void WriteJson(string json, IBufferWriter<byte> output)
     {
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = CanonicalInput.StoredMaxDepth });
         CanonicalJson.Write(document.RootElement, output);
     }
 

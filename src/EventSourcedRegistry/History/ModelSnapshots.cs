@@ -30,7 +30,7 @@ public static class ModelSnapshots
     public const int DefaultInterval = 100;
     public static string QualifiedTable(string schema) => $"{schema}.{Table}";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { MaxDepth = Audit.CanonicalInput.StoredMaxDepth };
 
     internal static Table Define(string schema)
     {

@@ -24,7 +24,9 @@ public static class RegistryStore
     public static StoreOptions ConfigureRegistry(this StoreOptions options, int snapshotEvery = ModelSnapshots.DefaultInterval)
     {
         options.DatabaseSchemaName = Schema;
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+        // Stored client JSON is as deep as the input allows, and documents wrap it further (CanonicalInput.StoredMaxDepth).
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
+            json => json.MaxDepth = CanonicalInput.StoredMaxDepth);
 
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
         // Quick: timestamps come from PostgreSQL's clock, not from whichever API node appended the event.

@@ -18,9 +18,13 @@ namespace EventSourcedRegistry.Api.Tests.BadInput;
 /// <list type="bullet">
 /// <item><b>Refused</b>: JSON the registry cannot keep (numbers past a double, NaN and Infinity, lone surrogates,
 /// bytes that are not UTF-8, NUL, duplicate members, deep nesting, oversize bodies, other charsets, malformed JSON),
-/// valid JSON of the wrong shape or with oversize fields and path tricks, and path tricks in the URL. Claim: no 5xx,
+/// each also sent without a Content-Type (checked as JSON all the same) and as <c>text/plain</c> (415), valid JSON of
+/// the wrong shape or with oversize fields and path tricks, and path tricks in the URL. Claim: no 5xx,
 /// every answer a 4xx ProblemDetails (the artifact upload takes any bytes and only stores them), <b>0 events
 /// appended</b> (the event count and every model's ETag are the same before and after), and the chain still verifies.</item>
+/// <item><b>Text in the URL and headers</b>, sent to every route of every method (GETs and DELETEs too): a query value
+/// with NUL or percent-encoded bytes that are not UTF-8, an <c>X-Correlation-Id</c> or <c>Idempotency-Key</c> with a
+/// control character or an unpaired surrogate. Claim: every one is 400 naming the parameter, no 5xx, 0 events appended.</item>
 /// <item><b>Legitimate</b>: awkward but valid data (reasons starting with <c>=</c>, right-to-left and zero-width marks,
 /// a BOM, path-like strings, numbers at a double's limits). Claim: accepted, read back exactly, inert in the CSV
 /// export, and the chain verifies over every event. This group appends events by design.</item>
@@ -31,7 +35,10 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
 {
     private const int Parallelism = 8;
 
-    private sealed record Payload(string Label, byte[] Body, string ContentType = "application/json");
+    private const string JsonType = "application/json";
+
+    /// <summary>A body and its Content-Type; null sends none.</summary>
+    private sealed record Payload(string Label, byte[] Body, string? ContentType = JsonType);
 
     private sealed record Route(string Method, string Pattern, bool Opaque, bool ReadsBody)
     {
@@ -45,7 +52,11 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         Assert.Equal(200, (await Host.Send(HttpMethod.Put, $"/api/v1/models/{Churn}/aliases/champion", new { version = 1 })).Status);
         await Store.WaitForAuditTrail();
         var routes = CommandRoutes();
-        var generic = RefusedEverywhere().ToList();
+        var typed = RefusedEverywhere().ToList();
+        // The same bodies without a Content-Type (which Wolverine binds as JSON) and as text/plain.
+        var untyped = typed.Where(p => p.ContentType == JsonType).Select(p => p with { Label = p.Label + " (no Content-Type)", ContentType = null }).ToList();
+        var plain = typed.Where(p => p.ContentType == JsonType).Select(p => p with { Label = p.Label + " (text/plain)", ContentType = "text/plain" }).ToList();
+        var generic = typed.Concat(untyped).Concat(plain).ToList();
         var shaped = RefusedByShape().ToList();
         var tricks = UrlTricks.Length;
         var before = await RegistrySnapshot.Take(Host, Store);
@@ -67,13 +78,65 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         var verdict = (await Host.Get("/api/v1/audit/verify?full=true")).Body!;
         var sequences = await App.Sequences();
 
-        Assert.True(generic.Count + shaped.Count + tricks >= 200, $"only {generic.Count + shaped.Count + tricks} refused payloads");
+        Assert.True(typed.Count + shaped.Count + tricks >= 200, $"only {typed.Count + shaped.Count + tricks} refused payloads");
         Assert.Empty(outcomes.Where(o => o.Status >= 500).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && o.Status is < 400 or >= 500).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && !o.IsProblem).Select(o => o.Describe()));
         // Everything the JSON door refuses is refused the same way on every route, before any endpoint reads it.
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && generic.Contains(o.Payload) && o.Status is not (400 or 413 or 415)).Select(o => o.Describe()));
+        // Without a Content-Type a body is checked as JSON (not waved through); declared as another type it is 415.
+        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && untyped.Contains(o.Payload) && o.Status is not (400 or 413)).Select(o => o.Describe()));
+        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && plain.Contains(o.Payload) && o.Status != 415).Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => o.Route.Opaque && o.Status is not (200 or 201)).Select(o => o.Describe()));
+        Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
+        Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task every_route_refuses_text_the_store_cannot_keep_in_its_query_or_headers_with_400_naming_it()
+    {
+        await GivenChurn(versions: 1);
+        Assert.Equal(200, (await Host.Send(HttpMethod.Put, $"/api/v1/models/{Churn}/aliases/champion", new { version = 1 })).Status);
+        await Store.WaitForAuditTrail();
+        var routes = Routes(_ => true);
+        var before = await RegistrySnapshot.Take(Host, Store);
+
+        var requests = new List<(Route Route, string Url, string Field, (string Name, string Value)? Header)>();
+        foreach (var route in routes)
+        {
+            var url = Url(route);
+            var join = url.Contains('?') ? '&' : '?';
+            foreach (var parameter in QueryParameters)
+            foreach (var value in BadQueryValues)
+                requests.Add((route, $"{url}{join}{parameter}={value}", parameter, null));
+            foreach (var (name, value) in BadHeaders)
+                requests.Add((route, url, name, (name, value)));
+        }
+        var outcomes = new ConcurrentBag<(string Describe, int Status, bool Named)>();
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (r, _) =>
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(r.Route.Method), r.Url);
+            if (r.Header is var (name, value)) request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await _client.SendAsync(request);
+            var read = await RegistryCalls.Read(response);
+            // A HEAD answer has no body to name the parameter in; its status says it all.
+            var named = r.Route.Method == "HEAD"
+                        || (response.Content.Headers.ContentType?.MediaType == "application/problem+json" && read.Body?["errors"]?[r.Field] is JsonArray);
+            outcomes.Add(($"{r.Route.Method} {r.Url} [{r.Field}{(r.Header is null ? "" : " = " + Shown(r.Header.Value.Value))}] → {read.Status} {Clip(read.Body?.ToJsonString())}",
+                read.Status, named));
+        });
+        output.WriteLine($"text: {requests.Count} requests over {routes.Count} routes; by status: " +
+                         string.Join(", ", outcomes.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} × {g.Count()}")));
+        output.WriteLine($"  5xx: {outcomes.Count(o => o.Status >= 500)}");
+
+        await before.AssertUnchanged(Host, Store);
+        await Store.WaitForAuditTrail();
+        var verdict = (await Host.Get("/api/v1/audit/verify?full=true")).Body!;
+        var sequences = await App.Sequences();
+
+        Assert.True(routes.Count >= 45, $"only {routes.Count} routes found");
+        Assert.Empty(outcomes.Where(o => o.Status >= 500).Select(o => o.Describe));
+        Assert.Empty(outcomes.Where(o => o.Status != 400 || !o.Named).Select(o => o.Describe).Take(20));
         Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
         Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
     }
@@ -302,6 +365,23 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         "....%2f%2f", "%c0%ae%c0%ae", "%e2%80%aechurn", "%ef%bb%bfchurn", Uri.EscapeDataString(new string('x', 300)),
     ];
 
+    /// <summary>Every query parameter some endpoint reads; the door refuses a bad value of any of them on any route.</summary>
+    private static readonly string[] QueryParameters =
+    [
+        "actor", "model", "type", "from", "to", "cursor", "limit", "prefix", "tag", "stage", "environment", "reason",
+        "asOf", "atSequence", "includeArchived", "full", "sequence", "head", "olderThan", "dryRun",
+    ];
+
+    /// <summary>As sent: NUL (alone, inside text, in a tag filter), and percent-encoded bytes that are not UTF-8.</summary>
+    private static readonly string[] BadQueryValues = ["%00", "a%00b", "%00:x", "%FF", "%ED%A0%80", "%C0%AF"];
+
+    /// <summary>Headers stored with the events or the idempotency record, with what PostgreSQL or the export cannot take.</summary>
+    private static readonly (string Name, string Value)[] BadHeaders =
+    [
+        ("X-Correlation-Id", "a\u0000b"), ("X-Correlation-Id", "a\u0001b"), ("X-Correlation-Id", "=1+1\u001b"), ("X-Correlation-Id", "\ud800"),
+        ("Idempotency-Key", "a\u0000b"), ("Idempotency-Key", "k\tey"), ("Idempotency-Key", "a\udfffb"),
+    ];
+
     /// <summary>Legitimate text that looks dangerous: each is stored and read back exactly.</summary>
     private static readonly string[] FormulaStrings = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "'=quoted"];
 
@@ -334,7 +414,7 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     private async Task<Outcome> Send(Route route, string url, Payload payload, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(new HttpMethod(route.Method), url) { Content = new ByteArrayContent(payload.Body) };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(payload.ContentType);
+        if (payload.ContentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(payload.ContentType);
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await _client.SendAsync(request);
         var read = await RegistryCalls.Read(response);
@@ -359,19 +439,24 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     /// <summary>Every route that changes something (POST, PUT, PATCH, DELETE), from the app's own endpoint table.</summary>
     private List<Route> CommandRoutes()
     {
-        var routes = Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        var routes = Routes(m => m is "POST" or "PUT" or "PATCH" or "DELETE");
+        Assert.True(routes.Count >= 20, $"only {routes.Count} command routes found");
+        Assert.Single(routes, r => r.Opaque);
+        return routes;
+    }
+
+    /// <summary>Every route of the API (<c>/api/</c>) answering one of these methods, from the app's own endpoint table.</summary>
+    private List<Route> Routes(Func<string, bool> methods) =>
+        Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
-                .Where(m => m is "POST" or "PUT" or "PATCH" or "DELETE")
+                .Where(methods)
                 .Select(m => new Route(m, e.RoutePattern.RawText!, e.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null,
                     e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not null
                     || e.RoutePattern.RawText!.EndsWith("/archive", StringComparison.Ordinal) || e.RoutePattern.RawText.EndsWith("/restore", StringComparison.Ordinal))))
             .Distinct()
             .OrderBy(r => r.Pattern, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal)
             .ToList();
-        Assert.True(routes.Count >= 20, $"only {routes.Count} command routes found");
-        Assert.Single(routes, r => r.Opaque);
-        return routes;
-    }
 
     /// <summary>
     /// The route with its parameters filled: the model <c>churn</c> and its version 1; an alias that exists for a PUT
@@ -385,6 +470,7 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
             "version" => "1",
             "alias" => route.Method == "DELETE" ? "nosuchalias" : "champion",
             "id" => Guid.Empty.ToString(),
+            "sha256" => A64,
             var other => throw new InvalidOperationException($"The corpus has no value for {{{other}}} in {route}; add one."),
         });
 

@@ -65,7 +65,8 @@ public static class RegistryCalls
         JsonNode? json = null;
         if (text.Length > 0)
         {
-            try { json = JsonNode.Parse(text); }
+            // As deep as the registry serves stored JSON (a version's metadata inside a page).
+            try { json = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = EventSourcedRegistry.Audit.CanonicalInput.StoredMaxDepth }); }
             catch (JsonException) { json = JsonValue.Create(text); }
         }
         return new Response((int)response.StatusCode, json, response);

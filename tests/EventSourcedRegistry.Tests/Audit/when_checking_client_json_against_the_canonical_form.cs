@@ -111,6 +111,36 @@ public class when_checking_client_json_against_the_canonical_form
     [InlineData("  {\"a\" : [ 1 , 2 ] }  ")]
     public void legitimate_json_passes_untouched(string json) => Assert.Null(Check(json));
 
+    /// <summary>Written as C# escapes: xUnit would turn an unpaired surrogate in theory data into U+FFFD.</summary>
+    [Theory]
+    [InlineData(@"a\u0000b", "NUL")]
+    [InlineData(@"\u0000", "NUL")]
+    [InlineData(@"a\ud800b", "unpaired")]
+    [InlineData(@"\udfff", "unpaired")]
+    [InlineData(@"x\ude00\ud83d", "unpaired")]
+    [InlineData(@"\ud83d", "unpaired")]
+    public void text_postgresql_cannot_keep_is_named(string escaped, string why) =>
+        Assert.Contains(why, CanonicalInput.TextProblem(System.Text.RegularExpressions.Regex.Unescape(escaped)));
+
+    [Theory]
+    [InlineData(@"")]
+    [InlineData(@"plain")]
+    [InlineData(@"\ud83d\ude00 𝄞 é \u202e \t\r\n \u0001")]
+    public void any_other_text_passes(string escaped) =>
+        Assert.Null(CanonicalInput.TextProblem(System.Text.RegularExpressions.Regex.Unescape(escaped)));
+
+    [Fact]
+    public void the_deepest_accepted_input_still_canonicalises_inside_the_wrappers_it_is_stored_and_served_in()
+    {
+        var value = new string('[', CanonicalInput.MaxDepth - 1) + new string(']', CanonicalInput.MaxDepth - 1);
+        Assert.Null(Check("{\"metadata\":" + value + "}"));
+        // An event in a history page in an export line: a handful of levels; the stored limit leaves far more room.
+        var wrapped = string.Concat(Enumerable.Repeat("{\"w\":", 8)) + "{\"metadata\":" + value + "}" + new string('}', 8);
+
+        Assert.NotEmpty(CanonicalJson.Canonicalize(wrapped));
+        Assert.True(CanonicalInput.StoredMaxDepth >= CanonicalInput.MaxDepth + 16);
+    }
+
     [Fact]
     public void a_byte_order_mark_before_the_json_is_allowed_as_system_text_json_allows_it() =>
         Assert.Null(CanonicalInput.Check([0xEF, 0xBB, 0xBF, .. "{\"a\":1}"u8]));
