@@ -124,8 +124,8 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
 }
 
 /// <summary>
-/// Adds the index that resolves asOf instants to sequences, and the model list's tag table and name-pattern index,
-/// once Marten has created the tables.
+/// Adds the index that resolves asOf instants to sequences, the model list's tag table and name-pattern index, and the
+/// guard on Marten's gap-filling events, once Marten has created the tables.
 /// </summary>
 public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedService
 {
@@ -141,6 +141,9 @@ public sealed class EventTimestampIndexer(NpgsqlDataSource data) : IHostedServic
         await using var connection = await data.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var command = new NpgsqlCommand(EventSourcedRegistry.Models.ModelTagIndex.EnsureSql(RegistryStore.Schema), connection, transaction))
+            await command.ExecuteNonQueryAsync(ct);
+        // Marten's gap-filling events stamped with a time and kept from reusing sequences (see EventGaps).
+        await using (var command = new NpgsqlCommand(EventGaps.EnsureSql(RegistryStore.Schema), connection, transaction))
             await command.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
     }

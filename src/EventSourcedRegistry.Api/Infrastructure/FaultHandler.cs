@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourcedRegistry.Store;
 using JasperFx;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 /// <summary>
 /// Maps what escapes an endpoint to ProblemDetails: a request body the framework could not read is the client's 400,
 /// a lost concurrency race that reached here is 409, a database that does not answer (restarting, unreachable) is 503
-/// with Retry-After; anything else is a fault (500) and logged. A bare <see cref="JsonException"/> is ours, not the
+/// with Retry-After, and so is an append refused because the event sequence fell behind (repaired here, see EventGaps); anything else is a fault (500) and logged. A bare <see cref="JsonException"/> is ours, not the
 /// caller's: request bodies are checked by the JSON door and bound by Wolverine, which answers its own 400, so what
 /// remains is JSON the registry failed to read from its store or to write into a response.
 /// </summary>
@@ -22,10 +23,17 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
             BadHttpRequestException bad when bad.StatusCode == 413 => (413, "Request too large", bad.Message),
             BadHttpRequestException bad => (400, "Bad request", bad.Message),
             ConcurrencyException => (409, "Concurrent change", "The model changed while this command ran; read it again and retry."),
+            _ when EventGaps.IsSequenceCollision(exception) => (503, "Event sequence repaired",
+                "The event store's sequence was behind its events after a database restart; nothing was appended and the sequence is repaired. Retry the command."),
             _ when DatabaseUnavailable(exception) => (503, "Database unavailable",
                 "The registry's database did not answer; retry shortly. A command retried with the same Idempotency-Key is applied once."),
             _ => (500, "Internal error", "The registry failed to handle the request; the fault is logged."),
         };
+        if (EventGaps.IsSequenceCollision(exception))
+        {
+            try { await EventGaps.RepairSequenceAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), RegistryStore.Schema, ct); }
+            catch (Exception repair) { logger.LogWarning(repair, "Could not repair the event sequence; the next collision tries again"); }
+        }
         if (status == 500) logger.LogError(exception, "Unhandled fault on {Method} {Path}", http.Request.Method, http.Request.Path);
         if (status == 503)
         {

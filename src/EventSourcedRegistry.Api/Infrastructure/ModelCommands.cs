@@ -156,6 +156,13 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
                 }
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
+            catch (Exception ex) when (EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && attempt < MaxAttempts)
+            {
+                // The event sequence fell behind the stored events (a crash of PostgreSQL, see EventGaps): the server
+                // refused this transaction, so nothing was appended. Move the sequence on and decide again.
+                logger.LogWarning("The event sequence was behind the stored events on model {ModelId}; repairing it and retrying", modelId);
+                await EventSourcedRegistry.Store.EventGaps.RepairSequenceAsync(data, EventSourcedRegistry.Store.RegistryStore.Schema, ct);
+            }
             catch (DocumentAlreadyExistsException)
             {
                 // A unique claim written with the events (a new name, an idempotency key) was taken meanwhile; nothing was appended.

@@ -263,18 +263,27 @@ public static class ChainVerifier
     public static async Task<UnchainedEvent?> FirstUnchainedAsync(NpgsqlConnection connection, long chainHead, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"select {ChainLink.Columns}, now() - e.timestamp from {AuditTrail.EventsTable} e where e.seq_id > $1 order by e.seq_id limit {BlockSearch}",
+            // Only finite stamps have an age (Marten once stamped its gap-filling events -infinity: see EventGaps).
+            $"select {ChainLink.Columns}, case when isfinite(e.timestamp) then now() - e.timestamp end from {AuditTrail.EventsTable} e where e.seq_id > $1 order by e.seq_id limit {BlockSearch}",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = chainHead });
         await using var reader = await command.ExecuteReaderAsync(ct);
         UnchainedEvent? first = null;
+        var dated = false;
         while (await reader.ReadAsync(ct))
         {
             var stored = ChainLink.Read(reader);
             if (first is null)
             {
+                first = new UnchainedEvent(stored.Sequence, TimeSpan.Zero, null, null);
+                dated = false;
+            }
+            if (!dated && !reader.IsDBNull(11))
+            {
+                // The age of the waiting events is the age of the first one that has a time.
                 var age = reader.GetFieldValue<TimeSpan>(11);
-                first = new UnchainedEvent(stored.Sequence, age < TimeSpan.Zero ? TimeSpan.Zero : age, null, null);
+                first = first with { Age = age < TimeSpan.Zero ? TimeSpan.Zero : age };
+                dated = true;
             }
             if (ChainLink.WhyNotChainable(stored) is { } why) return first with { BlockedAt = stored.Sequence, CannotChain = why };
         }

@@ -81,7 +81,9 @@ public static class Settlement
     /// </summary>
     public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, DateTimeOffset instant, CancellationToken ct)
     {
-        await using var command = data.CreateCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where timestamp <= $1");
+        // -infinity: a gap-filling event written before EventGaps stamped them; it changed nothing and has no instant.
+        await using var command = data.CreateCommand(
+            $"select coalesce(max(seq_id), 0) from {schema}.mt_events where timestamp <= $1 and timestamp > '-infinity'::timestamptz");
         command.Parameters.Add(new NpgsqlParameter { Value = instant.ToUniversalTime() });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }

@@ -69,6 +69,8 @@ public sealed class ApiProcess : IAsyncDisposable
             catch (TaskCanceledException) { }
             await Task.Delay(250);
         }
+        // An exited process's last lines may still be on their way through the redirected pipes: wait for their end.
+        if (process.HasExited) process.WaitForExit();
         var output = api.Output;
         await api.DisposeAsync();
         throw new InvalidOperationException($"The API did not get ready:\n{output}");

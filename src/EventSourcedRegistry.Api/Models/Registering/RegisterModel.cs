@@ -63,7 +63,7 @@ public static class RegisterModelEndpoint
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex))
+        catch (Exception ex) when (!EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex)))
         {
             if (await idempotency.Replay(store, http, ct) is { } raced) return raced;
             return NameTaken(name);
