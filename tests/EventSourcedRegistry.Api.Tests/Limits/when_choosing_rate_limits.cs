@@ -39,7 +39,9 @@ public sealed class when_choosing_rate_limits
     public void the_defaults_let_one_key_send_a_fleets_burst_of_reads_commands_and_uploads()
     {
         var settings = new RateLimitSettings();
-        using var limiter = RateLimits.Create(settings, maxConcurrentUploads: 4)!;
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.Period);
+        // The default bursts, with refills an hour apart: a stall of this shared machine mid-test must not refill a bucket.
+        using var limiter = RateLimits.Create(new RateLimitSettings { Period = TimeSpan.FromHours(1) }, maxConcurrentUploads: 4)!;
 
         Assert.Equal(2000, Acquired(limiter, 2000, _ => Request("GET", "/api/v1/models/churn")));
         Assert.Equal(400, Acquired(limiter, 400, _ => Request("POST", "/api/v1/models/churn/versions")));
@@ -69,7 +71,7 @@ public sealed class when_choosing_rate_limits
     [Fact]
     public void health_and_the_openapi_document_are_never_limited()
     {
-        using var limiter = RateLimits.Create(new RateLimitSettings { Reads = 1, ReadBurst = 1 }, 0)!;
+        using var limiter = RateLimits.Create(new RateLimitSettings { Reads = 1, ReadBurst = 1, Period = TimeSpan.FromHours(1) }, 0)!;
 
         Assert.Equal(100, Acquired(limiter, 100, _ => Request("GET", "/health/ready", keyId: null)));
         Assert.Equal(100, Acquired(limiter, 100, _ => Request("GET", "/openapi/v1.json", keyId: null)));

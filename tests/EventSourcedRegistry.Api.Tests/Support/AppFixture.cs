@@ -88,18 +88,14 @@ public sealed partial class AppFixture : IAsyncLifetime
     public async Task ResetAsync()
     {
         await Host.ResetAllMartenDataAsync();
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var truncate = new NpgsqlCommand(
-            $"truncate table {string.Join(", ", AuditTrail.Tables.Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema)).Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema)).Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema)))}", connection);
-        await truncate.ExecuteNonQueryAsync();
+        await SideHost.TruncateViews(ConnectionString);
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }
 
     public async Task DisposeAsync()
     {
-        await DisposeGovernedHostAsync();
-        await DisposeLimitedHostAsync();
+        await _governed.DisposeAsync();
+        await _limited.DisposeAsync();
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
