@@ -12,15 +12,22 @@
 set -euo pipefail
 
 MODEL="${1:-demand}"
-ESR=(dotnet run --project "$(dirname "$0")/../src/EventSourcedRegistry.Cli" --)
-if command -v esr >/dev/null 2>&1; then ESR=(esr); fi
-
-step() { printf '\n== %s\n' "$*"; }
 
 if [ -z "${ESR_API_KEY:-}" ]; then
   echo "Set ESR_API_KEY to an auditor's key (every call but health needs credentials)." >&2
   exit 1
 fi
+
+if command -v esr >/dev/null 2>&1; then
+  ESR=(esr)
+else
+  # No esr installed: build it once and run the build output (`dotnet run` would check the build on every call).
+  CLI="$(dirname "$0")/../src/EventSourcedRegistry.Cli"
+  dotnet build "$CLI" -nologo -v q >/dev/null
+  ESR=(dotnet "$(dotnet msbuild "$CLI" -nologo -getProperty:TargetPath)")
+fi
+
+step() { printf '\n== %s\n' "$*"; }
 
 errors="$(mktemp)"
 trap 'rm -f "$errors"' EXIT
