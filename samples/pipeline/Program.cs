@@ -1,7 +1,8 @@
 // A training pipeline in miniature: fit y = a·x + b on generated data, write the weights, upload them, register
-// the version with its lineage and metrics, and promote it only if it beats the current champion.
+// the version with its lineage and metrics, and ask for Production and champion only if it beats both the current
+// champion and any candidate still waiting for approval; otherwise keep it back.
 //
-//   ESR_API_KEY=<a contributor's key> dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000]
+//   ESR_API_KEY=<a contributor's key> dotnet run --project samples/pipeline [-- --model demand --server http://localhost:5000 --noise 0.5]
 //
 // The key comes from ESR_API_KEY (or --api-key): the registry's first start prints an admin key; make the pipeline its
 // own with `esr keys create demand-pipeline --owner demand-team --grant contributor` (or --grant contributor:demand once the model exists).
@@ -17,8 +18,17 @@ var server = Argument("--server") ?? Environment.GetEnvironmentVariable("ESR_SER
 using var registry = new RegistryClient(new RegistryClientOptions { Endpoint = new Uri(server), ApiKey = Argument("--api-key") });
 
 // 1. Data: a noisy line, different every run (as fresh data would be).
+// --noise sets the noise's standard deviation (the walkthrough in README uses it to make one run worse on purpose).
 var random = new Random();
 var noise = 0.5 + random.NextDouble() * 2;
+if (Argument("--noise") is { } noiseArgument)
+{
+    if (!double.TryParse(noiseArgument, NumberStyles.Float, CultureInfo.InvariantCulture, out noise) || !(noise >= 0))
+    {
+        Console.Error.WriteLine($"--noise takes a standard deviation of 0 or more, e.g. 0.5 (got '{noiseArgument}').");
+        return 1;
+    }
+}
 var points = Enumerable.Range(0, 500).Select(_ =>
 {
     var x = random.NextDouble() * 10;
@@ -59,26 +69,44 @@ var version = await registry.RegisterVersionAsync(model, new RegisterVersionRequ
     Metrics: new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = r2 }));
 Console.WriteLine($"Registered {model} v{version.Version} (artifact {artifact.Sha256[..12]}…)");
 
-// 5. Promote only if it beats the champion (lower rmse).
-ModelVersionInfo? champion = null;
-try { champion = await registry.ResolveAliasAsync(model, "champion"); }
-catch (RegistryRequestException e) when (e.Status == 404) { }
-
-if (champion is not null && champion.Metrics.TryGetValue("rmse", out var best) && best <= rmse)
+// 5. Promote only if it beats the champion and any candidate already waiting for approval (lower rmse). Under four-eyes
+// approval a newer request for Production or champion supersedes the pending one, so asking without comparing with
+// the pending candidate would replace a better model that an approver has not looked at yet.
+var rivals = new List<(int Version, double Rmse, string Name)>();
+try
 {
-    Console.WriteLine(FormattableString.Invariant($"Champion v{champion.Version} (rmse {best:F4}) stays; v{version.Version} is not better."));
+    var champion = await registry.ResolveAliasAsync(model, "champion");
+    if (champion.Metrics.TryGetValue("rmse", out var championRmse)) rivals.Add((champion.Version, championRmse, $"champion v{champion.Version}"));
+}
+catch (RegistryRequestException e) when (e.Status == 404) { }
+// At most one request per target is pending (a newer one supersedes it), so one page holds them all.
+var pending = (await registry.ListRequestsAsync(model, state: "pending")).Items
+    .Where(r => (r.Kind, r.Target) is ("alias", "champion") or ("stage", "Production"))
+    .Select(r => r.Version).Distinct().Where(v => rivals.All(r => r.Version != v)).ToList();
+foreach (var candidate in pending)
+    if ((await registry.GetVersionAsync(model, candidate)).Metrics.TryGetValue("rmse", out var candidateRmse))
+        rivals.Add((candidate, candidateRmse, $"v{candidate} (waiting for approval)"));
+
+var best = rivals.OrderBy(r => r.Rmse).FirstOrDefault();
+if (rivals.Count > 0 && best.Rmse <= rmse)
+{
+    Console.WriteLine(FormattableString.Invariant(
+        $"Kept back v{version.Version} (rmse {rmse:F4}): {best.Name} has rmse {best.Rmse:F4}."));
     return 0;
 }
-var reason = champion is null ? "first champion" : FormattableString.Invariant($"rmse {rmse:F4} beats v{champion.Version}'s {champion.Metrics.GetValueOrDefault("rmse"):F4}");
-// With four-eyes approval (the default protects Production and champion) each step becomes a request an approver
-// approves; the pipeline reports them and ends. Without it, both happen at once.
+var reason = rivals.Count == 0
+    ? "first champion"
+    : FormattableString.Invariant($"rmse {rmse:F4} beats {string.Join(" and ", rivals.Select(r => FormattableString.Invariant($"{r.Rmse:F4} of {r.Name}")))}");
+// With four-eyes approval (the default protects Production and champion) each step becomes a request an approver of
+// another owner approves; the pipeline reports them and ends. Without it, both happen at once.
 var waiting = new List<TransitionRequestInfo>();
 try { await registry.TransitionStageAsync(model, version.Version, "Production", reason, archiveExisting: true); }
-catch (ApprovalRequiredException pending) { waiting.Add(pending.Request); }
+catch (ApprovalRequiredException request) { waiting.Add(request.Request); }
 try { await registry.SetAliasAsync(model, "champion", version.Version, reason); }
-catch (ApprovalRequiredException pending) { waiting.Add(pending.Request); }
+catch (ApprovalRequiredException request) { waiting.Add(request.Request); }
 foreach (var request in waiting)
-    Console.WriteLine($"Waiting for approval: {request.Kind} {request.Target} for v{request.Version}, request {request.Id}");
+    Console.WriteLine($"Waiting for approval: {request.Kind} {request.Target} for v{request.Version}, request {request.Id}" +
+                      $" (approve: POST /api/v1/models/{Uri.EscapeDataString(model)}/requests/{request.Id}/approve)");
 Console.WriteLine(waiting.Count == 0
     ? $"Promoted v{version.Version} to Production as champion: {reason}"
     : $"Requested v{version.Version} for Production as champion: {reason}");
