@@ -168,7 +168,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                     : "This call needs credentials: send `Authorization: ApiKey <key>` (or `X-Api-Key`) or `Authorization: Bearer <token>`."),
             { AuthorizationFailure.FailureReasons: var reasons } when reasons.Any(r => r.Message == ModelAccessHandler.HiddenModel)
                 => (404, "Model not found", Problems.NoSuchModel(http.GetRouteValue("name") as string ?? "")),
-            _ => (403, "Forbidden", $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Needed(policy)})."),
+            _ => (403, "Forbidden", $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Needed(policy, http)})."),
         };
         if (status == 401) http.Response.Headers.WWWAuthenticate = "ApiKey, Bearer";
         http.Response.StatusCode = status;
@@ -182,8 +182,8 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     private static bool HasCredentials(HttpRequest request) =>
         request.Headers.Authorization.Count > 0 || request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header);
 
-    private static string Needed(AuthorizationPolicy policy) =>
+    private static string Needed(AuthorizationPolicy policy, HttpContext http) =>
         policy.Requirements.OfType<RoleRequirement>().FirstOrDefault() is { } role
-            ? $"{role.Role}, registry-wide or for this model"
+            ? $"{role.Role}, {ModelAccessHandler.WhereGranted(role.Role, http)}"
             : "an authenticated caller";
 }

@@ -21,6 +21,17 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
 {
     public const string HiddenModel = "model-hidden";
 
+    /// <summary>
+    /// Where a grant of <paramref name="role"/> lets a caller make this request, in the words of a 403: the rules of
+    /// <see cref="HandleRequirementAsync"/>, so the refusal never offers a grant that would not help (auditor and admin are
+    /// registry-wide only, and routes that span models need the role registry-wide).
+    /// </summary>
+    public static string WhereGranted(string role, HttpContext http) =>
+        !Roles.ModelScoped.Contains(role) ? "registry-wide"
+        : http.Request.Path.StartsWithSegments("/api/v1/artifacts") ? "registry-wide or for a model"
+        : http.Request.Path.StartsWithSegments("/api/v1/models") && http.GetRouteValue("name") is string ? "registry-wide or for this model"
+        : "registry-wide";
+
     protected override async Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
     {
         var grants = AccessClaims.GrantsOf(context.User);

@@ -8,8 +8,9 @@ public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOf
     string ApproverOwner, string? ApproverKeyId);
 
 /// <summary>
-/// A transition request as clients see it. <c>approvalsValid</c> counts, for a pending request, the approvals that
-/// count now (from owners independent of the requester and of each other, for the artifact's digest, not expired).
+/// A transition request as clients see it. <c>approvalsValid</c> counts the approvals that count (from owners
+/// independent of the requester and of each other, for the artifact's digest, not expired): now for a pending request,
+/// when it was closed for a closed one (see <see cref="ApprovalDecisions.CountingWhenDecided"/>).
 /// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it.
 /// </summary>
 public sealed record TransitionRequestResponse(
@@ -37,7 +38,7 @@ public sealed record TransitionRequestResponse(
     public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now) =>
         new(request.Id, model, request.Kind, request.VersionNumber, request.Target, request.ArchiveExisting, request.Sha256,
             request.RequestedBy, request.Requester().Owner, request.Requester().KeyId, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
-            request.IsPending ? ApprovalDecisions.Counting(request, request.Sha256, policy, now).Count : 0,
+            ApprovalDecisions.CountingWhenDecided(request, policy, now).Count,
             request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason,
                 a.By().Owner, a.By().KeyId)).ToList(),
             request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy);

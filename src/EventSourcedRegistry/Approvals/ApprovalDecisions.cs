@@ -49,6 +49,19 @@ public static class ApprovalDecisions
             requester.Owner, requester.KeyId, [.. requester.Issuers]);
 
     /// <summary>
+    /// The approvals a request shows as counting (<c>approvalsValid</c>): for a pending request, those that count now;
+    /// for a closed one, those that counted when it was closed, so an approved request shows the approvals that
+    /// completed it however long ago that was. A request superseded by a move outside it has no closing time in its
+    /// fold: no approval can arrive after its last one, so it is judged as of that approval.
+    /// </summary>
+    public static IReadOnlyList<Approval> CountingWhenDecided(TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now)
+    {
+        var at = request.IsPending ? now
+            : request.ClosedAt ?? (request.Approvals.Count > 0 ? request.Approvals.Max(a => a.ApprovedAt) : request.RequestedAt);
+        return Counting(request, request.Sha256, policy, at);
+    }
+
+    /// <summary>
     /// The approvals that count now: for the version's current artifact digest, younger than the policy's lifetime,
     /// the latest per approver, and only from principals independent of the requester and of each other (earliest
     /// first: a later approval by the same party as an earlier counting one adds nothing).

@@ -118,6 +118,36 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_403_names_only_grants_that_would_let_the_caller_in()
+    {
+        // Issue 19: every 403 said "<role>, registry-wide or for this model", so a contributor refused a model's metadata
+        // standard was offered "admin ... for this model", a grant that does not exist, and a caller refused the model
+        // list was offered a model grant, which never opens a view across models.
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        using var scoped = await Host.ClientWithRoles("reader:churn", "contributor:churn");
+        using var approver = await Host.ClientWithRoles("approver:churn");
+        var before = await RegistrySnapshot.Take(Host, Store);
+
+        string Detail(System.Text.Json.Nodes.JsonNode problem) => problem["detail"]!.GetValue<string>();
+        var needsAdmin = Detail((await scoped.Send(HttpMethod.Put, "/api/v1/models/churn/metadata-schema",
+            new { schema = new { type = "object" } })).AssertProblem(403));
+        Assert.EndsWith("lacks the role this call needs (admin, registry-wide).", needsAdmin);
+        var needsAuditor = Detail((await scoped.Send(HttpMethod.Get, "/api/v1/audit")).AssertProblem(403));
+        Assert.EndsWith("(auditor, registry-wide).", needsAuditor);
+        var spansModels = Detail((await scoped.Send(HttpMethod.Get, "/api/v1/registry")).AssertProblem(403));
+        Assert.EndsWith("(reader, registry-wide).", spansModels);
+
+        // Where a model grant does help, the refusal says so.
+        var onTheModel = Detail((await approver.Send(HttpMethod.Post, "/api/v1/models/churn/versions/1/stage", new { stage = "Staging" })).AssertProblem(403));
+        Assert.EndsWith("(contributor, registry-wide or for this model).", onTheModel);
+        var artifacts = Detail((await approver.Send(HttpMethod.Post, "/api/v1/artifacts", new { some = "bytes" })).AssertProblem(403));
+        Assert.EndsWith("(contributor, registry-wide or for a model).", artifacts);
+
+        await before.AssertUnchanged(Host, Store);
+    }
+
+    [Fact]
     public async Task a_key_grant_follows_its_model_through_a_rename()
     {
         await Host.RegisterModel("churn");

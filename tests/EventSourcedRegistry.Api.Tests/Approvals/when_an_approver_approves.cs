@@ -59,6 +59,13 @@ public class when_an_approver_approves(AppFixture app) : ApiTest(app)
         Assert.Equal((_approver.Actor, RegistryCalls.Sha256A), (approval["approver"]!.GetValue<string>(), approval["sha256"]!.GetValue<string>()));
         Assert.Equal("Production", (await _host.Get($"/api/v1/models/{Name}/versions/1").Ok()).Body!["stage"]!.GetValue<string>());
         Assert.Empty((await _host.Model(Name))["pendingRequests"]!.AsArray());
+
+        // Issue 19: the approved request showed approvalsValid 0; it shows the approval that completed it, now and later.
+        Assert.Equal((1, 1), (approved.Body["approvalsValid"]!.GetValue<int>(), approved.Body["approvalsRequired"]!.GetValue<int>()));
+        var shown = (await _host.Get($"/api/v1/models/{Name}/requests/{id}").Ok()).Body!;
+        Assert.Equal((RequestStates.Approved, 1), (shown["state"]!.GetValue<string>(), shown["approvalsValid"]!.GetValue<int>()));
+        var listed = (await _host.Get($"/api/v1/models/{Name}/requests?state=approved").Ok()).Body!["items"]!.AsArray();
+        Assert.Equal(1, Assert.Single(listed)!["approvalsValid"]!.GetValue<int>());
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class when_signing_checkpoints(AppFixture app) : ApiTest(app)
         Assert.False(publicKey.VerifyData(message, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
-    /// <summary>The README's promise, run as written: <c>openssl dgst -sha256 -verify pub.pem -signature sig.bin msg.bin</c>.</summary>
+    /// <summary>The promise of docs/auditing.md, run as written: <c>openssl dgst -sha256 -verify pub.pem -signature sig.bin msg.bin</c>.</summary>
     [Fact]
     public async Task openssl_verifies_a_checkpoint_with_the_command_the_readme_gives()
     {
@@ -200,7 +200,7 @@ public sealed class when_signing_checkpoints(AppFixture app) : ApiTest(app)
         }
     }
 
-    /// <summary>The README's key id recipe: <c>openssl pkey -pubin -in pub.pem -outform DER | sha256sum | cut -c1-16</c>.</summary>
+    /// <summary>The key id recipe of docs/auditing.md: <c>openssl pkey -pubin -in pub.pem -outform DER | sha256sum | cut -c1-16</c>.</summary>
     private static async Task<string?> OpenSslKeyId(string directory)
     {
         var start = new ProcessStartInfo("openssl") { WorkingDirectory = directory, RedirectStandardOutput = true };

@@ -39,7 +39,7 @@ public sealed class when_verifying_incrementally(AppFixture app) : ApiTest(app)
         Assert.Equal(("verified", "full", 0L, 1L), (State(verdict), Mode(verdict), From(verdict), Events(verdict)));
     }
 
-    /// <summary>What README says the incremental mode cannot see, shown: an edit before the checkpoint needs <c>full=true</c>.</summary>
+    /// <summary>What docs/auditing.md says the incremental mode cannot see, shown: an edit before the checkpoint needs <c>full=true</c>.</summary>
     [Fact]
     public async Task an_edit_before_the_checkpoint_is_found_by_a_full_check_only_and_the_incremental_answer_says_where_it_started()
     {

@@ -346,4 +346,46 @@ public class when_approving_transitions
         foreach (var e in decisions.SelectMany(d => d.Events)) view = TransitionRequestsView.Fold(view, model.Id, e);
         return view.Requests.Single(r => r.Id == RequestId);
     }
+
+    /// <summary>The request as its events leave it, folded the way both views fold it.</summary>
+    private static TransitionRequest Folded(params object[] events)
+    {
+        var requests = new List<TransitionRequest>();
+        TransitionRequests.Apply(requests, new TransitionRequested(Given.ModelId, RequestId, TransitionKinds.Stage, 1,
+            LifecycleGraph.Production, false, Digest, Requester, "Ready.", T0, "pipeline", "id-pipeline", []));
+        foreach (var e in events) TransitionRequests.Apply(requests, e);
+        return requests.Single(r => r.Id == RequestId);
+    }
+
+    private static TransitionApproved ApprovedBy(string owner, DateTimeOffset at, bool completes) =>
+        new(Given.ModelId, RequestId, "key:" + owner, Digest, at, null, completes, owner, "id-" + owner, []);
+
+    [Fact]
+    public void an_approved_request_counts_the_approvals_that_completed_it_however_long_ago()
+    {
+        // Issue 19: an approved request showed approvalsValid 0, as if nobody had approved it.
+        var policy = Policy(required: 2);
+        var request = Folded(ApprovedBy("alice", T0.AddHours(1), false), ApprovedBy("bob", T0.AddDays(2), true));
+
+        Assert.Equal(RequestStates.Approved, request.State);
+        Assert.Equal(["key:alice", "key:bob"], ApprovalDecisions.CountingWhenDecided(request, policy, T0.AddDays(60)).Select(a => a.Approver));
+    }
+
+    [Fact]
+    public void a_pending_request_counts_what_counts_now_and_a_closed_one_what_counted_when_it_closed()
+    {
+        var policy = Policy(required: 2, lifetime: TimeSpan.FromDays(7));
+        var pending = Folded(ApprovedBy("alice", T0, false));
+        Assert.Single(ApprovalDecisions.CountingWhenDecided(pending, policy, T0.AddDays(1)));
+        Assert.Empty(ApprovalDecisions.CountingWhenDecided(pending, policy, T0.AddDays(8))); // expired
+
+        var rejected = Folded(ApprovedBy("alice", T0, false), new TransitionRejected(Given.ModelId, RequestId, "key:bob", "Recall dropped.", T0.AddDays(1)));
+        Assert.Single(ApprovalDecisions.CountingWhenDecided(rejected, policy, T0.AddDays(30)));
+
+        // Superseded by a move outside the request: its fold has no closing time, so it is judged at its last approval.
+        var superseded = Folded(ApprovedBy("alice", T0, false),
+            new ModelVersionStageTransitioned(Given.ModelId, 1, LifecycleGraph.Staging, LifecycleGraph.Archived, "Retired."));
+        Assert.Equal(RequestStates.Superseded, superseded.State);
+        Assert.Single(ApprovalDecisions.CountingWhenDecided(superseded, policy, T0.AddDays(30)));
+    }
 }
