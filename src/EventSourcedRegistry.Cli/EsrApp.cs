@@ -59,7 +59,7 @@ public static class EsrApp
             config.AddBranch("keys", keys =>
             {
                 keys.SetDescription("Create, list and revoke API keys (admin).");
-                keys.AddCommand<CreateKeyCommand>("create").WithExample("keys", "create", "ci-churn", "--grant", "contributor:churn");
+                keys.AddCommand<CreateKeyCommand>("create").WithExample("keys", "create", "ci-churn", "--owner", "churn-team", "--grant", "contributor:churn");
                 keys.AddCommand<ListKeysCommand>("list");
                 keys.AddCommand<RevokeKeyCommand>("revoke");
             });
