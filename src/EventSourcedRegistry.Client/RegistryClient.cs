@@ -60,8 +60,14 @@ public sealed class RegistryClient : IDisposable
 
     public Task<ModelPage> ListModelsAsync(string? prefix = null, string? stage = null, bool includeArchived = false,
         string? cursor = null, int? limit = null, CancellationToken ct = default) =>
-        SendAsync<ModelPage>(HttpMethod.Get, "api/v1/models" + Query([("prefix", prefix), ("stage", stage),
-            ("includeArchived", includeArchived ? "true" : null), ("cursor", cursor), ("limit", limit?.ToString(CultureInfo.InvariantCulture))]), ct: ct);
+        ListModelsAsync(new ModelQuery(prefix, stage, includeArchived, Cursor: cursor, Limit: limit), ct);
+
+    /// <summary>One page of models by name; <see cref="ModelQuery.Tags"/> keeps models carrying every one of those tags.</summary>
+    public Task<ModelPage> ListModelsAsync(ModelQuery query, CancellationToken ct = default) =>
+        SendAsync<ModelPage>(HttpMethod.Get, "api/v1/models" + Query([("prefix", query.Prefix), ("stage", query.Stage),
+            ("includeArchived", query.IncludeArchived ? "true" : null),
+            .. (query.Tags ?? new Dictionary<string, string>()).Select(t => ("tag", (string?)$"{t.Key}:{t.Value}")),
+            ("cursor", query.Cursor), ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture))]), ct: ct);
 
     // Versions
 

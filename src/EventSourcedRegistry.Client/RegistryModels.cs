@@ -20,6 +20,15 @@ public sealed record ModelInfo(
 
 public sealed record ModelPage(IReadOnlyList<ModelInfo> Items, string? NextCursor);
 
+/// <summary>Filters of the model list; <see cref="Tags"/> keeps models carrying every one of those key/value tags.</summary>
+public sealed record ModelQuery(
+    string? Prefix = null,
+    string? Stage = null,
+    bool IncludeArchived = false,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Cursor = null,
+    int? Limit = null);
+
 public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
 
 public sealed record DatasetReference(string Uri, string? Digest = null);
