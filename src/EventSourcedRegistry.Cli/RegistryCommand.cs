@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EventSourcedRegistry.Cli.Commands;
 using EventSourcedRegistry.Client;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -59,14 +60,20 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         }
         catch (RegistryRequestException e)
         {
-            var hint = e.Status == 401 ? $" (give --api-key or set {CliEnvironment.ApiKeyVariable})" : "";
+            var hint = e.Status switch
+            {
+                401 => $" (give --api-key or set {CliEnvironment.ApiKeyVariable})",
+                403 => " (use a key that holds that role; an admin makes one with: esr keys create <name> --owner <owner> --grant <role>)",
+                _ => "",
+            };
             return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}{hint}");
         }
         catch (ApprovalRequiredException e)
         {
-            // Not refused, not done: the registry recorded a transition request that an approver has to approve.
+            // Not refused, not done: the registry recorded a transition request that an approver has to approve. Not 0,
+            // so that `set -e` and `&&` never carry on as if the version were in the protected stage (see ExitCodes).
             if (settings.Json) Env.Out.WriteLine(JsonSerializer.Serialize(e.Request, JsonOptions));
-            else Env.Out.WriteLine($"Waiting for approval: {e.Message}");
+            else Env.Out.Write(Requests.AwaitingApproval(e.Request));
             return ExitCodes.AwaitingApproval;
         }
         catch (UsageException e)

@@ -115,7 +115,21 @@ public class PointSettings : ModelSettings
 public sealed class ShowModelCommand(CliEnvironment env) : RegistryCommand<PointSettings>(env)
 {
     protected override async Task<int> RunAsync(RegistryClient client, PointSettings s, CancellationToken ct) =>
-        Show(s, await client.GetModelAsync(s.Model, PointOf(s.AsOf, s.AtSequence), ct), m => RegisterModelCommand.Render(Console, m));
+        Show(s, await client.GetModelAsync(s.Model, PointOf(s.AsOf, s.AtSequence), ct), m =>
+        {
+            RegisterModelCommand.Render(Console, m);
+            if (m.PendingRequests is not { Count: > 0 } pending) return;
+            Console.WriteLine();
+            Console.MarkupLine(m.AsOfSequence is null ? "[yellow]Waiting for approval:[/]" : "[yellow]Waiting for approval then:[/]");
+            var table = NewTable("Request", "Move", "Requested by", "At", "Approvals", "Reason");
+            foreach (var r in pending)
+                table.AddRow(Text(r.Id), Text(Requests.Move(m.Name, r.Kind, r.VersionNumber, r.Target)),
+                    Text(r.RequesterOwner is null ? r.RequestedBy : $"{r.RequestedBy} ({r.RequesterOwner})"), Text(r.RequestedAt),
+                    Text(r.Approvals?.Count ?? 0), Text(r.Reason));
+            Console.Write(table);
+            if (m.AsOfSequence is null)
+                Console.MarkupLine($"An approver runs: esr requests approve {Text(m.Name)} <request> (see esr requests show {Text(m.Name)} <request>)");
+        });
 }
 
 public sealed class HistorySettings : ModelSettings, IPagedSettings

@@ -45,6 +45,7 @@ public sealed class when_listing_with_esr(AppFixture app) : ApiTest(app)
             (["registry"], 2),
             (["changes", "--from", "0"], 2),
             (["audit"], -1),
+            (["requests", "list", "churn"], 0),
         };
         foreach (var (args, expected) in lists)
         {
