@@ -76,6 +76,10 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
             else Env.Out.Write(Requests.AwaitingApproval(e.Request));
             return ExitCodes.AwaitingApproval;
         }
+        catch (ArtifactDigestMismatchException e)
+        {
+            return Fail(ExitCodes.Failed, e.Message);
+        }
         catch (UsageException e)
         {
             return Fail(ExitCodes.Usage, e.Message);
