@@ -39,6 +39,15 @@ public static class EsrApp
             });
             config.AddCommand<StageCommand>("stage").WithDescription("Move a version to a lifecycle stage.")
                 .WithExample("stage", "churn", "2", "Production", "--archive-existing", "--reason", "beats v1");
+            config.AddBranch("requests", requests =>
+            {
+                requests.SetDescription("Transition requests waiting for four-eyes approval: list, show, approve, reject.");
+                requests.AddCommand<ListRequestsCommand>("list").WithExample("requests", "list", "churn", "--state", "pending");
+                requests.AddCommand<ShowRequestCommand>("show");
+                requests.AddCommand<ApproveRequestCommand>("approve")
+                    .WithExample("requests", "approve", "churn", "0d5c2a3e-6f1b-4c1e-9a57-3f6d2b8e4c10", "--reason", "eval report checked");
+                requests.AddCommand<RejectRequestCommand>("reject");
+            });
             config.AddBranch("alias", alias =>
             {
                 alias.SetDescription("Point, remove and resolve aliases.");
@@ -48,7 +57,7 @@ public static class EsrApp
             });
             config.AddCommand<DeployCommand>("deploy").WithDescription("Report a deployment (or --undeploy) of a version.");
             config.AddCommand<HistoryCommand>("history").WithDescription("A model's events, oldest first.");
-            config.AddCommand<ShowModelCommand>("state").WithDescription("A model as it stands, or as it stood --as-of / --at-sequence.")
+            config.AddCommand<ShowModelCommand>("state").WithDescription("A model as it stands (with its requests waiting for approval), or as it stood --as-of / --at-sequence.")
                 .WithExample("state", "churn", "--as-of", "2026-03-03T14:00Z");
             config.AddCommand<RegistryStateCommand>("registry").WithDescription("Every model's stages, aliases and deployments, now or then.");
             config.AddCommand<ChangesCommand>("changes").WithDescription("Stage, alias and deployment changes between two points.");
@@ -59,7 +68,7 @@ public static class EsrApp
             config.AddBranch("keys", keys =>
             {
                 keys.SetDescription("Create, list and revoke API keys (admin).");
-                keys.AddCommand<CreateKeyCommand>("create").WithExample("keys", "create", "ci-churn", "--grant", "contributor:churn");
+                keys.AddCommand<CreateKeyCommand>("create").WithExample("keys", "create", "ci-churn", "--owner", "churn-team", "--grant", "contributor:churn");
                 keys.AddCommand<ListKeysCommand>("list");
                 keys.AddCommand<RevokeKeyCommand>("revoke");
             });

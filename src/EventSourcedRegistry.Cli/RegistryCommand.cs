@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EventSourcedRegistry.Cli.Commands;
 using EventSourcedRegistry.Client;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -59,15 +60,25 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         }
         catch (RegistryRequestException e)
         {
-            var hint = e.Status == 401 ? $" (give --api-key or set {CliEnvironment.ApiKeyVariable})" : "";
+            var hint = e.Status switch
+            {
+                401 => $" (give --api-key or set {CliEnvironment.ApiKeyVariable})",
+                403 => " (use a key that holds that role; an admin makes one with: esr keys create <name> --owner <owner> --grant <role>)",
+                _ => "",
+            };
             return Fail(ExitCodes.OfStatus(e.Status), $"{e.Status} {e.Title}: {e.Message}{hint}");
         }
         catch (ApprovalRequiredException e)
         {
-            // Not refused, not done: the registry recorded a transition request that an approver has to approve.
+            // Not refused, not done: the registry recorded a transition request that an approver has to approve. Not 0,
+            // so that `set -e` and `&&` never carry on as if the version were in the protected stage (see ExitCodes).
             if (settings.Json) Env.Out.WriteLine(JsonSerializer.Serialize(e.Request, JsonOptions));
-            else Env.Out.WriteLine($"Waiting for approval: {e.Message}");
+            else Env.Out.Write(Requests.AwaitingApproval(e.Request));
             return ExitCodes.AwaitingApproval;
+        }
+        catch (ArtifactDigestMismatchException e)
+        {
+            return Fail(ExitCodes.Failed, e.Message);
         }
         catch (UsageException e)
         {
@@ -87,6 +98,37 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
     {
         Env.Error.WriteLine($"esr: {message}");
         return code;
+    }
+
+    /// <summary>
+    /// A list: every page, answered with <c>nextCursor</c> null; or, with <c>--limit</c> or <c>--cursor</c>, the one page
+    /// asked for, with the <c>nextCursor</c> to pass back for the next. <paramref name="read"/> gets a cursor and a limit.
+    /// </summary>
+    protected static async Task<(List<T> Items, TPage First, string? NextCursor)> ReadPages<TPage, T>(IPagedSettings paging, int pageSize,
+        Func<string?, int?, Task<TPage>> read, Func<TPage, IReadOnlyList<T>> items, Func<TPage, string?> next) where TPage : class
+    {
+        if (paging.Limit is not null || paging.Cursor is not null)
+        {
+            var page = await read(paging.Cursor, paging.Limit);
+            return ([.. items(page)], page, next(page));
+        }
+        var all = new List<T>();
+        TPage? first = null;
+        string? cursor = null;
+        do
+        {
+            var page = await read(cursor, pageSize);
+            first ??= page;
+            all.AddRange(items(page));
+            cursor = next(page);
+        } while (cursor is not null);
+        return (all, first, null);
+    }
+
+    /// <summary>Under a table of one page: how to ask for the next.</summary>
+    protected void More(string? nextCursor)
+    {
+        if (nextCursor is not null) Console.MarkupLine($"More: --cursor {Text(nextCursor)}");
     }
 
     /// <summary>Writes the answer as JSON for scripts, or renders it for people.</summary>
@@ -138,6 +180,25 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         }
         return pairs;
     }
+}
+
+/// <summary>The options of a list: <c>--limit</c> and <c>--cursor</c> read one page instead of every page.</summary>
+public interface IPagedSettings
+{
+    int? Limit { get; }
+    string? Cursor { get; }
+}
+
+/// <summary>A list across models (no model argument), with <c>--limit</c> and <c>--cursor</c>.</summary>
+public class ListSettings : GlobalSettings, IPagedSettings
+{
+    [CommandOption("--limit <N>")]
+    [Description("Read one page of at most N items (default: every page).")]
+    public int? Limit { get; init; }
+
+    [CommandOption("--cursor <CURSOR>")]
+    [Description("Read the page after an earlier answer's nextCursor.")]
+    public string? Cursor { get; init; }
 }
 
 /// <summary>A mistake in the command line found after parsing (exit code 1).</summary>

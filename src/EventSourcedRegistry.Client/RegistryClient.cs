@@ -60,8 +60,14 @@ public sealed class RegistryClient : IDisposable
 
     public Task<ModelPage> ListModelsAsync(string? prefix = null, string? stage = null, bool includeArchived = false,
         string? cursor = null, int? limit = null, CancellationToken ct = default) =>
-        SendAsync<ModelPage>(HttpMethod.Get, "api/v1/models" + Query([("prefix", prefix), ("stage", stage),
-            ("includeArchived", includeArchived ? "true" : null), ("cursor", cursor), ("limit", limit?.ToString(CultureInfo.InvariantCulture))]), ct: ct);
+        ListModelsAsync(new ModelQuery(prefix, stage, includeArchived, Cursor: cursor, Limit: limit), ct);
+
+    /// <summary>One page of models by name; <see cref="ModelQuery.Tags"/> keeps models carrying every one of those tags.</summary>
+    public Task<ModelPage> ListModelsAsync(ModelQuery query, CancellationToken ct = default) =>
+        SendAsync<ModelPage>(HttpMethod.Get, "api/v1/models" + Query([("prefix", query.Prefix), ("stage", query.Stage),
+            ("includeArchived", query.IncludeArchived ? "true" : null),
+            .. (query.Tags ?? new Dictionary<string, string>()).Select(t => ("tag", (string?)$"{t.Key}:{t.Value}")),
+            ("cursor", query.Cursor), ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture))]), ct: ct);
 
     // Versions
 
@@ -211,24 +217,38 @@ public sealed class RegistryClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<ArtifactInfo>(JsonOptions, ct))!;
     }
 
-    /// <summary>Downloads a stored artifact (verified by the server as it streams) into <paramref name="destination"/>; returns the bytes written.</summary>
+    /// <summary>
+    /// Downloads a stored artifact into <paramref name="destination"/> and returns the bytes written. The server checks
+    /// the bytes as it streams them; this checks them again as they arrive, against <paramref name="sha256"/>, since
+    /// whatever sits between the two (a proxy, a cache, the network) is not the server, and throws
+    /// <see cref="ArtifactDigestMismatchException"/> when they hash otherwise (the destination then holds bytes to discard).
+    /// </summary>
     public async Task<long> DownloadArtifactAsync(string sha256, Stream destination, IProgress<long>? progress = null,
         CancellationToken ct = default)
     {
         using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Get, new Uri(_endpoint, $"api/v1/artifacts/{E(sha256)}")),
             HttpCompletionOption.ResponseHeadersRead, ct);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var buffer = new byte[81920];
         long total = 0;
         int read;
         while ((read = await body.ReadAsync(buffer, ct)) > 0)
         {
+            hash.AppendData(buffer, 0, read);
             await destination.WriteAsync(buffer.AsMemory(0, read), ct);
             total += read;
             progress?.Report(total);
         }
+        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        if (!SameDigest(sha256, actual)) throw new ArtifactDigestMismatchException(sha256, actual, total);
         return total;
     }
+
+    // The digest as asked for, in either way a digest is written (hex, or "sha256:" and hex): a comparison, not a parser.
+    private static bool SameDigest(string asked, string actualHex) =>
+        string.Equals(asked, actualHex, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(asked, "sha256:" + actualHex, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The size of a stored artifact, or null if the store does not hold it.</summary>
     public async Task<long?> GetArtifactSizeAsync(string sha256, CancellationToken ct = default)

@@ -16,9 +16,38 @@ public sealed record ModelInfo(
     IReadOnlyDictionary<string, int> Deployments,
     long Revision,
     long? AsOfSequence = null,
-    DateTimeOffset? AsOf = null);
+    DateTimeOffset? AsOf = null,
+    IReadOnlyList<PendingRequestInfo>? PendingRequests = null);
+
+/// <summary>
+/// A transition request waiting for approval, as the model view holds it (<c>pendingRequests</c>);
+/// <see cref="RegistryClient.GetRequestAsync"/> answers it with the approvals that count.
+/// </summary>
+public sealed record PendingRequestInfo(
+    Guid Id,
+    string Kind,
+    int VersionNumber,
+    string Target,
+    bool ArchiveExisting,
+    string Sha256,
+    string RequestedBy,
+    string? RequesterOwner,
+    string? Reason,
+    DateTimeOffset RequestedAt,
+    IReadOnlyList<PendingApprovalInfo>? Approvals = null);
+
+public sealed record PendingApprovalInfo(string Approver, string Sha256, DateTimeOffset ApprovedAt, string? Reason, string? Owner = null);
 
 public sealed record ModelPage(IReadOnlyList<ModelInfo> Items, string? NextCursor);
+
+/// <summary>Filters of the model list; <see cref="Tags"/> keeps models carrying every one of those key/value tags.</summary>
+public sealed record ModelQuery(
+    string? Prefix = null,
+    string? Stage = null,
+    bool IncludeArchived = false,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Cursor = null,
+    int? Limit = null);
 
 public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
 

@@ -24,35 +24,79 @@ public sealed class UploadArtifactCommand(CliEnvironment env) : RegistryCommand<
 
 public sealed class DownloadSettings : GlobalSettings
 {
-    [CommandArgument(0, "<sha256>")]
-    public string Sha256 { get; init; } = "";
+    [CommandArgument(0, "<artifact>")]
+    [Description("A digest, a model's alias (churn@champion) or a model version (churn/3).")]
+    public string Artifact { get; init; } = "";
 
     [CommandOption("--out <FILE>")]
     [Description("Where to write it (default: the digest as the file name).")]
     public string? Out { get; init; }
 }
 
+/// <summary>
+/// Downloads an artifact named by its digest, or by the model version or alias that holds it (resolved through the API
+/// to the digest recorded in the version's registration). The bytes are hashed as they arrive and kept only if they
+/// hash to that digest: they are written beside the target and moved into place after the check.
+/// </summary>
 public sealed class DownloadArtifactCommand(CliEnvironment env) : RegistryCommand<DownloadSettings>(env)
 {
     protected override async Task<int> RunAsync(RegistryClient client, DownloadSettings s, CancellationToken ct)
     {
-        var path = s.Out ?? s.Sha256;
-        var size = await client.GetArtifactSizeAsync(s.Sha256, ct)
-            ?? throw new RegistryRequestException(404, "Artifact not found", $"No artifact {s.Sha256} is stored.", null, null, null);
+        var (sha256, version) = await ResolveAsync(client, s.Artifact, ct);
+        var path = s.Out ?? sha256;
+        var size = await client.GetArtifactSizeAsync(sha256, ct)
+            ?? throw new RegistryRequestException(404, "Artifact not found", $"No artifact {sha256} is stored.", null, null, null);
         var partial = path + ".partial";
         long written;
-        await using (var file = File.Create(partial))
+        try
         {
-            written = s.Json
-                ? await client.DownloadArtifactAsync(s.Sha256, file, ct: ct)
-                : await ArtifactCommands.WithProgress(Env, $"Downloading {s.Sha256[..Math.Min(12, s.Sha256.Length)]}", size,
-                    progress => client.DownloadArtifactAsync(s.Sha256, file, progress, ct));
+            await using (var file = File.Create(partial))
+            {
+                written = s.Json
+                    ? await client.DownloadArtifactAsync(sha256, file, ct: ct)
+                    : await ArtifactCommands.WithProgress(Env, $"Downloading {sha256[..Math.Min(12, sha256.Length)]}", size,
+                        progress => client.DownloadArtifactAsync(sha256, file, progress, ct));
+            }
+            File.Move(partial, path, overwrite: true);
         }
-        File.Move(partial, path, overwrite: true);
-        return Show(s, new { sha256 = s.Sha256, sizeBytes = written, path = Path.GetFullPath(path) },
-            _ => Console.MarkupLine($"Wrote {written} bytes to {Text(path)}."));
+        finally
+        {
+            // Bytes that failed the check, or a transfer cut short, are never left where they could be taken for the artifact.
+            if (File.Exists(partial)) File.Delete(partial);
+        }
+        return Show(s, new DownloadedArtifact(sha256, written, Path.GetFullPath(path), version?.Model, version?.Version),
+            d => Console.MarkupLine($"Wrote {written} bytes to {Text(path)}"
+                                    + (d.Model is null ? "" : $" ({Text(d.Model)} v{d.Version})") + $"; they hash to {Text(sha256)}."));
+    }
+
+    /// <summary><c>name@alias</c> and <c>name/version</c> through the API (model names hold neither '@' nor '/'); anything else is a digest.</summary>
+    private static async Task<(string Sha256, ModelVersionInfo? Version)> ResolveAsync(RegistryClient client, string artifact, CancellationToken ct)
+    {
+        ModelVersionInfo version;
+        if (artifact.IndexOf('@') is var at and >= 0)
+        {
+            if (at == 0 || at == artifact.Length - 1) throw new UsageException($"'{artifact}' is not name@alias, e.g. churn@champion.");
+            version = await client.ResolveAliasAsync(artifact[..at], artifact[(at + 1)..], ct: ct);
+        }
+        else if (artifact.IndexOf('/') is var slash and >= 0)
+        {
+            if (slash == 0 || !int.TryParse(artifact.AsSpan(slash + 1), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var number))
+                throw new UsageException($"'{artifact}' is not name/version, e.g. churn/3.");
+            version = await client.GetVersionAsync(artifact[..slash], number, ct: ct);
+        }
+        else return (artifact, null);
+
+        if (version.Artifact.Uri is { } uri)
+            throw new RegistryRequestException(404, "External artifact",
+                $"{version.Model} v{version.Version}'s artifact is external ({uri}): the registry holds no bytes for it. " +
+                $"Fetch it from there and check that it hashes to {version.Artifact.Sha256}.", null, null, null);
+        return (version.Artifact.Sha256, version);
     }
 }
+
+/// <summary><c>artifacts download</c>'s answer; <c>model</c> and <c>version</c> when it was named through them.</summary>
+public sealed record DownloadedArtifact(string Sha256, long SizeBytes, string Path, string? Model = null, int? Version = null);
 
 public sealed class VerifyArtifactSettings : GlobalSettings
 {

@@ -24,7 +24,12 @@ public sealed class AuditSettings : GlobalSettings
     public string? To { get; init; }
 
     [CommandOption("--limit <N>")]
+    [Description("At most N events (default: the API's page, 100).")]
     public int? Limit { get; init; }
+
+    [CommandOption("--cursor <CURSOR>")]
+    [Description("The page after an earlier answer's nextCursor.")]
+    public string? Cursor { get; init; }
 
     [CommandOption("--export <FORMAT>")]
     [Description("Stream the whole filtered log as ndjson or csv.")]
@@ -44,7 +49,7 @@ public sealed class AuditCommand(CliEnvironment env) : RegistryCommand<AuditSett
 {
     protected override async Task<int> RunAsync(RegistryClient client, AuditSettings s, CancellationToken ct)
     {
-        var query = new AuditQuery(s.Actor, s.Model, s.Types, s.From, s.To, Limit: s.Limit);
+        var query = new AuditQuery(s.Actor, s.Model, s.Types, s.From, s.To, s.Cursor, s.Limit);
         if (s.Export is { } format)
         {
             if (s.Out is null)
@@ -66,8 +71,8 @@ public sealed class AuditCommand(CliEnvironment env) : RegistryCommand<AuditSett
                 table.AddRow(Text(e.Sequence), Text(e.Timestamp), Text(e.ModelName), Text(e.Version), Text(e.EventType),
                     Text(e.Actor), Text(e.Reason), Text(e.Summary));
             Console.Write(table);
-            Console.MarkupLine($"Complete through sequence {page.CompleteThrough} (lag {page.Lag})."
-                + (page.NextCursor is null ? "" : $" More: --from {Text(page.NextCursor)}"));
+            Console.MarkupLine($"Complete through sequence {page.CompleteThrough} (lag {page.Lag}).");
+            More(page.NextCursor);
         });
     }
 }

@@ -44,7 +44,7 @@ public sealed class RegisterModelCommand(CliEnvironment env) : RegistryCommand<R
     }
 }
 
-public sealed class ListModelsSettings : GlobalSettings
+public sealed class ListModelsSettings : ListSettings
 {
     [CommandOption("--prefix <PREFIX>")]
     public string? Prefix { get; init; }
@@ -52,6 +52,10 @@ public sealed class ListModelsSettings : GlobalSettings
     [CommandOption("--stage <STAGE>")]
     [Description("Only models with a version in this stage.")]
     public string? Stage { get; init; }
+
+    [CommandOption("--tag <KEY:VALUE>")]
+    [Description("Only models carrying this tag (repeatable: every one); key=value works too.")]
+    public string[]? Tags { get; init; }
 
     [CommandOption("--include-archived")]
     public bool IncludeArchived { get; init; }
@@ -61,22 +65,39 @@ public sealed class ListModelsCommand(CliEnvironment env) : RegistryCommand<List
 {
     protected override async Task<int> RunAsync(RegistryClient client, ListModelsSettings s, CancellationToken ct)
     {
-        var items = new List<ModelInfo>();
-        string? cursor = null;
-        do
-        {
-            var page = await client.ListModelsAsync(s.Prefix, s.Stage, s.IncludeArchived, cursor, 500, ct);
-            items.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
+        var query = new ModelQuery(s.Prefix, s.Stage, s.IncludeArchived, TagFilter(s.Tags));
+        var (items, first, next) = await ReadPages(s, 500, (cursor, limit) => client.ListModelsAsync(query with { Cursor = cursor, Limit = limit }, ct),
+            p => p.Items, p => p.NextCursor);
 
-        return Show(s, items, models =>
+        return Show(s, first with { Items = items, NextCursor = next }, page =>
         {
             var table = NewTable("Model", "Latest", "Stages", "Aliases", "Tags", "Archived");
-            foreach (var m in models)
+            foreach (var m in page.Items)
                 table.AddRow(Text(m.Name), Text(m.LatestVersion), Text(m.VersionsByStage), Text(m.Aliases), Text(m.Tags), Text(m.Archived));
             Console.Write(table);
+            More(page.NextCursor);
         });
+    }
+
+    /// <summary>
+    /// <c>--tag key:value</c> as the API takes it; <c>key=value</c>, as <c>models register --tag</c> writes tags, is
+    /// taken as well when there is no colon. The API splits at the first colon, and so does this.
+    /// </summary>
+    public static Dictionary<string, string>? TagFilter(string[]? tags)
+    {
+        if (tags is null || tags.Length == 0) return null;
+        var filter = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            var colon = tag.IndexOf(':');
+            var at = colon >= 0 ? colon : tag.IndexOf('=');
+            if (at <= 0) throw new UsageException($"--tag takes key:value, not '{tag}'.");
+            var (key, value) = (tag[..at], tag[(at + 1)..]);
+            if (filter.TryGetValue(key, out var other) && other != value)
+                throw new UsageException($"--tag {key} is given twice ('{other}' and '{value}'); a model carries one value per key.");
+            filter[key] = value;
+        }
+        return filter;
     }
 }
 
@@ -94,28 +115,48 @@ public class PointSettings : ModelSettings
 public sealed class ShowModelCommand(CliEnvironment env) : RegistryCommand<PointSettings>(env)
 {
     protected override async Task<int> RunAsync(RegistryClient client, PointSettings s, CancellationToken ct) =>
-        Show(s, await client.GetModelAsync(s.Model, PointOf(s.AsOf, s.AtSequence), ct), m => RegisterModelCommand.Render(Console, m));
+        Show(s, await client.GetModelAsync(s.Model, PointOf(s.AsOf, s.AtSequence), ct), m =>
+        {
+            RegisterModelCommand.Render(Console, m);
+            if (m.PendingRequests is not { Count: > 0 } pending) return;
+            Console.WriteLine();
+            Console.MarkupLine(m.AsOfSequence is null ? "[yellow]Waiting for approval:[/]" : "[yellow]Waiting for approval then:[/]");
+            var table = NewTable("Request", "Move", "Requested by", "At", "Approvals", "Reason");
+            foreach (var r in pending)
+                table.AddRow(Text(r.Id), Text(Requests.Move(m.Name, r.Kind, r.VersionNumber, r.Target)),
+                    Text(r.RequesterOwner is null ? r.RequestedBy : $"{r.RequestedBy} ({r.RequesterOwner})"), Text(r.RequestedAt),
+                    Text(r.Approvals?.Count ?? 0), Text(r.Reason));
+            Console.Write(table);
+            if (m.AsOfSequence is null)
+                Console.MarkupLine($"An approver runs: esr requests approve {Text(m.Name)} <request> (see esr requests show {Text(m.Name)} <request>)");
+        });
 }
 
-public sealed class HistoryCommand(CliEnvironment env) : RegistryCommand<ModelSettings>(env)
+public sealed class HistorySettings : ModelSettings, IPagedSettings
 {
-    protected override async Task<int> RunAsync(RegistryClient client, ModelSettings s, CancellationToken ct)
-    {
-        var items = new List<HistoryEntry>();
-        string? cursor = null;
-        do
-        {
-            var page = await client.GetHistoryAsync(s.Model, cursor, ct: ct);
-            items.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
+    [CommandOption("--limit <N>")]
+    [Description("Read one page of at most N events (default: every page).")]
+    public int? Limit { get; init; }
 
-        return Show(s, items, entries =>
+    [CommandOption("--cursor <CURSOR>")]
+    [Description("Read the page after an earlier answer's nextCursor.")]
+    public string? Cursor { get; init; }
+}
+
+public sealed class HistoryCommand(CliEnvironment env) : RegistryCommand<HistorySettings>(env)
+{
+    protected override async Task<int> RunAsync(RegistryClient client, HistorySettings s, CancellationToken ct)
+    {
+        var (items, first, next) = await ReadPages(s, 1000, (cursor, limit) => client.GetHistoryAsync(s.Model, cursor, limit, ct),
+            p => p.Items, p => p.NextCursor);
+
+        return Show(s, first with { Items = items, NextCursor = next }, page =>
         {
             var table = NewTable("Seq", "Rev", "Time", "Event", "Actor", "Reason");
-            foreach (var e in entries)
+            foreach (var e in page.Items)
                 table.AddRow(Text(e.Sequence), Text(e.Revision), Text(e.Timestamp), Text(e.Type), Text(e.Actor), Text(e.Reason));
             Console.Write(table);
+            More(page.NextCursor);
         });
     }
 }

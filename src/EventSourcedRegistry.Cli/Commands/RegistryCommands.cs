@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace EventSourcedRegistry.Cli.Commands;
 
-public sealed class RegistrySettings : GlobalSettings
+public sealed class RegistrySettings : ListSettings
 {
     [CommandOption("--as-of <INSTANT>")]
     public string? AsOf { get; init; }
@@ -19,29 +19,28 @@ public sealed class RegistryStateCommand(CliEnvironment env) : RegistryCommand<R
     protected override async Task<int> RunAsync(RegistryClient client, RegistrySettings s, CancellationToken ct)
     {
         var point = PointOf(s.AsOf, s.AtSequence);
-        var items = new List<RegistryModelState>();
-        long? asOfSequence = null;
-        string? cursor = null;
-        do
+        PointInTime? pinned = null;
+        var (items, first, next) = await ReadPages(s, 1000, async (cursor, limit) =>
         {
-            var page = await client.GetRegistryAsync(point, cursor, ct: ct);
-            items.AddRange(page.Items);
-            asOfSequence ??= page.AsOfSequence;
-            cursor = page.NextCursor;
-        } while (cursor is not null);
+            var page = await client.GetRegistryAsync(point ?? pinned, cursor, limit, ct);
+            // Every later page at the first page's sequence: one registry state, not pages of several moments.
+            if (page.AsOfSequence is { } sequence) pinned ??= PointInTime.AtSequence(sequence);
+            return page;
+        }, p => p.Items, p => p.NextCursor);
 
-        return Show(s, new RegistryPage(items, null, asOfSequence), registry =>
+        return Show(s, first with { Items = items, NextCursor = next }, registry =>
         {
             if (registry.AsOfSequence is { } seq) Console.MarkupLine($"As of sequence [bold]{seq}[/]");
             var table = NewTable("Model", "Stages", "Aliases", "Deployments", "Archived");
             foreach (var m in registry.Items)
                 table.AddRow(Text(m.Model), Text(m.VersionsByStage), Text(m.Aliases), Text(m.Deployments), Text(m.Archived));
             Console.Write(table);
+            More(registry.NextCursor);
         });
     }
 }
 
-public sealed class ChangesSettings : GlobalSettings
+public sealed class ChangesSettings : ListSettings
 {
     [CommandOption("--from <SEQUENCE_OR_INSTANT>")]
     [Description("Changes after this point (required).")]
@@ -58,24 +57,25 @@ public sealed class ChangesCommand(CliEnvironment env) : RegistryCommand<Changes
 {
     protected override async Task<int> RunAsync(RegistryClient client, ChangesSettings s, CancellationToken ct)
     {
-        var items = new List<RegistryChange>();
-        string? cursor = null;
-        do
+        string? pinnedTo = null;
+        var (items, first, next) = await ReadPages(s, 5000, async (cursor, limit) =>
         {
-            var page = await client.GetChangesAsync(s.From, s.To, cursor, ct: ct);
-            items.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
+            var page = await client.GetChangesAsync(s.From, s.To ?? pinnedTo, cursor, limit, ct);
+            // Later pages up to the first page's end: the changes between two points, not up to wherever each page got.
+            pinnedTo ??= page.ToSequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return page;
+        }, p => p.Items, p => p.NextCursor);
 
-        return Show(s, items, changes =>
+        return Show(s, first with { Items = items, NextCursor = next }, changes =>
         {
             var table = NewTable("Seq", "Time", "Model", "Change", "Version", "From", "To", "Actor", "Reason");
-            foreach (var c in changes)
+            foreach (var c in changes.Items)
                 table.AddRow(Text(c.Sequence), Text(c.Timestamp), Text(c.Model), Text(c.Type), Text(c.Version),
                     Text(c.FromStage ?? (c.PreviousVersion is { } p ? $"v{p}" : null)),
                     Text(c.ToStage ?? c.Alias ?? (c.Environment is null ? null : c.Target is null ? c.Environment : $"{c.Environment}/{c.Target}")),
                     Text(c.Actor), Text(c.Reason));
             Console.Write(table);
+            More(changes.NextCursor);
         });
     }
 }

@@ -81,10 +81,18 @@ public sealed class RegisterVersionCommand(CliEnvironment env) : RegistryCommand
     }
 }
 
-public sealed class ListVersionsSettings : PointSettings
+public sealed class ListVersionsSettings : PointSettings, IPagedSettings
 {
     [CommandOption("--stage <STAGE>")]
     public string? Stage { get; init; }
+
+    [CommandOption("--limit <N>")]
+    [Description("Read one page of at most N versions (default: every page).")]
+    public int? Limit { get; init; }
+
+    [CommandOption("--cursor <CURSOR>")]
+    [Description("Read the page after an earlier answer's nextCursor.")]
+    public string? Cursor { get; init; }
 }
 
 public sealed class ListVersionsCommand(CliEnvironment env) : RegistryCommand<ListVersionsSettings>(env)
@@ -94,23 +102,18 @@ public sealed class ListVersionsCommand(CliEnvironment env) : RegistryCommand<Li
     protected override async Task<int> RunAsync(RegistryClient client, ListVersionsSettings s, CancellationToken ct)
     {
         var point = PointOf(s.AsOf, s.AtSequence);
-        var items = new List<ModelVersionInfo>();
-        string? cursor = null;
-        do
-        {
-            var page = await client.ListVersionsAsync(s.Model, s.Stage, point, cursor, 1000, ct);
-            items.AddRange(page.Items);
-            cursor = page.NextCursor;
-        } while (cursor is not null);
+        var (items, first, next) = await ReadPages(s, 1000, (cursor, limit) => client.ListVersionsAsync(s.Model, s.Stage, point, cursor, limit, ct),
+            p => p.Items, p => p.NextCursor);
 
-        return Show(s, items, versions =>
+        return Show(s, first with { Items = items, NextCursor = next }, page =>
         {
             var table = NewTable("Version", "Stage", "Aliases", "Metrics", "Run", "Commit", "Artifact");
-            foreach (var v in versions)
+            foreach (var v in page.Items)
                 table.AddRow(Text(v.Version), Text(v.Stage), Text(v.Aliases),
                     Text(string.Join(", ", v.Metrics.Select(m => $"{m.Key}={m.Value.ToString("G4", CultureInfo.InvariantCulture)}"))),
                     Text(v.Lineage?.RunId), Text(Short(v.Lineage?.SourceCommit)), Text(v.Artifact.Uri ?? Short(v.Artifact.Sha256)));
             Console.Write(table);
+            More(page.NextCursor);
         });
     }
 }

@@ -1,44 +1,15 @@
-using System.Text.Json;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Cli;
-using EventSourcedRegistry.Client;
-using Spectre.Console;
 
 namespace EventSourcedRegistry.Api.Tests.Cli;
 
 /// <summary>Runs <c>esr</c>'s command tree in-process, its client wired to the shared app host.</summary>
 public sealed class when_running_esr(AppFixture app) : ApiTest(app)
 {
-    private sealed record Run(int ExitCode, string Out, string Error, string Console)
-    {
-        public JsonElement Json => JsonDocument.Parse(Out).RootElement;
-    }
-
-    private Task<Run> Esr(params string[] args) => Esr(Host.Client(), args);
+    private Task<EsrRunner.Run> Esr(params string[] args) => EsrRunner.Esr(Host.Client(), args);
 
     /// <summary>esr against the host with no credentials but what the command line or the environment gives.</summary>
-    private Task<Run> EsrWithoutAdminKey(params string[] args) => Esr(Host.AnonymousClient(), args);
-
-    private async Task<Run> Esr(HttpClient http, string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var screen = new StringWriter();
-        var env = new CliEnvironment
-        {
-            Console = AnsiConsole.Create(new AnsiConsoleSettings
-            {
-                Ansi = AnsiSupport.No,
-                Interactive = InteractionSupport.No,
-                Out = new AnsiConsoleOutput(screen),
-            }),
-            Out = stdout,
-            Error = stderr,
-            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey }),
-        };
-        var code = await EsrApp.RunAsync(args, env);
-        return new Run(code, stdout.ToString(), stderr.ToString(), screen.ToString());
-    }
+    private Task<EsrRunner.Run> EsrWithoutAdminKey(params string[] args) => EsrRunner.Esr(Host.AnonymousClient(), args);
 
     [Fact]
     public async Task a_pipeline_registers_uploads_and_promotes_with_json_output()
@@ -105,7 +76,7 @@ public sealed class when_running_esr(AppFixture app) : ApiTest(app)
         await Esr("models", "register", "churn");
         await Esr("versions", "register", "churn", "--artifact", "s3://m/1.onnx", "--sha256", RegistryCalls.Sha256A);
         await Esr("stage", "churn", "1", "Production");
-        var before = (await Esr("history", "churn", "-o", "json")).Json.EnumerateArray().Last().GetProperty("sequence").GetInt64();
+        var before = (await Esr("history", "churn", "-o", "json")).Json.GetProperty("items").EnumerateArray().Last().GetProperty("sequence").GetInt64();
         await Esr("versions", "register", "churn", "--artifact", "s3://m/2.onnx", "--sha256", RegistryCalls.Sha256B);
         await Esr("stage", "churn", "2", "Production", "--archive-existing");
         await App.WaitForHighWaterMark();

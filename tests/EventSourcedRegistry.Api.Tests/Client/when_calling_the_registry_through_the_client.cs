@@ -95,6 +95,54 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
         Assert.True((await client.VerifyArtifactAsync(uploaded.Sha256)).Verified);
     }
 
+    /// <summary>Issue 19, item 6: on main the client wrote whatever arrived; now bytes changed on the way are refused.</summary>
+    [Fact]
+    public async Task a_download_whose_bytes_changed_on_the_way_throws_a_digest_mismatch()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(100_000);
+        var uploaded = await Client().UploadArtifactAsync(new MemoryStream(bytes), "model.bin");
+
+        var mismatch = await Assert.ThrowsAsync<ArtifactDigestMismatchException>(() =>
+            Client(new FlipsAByteOfEveryDownload { InnerHandler = Host.Server.CreateHandler() }).DownloadArtifactAsync(uploaded.Sha256, new MemoryStream()));
+
+        Assert.Equal(uploaded.Sha256, mismatch.Expected);
+        Assert.NotEqual(uploaded.Sha256, mismatch.Actual);
+        Assert.Equal(bytes.Length, mismatch.Bytes);
+    }
+
+    [Fact]
+    public async Task models_are_listed_by_tag()
+    {
+        var client = Client();
+        await client.RegisterModelAsync("churn", tags: new Dictionary<string, string> { ["team"] = "growth", ["tier"] = "gold" });
+        await client.RegisterModelAsync("ltv", tags: new Dictionary<string, string> { ["team"] = "growth" });
+        await client.RegisterModelAsync("fraud", tags: new Dictionary<string, string> { ["team"] = "risk" });
+
+        var growth = await client.ListModelsAsync(new ModelQuery(Tags: new Dictionary<string, string> { ["team"] = "growth" }));
+        Assert.Equal(["churn", "ltv"], growth.Items.Select(m => m.Name));
+        var gold = await client.ListModelsAsync(new ModelQuery(Tags: new Dictionary<string, string> { ["team"] = "growth", ["tier"] = "gold" }));
+        Assert.Equal("churn", Assert.Single(gold.Items).Name);
+        var page = await client.ListModelsAsync(new ModelQuery(Tags: new Dictionary<string, string> { ["team"] = "growth" }, Limit: 1));
+        Assert.Equal("churn", Assert.Single(page.Items).Name);
+        Assert.Equal("ltv", Assert.Single((await client.ListModelsAsync(new ModelQuery(Tags: new Dictionary<string, string> { ["team"] = "growth" }, Cursor: page.NextCursor))).Items).Name);
+    }
+
+    /// <summary>What a faulty proxy between the client and the registry could do to a download: the same length, one byte changed.</summary>
+    private sealed class FlipsAByteOfEveryDownload : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method != HttpMethod.Get || !response.IsSuccessStatusCode) return response;
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            bytes[0] ^= 0x01;
+            var content = new ByteArrayContent(bytes);
+            foreach (var header in response.Content.Headers) content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            response.Content = content;
+            return response;
+        }
+    }
+
     [Fact]
     public async Task an_unknown_model_is_a_request_exception_with_the_servers_detail()
     {
