@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -11,8 +12,10 @@ public sealed class UploadSettings : GlobalSettings
     public string File { get; init; } = "";
 
     [CommandOption("--sha256 <HEX>")]
-    [Description("The digest you expect; the server refuses the bytes if they hash otherwise.")]
+    [Description("The digest you expect (64 hex digits, optionally sha256:-prefixed); the server refuses the bytes if they hash otherwise.")]
     public string? Sha256 { get; init; }
+
+    public override ValidationResult Validate() => CheckDigest(Sha256, "--sha256") is { Successful: false } bad ? bad : base.Validate();
 }
 
 public sealed class UploadArtifactCommand(CliEnvironment env) : RegistryCommand<UploadSettings>(env)
@@ -30,13 +33,16 @@ public sealed class DownloadSettings : GlobalSettings
     [CommandOption("--out <FILE>")]
     [Description("Where to write it (default: the digest as the file name).")]
     public string? Out { get; init; }
+
+    public override ValidationResult Validate() => CheckDigest(Sha256, "<sha256>") is { Successful: false } bad ? bad : base.Validate();
 }
 
 public sealed class DownloadArtifactCommand(CliEnvironment env) : RegistryCommand<DownloadSettings>(env)
 {
     protected override async Task<int> RunAsync(RegistryClient client, DownloadSettings s, CancellationToken ct)
     {
-        var path = s.Out ?? s.Sha256;
+        // The canonical digest (checked in Validate), so sha256:<HEX> and <hex> name the same file.
+        var path = s.Out ?? Sha256Digest.Parse(s.Sha256);
         var size = await client.GetArtifactSizeAsync(s.Sha256, ct)
             ?? throw new RegistryRequestException(404, "Artifact not found", $"No artifact {s.Sha256} is stored.", null, null, null);
         var partial = path + ".partial";
@@ -58,6 +64,8 @@ public sealed class VerifyArtifactSettings : GlobalSettings
 {
     [CommandArgument(0, "<sha256>")]
     public string Sha256 { get; init; } = "";
+
+    public override ValidationResult Validate() => CheckDigest(Sha256, "<sha256>") is { Successful: false } bad ? bad : base.Validate();
 }
 
 public sealed class VerifyArtifactCommand(CliEnvironment env) : RegistryCommand<VerifyArtifactSettings>(env)
