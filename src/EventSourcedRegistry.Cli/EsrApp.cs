@@ -58,11 +58,11 @@ public static class EsrApp
             config.AddCommand<DeployCommand>("deploy").WithDescription("Report a deployment (or --undeploy) of a version.");
             config.AddCommand<HistoryCommand>("history").WithDescription("A model's events, oldest first.");
             config.AddCommand<ShowModelCommand>("state").WithDescription("A model as it stands (with its requests waiting for approval), or as it stood --as-of / --at-sequence.")
-                .WithExample("state", "churn", "--as-of", "2026-03-03T14:00Z");
+                .WithExample("state", "churn", "--as-of", "2026-03-03T14:00:00Z");
             config.AddCommand<RegistryStateCommand>("registry").WithDescription("Every model's stages, aliases and deployments, now or then.");
             config.AddCommand<ChangesCommand>("changes").WithDescription("Stage, alias and deployment changes between two points.");
             config.AddCommand<RollbackCommand>("rollback").WithDescription("Roll a model back to a point in history (see the plan with --dry-run).")
-                .WithExample("rollback", "churn", "--to", "2026-03-03T14:00Z", "--reason", "v3 regressed", "--dry-run");
+                .WithExample("rollback", "churn", "--to", "2026-03-03T14:00:00Z", "--reason", "v3 regressed", "--dry-run");
             config.AddCommand<AuditCommand>("audit").WithDescription("Query the audit log, or --export it as ndjson or csv.");
             config.AddCommand<VerifyCommand>("verify").WithDescription("Recompute the audit hash chain.");
             config.AddBranch("keys", keys =>

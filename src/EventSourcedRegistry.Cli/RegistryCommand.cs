@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EventSourcedRegistry.Cli.Commands;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -28,6 +29,18 @@ public class GlobalSettings : CommandSettings
 
     public override ValidationResult Validate() =>
         Output.ToLowerInvariant() is "table" or "json" ? ValidationResult.Success() : ValidationResult.Error("--output is table or json.");
+
+    /// <summary>A range bound (<c>--from</c>, <c>--to</c>) checked by the same rule before it is sent as typed.</summary>
+    protected static ValidationResult CheckPoint(string? value, string option) =>
+        value is null || PointInTime.TryParse(value, out _, out var problem)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"{option} {problem}");
+
+    /// <summary>A digest argument checked by the registry's own rule (64 hex digits, optionally sha256:-prefixed).</summary>
+    protected static ValidationResult CheckDigest(string? value, string option) =>
+        value is null || Sha256Digest.TryParse(value, out _, out var problem)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"{option} {problem} Give {Sha256Digest.AcceptedForms}.");
 }
 
 /// <summary>
@@ -159,13 +172,16 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     });
 
-    protected static PointInTime? PointOf(string? asOf, long? atSequence)
+    /// <summary>
+    /// <c>--as-of</c> (or <paramref name="option"/>): digits are a sequence, anything else an instant read by the registry's
+    /// own rule, so esr refuses exactly what the API refuses (an instant without an offset is never taken as UTC).
+    /// </summary>
+    protected static PointInTime? PointOf(string? asOf, long? atSequence, string option = "--as-of")
     {
         if (asOf is not null && atSequence is not null) throw new UsageException("Give --as-of or --at-sequence, not both.");
         if (atSequence is { } sequence) return PointInTime.AtSequence(sequence);
         if (asOf is null) return null;
-        try { return PointInTime.Parse(asOf); }
-        catch (FormatException) { throw new UsageException($"'{asOf}' is neither a sequence nor an RFC 3339 instant."); }
+        return PointInTime.TryParse(asOf, out var point, out var problem) ? point : throw new UsageException($"{option} {problem}");
     }
 
     protected static Dictionary<string, string>? Pairs(string[]? items, string option)

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EventSourcedRegistry.Contracts;
 
 namespace EventSourcedRegistry.Client;
 
@@ -149,7 +150,7 @@ public sealed class RegistryClient : IDisposable
     public Task<RollbackOutcome> RollbackAsync(string model, RollbackRequest request, CancellationToken ct = default) =>
         SendAsync<RollbackOutcome>(HttpMethod.Post, $"api/v1/models/{E(model)}/rollback", new
         {
-            asOf = request.AsOf?.ToString("O", CultureInfo.InvariantCulture),
+            asOf = request.AsOf is { } instant ? Instants.Format(instant) : null,
             atSequence = request.AtSequence,
             reason = request.Reason,
             dryRun = request.DryRun,

@@ -2,6 +2,7 @@ using EventSourcedRegistry.Api.Access;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
+using EventSourcedRegistry.Contracts;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Wolverine.Http;
@@ -25,8 +26,9 @@ public static class ApproveTransitionRequestEndpoint
         if (request is null) return Problems.BodyRequired("{\"sha256\"?, \"reason\"?}");
         var errors = new List<(string, string)>();
         if (!Guid.TryParse(id, out var requestId)) errors.Add(("id", TransitionRequestLookup.BadId(id)));
-        if (request.Sha256 is not null && !InputRules.IsSha256(request.Sha256))
-            errors.Add(("sha256", "The reviewed artifact's digest is 64 hexadecimal characters (SHA-256)."));
+        string? reviewed = null;
+        if (request.Sha256 is not null && !Sha256Digest.TryParse(request.Sha256, out reviewed, out var problem))
+            errors.Add(("sha256", $"The reviewed artifact's sha256 {problem} Give {Sha256Digest.AcceptedForms}."));
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
         if (errors.Count > 0) return Problems.Validation(errors);
 
@@ -40,7 +42,7 @@ public static class ApproveTransitionRequestEndpoint
                 if (pending is null) return await TransitionRequestLookup.NotPending(model, requestId, session, ct);
                 var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, pending.VersionNumber), ct);
                 now = time.GetUtcNow();
-                return ApprovalDecisions.Approve(model, approvals, requestId, approver, request.Sha256,
+                return ApprovalDecisions.Approve(model, approvals, requestId, approver, reviewed,
                     version!.Artifact.Sha256, request.Reason, now,
                     // The same decisions as a direct command, against the state of this moment.
                     r => r.Kind == TransitionKinds.Stage

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Contracts;
 
 namespace EventSourcedRegistry.Api.Artifacts;
 
@@ -18,9 +19,9 @@ public static class ArtifactRoutes
     public static bool TryParse(string raw, out string sha256, out IResult? problem)
     {
         problem = null;
-        if (ArtifactDigest.TryNormalize(raw, out sha256)) return true;
+        if (Sha256Digest.TryParse(raw, out sha256, out var why)) return true;
         problem = Problems.Problem(StatusCodes.Status400BadRequest, "Invalid artifact digest",
-            "Artifacts are named by their SHA-256: 64 hexadecimal digits.");
+            $"Artifacts are named by their SHA-256: {why} Give {Sha256Digest.AcceptedForms}.");
         return false;
     }
 

@@ -114,17 +114,8 @@ public sealed class AuditQuery
     private static (long?, DateTimeOffset?) Point(string raw, string field, List<(string, string)> errors)
     {
         if (raw.Length == 0) return (null, null);
-        if (raw.All(char.IsAsciiDigit))
-        {
-            if (long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)) return (sequence, null);
-        }
-        else
-        {
-            // An unencoded '+' in a query string arrives as a space: "…T14:00:00 01:00".
-            var text = raw.Length > 6 && raw[^6] == ' ' ? raw[..^6] + "+" + raw[^5..] : raw;
-            if (PointsInTime.TryParseInstant(text, out var instant)) return (null, instant);
-        }
-        errors.Add((field, $"{field} is a sequence number or an RFC 3339 instant with an offset, e.g. 2026-03-03T14:00:00Z."));
+        if (PointsInTime.TryParseBound(raw, field, out var sequence, out var instant, out var error)) return (sequence, instant);
+        errors.Add((field, error));
         return (null, null);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
+using EventSourcedRegistry.Contracts;
 using Marten;
 using Marten.Storage;
 using Wolverine.Http;
@@ -79,9 +80,9 @@ public static class VerifyAuditChainEndpoint
         var before = errors.Count;
         if (!long.TryParse(sequence, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at) || at < 1)
             errors.Add(("sequence", "sequence is the checkpoint's sequence, a whole number from 1 (give it together with head)."));
-        if (head.Length != 64 || !head.All(char.IsAsciiHexDigit))
-            errors.Add(("head", "head is the checkpoint's head hash, 64 hex digits (give it together with sequence)."));
+        if (!Sha256Digest.TryParse(head, out var canonical, out var problem))
+            errors.Add(("head", $"head is the checkpoint's head hash (give it together with sequence): {problem} Give {Sha256Digest.AcceptedForms}."));
         return errors.Count > before ? null
-            : new AuditCheckpoint { Id = at, Head = head.ToLowerInvariant(), SignedAt = DateTimeOffset.MinValue, KeyId = "external" };
+            : new AuditCheckpoint { Id = at, Head = canonical, SignedAt = DateTimeOffset.MinValue, KeyId = "external" };
     }
 }

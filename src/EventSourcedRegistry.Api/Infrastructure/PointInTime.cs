@@ -1,4 +1,5 @@
 using System.Globalization;
+using EventSourcedRegistry.Contracts;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
 
@@ -6,8 +7,9 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 public sealed record PointInTime(long Sequence, DateTimeOffset? Instant);
 
 /// <summary>
-/// The query parameters that ask for a point in history, <c>atSequence</c> or <c>asOf</c> (RFC 3339), and their
-/// syntax; <see cref="TimeTravel.PointResolver"/> pins them to a settled sequence.
+/// The parameters that ask for a point in history, <c>atSequence</c> or <c>asOf</c>, and range bounds (<c>from</c>,
+/// <c>to</c>), and their syntax; <see cref="TimeTravel.PointResolver"/> pins them to a settled sequence. Every instant, in a
+/// query or a body, is read by the one rule the client and esr read it with too (<see cref="Instants"/>).
 /// </summary>
 public static class PointsInTime
 {
@@ -21,13 +23,31 @@ public static class PointsInTime
     public static bool TryParseSequence(string value, out long sequence) =>
         long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
 
-    /// <summary>RFC 3339 needs a date, a time and an offset (Z or ±hh:mm); anything vaguer is refused.</summary>
-    public static bool TryParseInstant(string value, out DateTimeOffset instant)
+    /// <summary>An instant (<see cref="Instants"/>), or the 400 entry that names the parameter, what is wrong and the accepted forms.</summary>
+    public static bool TryParseInstant(string value, string field, out DateTimeOffset instant, out string error)
     {
-        instant = default;
-        if (value.Length < 20 || value[10] is not ('T' or 't' or ' ')) return false;
-        var last = value[^1];
-        var hasOffset = last is 'Z' or 'z' || (value.Length > 6 && value[^6] is '+' or '-' && value[^3] == ':');
-        return hasOffset && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out instant);
+        error = "";
+        if (Instants.TryParse(value, out instant, out var problem)) return true;
+        error = $"{field} {problem} Give {Instants.AcceptedForms}.";
+        return false;
+    }
+
+    /// <summary>A range bound: a global sequence (digits) or an instant; else the 400 entry, as for an instant.</summary>
+    public static bool TryParseBound(string value, string field, out long? sequence, out DateTimeOffset? instant, out string error)
+    {
+        (sequence, instant, error) = (null, null, "");
+        if (value.Length > 0 && value.All(char.IsAsciiDigit))
+        {
+            if (TryParseSequence(value, out var number)) sequence = number;
+            else error = $"{field} is too large for a sequence number (at most {long.MaxValue}).";
+            return sequence is not null;
+        }
+        if (Instants.TryParse(value, out var parsed, out var problem))
+        {
+            instant = parsed;
+            return true;
+        }
+        error = $"{field} {problem} Give a global sequence number or {Instants.AcceptedForms}.";
+        return false;
     }
 }

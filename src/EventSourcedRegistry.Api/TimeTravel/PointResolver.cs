@@ -74,8 +74,8 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
         }
         if (asOf.Length > 0)
         {
-            if (!PointsInTime.TryParseInstant(asOf, out var instant))
-                return (null, Problems.Validation([(PointsInTime.AsOf, "asOf is an RFC 3339 instant with an offset, e.g. 2026-03-03T14:00:00Z.")]));
+            if (!PointsInTime.TryParseInstant(asOf, PointsInTime.AsOf, out var instant, out var error))
+                return (null, Problems.Validation([(PointsInTime.AsOf, error)]));
             var (settled, problem) = await Instant(instant, PointsInTime.AsOf, Start(), ct);
             return problem is null ? (new PointInTime(settled, instant), null) : (null, problem);
         }
@@ -103,10 +103,9 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     /// <summary>A range bound given as a sequence number (digits) or an RFC 3339 instant, settled.</summary>
     public Task<(long Sequence, IResult? Problem)> Bound(string raw, string field, Deadline deadline, CancellationToken ct)
     {
-        if (PointsInTime.TryParseSequence(raw, out var sequence)) return Sequence(sequence, field, deadline, ct);
-        if (PointsInTime.TryParseInstant(raw, out var instant)) return Instant(instant, field, deadline, ct);
-        return Task.FromResult<(long, IResult?)>((0, Problems.Validation([(field,
-            $"{field} is a global sequence number or an RFC 3339 instant, e.g. 2026-03-03T14:00:00Z.")])));
+        if (!PointsInTime.TryParseBound(raw, field, out var sequence, out var instant, out var error))
+            return Task.FromResult<(long, IResult?)>((0, Problems.Validation([(field, error)])));
+        return sequence is { } n ? Sequence(n, field, deadline, ct) : Instant(instant!.Value, field, deadline, ct);
     }
 
     /// <summary>The sequence itself once the high-water mark has reached it.</summary>

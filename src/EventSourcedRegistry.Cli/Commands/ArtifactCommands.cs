@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -11,8 +12,10 @@ public sealed class UploadSettings : GlobalSettings
     public string File { get; init; } = "";
 
     [CommandOption("--sha256 <HEX>")]
-    [Description("The digest you expect; the server refuses the bytes if they hash otherwise.")]
+    [Description("The digest you expect (64 hex digits, optionally sha256:-prefixed); the server refuses the bytes if they hash otherwise.")]
     public string? Sha256 { get; init; }
+
+    public override ValidationResult Validate() => CheckDigest(Sha256, "--sha256") is { Successful: false } bad ? bad : base.Validate();
 }
 
 public sealed class UploadArtifactCommand(CliEnvironment env) : RegistryCommand<UploadSettings>(env)
@@ -31,6 +34,11 @@ public sealed class DownloadSettings : GlobalSettings
     [CommandOption("--out <FILE>")]
     [Description("Where to write it (default: the digest as the file name).")]
     public string? Out { get; init; }
+
+    // A name@alias or name/version is resolved through the API; anything else must be a digest, checked before sending.
+    public override ValidationResult Validate() =>
+        Artifact.Contains('@') || Artifact.Contains('/') ? base.Validate()
+        : CheckDigest(Artifact, "<artifact>") is { Successful: false } bad ? bad : base.Validate();
 }
 
 /// <summary>
@@ -85,7 +93,7 @@ public sealed class DownloadArtifactCommand(CliEnvironment env) : RegistryComman
                 throw new UsageException($"'{artifact}' is not name/version, e.g. churn/3.");
             version = await client.GetVersionAsync(artifact[..slash], number, ct: ct);
         }
-        else return (artifact, null);
+        else return (Sha256Digest.Parse(artifact), null);   // <hex> or sha256:<hex>, checked in Validate
 
         if (version.Artifact.Uri is { } uri)
             throw new RegistryRequestException(404, "External artifact",
@@ -102,6 +110,8 @@ public sealed class VerifyArtifactSettings : GlobalSettings
 {
     [CommandArgument(0, "<sha256>")]
     public string Sha256 { get; init; } = "";
+
+    public override ValidationResult Validate() => CheckDigest(Sha256, "<sha256>") is { Successful: false } bad ? bad : base.Validate();
 }
 
 public sealed class VerifyArtifactCommand(CliEnvironment env) : RegistryCommand<VerifyArtifactSettings>(env)

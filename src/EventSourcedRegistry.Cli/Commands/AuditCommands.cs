@@ -42,6 +42,8 @@ public sealed class AuditSettings : GlobalSettings
     public override ValidationResult Validate() =>
         Export is not null && Export.ToLowerInvariant() is not ("ndjson" or "csv")
             ? ValidationResult.Error("--export is ndjson or csv.")
+            : CheckPoint(From, "--from") is { Successful: false } from ? from
+            : CheckPoint(To, "--to") is { Successful: false } to ? to
             : base.Validate();
 }
 

@@ -104,7 +104,7 @@ public sealed class ListModelsCommand(CliEnvironment env) : RegistryCommand<List
 public class PointSettings : ModelSettings
 {
     [CommandOption("--as-of <INSTANT>")]
-    [Description("An RFC 3339 instant, e.g. 2026-03-03T14:00Z.")]
+    [Description("An RFC 3339 instant with Z or an offset, e.g. 2026-03-03T14:00:00Z (or a global sequence).")]
     public string? AsOf { get; init; }
 
     [CommandOption("--at-sequence <SEQUENCE>")]

@@ -8,6 +8,7 @@ namespace EventSourcedRegistry.Cli.Commands;
 public sealed class RegistrySettings : ListSettings
 {
     [CommandOption("--as-of <INSTANT>")]
+    [Description("An RFC 3339 instant with Z or an offset, e.g. 2026-03-03T14:00:00Z.")]
     public string? AsOf { get; init; }
 
     [CommandOption("--at-sequence <SEQUENCE>")]
@@ -50,7 +51,10 @@ public sealed class ChangesSettings : ListSettings
     public string? To { get; init; }
 
     public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(From) ? ValidationResult.Error("--from is required.") : base.Validate();
+        string.IsNullOrWhiteSpace(From) ? ValidationResult.Error("--from is required.")
+        : CheckPoint(From, "--from") is { Successful: false } from ? from
+        : CheckPoint(To, "--to") is { Successful: false } to ? to
+        : base.Validate();
 }
 
 public sealed class ChangesCommand(CliEnvironment env) : RegistryCommand<ChangesSettings>(env)
@@ -104,7 +108,7 @@ public sealed class RollbackCommand(CliEnvironment env) : RegistryCommand<Rollba
 {
     protected override async Task<int> RunAsync(RegistryClient client, RollbackSettings s, CancellationToken ct)
     {
-        var point = PointOf(s.To, null)!;
+        var point = PointOf(s.To, null, "--to")!;
         var outcome = await client.RollbackAsync(s.Model,
             new RollbackRequest(s.Reason, point.Instant, point.Sequence, s.DryRun), ct);
         return Show(s, outcome, o =>

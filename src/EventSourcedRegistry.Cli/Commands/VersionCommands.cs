@@ -13,7 +13,7 @@ public sealed class RegisterVersionSettings : ModelSettings
     public string Artifact { get; init; } = "";
 
     [CommandOption("--sha256 <HEX>")]
-    [Description("The artifact's SHA-256: required for a URI, checked by the server for a file.")]
+    [Description("The artifact's SHA-256 (64 hex digits, optionally sha256:-prefixed): required for a URI, checked by the server for a file.")]
     public string? Sha256 { get; init; }
 
     [CommandOption("--size <BYTES>")]
@@ -45,7 +45,9 @@ public sealed class RegisterVersionSettings : ModelSettings
     public string? Description { get; init; }
 
     public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(Artifact) ? ValidationResult.Error("--artifact is required.") : base.Validate();
+        string.IsNullOrWhiteSpace(Artifact) ? ValidationResult.Error("--artifact is required.")
+        : CheckDigest(Sha256, "--sha256") is { Successful: false } bad ? bad
+        : base.Validate();
 }
 
 public sealed class RegisterVersionCommand(CliEnvironment env) : RegistryCommand<RegisterVersionSettings>(env)

@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Contracts;
+
 namespace EventSourcedRegistry.Artifacts;
 
 /// <summary>
@@ -11,16 +13,11 @@ public static class ArtifactDigest
     /// <summary>The store-relative name of an artifact: <c>sha256/&lt;hex&gt;</c>.</summary>
     public static string StorageName(string sha256) => "sha256/" + Require(sha256);
 
-    /// <summary>Accepts 64 hex digits in either case and gives them lower-case; anything else is refused.</summary>
-    public static bool TryNormalize(string? candidate, out string sha256)
-    {
-        sha256 = "";
-        if (candidate is not { Length: HexLength }) return false;
-        foreach (var c in candidate)
-            if (!char.IsAsciiHexDigit(c)) return false;
-        sha256 = candidate.ToLowerInvariant();
-        return true;
-    }
+    /// <summary>
+    /// A client's digest by the one rule every door reads digests with (<see cref="Sha256Digest"/>: 64 hex digits in either
+    /// case, optionally prefixed <c>sha256:</c>), given canonical (lower-case digits only); anything else is refused.
+    /// </summary>
+    public static bool TryNormalize(string? candidate, out string sha256) => Sha256Digest.TryParse(candidate, out sha256);
 
     /// <summary>True for the canonical form only: 64 lower-case hex digits.</summary>
     public static bool IsCanonical(string? candidate)

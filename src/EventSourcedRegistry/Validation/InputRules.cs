@@ -57,8 +57,6 @@ public static partial class InputRules
 
     public static string NormalizeAlias(string alias) => alias.ToLowerInvariant();
 
-    public static bool IsSha256(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigit);
-
     public static IEnumerable<(string Field, string Error)> CheckTags(IReadOnlyDictionary<string, string>? tags, string field)
     {
         if (tags is null) yield break;

@@ -130,6 +130,36 @@ public sealed class when_reaching_artifacts_through_models(AppFixture app) : Api
         Assert.False(File.Exists(Path.Combine(App.ArtifactsDirectory, "sha256", TestContent.Sha256(newBytes))));
     }
 
+    /// <summary>Issue 19: a digest written sha256:-prefixed or in upper case reaches exactly what its bare form reaches.</summary>
+    [Fact]
+    public async Task a_digest_in_any_accepted_form_is_authorized_as_its_bare_form()
+    {
+        await GivenTwoModelsWithUploadedArtifacts();
+        using var reader = await Host.ClientWithRoles("reader:churn");
+        using var nobody = Host.ClientWithToken(Support.Access.Token("nobody", []));
+
+        foreach (var form in DigestForms.Accepted)
+        {
+            var churn = Uri.EscapeDataString(form.Write(ChurnDigest));
+            var fraud = Uri.EscapeDataString(form.Write(FraudDigest));
+            using (var own = await reader.GetAsync($"/api/v1/artifacts/{churn}"))
+                Assert.True(own.IsSuccessStatusCode && (await own.Content.ReadAsByteArrayAsync()).SequenceEqual(ChurnBytes), $"{form}: {(int)own.StatusCode}");
+            Assert.Equal(200, (await Head(reader, churn)).Status);
+            Assert.True((await reader.Send(HttpMethod.Get, $"/api/v1/artifacts/{churn}/verify")).Body!["verified"]!.GetValue<bool>(), form.Name);
+
+            // Another model's bytes: the same 404 as a digest never stored, whatever the form.
+            AssertAnsweredAsUnknown(await reader.Send(HttpMethod.Get, $"/api/v1/artifacts/{fraud}"),
+                await reader.Send(HttpMethod.Get, $"/api/v1/artifacts/{UnknownDigest}"), FraudDigest);
+            AssertAnsweredAsUnknown(await reader.Send(HttpMethod.Get, $"/api/v1/artifacts/{fraud}/verify"),
+                await reader.Send(HttpMethod.Get, $"/api/v1/artifacts/{UnknownDigest}/verify"), FraudDigest);
+            Assert.Equal(404, (await Head(reader, fraud)).Status);
+
+            // Without the role: 403 before the digest is read.
+            (await nobody.Send(HttpMethod.Get, $"/api/v1/artifacts/{churn}")).AssertProblem(403);
+            (await nobody.Send(HttpMethod.Get, $"/api/v1/artifacts/{churn}/verify")).AssertProblem(403);
+        }
+    }
+
     [Fact]
     public async Task an_upload_answers_the_same_whether_or_not_another_caller_stored_those_bytes()
     {
@@ -229,7 +259,9 @@ public sealed class when_reaching_artifacts_through_models(AppFixture app) : Api
     [Theory]
     [InlineData("../../../../etc/passwd")]
     [InlineData("..%2F..%2Fsha256%2F" + "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
-    [InlineData("sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
+    // sha256:<64 hex> is a well-formed digest (issue 19); with 63 digits it is not.
+    [InlineData("sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
+    [InlineData("md5:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
     [InlineData("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
     [InlineData("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")]
     [InlineData("gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg")]

@@ -27,7 +27,9 @@ public sealed class when_sending_bad_input_to_register_a_model_version(AppFixtur
     [InlineData("")]
     [InlineData("\"sha256\":\"0x" + A64 + "\",")]
     [InlineData("\"sha256\":\" " + A64 + "\",")]
-    [InlineData("\"sha256\":\"sha256:" + A64 + "\",")]
+    // "sha256:" + 64 hex digits is accepted (issue 19, when_writing_a_digest_in_any_form); the prefix alone or another algorithm is not.
+    [InlineData("\"sha256\":\"sha256:\",")]
+    [InlineData("\"sha256\":\"md5:" + A64 + "\",")]
     public async Task a_missing_or_decorated_sha256_is_refused_with_400(string sha256Member)
     {
         await GivenChurn(versions: 1);

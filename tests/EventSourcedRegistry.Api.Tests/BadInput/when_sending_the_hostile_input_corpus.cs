@@ -326,7 +326,8 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         yield return (models, Json("a 5001-character tag value", $$$"""{"name":"fraud","tags":{"k":"{{{new string('v', 5001)}}}"}}"""));
 
         const string versions = "POST /api/v1/models/{name}/versions";
-        foreach (var sha in new[] { "sha256:..", "../../../etc/passwd", "sha256:" + A64, A64[..63] + "g", A64 + "/../x" })
+        // "sha256:" + 64 hex digits is a digest (issue 19); another algorithm's prefix or a space after the prefix is not.
+        foreach (var sha in new[] { "sha256:..", "../../../etc/passwd", "md5:" + A64[..32], "sha256: " + A64, A64[..63] + "g", A64 + "/../x" })
             yield return (versions, Json("artifact sha256 " + Shown(sha), $$$"""{"artifact":{"uri":"s3://m/x","sha256":"{{{sha}}}"}}"""));
         yield return (versions, Json("a relative artifact uri", $$$"""{"artifact":{"uri":"../../etc/passwd","sha256":"{{{A64}}}"}}"""));
         yield return (versions, Json("a negative size", $$$"""{"artifact":{"uri":"s3://m/x","sha256":"{{{A64}}}","sizeBytes":-1}}"""));

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Wolverine.Http;
@@ -25,8 +26,9 @@ public static class UploadArtifactEndpoint
         var ct = http.RequestAborted;
         string? expected = null;
         var declared = http.Request.Headers[ArtifactRoutes.DigestHeader].ToString();
-        if (declared.Length > 0 && !ArtifactDigest.TryNormalize(declared.Trim(), out expected))
-            return Problems.Validation([(ArtifactRoutes.DigestHeader, $"{ArtifactRoutes.DigestHeader} must be 64 hexadecimal digits.")]);
+        // Trimmed: whitespace around a header's value is not part of it (RFC 9110, 5.5).
+        if (declared.Length > 0 && !Sha256Digest.TryParse(declared.Trim(), out expected, out var problem))
+            return Problems.Validation([(ArtifactRoutes.DigestHeader, $"{ArtifactRoutes.DigestHeader} {problem} Give {Sha256Digest.AcceptedForms}.")]);
 
         var limit = settings.MaxUploadBytes;
         if (http.Request.ContentLength > limit) return TooLarge(limit);

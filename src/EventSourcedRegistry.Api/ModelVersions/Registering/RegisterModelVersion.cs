@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Contracts;
 using EventSourcedRegistry.Metadata;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
@@ -39,8 +40,10 @@ public static class RegisterModelVersionEndpoint
         }
         else
         {
-            if (!InputRules.IsSha256(artifact.Sha256))
-                yield return ("artifact.sha256", "The artifact's sha256 must be 64 hexadecimal digits.");
+            if (artifact.Sha256 is null)
+                yield return ("artifact.sha256", $"The artifact's sha256 is required: {Sha256Digest.AcceptedForms}.");
+            else if (!Sha256Digest.TryParse(artifact.Sha256, out _, out var problem))
+                yield return ("artifact.sha256", $"The artifact's sha256 {problem} Give {Sha256Digest.AcceptedForms}.");
             // Without a uri the artifact is one uploaded to the registry's own store.
             if (artifact.Uri is not null && (!IsAbsoluteUri(artifact.Uri) || artifact.Uri.Length > 2048))
                 yield return ("artifact.uri", "The artifact's uri must be an absolute URI (with a scheme, e.g. s3://bucket/model.onnx) of at most 2048 characters.");
@@ -97,7 +100,8 @@ public static class RegisterModelVersionEndpoint
             request.Lineage?.Datasets?.Count ?? 0));
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var declared = new ArtifactReference(request.Artifact!.Uri, request.Artifact.Sha256!, request.Artifact.SizeBytes);
+        // Stored and answered in one form, whichever the client wrote (sha256:-prefixed, upper case).
+        var declared = new ArtifactReference(request.Artifact!.Uri, Sha256Digest.Parse(request.Artifact.Sha256!), request.Artifact.SizeBytes);
         // Uploaded artifacts must be in the store before their version is registered: checked once, then reused on retries.
         Decision? refusal = null;
         ArtifactReference? artifact = declared.Uri is null ? null : declared;
