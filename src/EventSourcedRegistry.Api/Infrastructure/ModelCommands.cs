@@ -117,7 +117,10 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
             await using var session = store.LightweightSession(SessionOptions.ForConnection(connection));
             context.ApplyTo(session);
 
-            var stream = await session.Events.FetchForWriting<ModelView>(modelId, ct);
+            // Exclusive: the stream's row is locked (select … for update, in the command's transaction) until commit,
+            // so concurrent commands on one model, on any node, take turns instead of losing optimistic races and
+            // deciding again (under heavy contention some ran out of attempts: 409 "Too much contention").
+            var stream = await session.Events.FetchForExclusiveWriting<ModelView>(modelId, ct);
             var before = stream.Aggregate;
             if (verifyName is not null && before?.NormalizedName != verifyName) return new Ran(null, 0, null, false) { NameMoved = true };
             if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", Problems.NoSuchModel(modelName)), false);

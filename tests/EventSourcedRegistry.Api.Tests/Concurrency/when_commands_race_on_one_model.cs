@@ -45,6 +45,23 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
     }
 
     [Fact]
+    public async Task a_burst_of_promotions_on_one_model_all_take_effect_in_turn_and_none_runs_out_of_attempts()
+    {
+        await Host.RegisterModel("churn");
+        for (var v = 0; v < 8; v++) await Host.RegisterVersion("churn");
+
+        // 128 commands at once on one model: each used to lose optimistic races and decide again, and some ran out of
+        // attempts (409 "Too much contention"); now they take turns on the stream's lock.
+        var results = await Task.WhenAll(Enumerable.Range(0, 128).Select(i =>
+            Host.Promote("churn", i % 8 + 1, (i / 8) % 2 == 0 ? "Staging" : "Production")));
+
+        Assert.All(results, r => Assert.True(r.Status == 200, $"{r.Status} {r.Body?.ToJsonString()}"));
+        var transitions = (await Store.EventsOf("churn")).Select(e => e.Data).OfType<ModelVersionStageTransitioned>().Count();
+        Assert.InRange(transitions, 8, 128);
+        Assert.Equal(await Store.StreamLength("churn"), (await Host.Model("churn"))["revision"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task a_stale_if_match_is_412_and_appends_nothing()
     {
         await Host.RegisterModel("churn");
