@@ -38,7 +38,7 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         var (contentType, text, _) = await Export("text/csv");
 
         Assert.Equal("text/csv", contentType);
-        var rows = ParseCsv(text);
+        var rows = Csv.Rows(text);
         Assert.Equal(["sequence", "timestamp", "modelId", "modelName", "version", "eventType", "actor", "reason", "correlationId", "causationId", "summary"], rows[0]);
         var data = rows.Skip(1).ToList();
         Assert.All(data, r => Assert.Equal(11, r.Count));
@@ -72,7 +72,7 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         }
         await Store.WaitForAuditTrail();
 
-        var csv = ParseCsv((await Export("text/csv")).Text).Skip(1).Where(r => r[5] == "ModelVersionStageTransitioned").ToList();
+        var csv = Csv.Rows((await Export("text/csv")).Text).Skip(1).Where(r => r[5] == "ModelVersionStageTransitioned").ToList();
         var ndjson = (await Export("application/x-ndjson")).Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonNode.Parse(l)!).Where(l => l["eventType"]!.GetValue<string>() == "ModelVersionStageTransitioned").ToList();
 
@@ -93,7 +93,7 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         var (contentType, text, _) = await Export(null, "?format=csv&type=ModelVersionRegistered");
 
         Assert.Equal("text/csv", contentType);
-        Assert.Equal(2, ParseCsv(text).Count - 1);
+        Assert.Equal(2, Csv.Rows(text).Count - 1);
     }
 
     /// <summary>
@@ -207,36 +207,5 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         var response = await Host.Client().SendAsync(request);
         Assert.Equal(200, (int)response.StatusCode);
         return (response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync(), response);
-    }
-
-    /// <summary>RFC 4180: fields separated by commas, records by CRLF; a quoted field may hold both and doubles its quotes.</summary>
-    private static List<List<string>> ParseCsv(string text)
-    {
-        var rows = new List<List<string>>();
-        var row = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
-            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
-            {
-                row.Add(field.ToString()); field.Clear();
-                rows.Add(row); row = [];
-                i++;
-            }
-            else field.Append(c);
-        }
-        Assert.Equal(0, field.Length);
-        Assert.Empty(row);
-        return rows;
     }
 }

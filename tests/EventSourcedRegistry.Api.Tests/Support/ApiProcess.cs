@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
+using EventSourcedRegistry.Testing;
+
 namespace EventSourcedRegistry.Api.Tests.Support;
 
 /// <summary>
@@ -32,13 +34,13 @@ public sealed class ApiProcess : IAsyncDisposable
     /// </summary>
     public static async Task<ApiProcess> Start(IReadOnlyDictionary<string, string?> environment, TimeSpan requestTimeout)
     {
-        var port = FreePort();
+        var port = LocalProcesses.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { ApiAssembly(), "--urls", $"http://127.0.0.1:{port}" },
+            ArgumentList = { LocalProcesses.ApiAssembly(), "--urls", $"http://127.0.0.1:{port}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(ApiAssembly())!,
+            WorkingDirectory = Path.GetDirectoryName(LocalProcesses.ApiAssembly())!,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment[BootstrapKeyVariable] = AppFixture.AdminKey;
@@ -119,21 +121,7 @@ public sealed class ApiProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string ApiAssembly()
-    {
-        // The API's own build output (it has its runtimeconfig and deps), in the configuration the tests were built in.
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory);
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "EventSourcedRegistry.sln"))) root = root.Parent;
-        return Path.Combine(root!.FullName, "src", "EventSourcedRegistry.Api", "bin", testBin.Parent!.Name, testBin.Name, "EventSourcedRegistry.Api.dll");
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);

@@ -5,6 +5,8 @@ using System.Runtime.InteropServices;
 using Azure.Storage.Blobs;
 using EventSourcedRegistry.Api.Artifacts;
 
+using EventSourcedRegistry.Testing;
+
 namespace EventSourcedRegistry.Api.Tests.Support;
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             await EnsureInstalledAsync(directory);
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort();
+                var port = LocalProcesses.FreePort();
                 if (await TryStartAsync(directory, port)) break;
                 if (attempt == 3) throw new InvalidOperationException($"Azurite did not start:\n{Output}");
             }
@@ -154,12 +156,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
             : Path.Combine(root.FullName, "tools", "azurite");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
+using EventSourcedRegistry.Testing;
+
 namespace EventSourcedRegistry.CrashTests.Support;
 
 /// <summary>
@@ -36,10 +38,10 @@ public sealed class ApiNode : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(ApiAssembly())!,
+            WorkingDirectory = Path.GetDirectoryName(LocalProcesses.ApiAssembly())!,
         };
-        var address = new Uri($"http://127.0.0.1:{port ?? FreePort()}/");
-        start.ArgumentList.Add(ApiAssembly());
+        var address = new Uri($"http://127.0.0.1:{port ?? LocalProcesses.FreePort()}/");
+        start.ArgumentList.Add(LocalProcesses.ApiAssembly());
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add(address.ToString().TrimEnd('/'));
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -120,19 +122,5 @@ public sealed class ApiNode : IAsyncDisposable
     // Readiness is asked with a short timeout of its own: a probe must not hang on a stopped node.
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    private static string ApiAssembly()
-    {
-        // The API's own build output (it has its runtimeconfig and deps), in the configuration the tests were built in.
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory);
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "EventSourcedRegistry.sln"))) root = root.Parent;
-        return Path.Combine(root!.FullName, "src", "EventSourcedRegistry.Api", "bin", testBin.Parent!.Name, testBin.Name, "EventSourcedRegistry.Api.dll");
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
