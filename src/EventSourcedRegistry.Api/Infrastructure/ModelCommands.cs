@@ -20,8 +20,8 @@ public sealed record CommandResponse(int Status, object? Body, string? Location 
 
 /// <summary>
 /// The one way a command reaches a model's stream: resolve the name, honour If-Match and Idempotency-Key,
-/// decide against the stream's state, append in one transaction, and on a lost race re-decide against
-/// fresh state (bounded) unless the client pinned a revision with If-Match.
+/// decide against the stream's state with the stream locked, append in one transaction; should a race still be lost
+/// (the lock makes that rare), re-decide against fresh state (bounded) unless the client pinned a revision with If-Match.
 /// </summary>
 public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, IdempotencySettings idempotencySettings, ILogger<ModelCommands> logger)
 {
