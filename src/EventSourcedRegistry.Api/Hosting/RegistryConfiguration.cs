@@ -61,6 +61,9 @@ public static class RegistryConfiguration
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
         builder.Services.AddSingleton<ModelCommands>();
+        // Sessions of the request's workspace (see WorkspaceStore): endpoints take this, not the IDocumentStore.
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped(Workspaces.WorkspaceStore.ForRequest);
         builder.Services.AddSingleton<Admin.ProjectionRebuilds>();
         // Relational reads of the views Marten does not hold as documents (deployment history).
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database.PooledConnectionString));
