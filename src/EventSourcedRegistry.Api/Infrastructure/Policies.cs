@@ -12,6 +12,8 @@ public static class Policies
     public const string Approve = "registry:approve";
     public const string Audit = "registry:audit";
     public const string Admin = "registry:admin";
+    /// <summary>Above every workspace's admin: creates, lists, renames and archives workspaces; platform keys.</summary>
+    public const string PlatformAdmin = "platform:admin";
 
     public static readonly IReadOnlyDictionary<string, string> RoleOf = new Dictionary<string, string>
     {
@@ -31,6 +33,8 @@ public static class Roles
     public const string Approver = "approver";
     public const string Auditor = "auditor";
     public const string Admin = "admin";
+    /// <summary>Held only in the platform (<c>WorkspaceId.Platform</c>); implies no role inside any workspace.</summary>
+    public const string PlatformAdmin = "platform-admin";
 
     public static readonly IReadOnlyList<string> All = [Reader, Contributor, Approver, Auditor, Admin];
 

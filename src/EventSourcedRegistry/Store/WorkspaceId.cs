@@ -13,6 +13,12 @@ public sealed partial record WorkspaceId
     /// <summary>The workspace a store written before workspaces opens as, and what unprefixed routes address.</summary>
     public static readonly WorkspaceId Default = new("default");
 
+    /// <summary>
+    /// The platform: the reserved tenant that holds the workspace directory (created, renamed, archived), platform keys
+    /// and the operator's chain. Its slug cannot be parsed (<c>~</c> is never in a slug), so no route can address it.
+    /// </summary>
+    public static readonly WorkspaceId Platform = new("~platform");
+
     private WorkspaceId(string slug) => Slug = slug;
 
     public string Slug { get; }
