@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -44,6 +45,8 @@ public static class AccessConfiguration
         {
             foreach (var (policy, role) in Policies.RoleOf)
                 options.AddPolicy(policy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(role)));
+            // A platform role: held on every request of a platform admin, never implied by a role inside a workspace.
+            options.AddPolicy(Policies.PlatformAdmin, p => p.RequireAuthenticatedUser().RequireClaim(AccessClaims.Grant, Roles.PlatformAdmin));
             // An endpoint that names no policy still needs a caller; the route test demands that each names one.
             options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
         });
@@ -74,7 +77,7 @@ public static class AccessConfiguration
     /// <summary>
     /// Tokens from an authority (OpenID Connect discovery) or, where there is none (tests, air-gapped sites), signed
     /// with <c>SigningKey</c> (HMAC-SHA256, at least 32 bytes; <c>base64:</c> prefix for binary keys).
-    /// Roles come from the <c>RoleClaim</c> (default <c>roles</c>), the actor from <c>NameClaim</c> (default <c>sub</c>).
+    /// Roles come from the <c>RoleClaim</c> (default <c>roles</c>; <c>workspace/role</c> for a workspace other than <c>default</c>, <c>platform-admin</c> for the platform), the actor from <c>NameClaim</c> (default <c>sub</c>).
     /// </summary>
     private static void ConfigureJwt(JwtBearerOptions options, IConfigurationSection jwt)
     {
@@ -121,10 +124,22 @@ public static class AccessConfiguration
                 identity.AddClaim(new Claim(AccessClaims.Actor, Principal.TokenActorPrefix + name));
                 // The token's subject is its owner: a person's API keys given the same owner count as the same person.
                 identity.AddClaim(new Claim(AccessClaims.Owner, name));
+                // Roles name their workspace (`team-a/reader`, `team-a/contributor:churn`); a role without one is the
+                // default workspace's, as before workspaces. Only the request's workspace's roles become grants.
+                var workspace = context.HttpContext.Workspace();
+                var members = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var value in identity.FindAll(roleClaim).SelectMany(c => RoleValues(c.Value)).ToList())
                 {
-                    if (AccessClaims.ParseGrant(value) is { } grant) identity.AddClaims(AccessClaims.ClaimsFor(grant));
+                    if (value.Trim().Equals(Roles.PlatformAdmin, StringComparison.OrdinalIgnoreCase))
+                    {
+                        if (!identity.HasClaim(AccessClaims.Grant, Roles.PlatformAdmin)) identity.AddClaim(new Claim(AccessClaims.Grant, Roles.PlatformAdmin));
+                        continue;
+                    }
+                    if (AccessClaims.ParseTokenRole(value) is not var (where, grant)) continue;
+                    members.Add(where.Slug);
+                    if (where == workspace) identity.AddClaims(AccessClaims.ClaimsFor(grant));
                 }
+                foreach (var member in members) identity.AddClaim(new Claim(AccessClaims.Workspace, member));
                 context.Principal = new ClaimsPrincipal(identity);
                 return Task.CompletedTask;
             },

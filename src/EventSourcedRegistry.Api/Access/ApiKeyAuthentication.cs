@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace EventSourcedRegistry.Api.Access;
@@ -17,7 +18,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         var key = await keys.Authenticate(presented, Context.RequestAborted);
         return key is null
             ? AuthenticateResult.Fail("The API key is unknown or revoked.")
-            : AuthenticateResult.Success(new AuthenticationTicket(ApiKeys.PrincipalOf(key, SchemeName), SchemeName));
+            : AuthenticateResult.Success(new AuthenticationTicket(ApiKeys.PrincipalOf(key, SchemeName, Context.Workspace()), SchemeName));
     }
 
     public static string? PresentedKey(HttpRequest request)

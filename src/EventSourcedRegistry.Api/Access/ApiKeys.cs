@@ -18,15 +18,38 @@ namespace EventSourcedRegistry.Api.Access;
 /// belongs to; <see cref="Issuers"/> the owners who could have seen its secret when it was made (see <see cref="Principal"/>).
 /// </summary>
 public sealed record ApiKeyRecord(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, byte[] SecretSha256,
-    IReadOnlyList<Grant> Grants, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy)
+    IReadOnlyList<Grant> Grants, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy,
+    string Workspace)
 {
-    public string Actor => ApiKeys.ActorPrefix + Name;
+    /// <summary>
+    /// <c>key:&lt;name&gt;</c>; a platform key's is <c>key:platform/&lt;name&gt;</c>: names are unique per workspace, and
+    /// a platform key acting in a workspace must not be mistaken for that workspace's key of the same name ('/' is never
+    /// in a key's name).
+    /// </summary>
+    public string Actor => ApiKeys.ActorPrefix + (IsPlatformKey ? ApiKeys.PlatformActorInfix + Name : Name);
     public bool Active => RevokedAt is null;
+
+    /// <summary>A key of the platform (made by a platform admin), rather than of one workspace.</summary>
+    public bool IsPlatformKey => Workspace == WorkspaceId.Platform.Slug;
 
     /// <summary>The key as four eyes judges whoever uses it.</summary>
     public Principal Principal => new(Actor, Owner, Id, Issuers);
 
-    public IReadOnlyList<KeyGrant> EventGrants => Grants.Select(g => new KeyGrant(g.Role, g.ModelId, g.ModelName)).ToList();
+    public IReadOnlyList<KeyGrant> EventGrants => Grants.Select(g => new KeyGrant(g.Role, g.ModelId, g.ModelName, g.Workspace)).ToList();
+
+    /// <summary>Where a grant holds: the workspace it names, else the key's own.</summary>
+    public string WorkspaceOf(Grant grant) => grant.Workspace ?? Workspace;
+
+    /// <summary>The key's grants in <paramref name="workspace"/>, the platform-admin role excluded (it holds in no workspace).</summary>
+    public IReadOnlyList<Grant> GrantsIn(WorkspaceId workspace) =>
+        Grants.Where(g => g.Role != Roles.PlatformAdmin && WorkspaceOf(g) == workspace.Slug).ToList();
+
+    /// <summary>The workspaces the key may address: those it holds a grant in, and its own (never the platform).</summary>
+    public IReadOnlyList<string> Workspaces =>
+        Grants.Where(g => g.Role != Roles.PlatformAdmin).Select(WorkspaceOf).Append(Workspace)
+            .Where(w => w != WorkspaceId.Platform.Slug).Distinct(StringComparer.Ordinal).ToList();
+
+    public bool IsPlatformAdmin => Grants.Any(g => g.Role == Roles.PlatformAdmin);
 }
 
 /// <summary>
@@ -49,6 +72,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
 {
     public const string Prefix = "esr_";
     public const string ActorPrefix = Principal.KeyActorPrefix;
+    /// <summary>Between <see cref="ActorPrefix"/> and a platform key's name in its actor.</summary>
+    public const string PlatformActorInfix = "platform/";
     /// <summary>The id of a configured bootstrap key that is not in the <c>esr_</c> format.</summary>
     public const string BootstrapId = "bootstrap-admin";
     public const string Table = RegistryStore.Schema + ".api_keys";
@@ -79,7 +104,7 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         create schema if not exists {RegistryStore.Schema};
         create table if not exists {Table} (
             id            text primary key,
-            name          text not null unique,
+            name          text not null,
             owner         text not null,
             issuers       text[] not null default array[]::text[],
             secret_sha256 bytea not null,
@@ -87,8 +112,14 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
             created_by    text not null,
             created_at    timestamptz not null default now(),
             revoked_at    timestamptz,
-            revoked_by    text
+            revoked_by    text,
+            workspace     text not null default '{WorkspaceId.Default.Slug}'
         );
+        -- A table from before workspaces: its keys are the default workspace's, and names are unique per workspace
+        -- (a name taken in another workspace must not be refused here: that would tell of the other workspace).
+        alter table {Table} add column if not exists workspace text not null default '{WorkspaceId.Default.Slug}';
+        alter table {Table} drop constraint if exists api_keys_name_key;
+        create unique index if not exists ux_api_keys_workspace_name on {Table} (workspace, name);
         """;
 
     /// <summary>Splits a presented key into id and secret; a key not in the esr_ format can only be a configured bootstrap key.</summary>
@@ -182,7 +213,12 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         }
     }
 
-    public static ClaimsPrincipal PrincipalOf(ApiKeyRecord key, string scheme)
+    /// <summary>
+    /// The key's principal for a request to <paramref name="workspace"/>: a membership claim per workspace it may
+    /// address, and the grant claims of that workspace only (the platform-admin role on every request), so no policy
+    /// can count a grant the key holds in another workspace.
+    /// </summary>
+    public static ClaimsPrincipal PrincipalOf(ApiKeyRecord key, string scheme, WorkspaceId workspace)
     {
         var identity = new ClaimsIdentity(scheme, ClaimTypes.Name, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.Name, key.Name));
@@ -190,7 +226,9 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         identity.AddClaim(new Claim(AccessClaims.KeyId, key.Id));
         identity.AddClaim(new Claim(AccessClaims.Owner, key.Owner));
         foreach (var issuer in key.Issuers) identity.AddClaim(new Claim(AccessClaims.KeyIssuer, issuer));
-        foreach (var grant in key.Grants) identity.AddClaims(AccessClaims.ClaimsFor(grant));
+        foreach (var member in key.Workspaces) identity.AddClaim(new Claim(AccessClaims.Workspace, member));
+        if (key.IsPlatformAdmin) identity.AddClaim(new Claim(AccessClaims.Grant, Roles.PlatformAdmin));
+        foreach (var grant in key.GrantsIn(workspace)) identity.AddClaims(AccessClaims.ClaimsFor(grant with { Workspace = null }));
         return new ClaimsPrincipal(identity);
     }
 
@@ -202,9 +240,17 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
-    public async Task<IReadOnlyList<ApiKeyRecord>> List(CancellationToken ct)
+    /// <summary>
+    /// The keys of <paramref name="workspace"/> and the platform keys holding a grant in it; for the platform, the
+    /// platform's keys. Callers show a platform key's grants in the workspace only.
+    /// </summary>
+    public async Task<IReadOnlyList<ApiKeyRecord>> List(WorkspaceId workspace, CancellationToken ct)
     {
-        await using var command = data.CreateCommand($"select {Columns} from {Table} order by created_at, id");
+        await using var command = data.CreateCommand(
+            $"select {Columns} from {Table} where workspace = $1 " +
+            $"or (workspace = $2 and grants @> jsonb_build_array(jsonb_build_object('workspace', $1::text))) order by created_at, id");
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.Slug });
+        command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.Slug });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var keys = new List<ApiKeyRecord>();
         while (await reader.ReadAsync(ct)) keys.Add(Read(reader));
@@ -216,8 +262,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
     /// null when the name is taken. Its issuers are the creator's owner and the creator's own issuers: whoever made
     /// the key saw its secret, and so did whoever could use the key that made it.
     /// </summary>
-    public async Task<(ApiKeyRecord Record, string Key)?> Create(string name, string owner, IReadOnlyList<Grant> grants, Principal creator,
-        CommandContext context, CancellationToken ct)
+    public async Task<(ApiKeyRecord Record, string Key)?> Create(WorkspaceId workspace, string name, string owner, IReadOnlyList<Grant> grants,
+        Principal creator, CommandContext context, CancellationToken ct)
     {
         var (id, key) = NewKey();
         var issuers = new List<string> { creator.Owner };
@@ -226,9 +272,9 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
 
         await using var connection = await data.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var record = await Insert(connection, transaction, id, name, owner, issuers, Hash(Parse(key).Secret), grants, creator.Actor, ct);
+        var record = await Insert(connection, transaction, workspace, id, name, owner, issuers, Hash(Parse(key).Secret), grants, creator.Actor, ct);
         if (record is null) return null;
-        await AppendAsync(transaction, context, ct,
+        await AppendAsync(transaction, workspace, context, ct,
             new ApiKeyCreated(record.Id, record.Name, record.Owner, record.EventGrants, record.Issuers));
         await transaction.CommitAsync(ct);
         ForgetKnownIds();
@@ -237,11 +283,11 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
     }
 
     /// <summary>Inserts a key row in the caller's transaction; null when the name (or, by a 2^-64 chance, the id) is taken.</summary>
-    public static async Task<ApiKeyRecord?> Insert(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, string name,
-        string owner, IReadOnlyList<string> issuers, byte[] secretSha256, IReadOnlyList<Grant> grants, string createdBy, CancellationToken ct)
+    public static async Task<ApiKeyRecord?> Insert(NpgsqlConnection connection, NpgsqlTransaction transaction, WorkspaceId workspace, string id,
+        string name, string owner, IReadOnlyList<string> issuers, byte[] secretSha256, IReadOnlyList<Grant> grants, string createdBy, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            $"insert into {Table} (id, name, owner, issuers, secret_sha256, grants, created_by) values ($1, $2, $3, $4, $5, $6, $7) " +
+            $"insert into {Table} (id, name, owner, issuers, secret_sha256, grants, created_by, workspace) values ($1, $2, $3, $4, $5, $6, $7, $8) " +
             $"on conflict do nothing returning {Columns}", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = name });
@@ -250,52 +296,60 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         command.Parameters.Add(new NpgsqlParameter { Value = secretSha256 });
         command.Parameters.Add(new NpgsqlParameter { Value = SerializeGrants(grants), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter { Value = createdBy });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.Slug });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
     /// <summary>
-    /// Revokes a key and appends <see cref="ApiKeyRevoked"/> in the same transaction, then forgets it on this node at
-    /// once. A revoked key is answered as it is, with no event; null for an unknown id.
+    /// Revokes a key of <paramref name="workspace"/> and appends <see cref="ApiKeyRevoked"/> to that workspace's access
+    /// stream in the same transaction, then forgets it on this node at once. A revoked key is answered as it is, with
+    /// no event; null for an id that is not a key of that workspace (another workspace's key is as unknown as none).
     /// </summary>
-    public async Task<ApiKeyRecord?> Revoke(string id, CommandContext context, CancellationToken ct)
+    public async Task<ApiKeyRecord?> Revoke(WorkspaceId workspace, string id, CommandContext context, CancellationToken ct)
     {
         ApiKeyRecord? record;
         await using (var connection = await data.OpenConnectionAsync(ct))
         await using (var transaction = await connection.BeginTransactionAsync(ct))
         {
             await using (var command = new NpgsqlCommand(
-                             $"update {Table} set revoked_at = now(), revoked_by = $2 where id = $1 and revoked_at is null returning {Columns}",
+                             $"update {Table} set revoked_at = now(), revoked_by = $2 where id = $1 and workspace = $3 and revoked_at is null returning {Columns}",
                              connection, transaction))
             {
                 command.Parameters.Add(new NpgsqlParameter { Value = id });
                 command.Parameters.Add(new NpgsqlParameter { Value = context.Actor });
+                command.Parameters.Add(new NpgsqlParameter { Value = workspace.Slug });
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 record = await reader.ReadAsync(ct) ? Read(reader) : null;
             }
             if (record is not null)
             {
-                await AppendAsync(transaction, context, ct, new ApiKeyRevoked(record.Id, record.Name, record.Owner));
+                await AppendAsync(transaction, workspace, context, ct, new ApiKeyRevoked(record.Id, record.Name, record.Owner));
                 await transaction.CommitAsync(ct);
             }
         }
         _cache.TryRemove(id, out _);
         ForgetKnownIds();
-        if (record is null) return await Find(id, ct);
+        if (record is null) return await Find(id, ct) is { } found && found.Workspace == workspace.Slug ? found : null;
         logger.LogInformation("API key {KeyId} ({Name}) revoked by {Actor}", id, record.Name, context.Actor);
         return record;
     }
 
-    /// <summary>Appends access events in the caller's transaction (Marten enlists in it and leaves the commit to the caller).</summary>
-    public async Task AppendAsync(NpgsqlTransaction transaction, CommandContext context, CancellationToken ct, params object[] events)
+    /// <summary>
+    /// Appends access events to <paramref name="workspace"/>'s access stream in the caller's transaction (Marten enlists
+    /// in it and leaves the commit to the caller): a key's events are its own workspace's (the platform's for a platform key).
+    /// </summary>
+    public async Task AppendAsync(NpgsqlTransaction transaction, WorkspaceId workspace, CommandContext context, CancellationToken ct, params object[] events)
     {
-        await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
+        var options = SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
+        options.TenantId = workspace.TenantId;
+        await using var session = store.LightweightSession(options);
         context.ApplyTo(session);
         session.Events.Append(AccessStream.Id, events);
         await session.SaveChangesAsync(ct);
     }
 
-    public const string Columns = "id, name, owner, issuers, secret_sha256, grants, created_by, created_at, revoked_at, revoked_by";
+    public const string Columns = "id, name, owner, issuers, secret_sha256, grants, created_by, created_at, revoked_at, revoked_by, workspace";
 
     private static readonly JsonSerializerOptions GrantJson = new(JsonSerializerDefaults.Web)
     {
@@ -311,7 +365,7 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         reader.GetFieldValue<byte[]>(4), DeserializeGrants(reader.GetString(5)),
         reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
-        reader.IsDBNull(9) ? null : reader.GetString(9));
+        reader.IsDBNull(9) ? null : reader.GetString(9), reader.GetString(10));
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -8,8 +8,10 @@ namespace EventSourcedRegistry.Api.Access;
 
 /// <summary>
 /// At start, creates the key table (and upgrades one from before owners, see <see cref="Upgrade"/>) and, while no
-/// active admin key exists, stores a bootstrap admin key (hashed): <c>Registry:BootstrapAdminKey</c> when set, else a
-/// generated one printed once on stdout. Nodes starting together take turns on an advisory lock, so a cluster's first
+/// active platform admin key exists, stores a bootstrap admin key (hashed): <c>Registry:BootstrapAdminKey</c> when set,
+/// else a generated one printed once on stdout. It is a key of the <c>default</c> workspace holding the platform-admin
+/// role (workspaces) and, when <c>default</c> has no active admin key (a new store), admin of <c>default</c> too: on a
+/// new store it does all it did before workspaces; on a store upgraded from before them it only adds the platform admin. Nodes starting together take turns on an advisory lock, so a cluster's first
 /// start makes one key and upgrades the table once. The bootstrap key is its own owner (<c>key:bootstrap-admin</c>):
 /// it stands for whoever holds it, and every key made with it lists that owner among its issuers.
 /// </summary>
@@ -40,27 +42,26 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
 
         await Upgrade(connection, transaction, ct);
 
-        var adminGrant = JsonSerializer.Serialize(new[] { new { role = Roles.Admin } });
-        await using (var exists = new NpgsqlCommand(
-            $"select exists (select 1 from {ApiKeys.Table} where revoked_at is null and grants @> $1::jsonb)", connection, transaction))
+        if (await AnyActive(connection, transaction, Roles.PlatformAdmin, null, ct))
         {
-            exists.Parameters.Add(new NpgsqlParameter { Value = adminGrant });
-            if ((bool)(await exists.ExecuteScalarAsync(ct))!)
-            {
-                await transaction.CommitAsync(ct);
-                return;
-            }
+            await transaction.CommitAsync(ct);
+            return;
         }
+        // Admin of default unless default already has one (a store from before workspaces): no new power over default.
+        var grants = await AnyActive(connection, transaction, Roles.Admin, WorkspaceId.Default, ct)
+            ? new List<Grant> { new(Roles.PlatformAdmin) }
+            : [new(Roles.Admin), new(Roles.PlatformAdmin)];
+        var grantJson = ApiKeys.SerializeGrants(grants);
 
         var (id, key) = configured is { Length: > 0 } ? (ApiKeys.Parse(configured.Trim()).Id, configured.Trim()) : ApiKeys.NewKey();
         ApiKeyRecord stored;
         // A configured key revoked earlier is stored again (same id, the configured secret): the recovery path when
         // every admin key was revoked. Its owner stays what it was.
         await using (var store = new NpgsqlCommand($"""
-            with n as (select case when exists (select 1 from {ApiKeys.Table} where name = $2 and id <> $1) then $2 || '-' || $1 else $2 end as name)
-            insert into {ApiKeys.Table} as k (id, name, owner, issuers, secret_sha256, grants, created_by)
-            select $1, n.name, '{Principal.KeyActorPrefix}' || n.name, array[]::text[], $3, $4::jsonb, '{Actor}' from n
-            on conflict (id) do update set secret_sha256 = excluded.secret_sha256, grants = excluded.grants,
+            with n as (select case when exists (select 1 from {ApiKeys.Table} where workspace = $5 and name = $2 and id <> $1) then $2 || '-' || $1 else $2 end as name)
+            insert into {ApiKeys.Table} as k (id, name, owner, issuers, secret_sha256, grants, created_by, workspace)
+            select $1, n.name, '{Principal.KeyActorPrefix}' || n.name, array[]::text[], $3, $4::jsonb, '{Actor}', $5 from n
+            on conflict (id) do update set secret_sha256 = excluded.secret_sha256, grants = excluded.grants, workspace = excluded.workspace,
                 revoked_at = null, revoked_by = null
             returning {ApiKeys.Columns}
             """, connection, transaction))
@@ -68,12 +69,13 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
             store.Parameters.Add(new NpgsqlParameter { Value = id });
             store.Parameters.Add(new NpgsqlParameter { Value = Name });
             store.Parameters.Add(new NpgsqlParameter { Value = ApiKeys.Hash(ApiKeys.Parse(key).Secret) });
-            store.Parameters.Add(new NpgsqlParameter { Value = adminGrant });
+            store.Parameters.Add(new NpgsqlParameter { Value = grantJson });
+            store.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Default.Slug });
             await using var reader = await store.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             stored = ApiKeys.Read(reader);
         }
-        await keys.AppendAsync(transaction, Startup(Actor), ct,
+        await keys.AppendAsync(transaction, WorkspaceId.Default, Startup(Actor), ct,
             new ApiKeyCreated(stored.Id, stored.Name, stored.Owner, stored.EventGrants, stored.Issuers));
         await transaction.CommitAsync(ct);
 
@@ -100,6 +102,24 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Whether an active key holds <paramref name="role"/> (in <paramref name="workspace"/>, when given).</summary>
+    private static async Task<bool> AnyActive(NpgsqlConnection connection, NpgsqlTransaction transaction, string role, WorkspaceId? workspace,
+        CancellationToken ct)
+    {
+        // A workspace's own keys hold their grants there (grants without a workspace); a platform key's grant names it.
+        await using var exists = new NpgsqlCommand(workspace is null
+            ? $"select exists (select 1 from {ApiKeys.Table} where revoked_at is null and grants @> $1::jsonb)"
+            : $"select exists (select 1 from {ApiKeys.Table} k where revoked_at is null and exists (select 1 from jsonb_array_elements(k.grants) g " +
+              "where g->>'role' = $2 and coalesce(g->>'workspace', k.workspace) = $3) and grants @> $1::jsonb)", connection, transaction);
+        exists.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new[] { new { role } }) });
+        if (workspace is not null)
+        {
+            exists.Parameters.Add(new NpgsqlParameter { Value = role });
+            exists.Parameters.Add(new NpgsqlParameter { Value = workspace.Slug });
+        }
+        return (bool)(await exists.ExecuteScalarAsync(ct))!;
+    }
 
     private static CommandContext Startup(string actor) => new(actor, Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"), null);
 
@@ -146,12 +166,12 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
                 update.Parameters.Add(new NpgsqlParameter { Value = issuers.ToArray() });
                 await update.ExecuteNonQueryAsync(ct);
             }
-            var grants = ApiKeys.DeserializeGrants(key.Grants).Select(g => new KeyGrant(g.Role, g.ModelId, g.ModelName)).ToList();
+            var grants = ApiKeys.DeserializeGrants(key.Grants).Select(g => new KeyGrant(g.Role, g.ModelId, g.ModelName, g.Workspace)).ToList();
             events.Add(new ApiKeyRecorded(key.Id, key.Name, owner, grants, issuers, key.CreatedBy, key.CreatedAt, key.RevokedBy, key.RevokedAt));
         }
         await using (var notNull = new NpgsqlCommand($"alter table {ApiKeys.Table} alter column owner set not null", connection, transaction))
             await notNull.ExecuteNonQueryAsync(ct);
-        if (events.Count > 0) await keys.AppendAsync(transaction, Startup(UpgradeActor), ct, [.. events]);
+        if (events.Count > 0) await keys.AppendAsync(transaction, WorkspaceId.Default, Startup(UpgradeActor), ct, [.. events]);
         logger.LogWarning("Upgraded the API key table: {Count} key(s) from before owners are each their own owner (key:<name>); " +
                           "give people new keys with owners and revoke these", legacy.Count);
     }

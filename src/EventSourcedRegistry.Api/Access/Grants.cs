@@ -6,10 +6,11 @@ using EventSourcedRegistry.Validation;
 namespace EventSourcedRegistry.Api.Access;
 
 /// <summary>
-/// A role, registry-wide (no model) or for one model. API keys hold the model's id (a rename keeps the grant);
-/// tokens name the model, as the identity provider writes it.
+/// A role, workspace-wide (no model) or for one model. API keys hold the model's id (a rename keeps the grant);
+/// tokens name the model, as the identity provider writes it. <see cref="Workspace"/>: where the grant holds, null for
+/// the key's own workspace; a platform key's grants each name one (see <see cref="ApiKeyRecord.GrantsIn"/>).
 /// </summary>
-public sealed record Grant(string Role, Guid? ModelId = null, string? ModelName = null)
+public sealed record Grant(string Role, Guid? ModelId = null, string? ModelName = null, string? Workspace = null)
 {
     public bool RegistryWide => ModelId is null && ModelName is null;
 }
@@ -33,6 +34,18 @@ public static class AccessClaims
     public const string Owner = "esr:owner";
     /// <summary>One per owner who issued the caller's key, nearest first (none for a token).</summary>
     public const string KeyIssuer = "esr:key-issuer";
+    /// <summary>
+    /// One per workspace the caller is a member of (holds a grant in). The grant claims above are only those of the
+    /// request's workspace, so no policy can see a grant of another workspace.
+    /// </summary>
+    public const string Workspace = "esr:workspace";
+
+    /// <summary>Whether the caller is a member of <paramref name="workspace"/>.</summary>
+    public static bool IsMemberOf(ClaimsPrincipal user, EventSourcedRegistry.Store.WorkspaceId workspace) =>
+        user.HasClaim(Workspace, workspace.Slug);
+
+    /// <summary>Whether the caller is a platform admin (a platform role: not a member of any workspace by it).</summary>
+    public static bool IsPlatformAdmin(ClaimsPrincipal user) => user.HasClaim(Grant, Roles.PlatformAdmin);
 
     public static string? ActorOf(ClaimsPrincipal user) => user.FindFirst(Actor)?.Value;
 
@@ -70,6 +83,24 @@ public static class AccessClaims
         if (at < 0) return new Grant(role);
         var model = value[(at + 1)..].Trim();
         return model.Length > 0 && Roles.ModelScoped.Contains(role) ? new Grant(role, ModelName: InputRules.NormalizeName(model)) : null;
+    }
+
+    /// <summary>
+    /// A token's role: <c>reader</c>, <c>contributor:churn</c> (the default workspace's), or the same behind a workspace's
+    /// slug and a slash, <c>team-a/reader</c>; null for what grants nothing (an unknown role or workspace slug).
+    /// </summary>
+    public static (EventSourcedRegistry.Store.WorkspaceId Workspace, Grant Grant)? ParseTokenRole(string value)
+    {
+        var slash = value.IndexOf('/');
+        var colon = value.IndexOf(':');
+        var workspace = EventSourcedRegistry.Store.WorkspaceId.Default;
+        if (slash >= 0 && (colon < 0 || slash < colon))
+        {
+            if (!EventSourcedRegistry.Store.WorkspaceId.TryParse(value[..slash].Trim().ToLowerInvariant(), out var named)) return null;
+            workspace = named;
+            value = value[(slash + 1)..];
+        }
+        return ParseGrant(value) is { } grant ? (workspace, grant) : null;
     }
 
     public static IEnumerable<Claim> ClaimsFor(Grant grant) =>

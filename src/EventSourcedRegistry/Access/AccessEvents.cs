@@ -12,8 +12,12 @@ public static class AccessStream
     public static readonly Type[] EventTypes = [typeof(ApiKeyCreated), typeof(ApiKeyRevoked), typeof(ApiKeyRecorded)];
 }
 
-/// <summary>A role a key grants, registry-wide (no model) or for one model (its id, and its name when the key was made).</summary>
-public sealed record KeyGrant(string Role, Guid? ModelId = null, string? Model = null);
+/// <summary>
+/// A role a key grants, workspace-wide (no model) or for one model (its id, and its name when the key was made), in
+/// <see cref="Workspace"/>: null for the key's own workspace (every grant before workspaces, and every grant of a
+/// workspace's key), a slug for a platform key's grant in that workspace.
+/// </summary>
+public sealed record KeyGrant(string Role, Guid? ModelId = null, string? Model = null, string? Workspace = null);
 
 /// <summary>
 /// An API key was made. <see cref="Owner"/> is the person or service it belongs to (set by its creator, never changed);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Diagnostics;
 using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Access;
@@ -68,7 +69,7 @@ public sealed class when_presenting_unknown_keys(AppFixture app) : ApiTest(app)
         Assert.Null(await here.Authenticate(RandomKey(), CancellationToken.None)); // reads the set of ids now
         var readsBefore = here.DatabaseReads;
 
-        var (record, key) = (await elsewhere.Create($"made-elsewhere-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin,
+        var (record, key) = (await elsewhere.Create(WorkspaceId.Default, $"made-elsewhere-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin,
             CancellationToken.None))!.Value;
 
         clock.Now += here.UnknownKeyTtl - TimeSpan.FromMilliseconds(1);
@@ -86,11 +87,11 @@ public sealed class when_presenting_unknown_keys(AppFixture app) : ApiTest(app)
         var here = Node(clock);
         Assert.Null(await here.Authenticate(RandomKey(), CancellationToken.None));
 
-        var (record, key) = (await here.Create($"made-here-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin,
+        var (record, key) = (await here.Create(WorkspaceId.Default, $"made-here-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin,
             CancellationToken.None))!.Value;
         Assert.Equal(record.Id, (await here.Authenticate(key, CancellationToken.None))?.Id);
 
-        await here.Revoke(record.Id, Admin, CancellationToken.None);
+        await here.Revoke(WorkspaceId.Default, record.Id, Admin, CancellationToken.None);
         Assert.Null(await here.Authenticate(key, CancellationToken.None));
     }
 
@@ -98,7 +99,7 @@ public sealed class when_presenting_unknown_keys(AppFixture app) : ApiTest(app)
     public async Task a_wrong_secret_for_a_known_key_is_refused_from_memory_too()
     {
         var here = Node(new ManualClock());
-        var (_, key) = (await here.Create($"known-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin, CancellationToken.None))!.Value;
+        var (_, key) = (await here.Create(WorkspaceId.Default, $"known-{Guid.NewGuid():N}", "someone", [new Grant("reader")], AdminPrincipal, Admin, CancellationToken.None))!.Value;
         Assert.NotNull(await here.Authenticate(key, CancellationToken.None));
         var reads = here.DatabaseReads;
 

@@ -121,6 +121,20 @@ public class when_storing_model_events
             [new KeyGrant("contributor", ModelId, "Churn-Predictor"), new KeyGrant("reader")], ["alice@example.com", "key:bootstrap-admin"]));
 
     [Fact]
+    public void a_platform_keys_grants_name_their_workspace_in_the_contract() =>
+        Snapshot.Match(EventJson.Stored(new ApiKeyCreated("5e6f708192a3b4c5", "fleet-auditor", "audit@example.com",
+            [new KeyGrant("auditor", Workspace: "team-a"), new KeyGrant("reader", ModelId, "Churn-Predictor", "team-b"), new KeyGrant("platform-admin")],
+            ["key:bootstrap-admin"])), "ApiKeyCreated_PlatformKey");
+
+    [Fact]
+    public void a_grant_stored_before_workspaces_reads_as_one_in_the_keys_own_workspace()
+    {
+        var old = EventJson.Deserialize<ApiKeyCreated>(
+            """{"keyId":"3f2a9c1d0b8e7f65","name":"churn-ci","owner":"churn-training","grants":[{"role":"reader","modelId":null,"model":null}],"issuers":[]}""");
+        Assert.Equal(new KeyGrant("reader"), Assert.Single(old.Grants));
+    }
+
+    [Fact]
     public void api_key_revoked_is_stored_as_its_contract() =>
         MatchesItsContract(new ApiKeyRevoked("3f2a9c1d0b8e7f65", "churn-ci", "churn-training"));
 

@@ -1,5 +1,7 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -12,18 +14,30 @@ public sealed record GrantRequest(string? Role, string? Model);
 /// <summary><c>owner</c>: the person or service the key belongs to (required, never changed); <c>reason</c> goes into the event.</summary>
 public sealed record CreateApiKey(string? Name, string? Owner, List<GrantRequest?>? Grants, string? Reason = null);
 
-public sealed record GrantResponse(string Role, string? Model, Guid? ModelId);
+/// <summary><c>workspace</c>: where a platform key's grant holds; absent for a grant in the key's own workspace.</summary>
+public sealed record GrantResponse(string Role, string? Model, Guid? ModelId, string? Workspace = null);
 
 /// <summary>
 /// A key as the admin API shows it: never its secret. <c>issuers</c> are the owners who could have seen its secret when
 /// it was made (its creator's owner and, up the chain, theirs): none of them can approve what this key requests.
 /// </summary>
+/// <c>workspace</c> is the key's own: a workspace's slug, or <c>~platform</c> for a key a platform admin made.
 public sealed record ApiKeyResponse(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, IReadOnlyList<GrantResponse> Grants,
-    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy)
+    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy, string Workspace, string Actor)
 {
-    public static ApiKeyResponse From(ApiKeyRecord key) => new(key.Id, key.Name, key.Owner, key.Issuers,
-        key.Grants.Select(g => new GrantResponse(g.Role, g.ModelName, g.ModelId)).ToList(),
-        key.CreatedBy, key.CreatedAt, key.RevokedAt, key.RevokedBy);
+    /// <summary>The key with every grant: what its own workspace's admin (or, for a platform key, a platform admin) sees.</summary>
+    public static ApiKeyResponse From(ApiKeyRecord key) => Shown(key, key.Grants);
+
+    /// <summary>
+    /// The key as <paramref name="workspace"/>'s admin sees it: a platform key shows only its grants there, so nothing
+    /// tells of the other workspaces it reaches.
+    /// </summary>
+    public static ApiKeyResponse In(ApiKeyRecord key, WorkspaceId workspace) =>
+        key.Workspace == workspace.Slug ? From(key) : Shown(key, key.GrantsIn(workspace));
+
+    private static ApiKeyResponse Shown(ApiKeyRecord key, IReadOnlyList<Grant> grants) => new(key.Id, key.Name, key.Owner, key.Issuers,
+        grants.Select(g => new GrantResponse(g.Role, g.ModelName, g.ModelId, g.Workspace)).ToList(),
+        key.CreatedBy, key.CreatedAt, key.RevokedAt, key.RevokedBy, key.Workspace, key.Actor);
 }
 
 /// <summary>The one answer that carries the key itself; the registry cannot show it again.</summary>
@@ -77,8 +91,10 @@ public static class CreateApiKeyEndpoint
     }
 
     /// <summary>
-    /// Creates a key for an owner and answers it once; the registry keeps only its secret's SHA-256, and records
-    /// <c>ApiKeyCreated</c> (never the secret or its hash) in the same transaction.
+    /// Creates a key of the request's workspace for an owner and answers it once; the registry keeps only its secret's
+    /// SHA-256, and records <c>ApiKeyCreated</c> (never the secret or its hash) in that workspace in the same
+    /// transaction. Its grants hold in this workspace only; keys for several workspaces are a platform admin's
+    /// (<c>POST /api/v1/platform/keys</c>).
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/admin/keys", OperationId = "CreateApiKey")]
@@ -90,7 +106,8 @@ public static class CreateApiKeyEndpoint
 
         var ct = http.RequestAborted;
         var grants = new List<Grant>();
-        await using (var session = store.QuerySession())
+        var workspace = http.Workspace();
+        await using (var session = store.QuerySession(workspace.TenantId))
         {
             for (var i = 0; i < request.Grants!.Count; i++)
             {
@@ -108,14 +125,14 @@ public static class CreateApiKeyEndpoint
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var created = await keys.Create(request.Name!, request.Owner!, grants.Distinct().ToList(), AccessClaims.PrincipalOf(http.User)!,
+        var created = await keys.Create(workspace, request.Name!, request.Owner!, grants.Distinct().ToList(), AccessClaims.PrincipalOf(http.User)!,
             CommandContext.For(http, request.Reason), ct);
         if (created is not { } made)
             return Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
                 $"A key named '{request.Name}' exists (names stay taken after revocation, so history names one key).");
 
         var shown = ApiKeyResponse.From(made.Record);
-        http.Response.Headers.Location = $"/api/v1/admin/keys/{made.Record.Id}";
+        http.Response.Headers.Location = $"{http.Request.PathBase}/api/v1/admin/keys/{made.Record.Id}";
         return Results.Json(new CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
             Json.Options, statusCode: StatusCodes.Status201Created);
     }

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
@@ -8,12 +9,16 @@ public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> Items);
 
 public static class ListApiKeysEndpoint
 {
-    /// <summary>Every key, revoked ones included, without secrets or hashes.</summary>
+    /// <summary>
+    /// Every key of the request's workspace, revoked ones included, without secrets or hashes, and the platform keys
+    /// that hold a grant in it (with those grants only).
+    /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineGet("/api/v1/admin/keys", OperationId = "ListApiKeys")]
     public static async Task<IResult> Get(HttpContext http, ApiKeys keys)
     {
-        var all = await keys.List(http.RequestAborted);
-        return Results.Json(new ApiKeyList(all.Select(ApiKeyResponse.From).ToList()), Json.Options);
+        var workspace = http.Workspace();
+        var all = await keys.List(workspace, http.RequestAborted);
+        return Results.Json(new ApiKeyList(all.Select(k => ApiKeyResponse.In(k, workspace)).ToList()), Json.Options);
     }
 }

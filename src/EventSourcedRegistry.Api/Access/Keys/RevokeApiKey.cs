@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Validation;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
@@ -19,7 +20,8 @@ public static class RevokeApiKeyEndpoint
         var reason = http.Request.Query["reason"].ToString();
         if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } bad) return Problems.Validation([("reason", bad)]);
         if (id.Length > 100) return Problems.Problem(StatusCodes.Status404NotFound, "Key not found", "No API key has that id.");
-        var revoked = await keys.Revoke(id, CommandContext.For(http, reason), http.RequestAborted);
+        // Only a key of this workspace: a platform key is revoked by a platform admin, another workspace's is unknown here.
+        var revoked = await keys.Revoke(http.Workspace(), id, CommandContext.For(http, reason), http.RequestAborted);
         return revoked is null
             ? Problems.Problem(StatusCodes.Status404NotFound, "Key not found", $"No API key has the id '{id}'.")
             : Results.Json(ApiKeyResponse.From(revoked), Json.Options);
