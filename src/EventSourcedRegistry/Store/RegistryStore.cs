@@ -50,6 +50,7 @@ public static class RegistryStore
         options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
         // The workspace directory, in the platform tenant (see WorkspaceDirectoryStream).
         options.Projections.Add(new WorkspaceViewProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new WorkspaceDirectoryHeadProjection(), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));
         options.Projections.Add(new ModelSnapshotProjection(Schema, snapshotEvery), ProjectionLifecycle.Inline);
 

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Store;
 using JasperFx.Events;
+using Marten.Events.Aggregation;
 using Marten.Events.Projections;
 
 namespace EventSourcedRegistry.Workspaces;
@@ -74,4 +75,25 @@ public sealed class WorkspaceViewProjection : MultiStreamProjection<WorkspaceVie
 
     public override WorkspaceView? Evolve(WorkspaceView? snapshot, string id, IEvent e) =>
         WorkspaceView.Fold(snapshot, e.Data, e.Timestamp, e.UserName);
+}
+
+/// <summary>
+/// The directory stream's head (its revision), kept inline so a change can fetch the stream for exclusive writing
+/// (its row locked until commit) without folding the whole directory: changes to the directory take turns.
+/// </summary>
+public sealed class WorkspaceDirectoryHead
+{
+    public Guid Id { get; set; } = WorkspaceDirectoryStream.Id;
+    public long Revision { get; set; }
+}
+
+public sealed class WorkspaceDirectoryHeadProjection : SingleStreamProjection<WorkspaceDirectoryHead, Guid>
+{
+    public WorkspaceDirectoryHeadProjection()
+    {
+        foreach (var type in WorkspaceDirectoryStream.EventTypes) IncludeType(type);
+    }
+
+    public override WorkspaceDirectoryHead? Evolve(WorkspaceDirectoryHead? snapshot, Guid id, IEvent e) =>
+        new() { Id = id, Revision = e.Version };
 }
