@@ -60,6 +60,27 @@ public sealed class when_addressing_workspaces(AppFixture app) : WorkspaceTest(a
     }
 
     [Fact]
+    public async Task links_in_bodies_carry_the_prefix_the_request_came_through()
+    {
+        var a = await CreateWorkspace();
+        using var content = new ByteArrayContent("model bytes"u8.ToArray());
+        using var upload = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workspaces/{a}/artifacts") { Content = content };
+        upload.Headers.Add(AppFixture.WorkspacesHeader, a);
+        content.Headers.ContentType = new("application/octet-stream");
+        using var client = Host.Client();
+        var uploaded = await RegistryCalls.Read(await client.SendAsync(upload));
+        Assert.True(uploaded.Status is 200 or 201, $"{uploaded.Status} {uploaded.Body}");
+        var sha256 = uploaded.Body!["sha256"]!.GetValue<string>();
+        await Post($"/api/v1/workspaces/{a}/models", new { name = "churn" }, workspaces: a);
+        await Post($"/api/v1/workspaces/{a}/models/churn/versions", new { artifact = new { sha256 } }, workspaces: a);
+
+        var version = await Get($"/api/v1/workspaces/{a}/models/churn/versions/1", workspaces: a);
+
+        Assert.Equal($"/api/v1/workspaces/{a}/artifacts/{sha256}", uploaded.Body!["uri"]!.GetValue<string>());
+        Assert.Equal($"/api/v1/workspaces/{a}/artifacts/{sha256}", version.Body!["downloadUrl"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task an_unknown_workspace_and_one_the_caller_is_not_a_member_of_answer_exactly_like_an_unknown_route()
     {
         var mine = await CreateWorkspace();
