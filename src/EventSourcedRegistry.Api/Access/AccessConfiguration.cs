@@ -157,6 +157,8 @@ public static class AccessConfiguration
     public static WebApplication UseRegistryAccess(this WebApplication app)
     {
         app.UseAuthentication();
+        // Not a member of the request's workspace, or no such workspace: the 404 of an unknown route (issue 20).
+        app.UseWorkspaceMembership();
         // Per-caller rate limits need the caller, and refuse before authorization reads anything for the request.
         app.UseRateLimiter();
         app.UseAuthorization();
