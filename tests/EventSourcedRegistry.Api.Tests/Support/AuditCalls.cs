@@ -24,9 +24,13 @@ public static class AuditCalls
         return await command.ExecuteNonQueryAsync();
     }
 
-    public static async Task<List<T>> SqlList<T>(this AppFixture app, string sql, params object[] parameters)
+    public static Task<List<T>> SqlList<T>(this AppFixture app, string sql, params object[] parameters) =>
+        app.SqlListOn<T>(app.ConnectionString, sql, parameters);
+
+    /// <summary>As <see cref="SqlList{T}"/>, on another of the fixture's databases (a side host's).</summary>
+    public static async Task<List<T>> SqlListOn<T>(this AppFixture app, string connectionString, string sql, params object[] parameters)
     {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var parameter in parameters) command.Parameters.Add(new NpgsqlParameter { Value = parameter });
