@@ -7,17 +7,12 @@ namespace EventSourcedRegistry.Api.Workspaces;
 
 public static class WorkspacesConfiguration
 {
-    /// <summary>The directory, the platform-admin policy and (until the access slice lands) the pre-workspace claims.</summary>
+    /// <summary>The directory and the policy of routes any authenticated caller may call (the workspace list).</summary>
     public static WebApplicationBuilder AddWorkspaces(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<WorkspaceDirectory>();
-        // Exactly the access slice's definition (issue 20): the role is a platform grant, held on every request.
-        builder.Services.Configure<AuthorizationOptions>(options =>
-        {
-            options.AddPolicy(Policies.PlatformAdmin, p => p.RequireClaim(AccessClaims.Grant, Roles.PlatformAdmin));
-            options.AddPolicy(Policies.Authenticated, p => p.RequireAuthenticatedUser());
-        });
-        builder.Services.AddSingleton<IClaimsTransformation, PreAccessClaims>();
+        // The platform-admin policy is registered with the others (AccessConfiguration).
+        builder.Services.Configure<AuthorizationOptions>(options => options.AddPolicy(Policies.Authenticated, p => p.RequireAuthenticatedUser()));
         return builder;
     }
 

@@ -155,7 +155,7 @@ public sealed class when_keys_belong_to_workspaces(AppFixture app) : WorkspaceTe
     public async Task a_token_role_names_its_workspace_and_holds_there_only()
     {
         var a = await CreateWorkspace();
-        var token = Access.Token($"svc-{Guid.NewGuid():N}", [$"{a}/reader"]);
+        var token = Support.Access.Token($"svc-{Guid.NewGuid():N}", [$"{a}/reader"]);
         using var client = Host.ClientWithToken(token);
 
         var inA = await RegistryCalls.Read(await client.GetAsync($"/api/v1/workspaces/{a}/models"));

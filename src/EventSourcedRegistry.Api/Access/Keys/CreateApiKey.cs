@@ -1,4 +1,3 @@
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Models;
@@ -107,8 +106,8 @@ public static class CreateApiKeyEndpoint
 
         var ct = http.RequestAborted;
         var grants = new List<Grant>();
-        var workspace = http.Workspace();
-        await using (var session = store.QuerySession(workspace.TenantId))
+        var workspace = store.Workspace;
+        await using (var session = store.QuerySession())
         {
             for (var i = 0; i < request.Grants!.Count; i++)
             {
