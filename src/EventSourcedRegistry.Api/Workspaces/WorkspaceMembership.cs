@@ -28,7 +28,10 @@ public sealed class WorkspaceMembership(RequestDelegate next, WorkspaceDirectory
         var workspace = http.Workspace();
         var command = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method));
         // Membership first, from the caller's claims alone: a non-member's answer costs the same whether the slug exists.
-        var entry = IsMember(http.User, workspace) ? await directory.FindAsync(workspace, fresh: command, http.RequestAborted) : null;
+        // default always exists and is never archived: its commands cost no read of the directory.
+        var entry = !IsMember(http.User, workspace) ? null
+            : workspace == WorkspaceId.Default ? WorkspaceDirectory.DefaultEntry()
+            : await directory.FindAsync(workspace, fresh: command, http.RequestAborted);
         if (entry is null)
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Store;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
@@ -14,10 +15,16 @@ public static class ListWorkspacesEndpoint
     [WolverineGet("/api/v1/workspaces", OperationId = "ListWorkspaces")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceDirectory directory)
     {
-        var admin = WorkspaceRules.IsPlatformAdmin(http);
-        var all = await directory.AllAsync(fresh: admin, http.RequestAborted);
-        var memberships = WorkspaceMembership.MembershipsOf(http.User);
-        var visible = admin ? all : all.Where(v => memberships.Contains(v.Id));
-        return Results.Json(new WorkspaceList(visible.Select(WorkspaceResponse.From).ToList()), Json.Options);
+        if (WorkspaceRules.IsPlatformAdmin(http))
+        {
+            var all = await directory.AllAsync(fresh: true, http.RequestAborted);
+            return Results.Json(new WorkspaceList(all.Select(WorkspaceResponse.From).ToList()), Json.Options);
+        }
+        // Each of the caller's workspaces, looked up as the membership check does (one the node's copy lacks is read).
+        var visible = new List<WorkspaceResponse>();
+        foreach (var slug in WorkspaceMembership.MembershipsOf(http.User).Order(StringComparer.Ordinal))
+            if (WorkspaceId.TryParse(slug, out var workspace) && await directory.FindAsync(workspace, fresh: false, http.RequestAborted) is { } view)
+                visible.Add(WorkspaceResponse.From(view));
+        return Results.Json(new WorkspaceList(visible), Json.Options);
     }
 }
