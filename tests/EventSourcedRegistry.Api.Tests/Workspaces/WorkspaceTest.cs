@@ -24,9 +24,38 @@ public abstract class WorkspaceTest(AppFixture app) : IAsyncLifetime
     /// <summary>A slug no earlier test used (partitions outlive the per-test reset).</summary>
     protected static string NewSlug(string stem = "ws") => $"{stem}-{Guid.NewGuid():N}"[..(stem.Length + 13)];
 
+    private readonly Dictionary<string, string> _adminsOf = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// Sends a request with the bootstrap key (the platform admin) or <paramref name="key"/>, as a member of
-    /// <paramref name="workspaces"/> (comma-separated; null: what the product makes of the key: <c>default</c>).
+    /// A platform key holding admin in each of <paramref name="workspaces"/> (comma-separated) that exists, made once
+    /// per test with the bootstrap key; the bootstrap key itself when none exists (it is a member of default only).
+    /// </summary>
+    protected async Task<string> AdminOf(string workspaces)
+    {
+        if (_adminsOf.TryGetValue(workspaces, out var known)) return known;
+        var existing = (await RegistryCalls.Read(await Host.ClientWithKey(AppFixture.AdminKey).GetAsync("/api/v1/workspaces"))).Body!["items"]!
+            .AsArray().Select(w => w!["slug"]!.GetValue<string>()).ToHashSet(StringComparer.Ordinal);
+        var slugs = workspaces.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(existing.Contains).ToList();
+        var key = AppFixture.AdminKey;
+        if (slugs.Count > 0)
+        {
+            using var client = Host.ClientWithKey(AppFixture.AdminKey);
+            var made = await client.Send(HttpMethod.Post, "/api/v1/platform/keys", new
+            {
+                name = $"admin-{Guid.NewGuid():N}", owner = $"admin-{Guid.NewGuid():N}",
+                grants = slugs.Select(slug => new { role = "admin", workspace = slug }).ToArray(),
+            });
+            Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
+            key = made.Body!["key"]!.GetValue<string>();
+        }
+        return _adminsOf[workspaces] = key;
+    }
+
+    /// <summary>
+    /// Sends a request with <paramref name="key"/> (the bootstrap key by default: the platform admin, and admin of
+    /// default). <paramref name="workspaces"/> (comma-separated) makes the caller a member of those workspaces: with the
+    /// bootstrap key, the request goes with a platform key holding admin in each (<see cref="AdminOf"/>); another key
+    /// is what it is (its own workspace's).
     /// </summary>
     protected async Task<RegistryCalls.Response> Send(HttpMethod method, string url, object? body = null, string? workspaces = null,
         string? key = AppFixture.AdminKey, string? rawBody = null)
@@ -34,7 +63,7 @@ public abstract class WorkspaceTest(AppFixture app) : IAsyncLifetime
         using var request = new HttpRequestMessage(method, url);
         if (rawBody is not null) request.Content = new StringContent(rawBody, Encoding.UTF8, "application/json");
         else if (body is not null) request.Content = JsonContent.Create(body, body.GetType());
-        if (workspaces is not null) request.Headers.Add(AppFixture.WorkspacesHeader, workspaces);
+        if (workspaces is not null && key == AppFixture.AdminKey) key = await AdminOf(workspaces);
         using var client = key is null ? Host.AnonymousClient() : Host.ClientWithKey(key);
         return await RegistryCalls.Read(await client.SendAsync(request));
     }

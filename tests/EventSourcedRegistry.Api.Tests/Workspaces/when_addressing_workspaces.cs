@@ -65,9 +65,8 @@ public sealed class when_addressing_workspaces(AppFixture app) : WorkspaceTest(a
         var a = await CreateWorkspace();
         using var content = new ByteArrayContent("model bytes"u8.ToArray());
         using var upload = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workspaces/{a}/artifacts") { Content = content };
-        upload.Headers.Add(AppFixture.WorkspacesHeader, a);
         content.Headers.ContentType = new("application/octet-stream");
-        using var client = Host.Client();
+        using var client = Host.ClientWithKey(await AdminOf(a));
         var uploaded = await RegistryCalls.Read(await client.SendAsync(upload));
         Assert.True(uploaded.Status is 200 or 201, $"{uploaded.Status} {uploaded.Body}");
         var sha256 = uploaded.Body!["sha256"]!.GetValue<string>();

@@ -5,12 +5,8 @@ namespace EventSourcedRegistry.Api.Tests.Workspaces;
 
 public sealed class when_using_workspaces_from_the_client_and_esr(AppFixture app) : WorkspaceTest(app)
 {
-    private HttpClient MemberOf(string workspaces)
-    {
-        var http = Host.Client();
-        http.DefaultRequestHeaders.Add(AppFixture.WorkspacesHeader, workspaces);
-        return http;
-    }
+    /// <summary>A client with a platform key holding admin in <paramref name="workspaces"/> (see <see cref="WorkspaceTest.AdminOf"/>).</summary>
+    private async Task<HttpClient> MemberOf(string workspaces) => Host.ClientWithKey(await AdminOf(workspaces));
 
     [Fact]
     public async Task a_client_with_a_workspace_registers_and_reads_in_it_and_the_directory_calls_stay_unprefixed()
@@ -18,7 +14,7 @@ public sealed class when_using_workspaces_from_the_client_and_esr(AppFixture app
         var slug = NewSlug();
         using var platform = new RegistryClient(new RegistryClientOptions { HttpClient = Host.Client() });
         var created = await platform.CreateWorkspaceAsync(slug, "Team A");
-        using var member = MemberOf(slug);
+        using var member = await MemberOf(slug);
         using var client = new RegistryClient(new RegistryClientOptions { HttpClient = member, Workspace = slug });
 
         var model = await client.RegisterModelAsync("churn", "in the workspace");
@@ -41,7 +37,7 @@ public sealed class when_using_workspaces_from_the_client_and_esr(AppFixture app
 
         var create = await Host.Esr("workspaces", "create", slug, "Team A", "-o", "json");
         var rename = await Host.Esr("workspaces", "rename", slug, "Risk", "--reason", "reorg", "-o", "json");
-        using var member = MemberOf(slug);
+        using var member = await MemberOf(slug);
         var register = await member.Esr("models", "register", "churn", "--workspace", slug, "-o", "json");
         var show = await member.Esr("models", "show", "churn", "-w", slug, "-o", "json");
         var list = await Host.Esr("workspaces", "list", "-o", "json");
