@@ -22,12 +22,13 @@ public static class WorkspaceCalls
     }
 
     public static async Task<RegistryCalls.Response> SendIn(this IAlbaHost host, WorkspaceId workspace, HttpMethod method, string url,
-        object? body = null)
+        object? body = null, IDictionary<string, string>? headers = null)
     {
         var result = await host.Scenario(s =>
         {
             s.ConfigureHttpContext(http => http.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(workspace)));
             s.WithRequestHeader("Authorization", $"ApiKey {AppFixture.AdminKey}");
+            foreach (var (name, value) in headers ?? new Dictionary<string, string>()) s.WithRequestHeader(name, value);
             if (method == HttpMethod.Post) s.Post.Json(body ?? new { }).ToUrl(url);
             else if (method == HttpMethod.Get) s.Get.Url(url);
             else throw new ArgumentOutOfRangeException(nameof(method), method, "GET or POST");
@@ -38,8 +39,9 @@ public static class WorkspaceCalls
             new HttpResponseMessage((System.Net.HttpStatusCode)result.Context.Response.StatusCode));
     }
 
-    public static Task<RegistryCalls.Response> PostIn(this IAlbaHost host, WorkspaceId workspace, string url, object body) =>
-        host.SendIn(workspace, HttpMethod.Post, url, body);
+    public static Task<RegistryCalls.Response> PostIn(this IAlbaHost host, WorkspaceId workspace, string url, object body,
+        IDictionary<string, string>? headers = null) =>
+        host.SendIn(workspace, HttpMethod.Post, url, body, headers);
 
     public static Task<RegistryCalls.Response> GetIn(this IAlbaHost host, WorkspaceId workspace, string url) =>
         host.SendIn(workspace, HttpMethod.Get, url);

@@ -71,6 +71,25 @@ public sealed class when_workspaces_share_one_store(AppFixture app) : ApiTest(ap
     }
 
     [Fact]
+    public async Task an_idempotency_key_is_the_workspace_s_own()
+    {
+        var team = await App.NewWorkspace();
+        var key = Behaviour.IdempotencyKey("register-churn-once");
+
+        var mine = await Host.Post("/api/v1/models", new { name = "churn" }, key);
+        var theirs = await Host.PostIn(team, "/api/v1/models", new { name = "churn" }, key);
+        var mineAgain = await Host.Post("/api/v1/models", new { name = "churn" }, key);
+
+        // The same caller, key and request in another workspace is another command there, not a replay of this one's.
+        Assert.Equal((201, 201, 201), (mine.Status, theirs.Status, mineAgain.Status));
+        Assert.Equal("true", mineAgain.Header("Idempotent-Replayed"));
+        Assert.NotEqual(mine.Body!["id"]!.GetValue<Guid>(), theirs.Body!["id"]!.GetValue<Guid>());
+        Assert.Equal(mine.Body!["id"]!.GetValue<Guid>(), mineAgain.Body!["id"]!.GetValue<Guid>());
+        Assert.Equal([1], await App.SequencesIn(team));
+        Assert.Equal([1], await App.SequencesIn(WorkspaceId.Default));
+    }
+
+    [Fact]
     public async Task a_session_opened_without_a_workspace_reads_nothing_and_cannot_append()
     {
         await Host.RegisterModel("churn");
