@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -33,7 +34,7 @@ public static class GetDeploymentHistoryEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data, PastModels pastModels)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, PastModels pastModels)
     {
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
@@ -77,7 +78,7 @@ public static class GetDeploymentHistoryEndpoint
             conditions.Add($"kind = '{DeploymentHistory.Kinds.Deployment}' and subject = {Next(environment)}");
         if (past is not null) conditions.Add($"entered_seq <= {Next(past.Point.Sequence)}");
 
-        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, string.Join(" and ", conditions), args,
+        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, http.Workspace(), string.Join(" and ", conditions), args,
             $"order by id limit {limit + 1}", ct);
         var items = rows.Take(limit).Select(ToInterval)
             .Select(i => past is not null && i.Left is { } left && left.Sequence > past.Point.Sequence ? i with { Left = null } : i).ToList();

@@ -163,11 +163,15 @@ public sealed class RegistryStatesBackfill(IDocumentStore store, NpgsqlDataSourc
 {
     public async Task StartAsync(CancellationToken ct)
     {
+        // A store written before the view existed was written before workspaces too: its models are default's.
         await using (var command = data.CreateCommand(
-                         $"select not exists (select 1 from {EventSourcedRegistry.History.RegistryStates.QualifiedTable(RegistryStore.Schema)}) " +
+                         $"select not exists (select 1 from {EventSourcedRegistry.History.RegistryStates.QualifiedTable(RegistryStore.Schema)} where tenant_id = $1) " +
                          $"and exists (select 1 from {EventSourcedRegistry.History.DeploymentHistory.QualifiedTable(RegistryStore.Schema)} " +
-                         $"where kind <> '{EventSourcedRegistry.History.DeploymentHistory.Kinds.Name}')"))
+                         $"where tenant_id = $1 and kind <> '{EventSourcedRegistry.History.DeploymentHistory.Kinds.Name}')"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Default.TenantId });
             if (await command.ExecuteScalarAsync(ct) is not true) return;
+        }
 
         logger.LogWarning("The registry-state view is empty: rebuilding it from the events before serving");
         var rebuilder = new EventSourcedRegistry.Rebuild.InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -32,7 +33,7 @@ public static class RollBackRegistryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
-    public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
+    public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, WorkspaceStore store,
         NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");

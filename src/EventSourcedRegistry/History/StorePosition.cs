@@ -19,15 +19,16 @@ public static class StorePosition
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The model's id by a name it had at the sequence, else by its current name.</summary>
+    /// <summary>The model's id by a name it had at the sequence, else by its current name; in the session's workspace.</summary>
     public static async Task<Guid?> ModelIdByName(NpgsqlDataSource data, IQuerySession session, string schema, string name,
         long sequence, CancellationToken ct)
     {
         await using var command = data.CreateCommand(
-            $"select model_id from {DeploymentHistory.QualifiedTable(schema)} where kind = '{DeploymentHistory.Kinds.Name}' " +
+            $"select model_id from {DeploymentHistory.QualifiedTable(schema)} where tenant_id = $3 and kind = '{DeploymentHistory.Kinds.Name}' " +
             "and lower(subject) = lower($1) and entered_seq <= $2 and (left_seq is null or left_seq > $2) limit 1");
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
         if (await command.ExecuteScalarAsync(ct) is Guid then) return then;
         var index = await session.LoadAsync<ModelNameIndex>(Validation.InputRules.NormalizeName(name), ct);
         return index?.ModelId;
@@ -58,7 +59,7 @@ public static class StorePosition
     public static async Task<ModelView?> ModelAtAsync(IQuerySession session, NpgsqlDataSource data, Guid modelId, long sequence,
         CancellationToken ct)
     {
-        var (view, version) = await ModelSnapshots.NearestAsync(data, Store.RegistryStore.Schema, modelId, sequence, ct);
+        var (view, version) = await ModelSnapshots.NearestAsync(data, Store.RegistryStore.Schema, session.TenantId, modelId, sequence, ct);
         var from = view?.Revision ?? 0;
         if (version > from)
         {
