@@ -87,7 +87,7 @@ public static class RegistryConfiguration
     public static WebApplication UseRegistry(this WebApplication app)
     {
         // A misconfigured artifact store stops the app at startup, not at the first upload.
-        app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
+        app.Services.GetRequiredService<ArtifactStores>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // The input door: the request's text before anything reads it, its body after authorization.

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Artifacts;
-using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Artifacts.Orphans;
@@ -22,7 +22,7 @@ public static class DeleteOrphanArtifactsEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/admin/artifacts/orphans", OperationId = "DeleteOrphanArtifacts")]
-    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, IDocumentStore documents, ArtifactAccess access,
+    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents, ArtifactAccess access,
         ILoggerFactory loggers)
     {
         var ct = http.RequestAborted;
