@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Models;
 using Marten;
@@ -13,10 +12,9 @@ namespace EventSourcedRegistry.Api.Artifacts;
 /// a reader role (or one that implies it) registry-wide, when a version of a model it may read was registered on that
 /// uploaded artifact, or when it uploaded those bytes itself. A version with an external <c>uri</c> only declares a
 /// digest, without proof that its registrant held the bytes, so it opens nothing in the store. Everything else is
-/// answered exactly as a digest that is not stored. Everything it reads and records is the request's workspace's
-/// (scoped per request over its <see cref="WorkspaceStore"/>): uploads, grants and versions of another workspace open nothing.
+/// answered exactly as a digest that is not stored.
 /// </summary>
-public sealed class ArtifactAccess(WorkspaceStore store, TimeProvider time)
+public sealed class ArtifactAccess(IDocumentStore store, TimeProvider time)
 {
     public async Task<bool> MayRead(ClaimsPrincipal user, string sha256, CancellationToken ct)
     {

@@ -71,7 +71,7 @@ public static class ArtifactsConfiguration
         services.AddSingleton(provider => ArtifactSettings.From(provider.GetRequiredService<IConfiguration>()));
         services.AddSingleton<ArtifactStores>();
         services.AddScoped(provider => provider.GetRequiredService<ArtifactStores>().For(provider.GetRequiredService<WorkspaceStore>().Workspace));
-        services.AddScoped<ArtifactAccess>();
+        services.AddSingleton<ArtifactAccess>();
         services.AddSingleton<Uploading.ArtifactQuota>();
         return services;
     }
