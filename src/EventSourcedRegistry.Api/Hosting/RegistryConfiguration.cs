@@ -57,6 +57,8 @@ public static class RegistryConfiguration
             options.UseRuntimeCompilation();
             // The registry has no message handlers yet; skip scanning for them.
             options.Discovery.DisableConventionalDiscovery();
+            // The request's artifact store is its workspace's, made by a factory Wolverine's code generation cannot inline.
+            options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
         });
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
