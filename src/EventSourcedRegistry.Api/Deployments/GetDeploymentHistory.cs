@@ -1,8 +1,8 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;

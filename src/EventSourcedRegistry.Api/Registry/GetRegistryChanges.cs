@@ -1,9 +1,9 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -69,15 +69,15 @@ public static class GetRegistryChangesEndpoint
         long from = 0, to;
         if (query["from"].ToString() is { Length: > 0 } rawFrom)
         {
-            (from, var problem) = await points.Bound(rawFrom, "from", deadline, ct);
+            (from, var problem) = await points.Bound(http.Workspace(), rawFrom, "from", deadline, ct);
             if (problem is not null) return problem;
         }
         if (query["to"].ToString() is { Length: > 0 } rawTo)
         {
-            (to, var problem) = await points.Bound(rawTo, "to", deadline, ct);
+            (to, var problem) = await points.Bound(http.Workspace(), rawTo, "to", deadline, ct);
             if (problem is not null) return problem;
         }
-        else to = await points.Current(deadline, ct);
+        else to = await points.Current(http.Workspace(), deadline, ct);
         if (from > to) return Problems.Validation([("from", $"from (sequence {from}) is after to (sequence {to}).")]);
 
         var schema = RegistryStore.Schema;

@@ -1,6 +1,6 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Artifacts;
 using Wolverine.Http;
 
@@ -40,7 +40,7 @@ public static class DeleteOrphanArtifactsEndpoint
         foreach (var orphan in candidates.Where(o => !referenced.Contains(o.Sha256)))
             if (await artifacts.DeleteAsync(orphan.Sha256, ct)) deleted.Add(orphan);
         // Whoever uploaded them no longer holds a claim to read them: the bytes are gone.
-        await access.ForgetUploads(deleted.Select(o => o.Sha256).ToList(), ct);
+        await access.ForgetUploads(http.Workspace(), deleted.Select(o => o.Sha256).ToList(), ct);
         var abandoned = await artifacts.DeleteAbandonedUploadsAsync(cutoff, ct);
 
         if (deleted.Count > 0 || abandoned > 0)

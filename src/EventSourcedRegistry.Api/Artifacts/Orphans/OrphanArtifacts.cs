@@ -1,7 +1,7 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Models;
 using Marten;
