@@ -1,7 +1,10 @@
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using EventSourcedRegistry.Api.Hosting;
+using System.Collections.Concurrent;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Api.Artifacts;
 
@@ -32,7 +35,7 @@ public sealed class ArtifactSettings
     /// <summary>Uploads one caller may have in progress at once (per API node); 0 lifts the limit.</summary>
     public int MaxConcurrentUploadsPerCaller { get; set; } = 4;
 
-    /// <summary>The most bytes the store may hold; unset (the default) for no quota.</summary>
+    /// <summary>The most bytes one workspace's artifacts may take; unset (the default) for no quota.</summary>
     public long? QuotaBytes { get; set; }
 
     public static ArtifactSettings From(IConfiguration configuration)
@@ -58,27 +61,37 @@ public static class ArtifactsConfiguration
     /// </summary>
     public const BlobClientOptions.ServiceVersion ServiceVersion = BlobClientOptions.ServiceVersion.V2026_06_06;
 
-    /// <summary>The artifact store as one singleton, built from configuration when first needed.</summary>
+    /// <summary>
+    /// The artifact stores, one per workspace, built from configuration when first needed (<see cref="ArtifactStores"/>);
+    /// a request's <see cref="IArtifactStore"/> and <see cref="ArtifactAccess"/> are its workspace's, so an endpoint
+    /// that takes them cannot reach another workspace's bytes.
+    /// </summary>
     public static IServiceCollection AddArtifactStore(this IServiceCollection services)
     {
         services.AddSingleton(provider => ArtifactSettings.From(provider.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(provider => CreateStore(provider.GetRequiredService<ArtifactSettings>()));
+        services.AddSingleton<ArtifactStores>();
+        services.AddScoped(provider => provider.GetRequiredService<ArtifactStores>().For(provider.GetRequiredService<WorkspaceStore>().Workspace));
         services.AddSingleton<ArtifactAccess>();
         services.AddSingleton<Uploading.ArtifactQuota>();
         return services;
     }
 
-    public static IArtifactStore CreateStore(ArtifactSettings settings)
+    public static IArtifactStore CreateStore(ArtifactSettings settings, WorkspaceId? workspace = null) =>
+        CreateStore(settings, workspace ?? WorkspaceId.Default, settings.Backend.Equals(ArtifactSettings.AzureBlob, StringComparison.OrdinalIgnoreCase)
+            ? ContainerClient(settings)
+            : null);
+
+    internal static IArtifactStore CreateStore(ArtifactSettings settings, WorkspaceId workspace, BlobContainerClient? container)
     {
         if (settings.Backend.Equals(ArtifactSettings.FileSystem, StringComparison.OrdinalIgnoreCase))
-            return new FileSystemArtifactStore(settings.Directory!);
+            return new FileSystemArtifactStore(settings.Directory!, workspace);
         if (settings.Backend.Equals(ArtifactSettings.AzureBlob, StringComparison.OrdinalIgnoreCase))
-            return new AzureBlobArtifactStore(ContainerClient(settings));
+            return new AzureBlobArtifactStore(container ?? ContainerClient(settings), workspace);
         throw new InvalidOperationException(
             $"{ArtifactSettings.Section}:Backend is '{settings.Backend}'; use '{ArtifactSettings.FileSystem}' or '{ArtifactSettings.AzureBlob}'.");
     }
 
-    private static BlobContainerClient ContainerClient(ArtifactSettings settings)
+    internal static BlobContainerClient ContainerClient(ArtifactSettings settings)
     {
         var options = new BlobClientOptions(ServiceVersion);
         BlobServiceClient service;
@@ -91,4 +104,29 @@ public static class ArtifactsConfiguration
                 $"The AzureBlob artifact backend needs {ArtifactSettings.Section}:ConnectionString or {ArtifactSettings.Section}:AccountUrl.");
         return service.GetBlobContainerClient(settings.Container);
     }
+}
+
+/// <summary>
+/// Each workspace's artifact store over the one configured backend (one folder, or one container and its client):
+/// the <c>default</c> workspace's keys are those from before workspaces, any other's are under <c>ws/&lt;slug&gt;/</c>
+/// (<see cref="ArtifactDigest.PrefixOf"/>). Built once per workspace and kept.
+/// </summary>
+public sealed class ArtifactStores
+{
+    private readonly ArtifactSettings _settings;
+    private readonly BlobContainerClient? _container;
+    private readonly ConcurrentDictionary<WorkspaceId, IArtifactStore> _stores = new();
+
+    public ArtifactStores(ArtifactSettings settings)
+    {
+        _settings = settings;
+        _container = settings.Backend.Equals(ArtifactSettings.AzureBlob, StringComparison.OrdinalIgnoreCase)
+            ? ArtifactsConfiguration.ContainerClient(settings)
+            : null;
+        // A misconfigured backend fails here, at startup, not at the first upload.
+        For(WorkspaceId.Default);
+    }
+
+    public IArtifactStore For(WorkspaceId workspace) =>
+        _stores.GetOrAdd(workspace, w => ArtifactsConfiguration.CreateStore(_settings, w, _container));
 }

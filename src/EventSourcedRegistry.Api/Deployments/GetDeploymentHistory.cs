@@ -66,7 +66,9 @@ public static class GetDeploymentHistoryEndpoint
         else model = await session.FindModel(name, ct);
         if (model is null) return Problems.ModelNotFound(name);
 
-        var conditions = new List<string> { "model_id = $1", "id > $2" };
+        // Paged by the sequence each interval began at: one interval begins per event, so it is unique within the model,
+        // and it is the workspace's own number (a row id would be drawn across workspaces and count the others' rows).
+        var conditions = new List<string> { "model_id = $1", "entered_seq > $2" };
         var args = new List<object> { model.Id, after };
         string Next(object value) { args.Add(value); return "$" + args.Count; }
         if (kind.Length > 0) conditions.Add($"kind = {Next(kind)}");
@@ -78,11 +80,11 @@ public static class GetDeploymentHistoryEndpoint
             conditions.Add($"kind = '{DeploymentHistory.Kinds.Deployment}' and subject = {Next(environment)}");
         if (past is not null) conditions.Add($"entered_seq <= {Next(past.Point.Sequence)}");
 
-        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, string.Join(" and ", conditions), args,
-            $"order by id limit {limit + 1}", ct);
+        var rows = await DeploymentHistoryQueries.Read(data, RegistryStore.Schema, http.Workspace(), string.Join(" and ", conditions), args,
+            $"order by entered_seq, id limit {limit + 1}", ct);
         var items = rows.Take(limit).Select(ToInterval)
             .Select(i => past is not null && i.Left is { } left && left.Sequence > past.Point.Sequence ? i with { Left = null } : i).ToList();
-        var next = rows.Count > limit ? rows[limit - 1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        var next = rows.Count > limit ? rows[limit - 1].EnteredSeq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         var page = new DeploymentHistoryPage(model.Name, items, next);
         return past is not null ? past.Json(page) : Results.Json(page, Json.Options);
     }

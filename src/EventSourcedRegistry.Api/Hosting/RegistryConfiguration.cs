@@ -61,6 +61,8 @@ public static class RegistryConfiguration
             // The request's WorkspaceStore comes from a factory (it reads the request's workspace), which Wolverine's code
             // generation cannot inline: resolved from the request's container, as Wolverine's docs advise for such types.
             options.CodeGeneration.AlwaysUseServiceLocationFor<Workspaces.WorkspaceStore>();
+            // The request's artifact store is its workspace's, made by a factory Wolverine's code generation cannot inline.
+            options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
         });
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
@@ -92,7 +94,7 @@ public static class RegistryConfiguration
     public static WebApplication UseRegistry(this WebApplication app)
     {
         // A misconfigured artifact store stops the app at startup, not at the first upload.
-        app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
+        app.Services.GetRequiredService<ArtifactStores>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // /api/v1/workspaces/{ws}/… → /api/v1/… in workspace ws, then routing (explicitly after it).
@@ -187,13 +189,16 @@ public sealed class RegistryStatesBackfill(IDocumentStore store, NpgsqlDataSourc
     public async Task StartAsync(CancellationToken ct)
     {
         await using (var command = data.CreateCommand(
-                         $"select not exists (select 1 from {EventSourcedRegistry.History.RegistryStates.QualifiedTable(RegistryStore.Schema)}) " +
+                         $"select not exists (select 1 from {EventSourcedRegistry.History.RegistryStates.QualifiedTable(RegistryStore.Schema)} where tenant_id = $1) " +
                          $"and exists (select 1 from {EventSourcedRegistry.History.DeploymentHistory.QualifiedTable(RegistryStore.Schema)} " +
-                         $"where kind <> '{EventSourcedRegistry.History.DeploymentHistory.Kinds.Name}')"))
+                         $"where tenant_id = $1 and kind <> '{EventSourcedRegistry.History.DeploymentHistory.Kinds.Name}')"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Default.TenantId });
             if (await command.ExecuteScalarAsync(ct) is not true) return;
+        }
 
         logger.LogWarning("The registry-state view is empty: rebuilding it from the events before serving");
-        // workspaces: the default workspace only (the store written before workspaces); per workspace once the plain tables carry one.
+        // The default workspace only: a store written before the view existed was written before workspaces.
         var rebuilder = new EventSourcedRegistry.Rebuild.InlineViewRebuilder(store, data, WorkspaceId.Default, timeTravel.SnapshotEvery);
         var reports = await rebuilder.RebuildAsync([EventSourcedRegistry.Rebuild.InlineViewRebuilder.Intervals], apply: true, null, ct);
         foreach (var report in reports) logger.LogWarning("Registry-state backfill: {Report}", report);

@@ -43,15 +43,17 @@ public static class GetRegistryEndpoint
         var states = RegistryStates.QualifiedTable(RegistryStore.Schema);
         // One round trip: the page of names held at the sequence (an index-only walk of ix_deployment_history_names),
         // then per model its last registry-state row at or below the sequence (one probe of the primary key), a few
-        // hundred bytes of JSON written to the response as they are, with each run of versions expanded.
+        // hundred bytes of JSON written to the response as they are, with each run of versions expanded. Both within the
+        // request's workspace ($2): its sequence numbers and model ids mean nothing in another.
         await using var command = data.CreateCommand(
-            $"with page as (select model_id, subject, lower(subject) as sort from {names} where kind = '{DeploymentHistory.Kinds.Name}' " +
-            "and entered_seq <= $1 and (left_seq is null or left_seq > $1) " +
-            (after is null ? "" : "and (lower(subject), model_id) > ($2, $3) ") +
+            $"with page as (select model_id, subject, lower(subject) as sort from {names} where tenant_id = $2 " +
+            $"and kind = '{DeploymentHistory.Kinds.Name}' and entered_seq <= $1 and (left_seq is null or left_seq > $1) " +
+            (after is null ? "" : "and (lower(subject), model_id) > ($3, $4) ") +
             $"order by lower(subject), model_id limit {limit + 1}) " +
-            $"select p.model_id, p.subject, (select s.state from {states} s where s.model_id = p.model_id and s.entered_seq <= $1 " +
-            "order by s.entered_seq desc limit 1) from page p order by p.sort, p.model_id");
+            $"select p.model_id, p.subject, (select s.state from {states} s where s.tenant_id = $2 and s.model_id = p.model_id " +
+            "and s.entered_seq <= $1 order by s.entered_seq desc limit 1) from page p order by p.sort, p.model_id");
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = http.Workspace().TenantId });
         if (after is { } a)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = a.Name });

@@ -81,9 +81,10 @@ public static class GetRegistryChangesEndpoint
         if (from > to) return Problems.Validation([("from", $"from (sequence {from}) is after to (sequence {to}).")]);
 
         var schema = RegistryStore.Schema;
+        // The workspace's events ($4, a constant: only its partition is planned and read) and its models' names.
         await using var command = data.CreateCommand(
             "select e.seq_id, e.stream_id, e.type, e.data::text, e.timestamp, e.user_name, e.headers ->> 'reason', e.correlation_id, " +
-            $"(select h.subject from {DeploymentHistory.QualifiedTable(schema)} h where h.model_id = e.stream_id " +
+            $"(select h.subject from {DeploymentHistory.QualifiedTable(schema)} h where h.tenant_id = $4 and h.model_id = e.stream_id " +
             $"and h.kind = '{DeploymentHistory.Kinds.Name}' and h.entered_seq <= e.seq_id and (h.left_seq is null or h.left_seq > e.seq_id) limit 1) " +
             $"from {schema}.mt_events e where e.tenant_id = $4 and e.seq_id > $1 and e.seq_id <= $2 and e.type = any($3) " +
             $"order by e.seq_id limit {limit + 1}");

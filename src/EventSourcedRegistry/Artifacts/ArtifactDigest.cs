@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Artifacts;
 
@@ -10,8 +11,27 @@ public static class ArtifactDigest
 {
     public const int HexLength = 64;
 
-    /// <summary>The store-relative name of an artifact: <c>sha256/&lt;hex&gt;</c>.</summary>
+    /// <summary>The store-relative name of an artifact of the <c>default</c> workspace: <c>sha256/&lt;hex&gt;</c>.</summary>
     public static string StorageName(string sha256) => "sha256/" + Require(sha256);
+
+    /// <summary>
+    /// The store-relative name of an artifact of a workspace: <c>ws/&lt;slug&gt;/sha256/&lt;hex&gt;</c>, and for
+    /// <c>default</c> the name it had before workspaces (<see cref="StorageName(string)"/>), so no stored blob moves.
+    /// </summary>
+    public static string StorageName(WorkspaceId workspace, string sha256) => PrefixOf(workspace) + StorageName(sha256);
+
+    /// <summary>
+    /// Where a workspace's artifacts live below the store's root: nothing for <c>default</c>, <c>ws/&lt;slug&gt;/</c> for
+    /// any other. Bytes are shared (deduplicated) within a workspace only, so whether bytes are stored says nothing about
+    /// another workspace. The slug is immutable and made of <c>[a-z0-9-]</c> only, so it is safe in a path and a blob name;
+    /// the platform (which holds no model) gets no artifacts.
+    /// </summary>
+    public static string PrefixOf(WorkspaceId workspace)
+    {
+        if (workspace == WorkspaceId.Default) return "";
+        if (workspace == WorkspaceId.Platform) throw new ArgumentException("The platform holds no artifacts.", nameof(workspace));
+        return $"ws/{workspace.Slug}/";
+    }
 
     /// <summary>
     /// A client's digest by the one rule every door reads digests with (<see cref="Sha256Digest"/>: 64 hex digits in either

@@ -7,11 +7,14 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Artifacts;
 
 /// <summary>
-/// Artifacts as block blobs named <c>sha256/&lt;hex&gt;</c> in one container. Uploads are staged as blocks
+/// Artifacts as block blobs named <c>sha256/&lt;hex&gt;</c> (the <c>default</c> workspace) or
+/// <c>ws/&lt;slug&gt;/sha256/&lt;hex&gt;</c> (any other, <see cref="ArtifactDigest.PrefixOf"/>) in one container; one
+/// instance is one workspace's store, and its staging blobs are under its own prefix too. Uploads are staged as blocks
 /// (<see cref="BlockSize"/> each, the next block read and hashed while earlier ones are in flight), so an
 /// upload never holds more than a few blocks in memory. Each block carries its MD5 (<c>Content-MD5</c>,
 /// computed as the bytes arrive), so the service checks every block it receives.
@@ -42,17 +45,24 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     private const int MaxBlocks = 50_000;
     /// <summary>With the block being filled, at most three blocks (12 MiB) of one upload are in memory.</summary>
     private const int BlocksInFlight = 2;
-    private const string ArtifactPrefix = "sha256/";
-    private const string StagingPrefix = "staging/";
+    private readonly string _artifactPrefix;
+    private readonly string _stagingPrefix;
+    private readonly WorkspaceId _workspace;
 
     private readonly BlobContainerClient _container;
     private Task? _containerReady;
 
     /// <param name="container">A singleton client; the container is created on first use if it does not exist.</param>
-    public AzureBlobArtifactStore(BlobContainerClient container)
+    /// <param name="workspace">Whose artifacts this instance holds; <c>default</c> when not given.</param>
+    public AzureBlobArtifactStore(BlobContainerClient container, WorkspaceId? workspace = null)
     {
         _container = container;
+        _workspace = workspace ?? WorkspaceId.Default;
+        _artifactPrefix = ArtifactDigest.PrefixOf(_workspace) + "sha256/";
+        _stagingPrefix = ArtifactDigest.PrefixOf(_workspace) + "staging/";
     }
+
+    private string NameOf(string sha256) => ArtifactDigest.StorageName(_workspace, sha256);
 
     public string ContainerName => _container.Name;
 
@@ -71,7 +81,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
             return hasher.Refusal(options) ?? await Touch(expected, hasher.Length, ct);
         }
 
-        var upload = _container.GetBlockBlobClient(expected is null ? $"{StagingPrefix}{Guid.NewGuid():N}" : ArtifactDigest.StorageName(expected));
+        var upload = _container.GetBlockBlobClient(expected is null ? $"{_stagingPrefix}{Guid.NewGuid():N}" : NameOf(expected));
         var blockIds = await StageBlocksAsync(upload, content, hasher, BlockSizeFor(options.MaxBytes), ct);
         if (hasher.Refusal(options) is { } refused)
         {
@@ -104,7 +114,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         try
         {
             await upload.CommitBlockListAsync(blockIds, new CommitBlockListOptions { HttpHeaders = headers }, ct);
-            var target = _container.GetBlobClient(ArtifactDigest.StorageName(sha256));
+            var target = _container.GetBlobClient(NameOf(sha256));
             if (await GetInfoAsync(sha256, ct) is not null) return await Touch(sha256, hasher.Length, ct);
             try
             {
@@ -132,7 +142,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         await EnsureContainer();
         try
         {
-            var properties = await _container.GetBlobClient(ArtifactDigest.StorageName(sha256)).GetPropertiesAsync(cancellationToken: ct);
+            var properties = await _container.GetBlobClient(NameOf(sha256)).GetPropertiesAsync(cancellationToken: ct);
             return new ArtifactInfo(sha256, properties.Value.ContentLength, properties.Value.LastModified);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -145,7 +155,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         await EnsureContainer();
-        var blob = _container.GetBlobClient(ArtifactDigest.StorageName(sha256));
+        var blob = _container.GetBlobClient(NameOf(sha256));
         if (length == 0)
             return await GetInfoAsync(sha256, ct) is null ? null : Stream.Null;
         try
@@ -167,16 +177,16 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     public async Task<bool> DeleteAsync(string sha256, CancellationToken ct = default)
     {
         await EnsureContainer();
-        var deleted = await _container.GetBlobClient(ArtifactDigest.StorageName(sha256)).DeleteIfExistsAsync(cancellationToken: ct);
+        var deleted = await _container.GetBlobClient(NameOf(sha256)).DeleteIfExistsAsync(cancellationToken: ct);
         return deleted.Value;
     }
 
     public async IAsyncEnumerable<ArtifactInfo> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         await EnsureContainer();
-        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = ArtifactPrefix }, ct))
+        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = _artifactPrefix }, ct))
         {
-            var name = blob.Name[ArtifactPrefix.Length..];
+            var name = blob.Name[_artifactPrefix.Length..];
             if (ArtifactDigest.IsCanonical(name))
                 yield return new ArtifactInfo(name, blob.Properties.ContentLength ?? 0, blob.Properties.LastModified ?? DateTimeOffset.MinValue);
         }
@@ -186,7 +196,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     {
         await EnsureContainer();
         var deleted = 0;
-        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = StagingPrefix }, ct))
+        await foreach (var blob in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = _stagingPrefix }, ct))
         {
             if (blob.Properties.LastModified is { } modified && modified >= before) continue;
             if ((await _container.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: ct)).Value) deleted++;
@@ -275,7 +285,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     {
         try
         {
-            await _container.GetBlobClient(ArtifactDigest.StorageName(sha256)).SetMetadataAsync(
+            await _container.GetBlobClient(NameOf(sha256)).SetMetadataAsync(
                 new Dictionary<string, string> { ["lastupload"] = DateTimeOffset.UtcNow.ToString("O") }, cancellationToken: ct);
         }
         catch (RequestFailedException)

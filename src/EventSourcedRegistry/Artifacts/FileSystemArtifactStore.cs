@@ -1,10 +1,13 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Artifacts;
 
 /// <summary>
-/// Artifacts as files under <c>&lt;root&gt;/sha256/&lt;hex&gt;</c>: the embedded default, under the data directory.
+/// Artifacts as files under <c>&lt;root&gt;/sha256/&lt;hex&gt;</c> (the <c>default</c> workspace) or
+/// <c>&lt;root&gt;/ws/&lt;slug&gt;/sha256/&lt;hex&gt;</c> (any other; see <see cref="ArtifactDigest.PrefixOf"/>): the
+/// embedded default, under the data directory. One instance is one workspace's store.
 /// An upload goes to a temporary file in that same directory (so the final rename never crosses a file
 /// system), hashed while it is written, flushed to disk, then moved into place without replacing anything.
 /// </summary>
@@ -16,13 +19,14 @@ public sealed class FileSystemArtifactStore : IArtifactStore
 
     private readonly string _directory;
 
-    public FileSystemArtifactStore(string root)
+    /// <param name="workspace">Whose artifacts this instance holds; <c>default</c> when not given.</param>
+    public FileSystemArtifactStore(string root, WorkspaceId? workspace = null)
     {
         Root = Path.GetFullPath(root);
-        _directory = Path.Combine(Root, "sha256");
+        _directory = Path.Combine(Root, ArtifactDigest.PrefixOf(workspace ?? WorkspaceId.Default), "sha256");
     }
 
-    /// <summary>The store's root; artifacts live in its <c>sha256</c> folder.</summary>
+    /// <summary>The store's root; the workspace's artifacts live in its <c>sha256</c> folder (below <c>ws/&lt;slug&gt;</c> but for default).</summary>
     public string Root { get; }
 
     public async Task<ArtifactPutResult> PutAsync(Stream content, ArtifactPutOptions options, CancellationToken ct = default)

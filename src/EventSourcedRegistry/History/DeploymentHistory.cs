@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -13,7 +14,9 @@ namespace EventSourcedRegistry.History;
 /// The deployment-history view: per model, the intervals during which something held — a version in a stage,
 /// an alias on a version, a version deployed in an environment, the model under a name, the model archived.
 /// Each interval records who opened and closed it, when, why, and at which global sequence, so "what held at
-/// sequence N" is an indexed range query instead of a replay.
+/// sequence N" is an indexed range query instead of a replay. Each row belongs to one workspace (<c>tenant_id</c>, the
+/// Marten tenant of the event that wrote it, leading every key and index): sequences, model ids and names are the
+/// workspace's own, so every read names the workspace.
 /// </summary>
 public static class DeploymentHistory
 {
@@ -30,17 +33,19 @@ public static class DeploymentHistory
 
     public static string QualifiedTable(string schema) => $"{schema}.{Table}";
 
-    /// <summary>Every column but the surrogate id: what a rebuild compares and what <see cref="CopyAsync"/> writes.</summary>
+    /// <summary>Every column but the surrogate id and the workspace: what a rebuild compares and what <see cref="CopyAsync"/> writes.</summary>
     public const string Columns =
         "model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason, left_seq, left_at, left_by, left_reason";
 
-    /// <summary>COPYs folded interval rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
-    public static async Task CopyAsync(NpgsqlConnection connection, string table, IEnumerable<IntervalRow> rows, CancellationToken ct)
+    /// <summary>COPYs folded interval rows of one workspace into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
+    public static async Task CopyAsync(NpgsqlConnection connection, string table, WorkspaceId workspace, IEnumerable<IntervalRow> rows,
+        CancellationToken ct)
     {
-        await using var copy = await connection.BeginBinaryImportAsync($"copy {table} ({Columns}) from stdin (format binary)", ct);
+        await using var copy = await connection.BeginBinaryImportAsync($"copy {table} (tenant_id, {Columns}) from stdin (format binary)", ct);
         foreach (var row in rows)
         {
             await copy.StartRowAsync(ct);
+            await copy.WriteAsync(workspace.TenantId, NpgsqlDbType.Text, ct);
             await copy.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
             await copy.WriteAsync(row.Kind, NpgsqlDbType.Text, ct);
             await copy.WriteAsync(row.Subject, NpgsqlDbType.Text, ct);
@@ -75,7 +80,9 @@ public static class DeploymentHistory
     internal static Table Define(string schema)
     {
         var table = new Table(ObjectName(schema, Table));
-        table.AddColumn<long>("id").AsPrimaryKey().AddIndex();
+        // The workspace leads the key and every index: Marten's per-workspace rebuild deletes "where tenant_id = $ws".
+        table.AddColumn<string>("tenant_id").NotNull().AsPrimaryKey();
+        table.AddColumn<long>("id").AsPrimaryKey();
         table.ModifyColumn("id").DefaultValueByExpression("nextval('" + schema + ".deployment_history_id_seq')");
         table.AddColumn<Guid>("model_id").NotNull();
         table.AddColumn<string>("kind").NotNull();
@@ -90,17 +97,17 @@ public static class DeploymentHistory
         table.AddColumn<DateTimeOffset>("left_at");
         table.AddColumn<string>("left_by");
         table.AddColumn<string>("left_reason");
-        table.Indexes.Add(new IndexDefinition($"ix_{Table}_model") { Columns = ["model_id", "kind", "entered_seq"] });
+        table.Indexes.Add(new IndexDefinition($"ix_{Table}_model") { Columns = ["tenant_id", "model_id", "kind", "entered_seq"] });
         table.Indexes.Add(new IndexDefinition($"ix_{Table}_open")
         {
-            Columns = ["model_id", "kind", "subject"],
+            Columns = ["tenant_id", "model_id", "kind", "subject"],
             Predicate = "left_seq is null",
         });
         // Covering, so the registry as of a sequence walks the names held then without touching the table
         // (index-only scans: the visibility map is kept by autovacuum). What each model held then is in RegistryStates.
         table.Indexes.Add(new IndexDefinition($"ix_{Table}_names")
         {
-            Columns = ["kind", "lower(subject)", "model_id"],
+            Columns = ["tenant_id", "kind", "lower(subject)", "model_id"],
             IncludeColumns = ["subject", "entered_seq", "left_seq"],
         });
         return table;
@@ -110,7 +117,8 @@ public static class DeploymentHistory
 /// <summary>
 /// Keeps <see cref="DeploymentHistory"/> inline, in the transaction that appends the events. Sequence, time,
 /// actor and reason are read from the event's own row (the store assigns sequence and timestamp), so the view
-/// agrees with the event log to the byte.
+/// agrees with the event log to the byte. Rows carry the event's workspace (<c>e.TenantId</c>), and the event's row is
+/// found by id within that workspace's partition of the event table.
 /// </summary>
 public sealed class DeploymentHistoryProjection : EventProjection
 {
@@ -172,9 +180,10 @@ public sealed class DeploymentHistoryProjection : EventProjection
     private void Open(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,
         int? version, string? reason) =>
         operations.QueueSqlCommand(
-            $"insert into {_table} (model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
-            $"select ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ?",
-            modelId, kind, subject, (object?)target ?? DBNull.Value, (object?)version ?? DBNull.Value, (object?)reason ?? DBNull.Value, e.Id);
+            $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
+            $"select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev " +
+            "where ev.id = ? and ev.tenant_id = ?",
+            modelId, kind, subject, (object?)target ?? DBNull.Value, (object?)version ?? DBNull.Value, (object?)reason ?? DBNull.Value, e.Id, e.TenantId);
 
     /// <summary>
     /// <see cref="Close"/> then <see cref="Open"/> for one event, as one statement: the update and the insert share a
@@ -183,13 +192,14 @@ public sealed class DeploymentHistoryProjection : EventProjection
     private void CloseAndOpen(IDocumentOperations operations, IEvent e, Guid modelId, string kind,
         (string Subject, string? Target, int? Version) closed, (string Subject, string? Target, int? Version) opened, string? reason) =>
         operations.QueueSqlCommand(
-            $"with ev as (select seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {_events} where id = ?), " +
+            $"with ev as (select tenant_id, seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {_events} " +
+            "where id = ? and tenant_id = ?), " +
             $"closed as (update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, left_reason = ev.reason " +
-            "from ev where h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
+            "from ev where h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
             "and (?::integer is null or h.version = ?) and h.left_seq is null) " +
-            $"insert into {_table} (model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
-            "select ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev",
-            (object?)reason ?? DBNull.Value, e.Id,
+            $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
+            "select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev",
+            (object?)reason ?? DBNull.Value, e.Id, e.TenantId,
             modelId, kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
             modelId, kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
 
@@ -198,9 +208,9 @@ public sealed class DeploymentHistoryProjection : EventProjection
         int? version, string? reason) =>
         operations.QueueSqlCommand(
             $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
-            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? " +
-            "and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
+            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? and ev.tenant_id = ? " +
+            "and h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
             "and (?::integer is null or h.version = ?) and h.left_seq is null",
-            (object?)reason ?? DBNull.Value, e.Id, modelId, kind, subject, (object?)target ?? DBNull.Value,
+            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, kind, subject, (object?)target ?? DBNull.Value,
             (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
 }

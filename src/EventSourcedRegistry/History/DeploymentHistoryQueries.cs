@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using Npgsql;
 
 namespace EventSourcedRegistry.History;
@@ -19,18 +20,23 @@ public sealed record Interval(
     string? LeftBy,
     string? LeftReason);
 
-/// <summary>Reads of the deployment-history view; plain SQL over its indexes.</summary>
+/// <summary>Reads of the deployment-history view; plain SQL over its indexes, always within one workspace.</summary>
 public static class DeploymentHistoryQueries
 {
     private const string Columns =
         "id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason, left_seq, left_at, left_by, left_reason";
 
-    public static async Task<IReadOnlyList<Interval>> Read(NpgsqlDataSource data, string schema, string where,
+    /// <summary>
+    /// The workspace's rows matching <paramref name="where"/> (positional parameters <c>$1</c>… bound from
+    /// <paramref name="args"/>); the workspace is bound after them, so no condition a caller writes can widen the read.
+    /// </summary>
+    public static async Task<IReadOnlyList<Interval>> Read(NpgsqlDataSource data, string schema, WorkspaceId workspace, string where,
         IReadOnlyList<object> args, string orderAndLimit, CancellationToken ct)
     {
         await using var command = data.CreateCommand(
-            $"select {Columns} from {DeploymentHistory.QualifiedTable(schema)} where {where} {orderAndLimit}");
+            $"select {Columns} from {DeploymentHistory.QualifiedTable(schema)} where tenant_id = ${args.Count + 1} and ({where}) {orderAndLimit}");
         foreach (var arg in args) command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         var rows = new List<Interval>();
         while (await reader.ReadAsync(ct)) rows.Add(ReadRow(reader));

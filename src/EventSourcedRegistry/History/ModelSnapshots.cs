@@ -19,7 +19,8 @@ public sealed record ModelSnapshot(Guid ModelId, long Version, long Sequence, Mo
 /// <summary>
 /// Periodic snapshots of the model view, so a model as of a sequence folds at most <see cref="Interval"/> − 1 events
 /// onto the nearest snapshot at or below it instead of replaying its whole stream. One row per model per stream
-/// version that is a multiple of the interval: <c>(model_id, version)</c> primary key, the global <c>seq_id</c> of
+/// version that is a multiple of the interval: <c>(tenant_id, model_id, version)</c> primary key (a model is a stream of
+/// one workspace), the workspace's <c>seq_id</c> of
 /// that event, and the view as JSON. Derived data, never events: the table can be emptied and rebuilt from the
 /// events at any time (the projection rebuild of <c>ModelView</c> does), and a missing snapshot only makes an
 /// as-of read replay further back, never answer differently.
@@ -35,6 +36,7 @@ public static class ModelSnapshots
     internal static Table Define(string schema)
     {
         var table = new Table(DeploymentHistory.ObjectName(schema, Table));
+        table.AddColumn("tenant_id", "text").NotNull().AsPrimaryKey();
         table.AddColumn("model_id", "uuid").AsPrimaryKey();
         table.AddColumn("version", "bigint").AsPrimaryKey();
         table.AddColumn("seq_id", "bigint").NotNull();
@@ -72,37 +74,41 @@ public static class ModelSnapshots
     private static ModelView Clone(ModelView view) => Deserialize(Serialize(view));
 
     /// <summary>The nearest snapshot at or below <paramref name="sequence"/>, and the stream version the model had reached at it (0: none).</summary>
+    /// <param name="tenantId">The workspace's tenant id (the reading session's <c>TenantId</c>).</param>
     public static async Task<(ModelView? Snapshot, long VersionAtSequence)> NearestAsync(NpgsqlDataSource data, string schema,
-        Guid modelId, long sequence, CancellationToken ct)
+        string tenantId, Guid modelId, long sequence, CancellationToken ct)
     {
-        // One round trip: the snapshot, then how far the stream had got at the sequence, scanning only past the snapshot.
+        // One round trip: the snapshot, then how far the stream had got at the sequence, scanning only past the snapshot;
+        // both within the workspace ($3: its partition of the event table alone is planned and read).
         await using var command = data.CreateCommand(
-            $"with s as (select version, data::text as data from {QualifiedTable(schema)} where model_id = $1 and seq_id <= $2 " +
+            $"with s as (select version, data::text as data from {QualifiedTable(schema)} where tenant_id = $3 and model_id = $1 and seq_id <= $2 " +
             "order by version desc limit 1) " +
-            "select s.data, coalesce((select max(e.version) from " + schema + ".mt_events e where e.stream_id = $1 and e.seq_id <= $2 " +
-            "and e.version > coalesce(s.version, 0)), s.version, 0) from (select 1) one left join s on true");
+            "select s.data, coalesce((select max(e.version) from " + schema + ".mt_events e where e.tenant_id = $3 and e.stream_id = $1 " +
+            "and e.seq_id <= $2 and e.version > coalesce(s.version, 0)), s.version, 0) from (select 1) one left join s on true");
         command.Parameters.Add(new NpgsqlParameter { Value = modelId });
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         var snapshot = reader.IsDBNull(0) ? null : Deserialize(reader.GetString(0));
         return (snapshot, reader.GetInt64(1));
     }
 
-    /// <summary>Writes snapshots with one binary COPY (bulk loads and rebuilds); the caller deletes stale rows first.</summary>
-    public static Task<long> CopyAsync(NpgsqlConnection connection, string schema, IEnumerable<ModelSnapshot> snapshots,
-        CancellationToken ct) => CopyIntoAsync(connection, QualifiedTable(schema), snapshots, ct);
+    /// <summary>Writes one workspace's snapshots with one binary COPY (bulk loads and rebuilds); the caller deletes stale rows first.</summary>
+    public static Task<long> CopyAsync(NpgsqlConnection connection, string schema, WorkspaceId workspace, IEnumerable<ModelSnapshot> snapshots,
+        CancellationToken ct) => CopyIntoAsync(connection, QualifiedTable(schema), workspace, snapshots, ct);
 
     /// <summary>The same COPY into another table of the same columns (the rebuild's scratch table).</summary>
-    public static async Task<long> CopyIntoAsync(NpgsqlConnection connection, string table, IEnumerable<ModelSnapshot> snapshots,
-        CancellationToken ct)
+    public static async Task<long> CopyIntoAsync(NpgsqlConnection connection, string table, WorkspaceId workspace,
+        IEnumerable<ModelSnapshot> snapshots, CancellationToken ct)
     {
         long rows = 0;
         await using var writer = await connection.BeginBinaryImportAsync(
-            $"copy {table} (model_id, version, seq_id, data) from stdin (format binary)", ct);
+            $"copy {table} (tenant_id, model_id, version, seq_id, data) from stdin (format binary)", ct);
         foreach (var s in snapshots)
         {
             await writer.StartRowAsync(ct);
+            await writer.WriteAsync(workspace.TenantId, NpgsqlDbType.Text, ct);
             await writer.WriteAsync(s.ModelId, NpgsqlDbType.Uuid, ct);
             await writer.WriteAsync(s.Version, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(s.Sequence, NpgsqlDbType.Bigint, ct);
@@ -115,16 +121,17 @@ public static class ModelSnapshots
 
     /// <summary>
     /// For a rebuild batch: replaces the snapshots of <paramref name="models"/> with <paramref name="snapshots"/>
-    /// inside the batch's own transaction (queued on its session).
+    /// inside the batch's own transaction (queued on its session, so in its workspace).
     /// </summary>
     public static void QueueReplace(IDocumentOperations operations, string schema, IReadOnlyCollection<Guid> models,
         IEnumerable<ModelSnapshot> snapshots)
     {
         var table = QualifiedTable(schema);
-        operations.QueueSqlCommand($"delete from {table} where model_id = any(?)", models.ToArray());
+        var tenant = operations.TenantId;
+        operations.QueueSqlCommand($"delete from {table} where tenant_id = ? and model_id = any(?)", tenant, models.ToArray());
         foreach (var s in snapshots)
-            operations.QueueSqlCommand($"insert into {table} (model_id, version, seq_id, data) values (?, ?, ?, ?::jsonb)",
-                s.ModelId, s.Version, s.Sequence, Serialize(s.View));
+            operations.QueueSqlCommand($"insert into {table} (tenant_id, model_id, version, seq_id, data) values (?, ?, ?, ?, ?::jsonb)",
+                tenant, s.ModelId, s.Version, s.Sequence, Serialize(s.View));
     }
 }
 
@@ -158,9 +165,10 @@ public sealed class ModelSnapshotProjection(string schema, int interval) : IProj
                 view = ModelSnapshots.Fold(view, stream.Key, e);
                 if (e.Version % Interval != 0) continue;
                 operations.QueueSqlCommand(
-                    $"insert into {table} (model_id, version, seq_id, data) select ?, ?, ev.seq_id, ?::jsonb from {schema}.mt_events ev " +
-                    "where ev.id = ? on conflict (model_id, version) do update set seq_id = excluded.seq_id, data = excluded.data",
-                    stream.Key, e.Version, ModelSnapshots.Serialize(view), e.Id);
+                    $"insert into {table} (tenant_id, model_id, version, seq_id, data) select ev.tenant_id, ?, ?, ev.seq_id, ?::jsonb " +
+                    $"from {schema}.mt_events ev where ev.id = ? and ev.tenant_id = ? " +
+                    "on conflict (tenant_id, model_id, version) do update set seq_id = excluded.seq_id, data = excluded.data",
+                    stream.Key, e.Version, ModelSnapshots.Serialize(view), e.Id, e.TenantId);
             }
         }
     }
@@ -170,8 +178,9 @@ public sealed class ModelSnapshotProjection(string schema, int interval) : IProj
     {
         if (version <= 1) return null;
         var stored = await operations.QueryAsync<string>(
-            $"select data::text from {ModelSnapshots.QualifiedTable(schema)} where model_id = ? and version < ? order by version desc limit 1",
-            ct, id, version);
+            $"select data::text from {ModelSnapshots.QualifiedTable(schema)} where tenant_id = ? and model_id = ? and version < ? " +
+            "order by version desc limit 1",
+            ct, operations.TenantId, id, version);
         var view = stored.Count > 0 ? ModelSnapshots.Deserialize(stored[0]) : null;
         var from = view?.Revision ?? 0;
         if (from >= version - 1) return view;

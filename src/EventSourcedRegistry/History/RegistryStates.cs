@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -231,7 +232,8 @@ public sealed record RegistryStateRow(Guid ModelId, long EnteredSeq, string Stat
 /// The registry-state view: per model, one row for each event that changed its <see cref="RegistryState"/>, holding the
 /// state from that sequence until the next row. The registry as of sequence S reads, per model, the last row at or
 /// below S — one index probe and one small value per model, where the intervals hold a row per version. Derived data:
-/// rebuilt with <c>DeploymentHistory</c> by the projection rebuild, and written inline with the events.
+/// rebuilt with <c>DeploymentHistory</c> by the projection rebuild, and written inline with the events. Rows belong to one
+/// workspace (<c>tenant_id</c> leads the key).
 /// </summary>
 public static class RegistryStates
 {
@@ -241,6 +243,7 @@ public static class RegistryStates
     internal static Table Define(string schema)
     {
         var table = new Table(DeploymentHistory.ObjectName(schema, Table));
+        table.AddColumn("tenant_id", "text").NotNull().AsPrimaryKey();
         table.AddColumn("model_id", "uuid").AsPrimaryKey();
         table.AddColumn("entered_seq", "bigint").AsPrimaryKey();
         table.AddColumn("state", "text").NotNull();
@@ -258,15 +261,17 @@ public static class RegistryStates
             if (state.Apply(data)) yield return new RegistryStateRow(modelId, sequence, state.Encode());
     }
 
-    /// <summary>COPYs rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
-    public static async Task<long> CopyAsync(NpgsqlConnection connection, string table, IEnumerable<RegistryStateRow> rows, CancellationToken ct)
+    /// <summary>COPYs one workspace's rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
+    public static async Task<long> CopyAsync(NpgsqlConnection connection, string table, WorkspaceId workspace, IEnumerable<RegistryStateRow> rows,
+        CancellationToken ct)
     {
         long count = 0;
         await using var writer = await connection.BeginBinaryImportAsync(
-            $"copy {table} (model_id, entered_seq, state) from stdin (format binary)", ct);
+            $"copy {table} (tenant_id, model_id, entered_seq, state) from stdin (format binary)", ct);
         foreach (var row in rows)
         {
             await writer.StartRowAsync(ct);
+            await writer.WriteAsync(workspace.TenantId, NpgsqlDbType.Text, ct);
             await writer.WriteAsync(row.ModelId, NpgsqlDbType.Uuid, ct);
             await writer.WriteAsync(row.EnteredSeq, NpgsqlDbType.Bigint, ct);
             await writer.WriteAsync(row.State, NpgsqlDbType.Text, ct);
@@ -281,7 +286,7 @@ public static class RegistryStates
 /// Keeps <see cref="RegistryStates"/> inline, in the transaction that appends the events. A model's state before the
 /// append is its last stored row (one query for all the models of an append, none for a model registered in it); each
 /// event that changes it adds a row at the event's own sequence, read from its row by event id as the deployment
-/// history does.
+/// history does. An append is one session, so one workspace: every read and row is bound to <c>operations.TenantId</c>.
 /// </summary>
 public sealed class RegistryStateProjection(string schema) : IProjection
 {
@@ -301,7 +306,8 @@ public sealed class RegistryStateProjection(string schema) : IProjection
         // A model registered in this append starts empty; any other starts from its last row.
         var existing = streams.Where(s => s.Value[0].Data is not ModelRegistered && s.Value.Any(e => RegistryState.Concerns(e.Data)))
             .Select(s => s.Key).ToArray();
-        var before = existing.Length == 0 ? [] : await Latest(operations, table, existing, cancellation);
+        var tenant = operations.TenantId;
+        var before = existing.Length == 0 ? [] : await Latest(operations, table, tenant, existing, cancellation);
 
         foreach (var (modelId, appended) in streams)
         {
@@ -312,18 +318,22 @@ public sealed class RegistryStateProjection(string schema) : IProjection
                 state ??= before.TryGetValue(modelId, out var stored) ? RegistryState.Decode(stored) : new RegistryState();
                 if (!state.Apply(e.Data)) continue;
                 operations.QueueSqlCommand(
-                    $"insert into {table} (model_id, entered_seq, state) select ?, ev.seq_id, ? from {schema}.mt_events ev where ev.id = ?",
-                    modelId, state.Encode(), e.Id);
+                    $"insert into {table} (tenant_id, model_id, entered_seq, state) select ev.tenant_id, ?, ev.seq_id, ? " +
+                    $"from {schema}.mt_events ev where ev.id = ? and ev.tenant_id = ?",
+                    modelId, state.Encode(), e.Id, e.TenantId);
             }
         }
     }
 
-    private static async Task<Dictionary<Guid, string>> Latest(IDocumentOperations operations, string table, Guid[] models, CancellationToken ct)
+    private static async Task<Dictionary<Guid, string>> Latest(IDocumentOperations operations, string table, string tenant, Guid[] models,
+        CancellationToken ct)
     {
         var latest = new Dictionary<Guid, string>(models.Length);
         await using var command = new NpgsqlCommand(
-            $"select i.id, (select s.state from {table} s where s.model_id = i.id order by s.entered_seq desc limit 1) from unnest($1::uuid[]) as i(id)");
+            $"select i.id, (select s.state from {table} s where s.tenant_id = $2 and s.model_id = i.id order by s.entered_seq desc limit 1) " +
+            "from unnest($1::uuid[]) as i(id)");
         command.Parameters.Add(new NpgsqlParameter { Value = models });
+        command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         await using var reader = await operations.ExecuteReaderAsync(command, ct);
         while (await reader.ReadAsync(ct))
             if (!reader.IsDBNull(1)) latest[reader.GetGuid(0)] = reader.GetString(1);

@@ -22,16 +22,14 @@ public static class StorePosition
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The model's id by a name it had at the sequence, else by its current name.</summary>
+    /// <summary>The model's id by a name it had at the sequence, else by its current name; in the session's workspace.</summary>
     public static async Task<Guid?> ModelIdByName(NpgsqlDataSource data, IQuerySession session, string schema, string name,
         long sequence, CancellationToken ct)
     {
-        // Only a model of the session's workspace: names and sequences repeat across workspaces. Its stream is looked up
-        // by the workspace's tenant until the name intervals carry the workspace themselves.
+        // Only a model of the session's workspace: names and sequences repeat across workspaces.
         await using var command = data.CreateCommand(
-            $"select h.model_id from {DeploymentHistory.QualifiedTable(schema)} h where h.kind = '{DeploymentHistory.Kinds.Name}' " +
-            "and lower(h.subject) = lower($1) and h.entered_seq <= $2 and (h.left_seq is null or h.left_seq > $2) " +
-            $"and exists (select 1 from {schema}.mt_streams s where s.tenant_id = $3 and s.id = h.model_id) limit 1");
+            $"select model_id from {DeploymentHistory.QualifiedTable(schema)} where tenant_id = $3 and kind = '{DeploymentHistory.Kinds.Name}' " +
+            "and lower(subject) = lower($1) and entered_seq <= $2 and (left_seq is null or left_seq > $2) limit 1");
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         command.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
@@ -65,7 +63,7 @@ public static class StorePosition
     public static async Task<ModelView?> ModelAtAsync(IQuerySession session, NpgsqlDataSource data, Guid modelId, long sequence,
         CancellationToken ct)
     {
-        var (view, version) = await ModelSnapshots.NearestAsync(data, Store.RegistryStore.Schema, modelId, sequence, ct);
+        var (view, version) = await ModelSnapshots.NearestAsync(data, Store.RegistryStore.Schema, session.TenantId, modelId, sequence, ct);
         var from = view?.Revision ?? 0;
         if (version > from)
         {

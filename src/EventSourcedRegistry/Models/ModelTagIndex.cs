@@ -8,7 +8,8 @@ namespace EventSourcedRegistry.Models;
 /// index whatever the share of models that match (a GIN index on the view's tags finds every match and sorts them;
 /// walking the name index finds the first match only after every non-matching name before it). Triggers on the
 /// <see cref="ModelView"/> table keep it: every write of a view (the inline projection, a rebuild, a direct store)
-/// updates it in the same transaction, and only when the view's tags or name changed.
+/// updates it in the same transaction, and only when the view's tags or name changed. Each row carries its view's workspace
+/// (<c>tenant_id</c>, leading the key and the index), so a tag filter reads one workspace's range of the index.
 /// </para>
 /// <para>
 /// <b>Prefixes:</b> a <c>varchar_pattern_ops</c> index on the normalized name, which <c>like 'prefix%'</c> can use
@@ -34,21 +35,22 @@ public static class ModelTagIndex
         var views = $"{schema}.mt_doc_modelview";
         var table = QualifiedTable(schema);
         var hash = string.Format(PairHashSql, "t.key", "t.value");
-        var insert = $"insert into {table} (model_id, tag_key, tag_value, pair_hash, normalized_name) " +
-                     $"select v.id, t.key, t.value, {hash}, v.normalized_name from {{0}} v, jsonb_each_text(coalesce(v.data -> 'tags', '{{{{}}}}'::jsonb)) t";
+        var insert = $"insert into {table} (tenant_id, model_id, tag_key, tag_value, pair_hash, normalized_name) " +
+                     $"select v.tenant_id, v.id, t.key, t.value, {hash}, v.normalized_name from {{0}} v, jsonb_each_text(coalesce(v.data -> 'tags', '{{{{}}}}'::jsonb)) t";
         return $"""
             select pg_advisory_xact_lock(hashtext('{table}'));
             do $ensure$
             begin
               if to_regclass('{table}') is null then
                 create table {table} (
+                  tenant_id text not null,
                   model_id uuid not null,
                   tag_key text not null,
                   tag_value text not null,
                   pair_hash uuid not null,
                   normalized_name varchar not null,
-                  primary key (model_id, tag_key));
-                create index ix_{Table}_pair_name on {table} (pair_hash, normalized_name);
+                  primary key (tenant_id, model_id, tag_key));
+                create index ix_{Table}_pair_name on {table} (tenant_id, pair_hash, normalized_name);
                 {string.Format(insert, views)};
                 analyze {table};
               end if;
@@ -58,10 +60,10 @@ public static class ModelTagIndex
             create or replace function {schema}.{Table}_sync() returns trigger language plpgsql as $sync$
             begin
               if tg_op in ('UPDATE', 'DELETE') then
-                delete from {table} where model_id = old.id;
+                delete from {table} where tenant_id = old.tenant_id and model_id = old.id;
               end if;
               if tg_op in ('INSERT', 'UPDATE') then
-                {string.Format(insert, "(select new.id as id, new.data as data, new.normalized_name as normalized_name) as")};
+                {string.Format(insert, "(select new.tenant_id as tenant_id, new.id as id, new.data as data, new.normalized_name as normalized_name) as")};
               end if;
               return null;
             end
@@ -80,12 +82,13 @@ public static class ModelTagIndex
             drop trigger if exists {Table}_on_truncate on {views};
             create trigger {Table}_on_insert after insert on {views} for each row execute function {schema}.{Table}_sync();
             create trigger {Table}_on_update after update on {views} for each row
-              when (old.data -> 'tags' is distinct from new.data -> 'tags' or old.normalized_name is distinct from new.normalized_name)
+              when (old.data -> 'tags' is distinct from new.data -> 'tags' or old.normalized_name is distinct from new.normalized_name
+                    or old.tenant_id is distinct from new.tenant_id)
               execute function {schema}.{Table}_sync();
             create trigger {Table}_on_delete after delete on {views} for each row execute function {schema}.{Table}_sync();
             create trigger {Table}_on_truncate after truncate on {views} for each statement execute function {schema}.{Table}_clear();
 
-            create index if not exists {NamePatternIndex} on {views} (normalized_name varchar_pattern_ops);
+            create index if not exists {NamePatternIndex} on {views} (tenant_id, normalized_name varchar_pattern_ops);
             """;
     }
 }

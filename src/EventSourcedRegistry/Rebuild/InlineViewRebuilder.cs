@@ -43,6 +43,7 @@ public sealed record RebuildReport(string View, long Models, long Events, long D
 public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data, WorkspaceId workspace,
     int snapshotEvery = ModelSnapshots.DefaultInterval)
 {
+    private readonly WorkspaceId _workspace = workspace;
     private readonly string _tenant = workspace.TenantId;
 
     public const string ModelViews = "ModelView";
@@ -373,8 +374,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
              create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
              create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
              create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
-             create temp table if not exists rebuild_snapshot (model_id uuid, version bigint, seq_id bigint not null, data jsonb not null,
-               primary key (model_id, version));
+             create temp table if not exists rebuild_snapshot (tenant_id text not null, model_id uuid, version bigint, seq_id bigint not null,
+               data jsonb not null, primary key (model_id, version));
              """, connection);
         await command.ExecuteNonQueryAsync(ct);
     }
@@ -394,7 +395,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         Dictionary<string, Counter> counters, CancellationToken ct)
     {
         await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
-        await Copy(connection, batch, want, ct);
+        await Copy(connection, batch, want, _workspace, ct);
 
         if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -447,7 +448,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var damaged = new List<Guid>();
             await Rows(connection, tx,
                 $"""
-                 with live as (select model_id, version, seq_id, data from {snapshots} where model_id = any($1)),
+                 with live as (select model_id, version, seq_id, data from {snapshots} where tenant_id = $2 and model_id = any($1)),
                       rebuilt as (select model_id, version, seq_id, data from rebuild_snapshot),
                       differing as ((select * from live except all select * from rebuilt) union all (select * from rebuilt except all select * from live))
                  select distinct model_id from differing
@@ -456,13 +457,14 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 {
                     damaged.Add(r.GetGuid(0));
                     counter.Add($"time-travel snapshots of model {r.GetGuid(0)}: differ");
-                }, ct, current);
+                }, ct, current, _tenant);
             if (apply && damaged.Count > 0)
                 await Execute(connection, tx,
                     $"""
-                     delete from {snapshots} where model_id = any($1);
-                     insert into {snapshots} (model_id, version, seq_id, data) select model_id, version, seq_id, data from rebuild_snapshot where model_id = any($1)
-                     """, ct, damaged.ToArray());
+                     delete from {snapshots} where tenant_id = $2 and model_id = any($1);
+                     insert into {snapshots} (tenant_id, model_id, version, seq_id, data)
+                     select tenant_id, model_id, version, seq_id, data from rebuild_snapshot where tenant_id = $2 and model_id = any($1)
+                     """, ct, damaged.ToArray(), _tenant);
         }
 
         if (want.Requests)
@@ -524,7 +526,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var damaged = new HashSet<Guid>();
             await Rows(connection, tx,
                 $"""
-                 with live as (select {DeploymentHistory.Columns} from {HistoryTable} where model_id = any($1)),
+                 with live as (select {DeploymentHistory.Columns} from {HistoryTable} where tenant_id = $2 and model_id = any($1)),
                       rebuilt as (select {DeploymentHistory.Columns} from rebuild_interval),
                       gone as (select * from live except all select * from rebuilt),
                       added as (select * from rebuilt except all select * from live)
@@ -536,27 +538,27 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 {
                     damaged.Add(r.GetGuid(1));
                     counter.Add($"interval {r.GetGuid(1)}|{r.GetString(2)}|{r.GetString(3)}|{(r.IsDBNull(4) ? "" : r.GetInt32(4))}|{r.GetInt64(5)}: {r.GetString(0)}");
-                }, ct, current);
+                }, ct, current, _tenant);
             if (apply && damaged.Count > 0)
                 await Execute(connection, tx,
                     $"""
-                     delete from {HistoryTable} where model_id = any($1);
-                     insert into {HistoryTable} ({DeploymentHistory.Columns})
-                     select {DeploymentHistory.Columns} from rebuild_interval where model_id = any($1) order by model_id, entered_seq
-                     """, ct, damaged.ToArray());
+                     delete from {HistoryTable} where tenant_id = $2 and model_id = any($1);
+                     insert into {HistoryTable} (tenant_id, {DeploymentHistory.Columns})
+                     select tenant_id, {DeploymentHistory.Columns} from rebuild_interval where tenant_id = $2 and model_id = any($1) order by model_id, entered_seq
+                     """, ct, damaged.ToArray(), _tenant);
 
             // The registry-state rows, counted under the intervals they are derived from: one text value per row, so
             // the live rows are read into memory and compared there, and only a differing model's rows are rewritten.
             var rebuiltStates = batch.States.Where(r => !stale.Contains(r.ModelId)).ToLookup(r => r.ModelId);
             var liveStates = new Dictionary<Guid, List<(long Sequence, string State)>>();
             await Rows(connection, tx,
-                $"select model_id, entered_seq, state from {StatesTable} where model_id = any($1) order by model_id, entered_seq",
+                $"select model_id, entered_seq, state from {StatesTable} where tenant_id = $2 and model_id = any($1) order by model_id, entered_seq",
                 r =>
                 {
                     var id = r.GetGuid(0);
                     if (!liveStates.TryGetValue(id, out var rows)) liveStates[id] = rows = [];
                     rows.Add((r.GetInt64(1), r.GetString(2)));
-                }, ct, current);
+                }, ct, current, _tenant);
             var damagedStates = new List<Guid>();
             foreach (var model in current)
             {
@@ -567,8 +569,9 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             }
             if (apply && damagedStates.Count > 0)
             {
-                await Execute(connection, tx, $"delete from {StatesTable} where model_id = any($1)", ct, damagedStates.ToArray());
-                await RegistryStates.CopyAsync(connection, StatesTable, damagedStates.SelectMany(m => rebuiltStates[m]), ct);
+                await Execute(connection, tx, $"delete from {StatesTable} where tenant_id = $2 and model_id = any($1)", ct, damagedStates.ToArray(),
+                    _tenant);
+                await RegistryStates.CopyAsync(connection, StatesTable, _workspace, damagedStates.SelectMany(m => rebuiltStates[m]), ct);
             }
         }
 
@@ -622,7 +625,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private static string Prefixed(string alias, string columns) =>
         string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
 
-    private static async Task Copy(NpgsqlConnection connection, Batch batch, Wanted want, CancellationToken ct)
+    private static async Task Copy(NpgsqlConnection connection, Batch batch, Wanted want, WorkspaceId workspace, CancellationToken ct)
     {
         if (want.Models && batch.ModelDocs.Count > 0)
         {
@@ -637,7 +640,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await copy.CompleteAsync(ct);
         }
         if (want.Models && batch.Snapshots.Count > 0)
-            await ModelSnapshots.CopyIntoAsync(connection, "rebuild_snapshot", batch.Snapshots, ct);
+            await ModelSnapshots.CopyIntoAsync(connection, "rebuild_snapshot", workspace, batch.Snapshots, ct);
         if (want.Requests && batch.RequestDocs.Count > 0)
         {
             await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_request (id, data, revision) from stdin (format binary)", ct);
@@ -663,7 +666,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await copy.CompleteAsync(ct);
         }
         if (want.Intervals && batch.Intervals.Count > 0)
-            await DeploymentHistory.CopyAsync(connection, "rebuild_interval", batch.Intervals, ct);
+            await DeploymentHistory.CopyAsync(connection, "rebuild_interval", workspace, batch.Intervals, ct);
         if (want.Audit && batch.Audit.Count > 0)
         {
             await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Azure.Storage.Blobs;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Artifacts;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Api.Tests.Artifacts;
 
@@ -14,6 +15,9 @@ public abstract class ArtifactStoreContract : IAsyncLifetime
     protected IArtifactStore Store { get; private set; } = null!;
 
     protected abstract Task<IArtifactStore> CreateStore();
+
+    /// <summary>The store of another workspace over the same root or container as <see cref="Store"/> (which is default's).</summary>
+    protected abstract IArtifactStore StoreOf(WorkspaceId workspace);
 
     /// <summary>Every name the backend holds, relative to the store's root (files, blobs, leftovers alike).</summary>
     protected abstract Task<List<string>> StoredNames();
@@ -47,6 +51,35 @@ public abstract class ArtifactStoreContract : IAsyncLifetime
         await read.CopyToAsync(back);
         Assert.Equal(bytes, back.ToArray());
         Assert.Equal(["sha256/" + put.Sha256], await StoredNames());
+    }
+
+    /// <summary>
+    /// Guards dedup within a workspace only: a workspace's store keeps its own copy under <c>ws/&lt;slug&gt;/</c>, and
+    /// nothing it is asked (put, info, read, list, delete, abandoned uploads) depends on what default holds.
+    /// </summary>
+    [Fact]
+    public async Task a_workspaces_store_keeps_its_own_copy_and_sees_nothing_of_defaults()
+    {
+        var teamB = StoreOf(WorkspaceId.Parse("team-b"));
+        var bytes = TestContent.Bytes(30, 20_000);
+        var sha256 = (await Put(Store, bytes)).Sha256;
+        await LeaveAbandonedUpload();
+
+        Assert.Null(await teamB.GetInfoAsync(sha256));
+        Assert.Null(await teamB.OpenReadAsync(sha256));
+        Assert.Empty(await teamB.ListAsync().ToListAsync());
+        Assert.False(await teamB.DeleteAsync(sha256));
+        Assert.Equal(0, await teamB.DeleteAbandonedUploadsAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
+        Assert.Equal(ArtifactPutOutcome.Created, (await Put(teamB, bytes, declared: sha256)).Outcome);
+        Assert.Equal(ArtifactPutOutcome.AlreadyStored, (await Put(teamB, bytes)).Outcome);
+        Assert.Contains($"ws/team-b/sha256/{sha256}", await StoredNames());
+        Assert.Contains($"sha256/{sha256}", await StoredNames());
+        Assert.Equal([sha256], (await teamB.ListAsync().ToListAsync()).Select(a => a.Sha256));
+        Assert.Equal([sha256], (await Store.ListAsync().ToListAsync()).Select(a => a.Sha256));
+
+        Assert.True(await teamB.DeleteAsync(sha256));
+        Assert.NotNull(await Store.GetInfoAsync(sha256));
+        Assert.Equal(1, await Store.DeleteAbandonedUploadsAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
     }
 
     [Fact]
@@ -250,6 +283,8 @@ public sealed class FileSystemArtifactStoreContract : ArtifactStoreContract
 
     protected override Task<IArtifactStore> CreateStore() => Task.FromResult<IArtifactStore>(new FileSystemArtifactStore(_root));
 
+    protected override IArtifactStore StoreOf(WorkspaceId workspace) => new FileSystemArtifactStore(_root, workspace);
+
     protected override Task<List<string>> StoredNames()
     {
         // Every file under the root, leftovers of uploads included.
@@ -307,6 +342,8 @@ public sealed class AzureBlobArtifactStoreContract(AzuriteFixture azurite) : Art
         _container = await azurite.CreateContainerAsync(nameof(AzureBlobArtifactStoreContract));
         return new AzureBlobArtifactStore(_container);
     }
+
+    protected override IArtifactStore StoreOf(WorkspaceId workspace) => new AzureBlobArtifactStore(_container, workspace);
 
     protected override async Task<List<string>> StoredNames()
     {

@@ -20,6 +20,16 @@ public class when_naming_artifacts
         Assert.Equal($"sha256/{Hex}", ArtifactDigest.StorageName(Hex));
     }
 
+    [Fact]
+    public void a_workspaces_artifacts_are_named_under_its_slug_and_defaults_keep_the_names_from_before_workspaces()
+    {
+        Assert.Equal($"sha256/{Hex}", ArtifactDigest.StorageName(EventSourcedRegistry.Store.WorkspaceId.Default, Hex));
+        Assert.Equal($"ws/team-a/sha256/{Hex}", ArtifactDigest.StorageName(EventSourcedRegistry.Store.WorkspaceId.Parse("team-a"), Hex));
+        Assert.Equal("ws/team-a/", ArtifactDigest.PrefixOf(EventSourcedRegistry.Store.WorkspaceId.Parse("team-a")));
+        Assert.Throws<ArgumentException>(() => ArtifactDigest.PrefixOf(EventSourcedRegistry.Store.WorkspaceId.Platform));
+        Assert.Throws<ArgumentException>(() => ArtifactDigest.StorageName(EventSourcedRegistry.Store.WorkspaceId.Parse("team-a"), "../" + Hex[3..]));
+    }
+
     public static TheoryData<string?> NotADigest => new(
         null, "", Hex[..63], Hex + "0", "../" + Hex[3..], Hex[..62] + "/.", Hex[..62] + "..", Hex[..63] + "\0",
         Hex[..63] + "\\", Hex[..63] + "#", "%2e%2e%2f" + Hex[9..], "/" + Hex[1..], " " + Hex[1..], Hex[..63] + "g",

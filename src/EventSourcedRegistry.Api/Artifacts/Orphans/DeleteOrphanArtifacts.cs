@@ -2,7 +2,6 @@ using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
-using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Artifacts.Orphans;

@@ -10,7 +10,10 @@ namespace EventSourcedRegistry.Api.Artifacts.Orphans;
 
 public sealed record OrphanArtifact(string Sha256, long SizeBytes, DateTimeOffset StoredAt);
 
-/// <summary>Stored artifacts that no model version references: what an upload without a registration leaves.</summary>
+/// <summary>
+/// Stored artifacts that no model version references: what an upload without a registration leaves. Per workspace: its
+/// store holds only its own bytes, and only its own versions keep them (the same bytes in another workspace are another blob).
+/// </summary>
 public static partial class OrphanArtifacts
 {
     public static readonly TimeSpan DefaultGracePeriod = TimeSpan.FromHours(24);

@@ -40,7 +40,7 @@ public static class UploadArtifactEndpoint
         ArtifactQuota.Reservation? reservation = null;
         if (quota.Enabled)
         {
-            reservation = await quota.Reserve(http.Request.ContentLength, ct);
+            reservation = await quota.Reserve(http.Workspace(), http.Request.ContentLength, ct);
             if (reservation is null) return QuotaExceeded(settings.QuotaBytes!.Value);
         }
         try
@@ -73,13 +73,13 @@ public static class UploadArtifactEndpoint
     }
 
     /// <summary>
-    /// 507: the store as a whole is full, which no smaller request of this caller fixes (413 is one upload over the size
-    /// limit). It names the quota, not what is stored: how full the store is would tell a caller whether its last
+    /// 507: the workspace's artifacts fill its quota, which no smaller request of this caller fixes (413 is one upload over
+    /// the size limit). It names the quota, not what is stored: how full the store is would tell a caller whether its last
     /// upload added bytes, that is, whether someone else had stored them.
     /// </summary>
     private static IResult QuotaExceeded(long quota) =>
         Problems.Problem(StatusCodes.Status507InsufficientStorage, "Artifact quota exceeded",
-            $"The artifact store has no room for this upload under its quota of {quota} bytes ({ArtifactSettings.Section}:QuotaBytes); every upload counts as new bytes. Nothing was stored.");
+            $"The workspace's artifact store has no room for this upload under its quota of {quota} bytes ({ArtifactSettings.Section}:QuotaBytes); every upload counts as new bytes. Nothing was stored.");
 
     private static IResult TooLarge(long limit) =>
         Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Artifact too large",

@@ -42,9 +42,15 @@ public static class ListModelsEndpoint
             tags.Add((tag[..colon], tag[(colon + 1)..]));
         }
         var name = tags.Count > 0 ? "t.normalized_name" : "d.normalized_name";
+        // The tag rows of the request's workspace only (their index leads with it), joined to that workspace's views.
         var from = tags.Count > 0
-            ? $"{RegistryTables.ModelTags} as t join {RegistryTables.ModelView} as d on d.id = t.model_id"
+            ? $"{RegistryTables.ModelTags} as t join {RegistryTables.ModelView} as d on d.tenant_id = t.tenant_id and d.id = t.model_id"
             : $"{RegistryTables.ModelView} as d";
+        if (tags.Count > 0)
+        {
+            where.Add("t.tenant_id = ?");
+            args.Add(http.Workspace().TenantId);
+        }
         for (var i = 0; i < tags.Count; i++)
         {
             var (key, value) = tags[i];
