@@ -9,6 +9,14 @@ namespace EventSourcedRegistry.Api.Hosting;
 /// </summary>
 public static class StoreUpgrade
 {
+    /// <summary>
+    /// The tables the host creates at start rather than Marten, created before the copy in their current shape: the API
+    /// keys, and the model list's tag table (kept from the copied model views by its triggers). Artifact quota
+    /// reservations are not carried over: they are held only while an upload streams.
+    /// </summary>
+    public static readonly IReadOnlyList<string> HostTables =
+        [Access.ApiKeys.CreateTableSql, EventSourcedRegistry.Models.ModelTagIndex.EnsureSql(RegistryStore.Schema)];
+
     /// <summary>False when the store was written before workspaces and could not be upgraded: the API must not serve.</summary>
     public static async Task<bool> UpgradeIfWrittenBeforeWorkspacesAsync(this RegistryDatabase database, ILogger logger, CancellationToken ct = default)
     {
@@ -19,7 +27,7 @@ public static class StoreUpgrade
             {
                 options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry();
-            }, logger, ct);
+            }, HostTables, logger, ct);
         }
         catch (Exception fault) when (fault is not OperationCanceledException)
         {

@@ -46,10 +46,12 @@ public static class PreWorkspacesUpgrade
     /// <summary>
     /// Upgrades the store when it was written before workspaces, and does nothing otherwise (a second start, a new
     /// store). <paramref name="configureTarget"/> configures a store exactly as the host does (connection and
-    /// <see cref="RegistryStore.ConfigureRegistry"/>). Several nodes starting at once take turns on an advisory lock.
+    /// <see cref="RegistryStore.ConfigureRegistry"/>); <paramref name="hostTables"/> creates the tables the host makes
+    /// itself at start (not Marten), in their current shape, so the copy fills them. Several nodes starting at once take
+    /// turns on an advisory lock.
     /// </summary>
-    public static async Task<Outcome> RunAsync(string connectionString, Action<StoreOptions> configureTarget, ILogger logger,
-        CancellationToken ct = default)
+    public static async Task<Outcome> RunAsync(string connectionString, Action<StoreOptions> configureTarget,
+        IReadOnlyList<string> hostTables, ILogger logger, CancellationToken ct = default)
     {
         // The copy's target is a store whose events are partitioned per workspace; a store configured without that has
         // nothing to be upgraded to (and Marten would use the old schema as it is).
@@ -69,7 +71,7 @@ public static class PreWorkspacesUpgrade
 
             logger.LogWarning("The store was written before workspaces: it is kept as schema {Source} and copied into the workspace 'default'",
                 SourceSchema);
-            return await CopyAsync(data, connectionString, configureTarget, logger, ct);
+            return await CopyAsync(data, connectionString, configureTarget, hostTables, logger, ct);
         }
         finally
         {
@@ -136,7 +138,7 @@ public static class PreWorkspacesUpgrade
         """;
 
     private static async Task<Outcome> CopyAsync(NpgsqlDataSource data, string connectionString, Action<StoreOptions> configureTarget,
-        ILogger logger, CancellationToken ct)
+        IReadOnlyList<string> hostTables, ILogger logger, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         await using var target = DocumentStore.For(options =>
@@ -151,6 +153,9 @@ public static class PreWorkspacesUpgrade
             [WorkspaceId.Platform.TenantId] = "platform",
             [WorkspaceId.Default.TenantId] = DefaultSuffix,
         });
+        await using (var connection = await data.OpenConnectionAsync(ct))
+            foreach (var sql in hostTables)
+                await Execute(connection, sql, ct);
         logger.LogInformation("Upgrade: partitioned schema created and workspaces registered in {Seconds:F1} s", clock.Elapsed.TotalSeconds);
 
         // The source is read through a store of its own shape (one tenant, no partitions) that may never change its schema.
@@ -203,6 +208,10 @@ public static class PreWorkspacesUpgrade
                 where t.tenant_id = '{WorkspaceId.Default.TenantId}' and t.id = s.id;
                 """, ct);
             tables = await CopyTablesAsync(connection, ct);
+            var left = (await TablesAsync(connection, SourceSchema, ct))
+                .Where(t => !t.StartsWith("mt_", StringComparison.Ordinal) && tables.All(c => c.Table != t)).ToList();
+            if (left.Count > 0)
+                logger.LogWarning("Upgrade: not copied, as the registry no longer has them at this point: {Tables}", string.Join(", ", left));
             await CopyProgressionAsync(connection, ct);
             await transaction.CommitAsync(ct);
         }
@@ -280,6 +289,8 @@ public static class PreWorkspacesUpgrade
         return (await TablesAsync(connection, SourceSchema, ct))
             .Where(t => !t.StartsWith("mt_", StringComparison.Ordinal) || t.StartsWith("mt_doc_", StringComparison.Ordinal))
             .Where(t => t != "esr_pre_workspaces_upgrade" && target.Contains(t))
+            // Documents first: triggers on them fill tables derived from them (model_tags), which are then complete.
+            .OrderBy(t => t.StartsWith("mt_doc_", StringComparison.Ordinal) ? 0 : 1).ThenBy(t => t, StringComparer.Ordinal)
             .ToList();
     }
 

@@ -147,7 +147,8 @@ public sealed class when_upgrading_a_store_from_before_workspaces(AppFixture app
                 $"/api/v1/models/churn/requests/{Keys["pendingRequest"]!.GetValue<string>()}/approve", new { reason = "after the upgrade" });
             Assert.True(approved.Status == 200, approved.Body?.ToJsonString());
             var history = (await Call(api, "dev", HttpMethod.Get, "/api/v1/models/churn/history")).Body!["items"]!.AsArray();
-            Assert.Equal(last + 1, history[^1]!["sequence"]!.GetValue<long>());
+            var appended = history.Where(e => e!["sequence"]!.GetValue<long>() > last).ToList();
+            Assert.Equal(last + 1, appended.Min(e => e!["sequence"]!.GetValue<long>()));
             Assert.Equal("ModelVersionStageTransitioned", history[^1]!["type"]!.GetValue<string>());
             Assert.Equal(401, (await Call(api, "temp", HttpMethod.Get, "/api/v1/models/churn")).Status);
 
@@ -205,7 +206,7 @@ public sealed class when_upgrading_a_store_from_before_workspaces(AppFixture app
 
         Assert.Equal(1, exitCode);
         Assert.Contains("Not serving", output);
-        Assert.Contains("model_teleported", output);
+        Assert.Contains("ModelTeleported", output);
         Assert.Equal(before, await Events(PreWorkspacesUpgrade.SourceSchema));
         Assert.Equal(0L, await Scalar<long>($"select count(*) from {PreWorkspacesUpgrade.MarkerTable} where finished_at is not null"));
 
@@ -220,7 +221,13 @@ public sealed class when_upgrading_a_store_from_before_workspaces(AppFixture app
     [Fact]
     public async Task the_check_finds_any_difference_between_the_copy_and_the_source()
     {
-        await (await Start()).DisposeAsync();
+        // The upgrade alone, in this process: a started API would go on writing (keys, audit log) and differ by itself.
+        var outcome = await PreWorkspacesUpgrade.RunAsync(ConnectionString, options =>
+        {
+            options.Connection(ConnectionString);
+            options.ConfigureRegistry();
+        }, EventSourcedRegistry.Api.Hosting.StoreUpgrade.HostTables, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        Assert.True(outcome.State == PreWorkspacesUpgrade.State.Upgraded, outcome.Summary);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         Assert.Empty(await PreWorkspacesUpgrade.VerifyAsync(connection, CancellationToken.None));
@@ -231,7 +238,7 @@ public sealed class when_upgrading_a_store_from_before_workspaces(AppFixture app
             ($"update registry.mt_events set headers = null where tenant_id = '{Default}' and seq_id = (select max(seq_id) from registry.mt_events where tenant_id = '{Default}')", "events:"),
             ($"update registry.mt_events set timestamp = timestamp + interval '1 microsecond' where tenant_id = '{Default}' and seq_id = 3", "events:"),
             ($"delete from registry.mt_events where tenant_id = '{Default}' and seq_id = (select max(seq_id) from registry.mt_events where tenant_id = '{Default}')", "events:"),
-            ($"update registry.mt_streams set version = version + 1 where tenant_id = '{Default}' and id = (select min(id) from registry.mt_streams where tenant_id = '{Default}')", "streams:"),
+            ($"update registry.mt_streams set version = version + 1 where tenant_id = '{Default}' and id = (select id from registry.mt_streams where tenant_id = '{Default}' order by id limit 1)", "streams:"),
             ($"update registry.deployment_history set entered_by = 'someone else' where ctid = (select min(ctid) from registry.deployment_history)", "deployment_history:"),
             ($"delete from registry.mt_doc_modelview where ctid = (select min(ctid) from registry.mt_doc_modelview)", "mt_doc_modelview:"),
         ];
