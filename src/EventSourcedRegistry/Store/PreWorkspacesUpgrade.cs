@@ -31,7 +31,7 @@ public static class PreWorkspacesUpgrade
     public const int BatchSize = 5000;
 
     /// <summary>The default workspace's partition suffix (its event table is <c>mt_events_default</c>).</summary>
-    public const string DefaultSuffix = "default";
+    public const string DefaultSuffix = WorkspacePartitions.DefaultSuffix;
 
     public enum State { NotNeeded, Upgraded, Failed }
 
@@ -147,12 +147,9 @@ public static class PreWorkspacesUpgrade
             options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         });
         await target.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        // The suffixes the design fixes for these two (§3.2); registered before any event is copied (§2 Q1).
-        await target.Advanced.AddMartenManagedTenantsAsync(ct, new Dictionary<string, string>
-        {
-            [WorkspaceId.Platform.TenantId] = "platform",
-            [WorkspaceId.Default.TenantId] = DefaultSuffix,
-        });
+        // Registered before any event is copied (§2 Q1), with the suffixes every start uses.
+        await WorkspacePartitions.AddAsync(target, WorkspaceId.Platform, ct);
+        await WorkspacePartitions.AddAsync(target, WorkspaceId.Default, ct);
         await using (var connection = await data.OpenConnectionAsync(ct))
             foreach (var sql in hostTables)
                 await Execute(connection, sql, ct);
