@@ -18,6 +18,9 @@ catch (PostgresBinariesNotFoundException missing)
 
 await using (database)
 {
+    // Before the host exists, so before Marten migrates anything: a store written before workspaces is copied first.
+    if (args is ["drop-pre-workspaces"]) return await database.DropPreWorkspacesAsync(startupLogger);
+    if (!await database.UpgradeIfWrittenBeforeWorkspacesAsync(startupLogger)) return 1;
     builder.AddRegistry(database);
     var app = builder.Build();
     app.UseRegistry();
