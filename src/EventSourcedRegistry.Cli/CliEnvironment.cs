@@ -9,6 +9,7 @@ public sealed class CliEnvironment
     public const string ServerVariable = "ESR_SERVER";
     public const string DefaultServer = "http://localhost:5000";
     public const string ApiKeyVariable = RegistryClient.ApiKeyVariable;
+    public const string WorkspaceVariable = RegistryClient.WorkspaceVariable;
 
     public required IAnsiConsole Console { get; init; }
 
@@ -17,8 +18,8 @@ public sealed class CliEnvironment
 
     public required TextWriter Error { get; init; }
 
-    /// <summary>Builds the client for a server address and the API key to send (null: none given).</summary>
-    public required Func<Uri, string?, RegistryClient> ClientFor { get; init; }
+    /// <summary>Builds the client for a server address, the API key to send (null: none given) and the workspace (null: default).</summary>
+    public required Func<Uri, string?, string?, RegistryClient> ClientFor { get; init; }
 
     /// <summary>The server when <c>--server</c> is not given.</summary>
     public string? ServerFromEnvironment { get; init; }
@@ -26,13 +27,17 @@ public sealed class CliEnvironment
     /// <summary>The API key when <c>--api-key</c> is not given.</summary>
     public string? ApiKeyFromEnvironment { get; init; }
 
+    /// <summary>The workspace when <c>--workspace</c> is not given.</summary>
+    public string? WorkspaceFromEnvironment { get; init; }
+
     public static CliEnvironment ForConsole(IAnsiConsole console) => new()
     {
         Console = console,
         Out = System.Console.Out,
         Error = System.Console.Error,
-        ClientFor = (server, apiKey) => new RegistryClient(new RegistryClientOptions { Endpoint = server, ApiKey = apiKey }),
+        ClientFor = (server, apiKey, workspace) => new RegistryClient(new RegistryClientOptions { Endpoint = server, ApiKey = apiKey, Workspace = workspace }),
         ServerFromEnvironment = Environment.GetEnvironmentVariable(ServerVariable),
         ApiKeyFromEnvironment = Environment.GetEnvironmentVariable(ApiKeyVariable),
+        WorkspaceFromEnvironment = Environment.GetEnvironmentVariable(WorkspaceVariable),
     };
 }

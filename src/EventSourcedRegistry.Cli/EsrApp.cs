@@ -72,6 +72,15 @@ public static class EsrApp
                 keys.AddCommand<ListKeysCommand>("list");
                 keys.AddCommand<RevokeKeyCommand>("revoke");
             });
+            config.AddBranch("workspaces", workspaces =>
+            {
+                workspaces.SetDescription("Create, list, rename and archive workspaces (platform admin; members list their own).");
+                workspaces.AddCommand<ListWorkspacesCommand>("list");
+                workspaces.AddCommand<CreateWorkspaceCommand>("create").WithExample("workspaces", "create", "team-a", "Team A");
+                workspaces.AddCommand<ShowWorkspaceCommand>("show");
+                workspaces.AddCommand<RenameWorkspaceCommand>("rename");
+                workspaces.AddCommand<ArchiveWorkspaceCommand>("archive");
+            });
             config.AddBranch("artifacts", artifacts =>
             {
                 artifacts.SetDescription("Upload, download and verify artifacts.");

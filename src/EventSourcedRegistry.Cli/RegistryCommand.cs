@@ -20,6 +20,10 @@ public class GlobalSettings : CommandSettings
     [Description("The API key to send (default: $ESR_API_KEY). Prefer the variable: a command line shows in ps.")]
     public string? ApiKey { get; init; }
 
+    [CommandOption("-w|--workspace <SLUG>")]
+    [Description("The workspace to address (default: $ESR_WORKSPACE, else the default workspace).")]
+    public string? Workspace { get; init; }
+
     [CommandOption("-o|--output <FORMAT>")]
     [Description("table (default) or json (raw JSON on stdout, for scripts).")]
     [DefaultValue("table")]
@@ -66,7 +70,8 @@ public abstract class RegistryCommand<TSettings>(CliEnvironment env) : AsyncComm
         var server = settings.Server ?? Env.ServerFromEnvironment ?? CliEnvironment.DefaultServer;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var endpoint))
             return Fail(ExitCodes.Usage, $"'{server}' is not an absolute URL.");
-        using var client = Env.ClientFor(endpoint, settings.ApiKey ?? Env.ApiKeyFromEnvironment);
+        var workspace = settings.Workspace ?? (Env.WorkspaceFromEnvironment is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
+        using var client = Env.ClientFor(endpoint, settings.ApiKey ?? Env.ApiKeyFromEnvironment, workspace);
         try
         {
             return await RunAsync(client, settings, ct);

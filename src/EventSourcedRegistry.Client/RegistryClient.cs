@@ -32,6 +32,7 @@ public sealed class RegistryClient : IDisposable
     private readonly int _maxRetries;
     private readonly TimeSpan _retryDelay;
     private readonly string? _apiKey;
+    private readonly string? _workspace;
 
     public RegistryClient(Uri endpoint) : this(new RegistryClientOptions { Endpoint = endpoint }) { }
 
@@ -46,9 +47,33 @@ public sealed class RegistryClient : IDisposable
         _maxRetries = Math.Max(0, options.MaxRetries);
         _retryDelay = options.RetryDelay;
         _apiKey = options.ApiKey ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null);
+        _workspace = options.Workspace is { Length: > 0 } workspace ? workspace
+            : Environment.GetEnvironmentVariable(WorkspaceVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
     }
 
+    public const string WorkspaceVariable = "ESR_WORKSPACE";
+
     public Uri Endpoint => _endpoint;
+
+    /// <summary>The workspace the calls address; null for <c>default</c> (unprefixed routes).</summary>
+    public string? Workspace => _workspace;
+
+    // Workspaces (the directory: outside every workspace)
+
+    public Task<WorkspaceList> ListWorkspacesAsync(CancellationToken ct = default) =>
+        SendAsync<WorkspaceList>(HttpMethod.Get, "api/v1/workspaces", ct: ct);
+
+    public Task<WorkspaceInfo> CreateWorkspaceAsync(string slug, string displayName, CancellationToken ct = default) =>
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, "api/v1/workspaces", new { slug, displayName }, ct: ct);
+
+    public Task<WorkspaceInfo> GetWorkspaceAsync(string slug, CancellationToken ct = default) =>
+        SendAsync<WorkspaceInfo>(HttpMethod.Get, $"api/v1/workspaces/{E(slug)}", ct: ct);
+
+    public Task<WorkspaceInfo> RenameWorkspaceAsync(string slug, string displayName, string? reason = null, CancellationToken ct = default) =>
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/rename", new { displayName, reason }, ct: ct);
+
+    public Task<WorkspaceInfo> ArchiveWorkspaceAsync(string slug, string? reason = null, CancellationToken ct = default) =>
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/archive", new { reason }, ct: ct);
 
     // Models
 
@@ -173,7 +198,7 @@ public sealed class RegistryClient : IDisposable
         var path = "api/v1/audit" + Query(AuditPairs((query ?? new AuditQuery()) with { Cursor = null, Limit = null }));
         using var response = await SendRawAsync(() =>
         {
-            var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_endpoint, path));
+            var request = new HttpRequestMessage(HttpMethod.Get, UriOf(path));
             request.Headers.Accept.ParseAdd(accept);
             return request;
         }, HttpCompletionOption.ResponseHeadersRead, ct);
@@ -211,7 +236,7 @@ public sealed class RegistryClient : IDisposable
             body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             if (fileName is not null)
                 body.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName };
-            var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_endpoint, "api/v1/artifacts")) { Content = body };
+            var request = new HttpRequestMessage(HttpMethod.Post, UriOf("api/v1/artifacts")) { Content = body };
             if (sha256 is not null) request.Headers.Add("X-Content-SHA256", sha256);
             return request;
         }, HttpCompletionOption.ResponseContentRead, ct, retry: content.CanSeek);
@@ -227,7 +252,7 @@ public sealed class RegistryClient : IDisposable
     public async Task<long> DownloadArtifactAsync(string sha256, Stream destination, IProgress<long>? progress = null,
         CancellationToken ct = default)
     {
-        using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Get, new Uri(_endpoint, $"api/v1/artifacts/{E(sha256)}")),
+        using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Get, UriOf($"api/v1/artifacts/{E(sha256)}")),
             HttpCompletionOption.ResponseHeadersRead, ct);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
@@ -256,7 +281,7 @@ public sealed class RegistryClient : IDisposable
     {
         try
         {
-            using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Head, new Uri(_endpoint, $"api/v1/artifacts/{E(sha256)}")),
+            using var response = await SendRawAsync(() => new HttpRequestMessage(HttpMethod.Head, UriOf($"api/v1/artifacts/{E(sha256)}")),
                 HttpCompletionOption.ResponseHeadersRead, ct);
             return response.Content.Headers.ContentLength;
         }
@@ -303,7 +328,7 @@ public sealed class RegistryClient : IDisposable
         var json = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), JsonOptions);
         using var response = await SendRawAsync(() =>
         {
-            var request = new HttpRequestMessage(method, new Uri(_endpoint, path));
+            var request = new HttpRequestMessage(method, UriOf(path));
             if (json is not null)
                 request.Content = new ByteArrayContent(json) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
             if (key is not null) request.Headers.Add(IdempotencyKeyHeader, key);
@@ -388,6 +413,12 @@ public sealed class RegistryClient : IDisposable
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string E(string segment) => Uri.EscapeDataString(segment);
+
+    /// <summary>A route of the API (<c>api/v1/…</c>) in the client's workspace; the directory's routes and other paths as they are.</summary>
+    private Uri UriOf(string path) =>
+        new(_endpoint, _workspace is null || !path.StartsWith("api/v1/", StringComparison.Ordinal) || path.StartsWith("api/v1/workspaces", StringComparison.Ordinal)
+            ? path
+            : $"api/v1/workspaces/{E(_workspace)}/{path["api/v1/".Length..]}");
 
     private static IEnumerable<(string, string?)> AuditPairs(AuditQuery query) =>
     [

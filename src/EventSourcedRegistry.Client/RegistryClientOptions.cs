@@ -18,6 +18,13 @@ public sealed class RegistryClientOptions
     /// </summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// The workspace every call addresses (<c>/api/v1/workspaces/{workspace}/…</c>); defaults to the <c>ESR_WORKSPACE</c>
+    /// environment variable. Null (and no variable) addresses the <c>default</c> workspace through the unprefixed routes.
+    /// The workspace directory's own calls (<see cref="RegistryClient.ListWorkspacesAsync"/> and the like) never take it.
+    /// </summary>
+    public string? Workspace { get; set; }
+
     /// <summary>An HttpClient to send through (tests, custom handlers, proxies); the client does not dispose it.</summary>
     public HttpClient? HttpClient { get; set; }
 }

@@ -239,3 +239,8 @@ public sealed record TransitionRequestInfo(
     string? RequesterKeyId = null);
 
 public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestInfo> Items, string? NextCursor = null);
+
+/// <summary>A workspace as the directory shows it: its slug (its address, never changed) and display name.</summary>
+public sealed record WorkspaceInfo(string Slug, string DisplayName, DateTimeOffset? CreatedAt, bool Archived, DateTimeOffset? ArchivedAt, string Href);
+
+public sealed record WorkspaceList(IReadOnlyList<WorkspaceInfo> Items);

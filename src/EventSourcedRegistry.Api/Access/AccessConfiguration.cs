@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -142,6 +143,8 @@ public static class AccessConfiguration
     public static WebApplication UseRegistryAccess(this WebApplication app)
     {
         app.UseAuthentication();
+        // Not a member of the request's workspace, or no such workspace: the 404 of an unknown route (issue 20).
+        app.UseWorkspaceMembership();
         // Per-caller rate limits need the caller, and refuse before authorization reads anything for the request.
         app.UseRateLimiter();
         app.UseAuthorization();

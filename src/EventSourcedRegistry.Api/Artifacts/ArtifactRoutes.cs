@@ -12,8 +12,13 @@ public static class ArtifactRoutes
     public const string DigestHeader = "X-Content-SHA256";
     public const string LogCategory = "EventSourcedRegistry.Artifacts";
 
-    /// <summary>Where the registry serves a stored artifact.</summary>
-    public static string UriOf(string sha256) => $"/api/v1/artifacts/{sha256}";
+    /// <summary>
+    /// Where the registry serves a stored artifact, through the prefix the request came through (a workspace's bytes
+    /// are served in that workspace). The request is read from the ambient context, which the host keeps
+    /// (AddHttpContextAccessor), rather than threaded through every response that names an artifact.
+    /// </summary>
+    public static string UriOf(string sha256) =>
+        Workspaces.WorkspaceAddressing.Link(new HttpContextAccessor().HttpContext, $"/api/v1/artifacts/{sha256}");
 
     /// <summary>The route's digest, or the 400 that refuses it. Nothing else a client sends ever names stored bytes.</summary>
     public static bool TryParse(string raw, out string sha256, out IResult? problem)

@@ -4,6 +4,7 @@ using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Settings;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
 using JasperFx;
@@ -72,6 +73,7 @@ public static class RegistryConfiguration
         builder.Services.AddArtifactStore();
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
+        builder.AddWorkspaces();
         builder.AddCanonicalJsonInput();
         builder.AddRegistryLimits();
 
@@ -91,6 +93,8 @@ public static class RegistryConfiguration
         app.Services.GetRequiredService<EventSourcedRegistry.Artifacts.IArtifactStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // /api/v1/workspaces/{ws}/… → /api/v1/… in workspace ws, then routing (explicitly after it).
+        app.UseWorkspaceAddressing();
         // The input door: the request's text before anything reads it, its body after authorization.
         app.UseCanonicalRequestText();
         app.UseRegistryAccess();

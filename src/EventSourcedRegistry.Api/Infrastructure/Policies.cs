@@ -14,6 +14,8 @@ public static class Policies
     public const string Admin = "registry:admin";
     /// <summary>Above every workspace's admin: creates, lists, renames and archives workspaces; platform keys.</summary>
     public const string PlatformAdmin = "platform:admin";
+    /// <summary>Any authenticated caller: for routes that decide what to show by the caller's workspaces (the workspace list).</summary>
+    public const string Authenticated = "registry:authenticated";
 
     public static readonly IReadOnlyDictionary<string, string> RoleOf = new Dictionary<string, string>
     {

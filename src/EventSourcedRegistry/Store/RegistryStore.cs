@@ -6,6 +6,7 @@ using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
+using EventSourcedRegistry.Workspaces;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
@@ -47,6 +48,9 @@ public static class RegistryStore
         options.Projections.Add(new RegistryStateProjection(Schema), ProjectionLifecycle.Inline);
         options.Projections.Add(new RegistrySettingsProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new TransitionRequestsViewProjection(), ProjectionLifecycle.Inline);
+        // The workspace directory, in the platform tenant (see WorkspaceDirectoryStream).
+        options.Projections.Add(new WorkspaceViewProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new WorkspaceDirectoryHeadProjection(), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));
         options.Projections.Add(new ModelSnapshotProjection(Schema, snapshotEvery), ProjectionLifecycle.Inline);
 
@@ -87,8 +91,10 @@ public static class RegistryStore
         typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
         // API keys made, revoked, or recorded at an upgrade, in the access stream.
         typeof(ApiKeyCreated), typeof(ApiKeyRevoked), typeof(ApiKeyRecorded),
+        // Workspaces created, renamed, archived, in the platform's directory stream.
+        typeof(WorkspaceCreated), typeof(WorkspaceRenamed), typeof(WorkspaceArchived),
     ];
 
-    /// <summary>The streams that are not a model's: the registry's settings and its access (API key) events.</summary>
-    public static readonly IReadOnlySet<Guid> RegistryStreams = new HashSet<Guid> { RegistrySettings.StreamId, AccessStream.Id };
+    /// <summary>The streams that are not a model's: the registry's settings, its access (API key) events and the workspace directory.</summary>
+    public static readonly IReadOnlySet<Guid> RegistryStreams = new HashSet<Guid> { RegistrySettings.StreamId, AccessStream.Id, WorkspaceDirectoryStream.Id };
 }

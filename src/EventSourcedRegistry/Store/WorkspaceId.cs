@@ -38,6 +38,7 @@ public sealed partial record WorkspaceId
 
     public override string ToString() => Slug;
 
-    [GeneratedRegex("^[a-z][a-z0-9-]{1,38}$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline, which would let "team-a\n" through as a slug.
+    [GeneratedRegex(@"^[a-z][a-z0-9-]{1,38}\z", RegexOptions.CultureInvariant)]
     private static partial Regex SlugPattern();
 }

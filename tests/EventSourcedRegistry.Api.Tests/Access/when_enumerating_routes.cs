@@ -8,7 +8,8 @@ namespace EventSourcedRegistry.Api.Tests.Access;
 
 public sealed class when_enumerating_routes(AppFixture app) : ApiTest(app)
 {
-    private static readonly HashSet<string> Known = [Policies.Read, Policies.Contribute, Policies.Approve, Policies.Audit, Policies.Admin];
+    private static readonly HashSet<string> Known = [Policies.Read, Policies.Contribute, Policies.Approve, Policies.Audit, Policies.Admin,
+        Policies.PlatformAdmin, Policies.Authenticated];
 
     [Fact]
     public void every_route_names_exactly_one_known_policy_or_is_explicitly_anonymous()

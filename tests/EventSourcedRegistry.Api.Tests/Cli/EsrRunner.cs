@@ -33,7 +33,7 @@ public static class EsrRunner
             Console = ConsoleWidth.Apply(console, columns, isTerminal: false),
             Out = stdout,
             Error = stderr,
-            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey }),
+            ClientFor = (_, apiKey, workspace) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey, Workspace = workspace }),
         };
         var code = await EsrApp.RunAsync(args, env);
         return new Run(code, stdout.ToString(), stderr.ToString(), screen.ToString());

@@ -17,12 +17,14 @@ public sealed record EsrRun(int ExitCode, string Out, string Error, string Conso
 /// <summary>Runs esr's command tree in-process, its client wired to a test host with the admin key.</summary>
 public static class EsrRunner
 {
-    public static async Task<EsrRun> Esr(this IAlbaHost host, params string[] args)
+    public static Task<EsrRun> Esr(this IAlbaHost host, params string[] args) => host.Client().Esr(args);
+
+    /// <summary>Runs esr with its client sending through <paramref name="http"/> (its headers, its key unless --api-key is given).</summary>
+    public static async Task<EsrRun> Esr(this HttpClient http, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var screen = new StringWriter();
-        var http = host.Client();
         var env = new CliEnvironment
         {
             Console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -33,7 +35,7 @@ public static class EsrRunner
             }),
             Out = stdout,
             Error = stderr,
-            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey }),
+            ClientFor = (_, apiKey, workspace) => new RegistryClient(new RegistryClientOptions { HttpClient = http, ApiKey = apiKey, Workspace = workspace }),
         };
         var code = await EsrApp.RunAsync(args, env);
         return new EsrRun(code, stdout.ToString(), stderr.ToString(), screen.ToString());

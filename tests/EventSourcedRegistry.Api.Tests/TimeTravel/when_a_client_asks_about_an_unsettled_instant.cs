@@ -133,7 +133,7 @@ public sealed class when_a_client_asks_about_an_unsettled_instant(AppFixture app
             }),
             Out = stdout,
             Error = stderr,
-            ClientFor = (_, apiKey) => new RegistryClient(new RegistryClientOptions { HttpClient = Host.Client(), ApiKey = apiKey, MaxRetries = 0 }),
+            ClientFor = (_, apiKey, workspace) => new RegistryClient(new RegistryClientOptions { HttpClient = Host.Client(), ApiKey = apiKey, Workspace = workspace, MaxRetries = 0 }),
         };
         var code = await EsrApp.RunAsync(args, env);
         return new Run(code, stdout.ToString(), stderr.ToString());

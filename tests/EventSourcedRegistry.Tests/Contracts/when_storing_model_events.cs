@@ -6,6 +6,7 @@ using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Tests.Support;
+using EventSourcedRegistry.Workspaces;
 using Snapshooter.Xunit;
 
 namespace EventSourcedRegistry.Tests.Contracts;
@@ -150,6 +151,17 @@ public class when_storing_model_events
     public void transition_rejected_is_stored_as_its_contract() =>
         MatchesItsContract(new TransitionRejected(ModelId, RequestId, "key:release-manager", "Recall dropped for EU customers.",
             DateTimeOffset.Parse("2026-03-03T14:05:00+00:00")));
+
+    [Fact]
+    public void workspace_created_is_stored_as_its_contract() =>
+        MatchesItsContract(new WorkspaceCreated("team-a", "Team A (fraud models)"));
+
+    [Fact]
+    public void workspace_renamed_is_stored_as_its_contract() =>
+        MatchesItsContract(new WorkspaceRenamed("team-a", "Team A (risk models)"));
+
+    [Fact]
+    public void workspace_archived_is_stored_as_its_contract() => MatchesItsContract(new WorkspaceArchived("team-a"));
 
     [Fact]
     public void property_names_are_camel_case_but_tag_params_and_metric_keys_are_stored_as_given()
