@@ -36,7 +36,15 @@ public static class PolicyEndpoints
     {
         await using var session = store.QuerySession();
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, http.RequestAborted);
-        var policy = policies.From(store.Workspace, settings);
+        EffectivePolicy policy;
+        try
+        {
+            policy = policies.From(store.Workspace, settings);
+        }
+        catch (InvalidWorkspacePolicyException ex)
+        {
+            return PolicyResolution.Unusable(ex);
+        }
         Revisions.Write(http.Response, policy.Revision);
         return Results.Json(Describe(policy, settings?.MetadataSchema), Json.Options);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Lifecycle;
@@ -7,6 +8,7 @@ using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Store;
 using Marten;
 using Wolverine;
+using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Settings;
 
@@ -45,13 +47,16 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
         // Only a stored policy that the configuration no longer admits gets here (say approvals naming a stage the
         // configured lifecycle dropped, after a redeploy). Fail closed: no command decides under a policy nobody set.
         if (policy is null)
-            throw new InvalidOperationException(
+            throw new InvalidWorkspacePolicyException(
                 $"Workspace {workspace}'s policy (settings revision {revision}) is no longer valid with this configuration: " +
                 string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")) + " Its admin must set it again or remove it.");
         _parsed[workspace] = policy;
         return policy;
     }
 }
+
+/// <summary>A stored policy this configuration does not admit; answered 503 (see <see cref="PolicyResolution"/>), never decided under.</summary>
+public sealed class InvalidWorkspacePolicyException(string message) : Exception(message);
 
 /// <summary>The request's resolved policy, set by <see cref="PolicyResolution"/> before the endpoint runs.</summary>
 public sealed record WorkspacePolicyFeature(EffectivePolicy Policy);
@@ -87,24 +92,33 @@ public static class PolicyResolution
     public static IApplicationBuilder UseWorkspacePolicies(this IApplicationBuilder app) =>
         app.Use(async (http, next) =>
         {
-            if (http.GetEndpoint()?.Metadata.GetMetadata<MethodInfo>() is { } method && NeedsPolicy.GetOrAdd(method, Declares))
+            if (http.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.Method.Method is { } method && NeedsPolicy.GetOrAdd(method, Declares))
             {
                 var policies = http.RequestServices.GetRequiredService<WorkspacePolicies>();
-                http.Features.Set(new WorkspacePolicyFeature(await policies.ForAsync(http.Workspace(), http.RequestAborted)));
+                try
+                {
+                    http.Features.Set(new WorkspacePolicyFeature(await policies.ForAsync(http.Workspace(), http.RequestAborted)));
+                }
+                catch (InvalidWorkspacePolicyException ex)
+                {
+                    await Unusable(ex).ExecuteAsync(http);
+                    return;
+                }
             }
             await next(http);
         });
 
+    /// <summary>The workspace's stored policy no longer holds with this configuration: nothing decides until its admin fixes it.</summary>
+    public static IResult Unusable(InvalidWorkspacePolicyException ex) =>
+        Problems.Problem(StatusCodes.Status503ServiceUnavailable, "Workspace policy unusable", ex.Message);
+
     private static bool Declares(MethodInfo method) =>
         method.GetParameters().Any(p => p.ParameterType == typeof(Lifecycle.Lifecycle) || p.ParameterType == typeof(ApprovalPolicy));
 
-    private static EffectivePolicy Current(IServiceProvider services)
-    {
-        var http = services.GetRequiredService<IHttpContextAccessor>().HttpContext;
-        if (http?.Features.Get<WorkspacePolicyFeature>() is { } feature) return feature.Policy;
-        // Resolved where the middleware did not run (no endpoint declared it): read it here. Blocking is acceptable on
-        // this path only because nothing in the product takes it; the endpoints that do are served by the middleware.
-        var workspace = http?.Workspace() ?? WorkspaceId.Default;
-        return services.GetRequiredService<WorkspacePolicies>().ForAsync(workspace, CancellationToken.None).GetAwaiter().GetResult();
-    }
+    private static EffectivePolicy Current(IServiceProvider services) =>
+        services.GetRequiredService<IHttpContextAccessor>().HttpContext?.Features.Get<WorkspacePolicyFeature>()?.Policy
+        // No silent fallback (a blocking read here once hid that the middleware matched no endpoint): whatever needs the
+        // policy outside an endpoint parameter asks WorkspacePolicies.ForAsync for the workspace it works in.
+        ?? throw new InvalidOperationException(
+            "Lifecycle and ApprovalPolicy are resolved per workspace only as parameters of an HTTP endpoint; use WorkspacePolicies.ForAsync elsewhere.");
 }

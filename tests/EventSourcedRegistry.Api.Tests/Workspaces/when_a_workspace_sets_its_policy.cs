@@ -138,6 +138,26 @@ public sealed class when_a_workspace_sets_its_policy(AppFixture app) : ApiTest(a
         await before.AssertUnchanged(Host, Store);
     }
 
+    [Fact]
+    public async Task a_stored_policy_the_configuration_no_longer_admits_fails_closed_until_the_admin_replaces_it()
+    {
+        await GivenChurn(versions: 1);
+        // As after a redeploy whose lifecycle dropped a stage the workspace protects: written past the validator.
+        await using (var session = Store.LightweightSession(EventSourcedRegistry.Store.WorkspaceId.Default.TenantId))
+        {
+            session.Events.StartStream<RegistrySettings>(RegistrySettings.StreamId,
+                new WorkspacePolicySet(null, new ApprovalsPolicy(["Canary"], [], null, null)));
+            await session.SaveChangesAsync();
+        }
+
+        (await Host.Promote(Churn, 1, "Staging")).AssertProblem(503);
+        (await Host.Get(Route)).AssertProblem(503);
+        Assert.Equal("None", (await Host.Get($"/api/v1/models/{Churn}/versions/1").Ok()).Body!["stage"]!.GetValue<string>());
+
+        await Put(ProtectsStagingWithTwo).Ok();
+        await Host.Promote(Churn, 1, "Staging").Ok(202);
+    }
+
     public static TheoryData<string, string?> HostilePolicies => new()
     {
         // The startup validators' refusals, now per field.
