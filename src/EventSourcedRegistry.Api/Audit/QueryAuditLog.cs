@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -176,15 +177,15 @@ public static class QueryAuditLogEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, PointResolver points)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, PointResolver points)
     {
         var errors = new List<(string, string)>();
         var query = AuditQuery.Parse(http.Request, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
         var ct = http.RequestAborted;
-        if (await Settle(query, points, ct) is { } unsettled) return unsettled;
-        var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
+        if (await Settle(query, points, store.Workspace, ct) is { } unsettled) return unsettled;
+        var connection = store.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
         try
         {
             await connection.OpenAsync(ct);
@@ -196,7 +197,7 @@ public static class QueryAuditLogEndpoint
                         $"No model has ever been registered or renamed under the name '{query.Model}'.");
             }
 
-            var progress = await AuditProgress.ReadAsync(connection, ct);
+            var progress = await AuditProgress.ReadAsync(connection, store.Workspace, ct);
             http.Response.Headers[CompleteThroughHeader] = progress.AuditLogThrough.ToString(CultureInfo.InvariantCulture);
             http.Response.Headers[HighWaterMarkHeader] = progress.HighWaterMark.ToString(CultureInfo.InvariantCulture);
 
@@ -234,29 +235,29 @@ public static class QueryAuditLogEndpoint
     /// complete through its last sequence, else the answer would silently miss events. Without one, the answer is what
     /// the log holds, with how far that is complete.
     /// </summary>
-    private static async Task<IResult?> Settle(AuditQuery query, PointResolver points, CancellationToken ct)
+    private static async Task<IResult?> Settle(AuditQuery query, PointResolver points, WorkspaceId workspace, CancellationToken ct)
     {
         var deadline = points.Start();
         long through;
         if (query.ToSequence is { } sequence)
         {
-            (through, var problem) = await points.Sequence(sequence, "to", deadline, ct);
+            (through, var problem) = await points.Sequence(workspace, sequence, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else if (query.ToTime is { } instant)
         {
-            (through, var problem) = await points.Instant(instant, "to", deadline, ct);
+            (through, var problem) = await points.Instant(workspace, instant, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else return null;
-        return await points.AuditLogCovers(through, deadline, ct);
+        return await points.AuditLogCovers(workspace, through, deadline, ct);
     }
 
     /// <summary>
     /// The model that holds the name now, every model that ever held it (from the log's own name history),
     /// or the model with that id.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> ModelIds(IDocumentStore store, NpgsqlConnection connection, string model, CancellationToken ct)
+    private static async Task<IReadOnlyList<Guid>> ModelIds(WorkspaceStore store, NpgsqlConnection connection, string model, CancellationToken ct)
     {
         var ids = new HashSet<Guid>();
         if (Guid.TryParse(model, out var id)) ids.Add(id);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
@@ -54,7 +55,7 @@ public static class VerifyAuditChainEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/verify", OperationId = "VerifyAuditChain")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, CheckpointSigner signer)
     {
         var ct = http.RequestAborted;
         var errors = new List<(string, string)>();
@@ -65,11 +66,11 @@ public static class VerifyAuditChainEndpoint
             errors.Add(("full", "full is true (recompute the chain from its first link) or false (from the newest signed checkpoint, the default)."));
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var result = await ChainVerifier.CheckAsync(store, signer, full, external, ct: ct);
+        var result = await ChainVerifier.CheckAsync(store.Documents, store.Workspace, signer, full, external, ct: ct);
 
-        await using var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
+        await using var connection = store.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
         await connection.OpenAsync(ct);
-        var progress = await AuditProgress.ReadAsync(connection, ct);
+        var progress = await AuditProgress.ReadAsync(connection, store.Workspace, ct);
         return Results.Json(VerifyResponse.From(result, progress.HighWaterMark), Json.Options);
     }
 

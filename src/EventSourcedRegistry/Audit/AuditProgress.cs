@@ -1,4 +1,6 @@
 using JasperFx.Events.Projections;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Store;
 using Npgsql;
 
 namespace EventSourcedRegistry.Audit;
@@ -12,25 +14,29 @@ public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long
 {
     public static readonly string AuditLogShard = new ShardName(AuditTrail.AuditLogProjectionName).Identity;
     public static readonly string ChainShard = new ShardName(AuditTrail.HashChainProjectionName).Identity;
-    public const string HighWaterMarkShard = "HighWaterMark";
 
     public long AuditLogLag => Math.Max(0, HighWaterMark - AuditLogThrough);
 
-    public static async Task<AuditProgress> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The workspace's progress: the daemon keeps a row per projection shard and workspace (<c>AuditLog:All:&lt;workspace&gt;</c>).</summary>
+    public static async Task<AuditProgress> ReadAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             $"select name, last_seq_id from {AuditTrail.ProgressionTable} where name = any($1)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = new[] { AuditLogShard, ChainShard, HighWaterMarkShard } });
+        var (logShard, chainShard) = (Of(AuditLogShard, workspace), Of(ChainShard, workspace));
+        command.Parameters.Add(new NpgsqlParameter { Value = new[] { logShard, chainShard, Settlement.HighWaterMarkName(workspace) } });
         long log = 0, chain = 0, highWaterMark = 0;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var value = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
             var name = reader.GetString(0);
-            if (name == AuditLogShard) log = value;
-            else if (name == ChainShard) chain = value;
+            if (name == logShard) log = value;
+            else if (name == chainShard) chain = value;
             else highWaterMark = value;
         }
         return new AuditProgress(log, chain, highWaterMark);
     }
+
+    /// <summary>A shard's progression row for one workspace.</summary>
+    public static string Of(string shard, WorkspaceId workspace) => $"{shard}:{workspace.TenantId}";
 }

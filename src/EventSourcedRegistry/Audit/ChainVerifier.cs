@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Buffers;
 using Marten;
 using Marten.Storage;
@@ -77,7 +78,7 @@ public static class ChainVerifier
     /// incremental check; a full one recomputes from the first link. First it waits up to
     /// <paramref name="catchUp"/> for the chain to reach the store's head, unless it is stopped at an event it cannot chain.
     /// </summary>
-    public static async Task<ChainVerification> CheckAsync(IDocumentStore store, CheckpointSigner signer, bool full,
+    public static async Task<ChainVerification> CheckAsync(IDocumentStore store, WorkspaceId workspace, CheckpointSigner signer, bool full,
         AuditCheckpoint? external = null, TimeSpan? catchUp = null, CancellationToken ct = default)
     {
         await using (var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read))
@@ -98,7 +99,7 @@ public static class ChainVerifier
         }
 
         List<AuditCheckpoint> checkpoints;
-        await using (var session = store.QuerySession())
+        await using (var session = store.QuerySession(workspace.TenantId))
         {
             checkpoints = (await session.Query<AuditCheckpoint>().OrderBy(x => x.Id).ToListAsync(ct)).ToList();
         }

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Audit;
 using JasperFx;
 using Marten;
@@ -16,9 +17,9 @@ public sealed record CheckpointOutcome(CheckpointResult Result, AuditCheckpoint?
 /// </summary>
 public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner signer, ILogger<AuditCheckpoints> logger)
 {
-    public async Task<CheckpointOutcome> CreateAsync(CancellationToken ct)
+    public async Task<CheckpointOutcome> CreateAsync(WorkspaceId workspace, CancellationToken ct)
     {
-        var verification = await ChainVerifier.CheckAsync(store, signer, full: false, ct: ct);
+        var verification = await ChainVerifier.CheckAsync(store, workspace, signer, full: false, ct: ct);
         if (verification.State != ChainState.Verified)
         {
             logger.LogWarning("Not signing an audit checkpoint over a {State} chain: {Problem}", verification.State, verification.Problem);
@@ -27,7 +28,7 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
         }
         if (verification.HeadSequence == 0 || verification.Head is null) return new CheckpointOutcome(CheckpointResult.NothingToSign, null, verification);
 
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(workspace.TenantId);
         if (await session.LoadAsync<AuditCheckpoint>(verification.HeadSequence, ct) is { } existing)
             return new CheckpointOutcome(CheckpointResult.Existing, existing, verification);
 
@@ -40,7 +41,7 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
         catch (DocumentAlreadyExistsException)
         {
             // Another node (or the periodic signer) signed the same head a moment ago.
-            await using var query = store.QuerySession();
+            await using var query = store.QuerySession(workspace.TenantId);
             return new CheckpointOutcome(CheckpointResult.Existing, await query.LoadAsync<AuditCheckpoint>(checkpoint.Id, ct), verification);
         }
         logger.LogInformation("Signed audit checkpoint at sequence {Sequence}: head {Head}, key {KeyId}", checkpoint.Id, checkpoint.Head, checkpoint.KeyId);
@@ -59,7 +60,8 @@ public sealed class AuditCheckpointService(AuditCheckpoints checkpoints, AuditOp
         {
             try
             {
-                await checkpoints.CreateAsync(stoppingToken);
+                // workspaces: the default workspace's chain until checkpoints are signed per workspace.
+                await checkpoints.CreateAsync(WorkspaceId.Default, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
@@ -22,7 +23,7 @@ public static class CreateAuditCheckpointEndpoint
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
     public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)
     {
-        var outcome = await checkpoints.CreateAsync(http.RequestAborted);
+        var outcome = await checkpoints.CreateAsync(http.Workspace(), http.RequestAborted);
         return outcome.Result switch
         {
             CheckpointResult.Created => Results.Json(CheckpointResponse.From(outcome.Checkpoint!), Json.Options, statusCode: StatusCodes.Status201Created),

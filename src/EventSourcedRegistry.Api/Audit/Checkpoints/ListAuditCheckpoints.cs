@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -17,7 +18,7 @@ public static class ListAuditCheckpointsEndpoint
     /// <summary>Signed checkpoints, newest first; keyset-paged by sequence.</summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/checkpoints", OperationId = "ListAuditCheckpoints")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store)
     {
         var errors = new List<(string, string)>();
         var limit = Paging.Limit(http.Request.Query["limit"], DefaultLimit, MaxLimit, errors);
