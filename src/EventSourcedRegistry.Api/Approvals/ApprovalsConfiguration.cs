@@ -1,4 +1,6 @@
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Approvals;
+using EventSourcedRegistry.Lifecycle;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EventSourcedRegistry.Api.Approvals;
@@ -10,7 +12,7 @@ public static class ApprovalsConfiguration
     /// startup. An empty value for <c>ProtectedStages</c> or <c>ProtectedAliases</c> (env
     /// <c>Registry__Approvals__ProtectedStages=</c>) protects none.
     /// </summary>
-    public static WebApplicationBuilder AddApprovals(this WebApplicationBuilder builder, Lifecycle.Lifecycle lifecycle)
+    public static WebApplicationBuilder AddApprovals(this WebApplicationBuilder builder, LifecycleOptions lifecycleOptions, Lifecycle.Lifecycle lifecycle)
     {
         var section = builder.Configuration.GetSection(ApprovalOptions.Section);
         var options = new ApprovalOptions
@@ -20,7 +22,9 @@ public static class ApprovalsConfiguration
             RequiredApprovals = section.GetValue<int?>(nameof(ApprovalOptions.RequiredApprovals)),
             ApprovalLifetime = section.GetValue<TimeSpan?>(nameof(ApprovalOptions.ApprovalLifetime)),
         };
-        builder.Services.AddSingleton(ApprovalPolicy.From(options, lifecycle));
+        ApprovalPolicy.From(options, lifecycle);
+        // Lifecycle and ApprovalPolicy are scoped: the request's workspace's own policy, these options where it set none.
+        builder.Services.AddWorkspacePolicies(new PolicyDefaults(lifecycleOptions, options));
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

@@ -3,6 +3,7 @@ using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -26,9 +27,9 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(database);
 
         var lifecycleOptions = builder.Configuration.GetSection(LifecycleOptions.Section).Get<LifecycleOptions>() ?? new LifecycleOptions();
+        // Validated here so a misconfiguration stops the app at startup; a workspace's own policy overrides it per request.
         var lifecycle = Lifecycle.Lifecycle.From(lifecycleOptions);
-        builder.Services.AddSingleton(lifecycle);
-        builder.AddApprovals(lifecycle);
+        builder.AddApprovals(lifecycleOptions, lifecycle);
 
         var snapshotEvery = builder.Configuration.GetValue("Registry:TimeTravel:SnapshotEvery", History.ModelSnapshots.DefaultInterval);
         if (snapshotEvery < 1) throw new InvalidOperationException("Registry:TimeTravel:SnapshotEvery must be at least 1.");
@@ -103,6 +104,7 @@ public static class RegistryConfiguration
         app.UseCanonicalRequestText();
         app.UseRegistryAccess();
         app.UseCanonicalJsonInput();
+        app.UseWorkspacePolicies();
         app.MapWolverineEndpoints(options =>
         {
             options.RejectUnparseableQueryValues = true;

@@ -146,6 +146,9 @@ public static class AuditSummary
         ModelMetadataSchemaRemoved => "metadata schema removed",
         Settings.RegistryMetadataSchemaSet e => $"registry metadata schema set ({SchemaSummary(e.Schema)})",
         Settings.RegistryMetadataSchemaRemoved => "registry metadata schema removed",
+        Settings.WorkspacePolicySet e => "workspace policy set: lifecycle " + (e.Lifecycle is null ? "from configuration" : "own")
+                                         + ", approvals " + (e.Approvals is null ? "from configuration" : "own"),
+        Settings.WorkspacePolicyRemoved => "workspace policy removed (configuration defaults apply)",
         TransitionRequested e => e.Kind == TransitionKinds.Alias
             ? $"requested alias {e.Target} → version {e.Version} (sha256 {Short(e.Sha256)}; request {e.RequestId}{Owner(e.RequesterOwner, e.RequesterKeyId)})"
             : $"requested version {e.Version} → {e.Target}{(e.ArchiveExisting ? ", archiving the others there" : "")} (sha256 {Short(e.Sha256)}; request {e.RequestId}{Owner(e.RequesterOwner, e.RequesterKeyId)})",

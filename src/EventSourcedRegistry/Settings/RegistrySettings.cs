@@ -22,11 +22,16 @@ public sealed class RegistrySettings
     public Guid Id { get; set; } = StreamId;
     public JsonElement? MetadataSchema { get; set; }
 
+    /// <summary>The workspace's own policy; null means every part is the configuration's default.</summary>
+    public WorkspacePolicySet? Policy { get; set; }
+
     /// <summary>Stream version of the settings stream; served as the ETag of the registry's settings.</summary>
     public long Revision { get; set; }
 
     /// <summary>Events of the settings stream, for the projection's filter and for replays.</summary>
-    public static readonly Type[] EventTypes = [typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved)];
+    public static readonly Type[] EventTypes = [
+        typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved), typeof(WorkspacePolicySet), typeof(WorkspacePolicyRemoved),
+    ];
 
     public static RegistrySettings Fold(RegistrySettings? current, object @event)
     {
@@ -38,6 +43,12 @@ public sealed class RegistrySettings
                 break;
             case RegistryMetadataSchemaRemoved:
                 settings.MetadataSchema = null;
+                break;
+            case WorkspacePolicySet e:
+                settings.Policy = e;
+                break;
+            case WorkspacePolicyRemoved:
+                settings.Policy = null;
                 break;
         }
         return settings;

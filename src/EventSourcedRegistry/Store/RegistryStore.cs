@@ -137,6 +137,8 @@ public static class RegistryStore
         // Metadata standards: a model's own, and the registry's in the settings stream.
         typeof(ModelMetadataSchemaSet), typeof(ModelMetadataSchemaRemoved),
         typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved),
+        // A workspace's own policy (lifecycle, gates, approvals), in the same settings stream.
+        typeof(WorkspacePolicySet), typeof(WorkspacePolicyRemoved),
         typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
         // API keys made, revoked, or recorded at an upgrade, in the access stream.
         typeof(ApiKeyCreated), typeof(ApiKeyRevoked), typeof(ApiKeyRecorded),

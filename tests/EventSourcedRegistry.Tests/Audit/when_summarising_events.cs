@@ -38,6 +38,10 @@ public class when_summarising_events
             AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaSet(
                 System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>("""{"type":"object"}"""))));
         Assert.Equal("registry metadata schema removed", AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaRemoved()));
+        Assert.Equal("workspace policy set: lifecycle from configuration, approvals own",
+            AuditSummary.Describe(new EventSourcedRegistry.Settings.WorkspacePolicySet(null, new(["Staging"], [], 2, null))));
+        Assert.Equal("workspace policy removed (configuration defaults apply)",
+            AuditSummary.Describe(new EventSourcedRegistry.Settings.WorkspacePolicyRemoved()));
     }
 
     [Fact]

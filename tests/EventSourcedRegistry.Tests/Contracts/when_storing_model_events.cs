@@ -105,6 +105,22 @@ public class when_storing_model_events
         MatchesItsContract(new RegistryMetadataSchemaRemoved());
 
     [Fact]
+    public void workspace_policy_set_is_stored_as_its_contract() =>
+        MatchesItsContract(new WorkspacePolicySet(
+            new LifecyclePolicy(["None", "Canary", "Production", "Archived"], "None", "Archived",
+                new Dictionary<string, IReadOnlyList<string>> { ["None"] = ["Canary", "Archived"], ["Canary"] = ["Production", "None", "Archived"] },
+                new Dictionary<string, StageGatePolicy> { ["Production"] = new(["runId"], ["auc >= 0.9"], ["/training/dataset"], ["owner"]) }),
+            new ApprovalsPolicy(["Production"], ["champion"], 2, TimeSpan.FromDays(3))));
+
+    [Fact]
+    public void workspace_policy_set_with_only_approvals_is_stored_with_a_null_lifecycle() =>
+        Assert.Contains("\"lifecycle\":null", EventJson.Serialize(new WorkspacePolicySet(null, new ApprovalsPolicy(null, [], null, null))));
+
+    [Fact]
+    public void workspace_policy_removed_is_stored_as_its_contract() =>
+        MatchesItsContract(new WorkspacePolicyRemoved());
+
+    [Fact]
     public void transition_requested_is_stored_as_its_contract() =>
         MatchesItsContract(new TransitionRequested(ModelId, RequestId, TransitionKinds.Stage, 3, "Production", true, Sha256,
             "key:training-pipeline", "AUC above 0.9 on the holdout set.", DateTimeOffset.Parse("2026-03-03T13:45:00+00:00"),

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Settings;
+using EventSourcedRegistry.Validation;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Settings;
+
+/// <summary>A workspace's new policy: each part null to take the configuration's default.</summary>
+public sealed record SetWorkspacePolicy(LifecyclePolicy? Lifecycle, ApprovalsPolicy? Approvals, string? Reason);
+
+/// <summary>The effective policy and where each part comes from (<c>workspace</c> or <c>configuration</c>).</summary>
+public sealed record PolicyResponse(long Revision, LifecycleResponse Lifecycle, ApprovalsResponse Approvals, JsonElement? MetadataSchema);
+
+public sealed record LifecycleResponse(string Source, IReadOnlyList<string> Stages, string InitialStage, string ArchiveStage,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Transitions, IReadOnlyDictionary<string, GateResponse> Gates);
+
+public sealed record GateResponse(IReadOnlyList<string> Lineage, IReadOnlyList<string> Metrics, IReadOnlyList<string> Metadata, IReadOnlyList<string> Tags);
+
+public sealed record ApprovalsResponse(string Source, IReadOnlyList<string> ProtectedStages, IReadOnlyList<string> ProtectedAliases,
+    int RequiredApprovals, TimeSpan ApprovalLifetime);
+
+/// <summary>
+/// The workspace's policy (lifecycle with gates, four-eyes approvals), kept as events in its settings stream: readable by
+/// its members, changed by its admin. Its ETag is the settings stream's revision (shared with the metadata standard).
+/// </summary>
+public static class PolicyEndpoints
+{
+    public const string Route = "/api/v1/settings/policy";
+
+    [Authorize(Policy = Policies.Read)]
+    [WolverineGet(Route, OperationId = "GetWorkspacePolicy")]
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, WorkspacePolicies policies)
+    {
+        await using var session = store.QuerySession();
+        var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, http.RequestAborted);
+        EffectivePolicy policy;
+        try
+        {
+            policy = policies.From(store.Workspace, settings);
+        }
+        catch (InvalidWorkspacePolicyException ex)
+        {
+            return PolicyResolution.Unusable(ex);
+        }
+        Revisions.Write(http.Response, policy.Revision);
+        return Results.Json(Describe(policy, settings?.MetadataSchema), Json.Options);
+    }
+
+    /// <summary>Replaces the workspace's policy, validated exactly as startup validates configuration; nothing is appended on bad input.</summary>
+    [Authorize(Policy = Policies.Admin)]
+    [WolverinePut(Route, OperationId = "SetWorkspacePolicy")]
+    public static async Task<IResult> Put(SetWorkspacePolicy? request, HttpContext http, WorkspaceStore store, WorkspacePolicies policies)
+    {
+        if (request is null) return Problems.BodyRequired("{\"lifecycle\"?, \"approvals\"?, \"reason\"?}");
+        if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } bad) return Problems.Validation([("reason", bad)]);
+        var set = new WorkspacePolicySet(request.Lifecycle, request.Approvals);
+        var (_, problems) = EffectivePolicy.Resolve(set, policies.Defaults.Lifecycle, policies.Defaults.Approvals, 0);
+        if (problems.Count > 0) return Problems.Validation(problems);
+        return await Change(http, store, policies, request.Reason, _ => set);
+    }
+
+    /// <summary>Removes the workspace's policy: every part is the configuration's again. Nothing to remove answers 204 and appends nothing.</summary>
+    [Authorize(Policy = Policies.Admin)]
+    [WolverineDelete(Route, OperationId = "RemoveWorkspacePolicy")]
+    public static async Task<IResult> Delete(HttpContext http, WorkspaceStore store, WorkspacePolicies policies)
+    {
+        var reason = http.Request.Query["reason"].ToString();
+        if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
+        return await Change(http, store, policies, reason, settings => settings?.Policy is null ? null : new WorkspacePolicyRemoved());
+    }
+
+    /// <summary>Appends to the settings stream with optimistic concurrency; If-Match pins a revision (412 when stale).</summary>
+    private static async Task<IResult> Change(HttpContext http, WorkspaceStore store, WorkspacePolicies policies, string? reason,
+        Func<RegistrySettings?, object?> decide)
+    {
+        var ct = http.RequestAborted;
+        if (!Revisions.TryReadIfMatch(http.Request, out var expected))
+            return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
+
+        await using var session = store.LightweightSession();
+        CommandContext.For(http, reason).ApplyTo(session);
+        var stream = await session.Events.FetchForWriting<RegistrySettings>(RegistrySettings.StreamId, ct);
+        var revision = stream.CurrentVersion ?? 0;
+        if (expected is { } pinned && pinned != revision)
+            return Problems.Problem(StatusCodes.Status412PreconditionFailed, "Stale revision",
+                $"If-Match names revision {pinned}, but the workspace's settings are at revision {revision}; read them again and retry.");
+
+        var after = stream.Aggregate ?? new RegistrySettings();
+        if (decide(stream.Aggregate) is { } @event)
+        {
+            after = RegistrySettings.Fold(after, @event);
+            after.Revision = revision + 1;
+            stream.AppendOne(@event);
+            try
+            {
+                await session.SaveChangesAsync(ct);
+            }
+            // The first change of all starts the stream: two at once collide on its id instead of its version.
+            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex) || ex is Marten.Exceptions.ExistingStreamIdCollisionException)
+            {
+                return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
+                    "The workspace's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");
+            }
+        }
+        else if (http.Request.Method == HttpMethods.Delete)
+        {
+            Revisions.Write(http.Response, revision);
+            return Results.NoContent();
+        }
+
+        Revisions.Write(http.Response, after.Revision);
+        if (http.Request.Method == HttpMethods.Delete) return Results.NoContent();
+        return Results.Json(Describe(policies.From(store.Workspace, after), after.MetadataSchema), Json.Options);
+    }
+
+    private static PolicyResponse Describe(EffectivePolicy policy, JsonElement? metadataSchema)
+    {
+        var lifecycle = policy.Lifecycle;
+        var gates = new Dictionary<string, GateResponse>();
+        foreach (var stage in lifecycle.Stages)
+            if (lifecycle.GatesFor(stage) is { IsEmpty: false } gate)
+                gates[stage] = new GateResponse(gate.Lineage, gate.Metrics.Select(m => m.ToString()).ToList(), gate.Metadata, gate.Tags);
+        return new PolicyResponse(policy.Revision,
+            new LifecycleResponse(policy.LifecycleSource, lifecycle.Stages, lifecycle.InitialStage, lifecycle.ArchiveStage,
+                lifecycle.Stages.ToDictionary(s => s, s => lifecycle.AllowedFrom(s)), gates),
+            new ApprovalsResponse(policy.ApprovalsSource, policy.Approvals.ProtectedStages, policy.Approvals.ProtectedAliases,
+                policy.Approvals.RequiredApprovals, policy.Approvals.ApprovalLifetime),
+            metadataSchema);
+    }
+}
