@@ -74,8 +74,6 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        // The seeded models are the default workspace's (the events above are appended through the store's default tenant).
-        var workspace = WorkspaceId.Default;
         await ModelSnapshots.CopyAsync(connection, RegistryStore.Schema, workspace, snapshots, ct);
         await DeploymentHistory.CopyAsync(connection, DeploymentHistory.QualifiedTable(RegistryStore.Schema), workspace, intervals.OrderBy(r => r.EnteredSeq), ct);
         await RegistryStates.CopyAsync(connection, RegistryStates.QualifiedTable(RegistryStore.Schema), workspace, states, ct);
