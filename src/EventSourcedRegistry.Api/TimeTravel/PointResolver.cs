@@ -163,13 +163,13 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
         }
     }
 
-    /// <summary>Null once the audit log (an async projection) holds every event up to the sequence; else 503 when the wait runs out.</summary>
-    public async Task<IResult?> AuditLogCovers(long sequence, Deadline deadline, CancellationToken ct)
+    /// <summary>Null once the workspace's audit log (an async projection) holds every event up to the sequence; else 503 when the wait runs out.</summary>
+    public async Task<IResult?> AuditLogCovers(WorkspaceId workspace, long sequence, Deadline deadline, CancellationToken ct)
     {
         await using var connection = await data.OpenConnectionAsync(ct);
         for (var attempt = 0; ; attempt++)
         {
-            var progress = await AuditProgress.ReadAsync(connection, ct);
+            var progress = await AuditProgress.ReadAsync(connection, workspace, ct);
             if (progress.AuditLogThrough >= sequence) return null;
             if (deadline.Passed)
                 return NotSettled($"The audit log is complete through sequence {progress.AuditLogThrough}; this answer needs it through " +

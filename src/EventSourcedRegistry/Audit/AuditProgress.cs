@@ -1,35 +1,45 @@
+using EventSourcedRegistry.Store;
 using JasperFx.Events.Projections;
 using Npgsql;
 
 namespace EventSourcedRegistry.Audit;
 
 /// <summary>
-/// How far the audit projections have got. The async daemon records each shard's last processed sequence in
-/// <c>mt_event_progression</c>, next to the store's high-water mark (the highest sequence below which no
-/// append is still in flight). An answer from the audit log is complete through <see cref="AuditLogThrough"/>.
+/// How far a workspace's audit projections have got. The async daemon records, per workspace (tenant), each shard's
+/// last processed sequence in <c>mt_event_progression</c>, next to the workspace's high-water mark (the highest of its
+/// sequences below which no append is still in flight). An answer from the audit log is complete through
+/// <see cref="AuditLogThrough"/>; every number is the workspace's own.
 /// </summary>
 public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long HighWaterMark)
 {
-    public static readonly string AuditLogShard = new ShardName(AuditTrail.AuditLogProjectionName).Identity;
-    public static readonly string ChainShard = new ShardName(AuditTrail.HashChainProjectionName).Identity;
     public const string HighWaterMarkShard = "HighWaterMark";
 
     public long AuditLogLag => Math.Max(0, HighWaterMark - AuditLogThrough);
 
-    public static async Task<AuditProgress> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The progression row of a projection for one workspace (<c>AuditLog:All:team-a</c>).</summary>
+    public static string Shard(string projection, WorkspaceId workspace) =>
+        new ShardName(projection, ShardName.All, 1, workspace.TenantId).Identity;
+
+    /// <summary>The workspace's high-water mark row (<c>HighWaterMark:team-a</c>).</summary>
+    public static string HighWaterMarkOf(WorkspaceId workspace) => new ShardName(HighWaterMarkShard, ShardName.All, 1, workspace.TenantId).Identity;
+
+    public static async Task<AuditProgress> ReadAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
     {
+        var logShard = Shard(AuditTrail.AuditLogProjectionName, workspace);
+        var chainShard = Shard(AuditTrail.HashChainProjectionName, workspace);
+        var markShard = HighWaterMarkOf(workspace);
         await using var command = new NpgsqlCommand(
             $"select name, last_seq_id from {AuditTrail.ProgressionTable} where name = any($1)", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = new[] { AuditLogShard, ChainShard, HighWaterMarkShard } });
+        command.Parameters.Add(new NpgsqlParameter { Value = new[] { logShard, chainShard, markShard } });
         long log = 0, chain = 0, highWaterMark = 0;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var value = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
             var name = reader.GetString(0);
-            if (name == AuditLogShard) log = value;
-            else if (name == ChainShard) chain = value;
-            else highWaterMark = value;
+            if (name == logShard) log = value;
+            else if (name == chainShard) chain = value;
+            else if (name == markShard) highWaterMark = value;
         }
         return new AuditProgress(log, chain, highWaterMark);
     }
