@@ -138,7 +138,8 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         return names;
     }
 
-    // The lower of the two async projections' stored progress (Marten's mt_event_progression).
+    // The lower of the two async projections' stored progress in the default workspace (Marten's mt_event_progression
+    // keeps a row per projection and workspace: AuditLog:All:default).
     private static async Task<long> AuditProgress(NpgsqlDataSource store) =>
-        await Ledger.Scalar<long?>(store, $"select min(last_seq_id) from {Ledger.Schema}.mt_event_progression where name like 'Audit%'") ?? 0;
+        await Ledger.Scalar<long?>(store, $"select min(last_seq_id) from {Ledger.Schema}.mt_event_progression where name like 'Audit%:default'") ?? 0;
 }

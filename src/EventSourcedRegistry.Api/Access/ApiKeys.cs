@@ -228,7 +228,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var record = await Insert(connection, transaction, id, name, owner, issuers, Hash(Parse(key).Secret), grants, creator.Actor, ct);
         if (record is null) return null;
-        await AppendAsync(transaction, context, ct,
+        // workspaces: every key is a key of the default workspace until keys belong to one.
+        await AppendAsync(WorkspaceId.Default, transaction, context, ct,
             new ApiKeyCreated(record.Id, record.Name, record.Owner, record.EventGrants, record.Issuers));
         await transaction.CommitAsync(ct);
         ForgetKnownIds();
@@ -275,7 +276,8 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
             }
             if (record is not null)
             {
-                await AppendAsync(transaction, context, ct, new ApiKeyRevoked(record.Id, record.Name, record.Owner));
+                // workspaces: every key is a key of the default workspace until keys belong to one.
+                await AppendAsync(WorkspaceId.Default, transaction, context, ct, new ApiKeyRevoked(record.Id, record.Name, record.Owner));
                 await transaction.CommitAsync(ct);
             }
         }
@@ -286,10 +288,15 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
         return record;
     }
 
-    /// <summary>Appends access events in the caller's transaction (Marten enlists in it and leaves the commit to the caller).</summary>
-    public async Task AppendAsync(NpgsqlTransaction transaction, CommandContext context, CancellationToken ct, params object[] events)
+    /// <summary>
+    /// Appends access events to the workspace's access stream in the caller's transaction (Marten enlists in it and leaves
+    /// the commit to the caller).
+    /// </summary>
+    public async Task AppendAsync(WorkspaceId workspace, NpgsqlTransaction transaction, CommandContext context, CancellationToken ct, params object[] events)
     {
-        await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
+        var options = SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
+        options.TenantId = workspace.TenantId;
+        await using var session = store.LightweightSession(options);
         context.ApplyTo(session);
         session.Events.Append(AccessStream.Id, events);
         await session.SaveChangesAsync(ct);

@@ -73,7 +73,8 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
             await reader.ReadAsync(ct);
             stored = ApiKeys.Read(reader);
         }
-        await keys.AppendAsync(transaction, Startup(Actor), ct,
+        // workspaces: the bootstrap key is a key of the default workspace until keys belong to one.
+        await keys.AppendAsync(WorkspaceId.Default, transaction, Startup(Actor), ct,
             new ApiKeyCreated(stored.Id, stored.Name, stored.Owner, stored.EventGrants, stored.Issuers));
         await transaction.CommitAsync(ct);
 
@@ -151,7 +152,8 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
         }
         await using (var notNull = new NpgsqlCommand($"alter table {ApiKeys.Table} alter column owner set not null", connection, transaction))
             await notNull.ExecuteNonQueryAsync(ct);
-        if (events.Count > 0) await keys.AppendAsync(transaction, Startup(UpgradeActor), ct, [.. events]);
+        // workspaces: keys from before workspaces are keys of the default workspace.
+        if (events.Count > 0) await keys.AppendAsync(WorkspaceId.Default, transaction, Startup(UpgradeActor), ct, [.. events]);
         logger.LogWarning("Upgraded the API key table: {Count} key(s) from before owners are each their own owner (key:<name>); " +
                           "give people new keys with owners and revoke these", legacy.Count);
     }

@@ -1,5 +1,7 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Security.Claims;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Api.Access;
 
@@ -21,12 +23,12 @@ public static class ModelAccess
     /// holds that name when the request is made — that model's whole past, under whatever name it had — and not a model
     /// that held the name before and has been renamed since.
     /// </summary>
-    public static async Task<bool> MayReadAsync(ClaimsPrincipal user, Guid modelId, ModelCommands models, CancellationToken ct)
+    public static async Task<bool> MayReadAsync(WorkspaceId workspace, ClaimsPrincipal user, Guid modelId, ModelCommands models, CancellationToken ct)
     {
         var grants = AccessClaims.GrantsOf(user).Where(g => Roles.Implies(g.Role, Roles.Reader)).ToList();
         if (grants.Any(g => g.RegistryWide || g.ModelId == modelId)) return true;
         foreach (var name in grants.Select(g => g.ModelName).OfType<string>().Distinct(StringComparer.Ordinal))
-            if (await models.ModelIdOf(name, ct) == modelId) return true;
+            if (await models.ModelIdOf(workspace, name, ct) == modelId) return true;
         return false;
     }
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Validation;
 using Microsoft.AspNetCore.Authorization;
@@ -62,7 +63,7 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
         var normalized = InputRules.NormalizeName(model);
         Guid? modelId = null;
         if (grants.Any(g => g.ModelId is not null))
-            modelId = await models.ModelIdOf(model, http.RequestAborted);
+            modelId = await models.ModelIdOf(http.Workspace(), model, http.RequestAborted);
         bool Covers(Grant g) => g.RegistryWide || g.ModelId is { } id && id == modelId || g.ModelName == normalized;
 
         if (grants.Any(g => Covers(g) && Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);

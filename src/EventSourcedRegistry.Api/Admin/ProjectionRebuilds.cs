@@ -10,6 +10,7 @@ namespace EventSourcedRegistry.Api.Admin;
 
 public sealed record RebuildStatus(
     Guid Id,
+    string Workspace,
     IReadOnlyList<string> Projections,
     string State,
     long EventsProcessed,
@@ -22,7 +23,8 @@ public sealed record RebuildStatus(
 /// <summary>
 /// Runs one rebuild at a time in the background and remembers how it went. The inline views and the audit log
 /// are rebuilt by <see cref="InlineViewRebuilder"/> in one pass (the API keeps serving); the hash chain is only
-/// ever extended; any other async projection is rebuilt by Marten's daemon.
+/// ever extended; any other async projection is rebuilt by Marten's daemon. A rebuild is one workspace's: it reads and
+/// writes that workspace's rows only. One at a time across workspaces: a rebuild is heavy, and the node has one pool.
 /// </summary>
 public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IProjectionCoordinator coordinator,
     TimeTravelSettings timeTravel, ILogger<ProjectionRebuilds> logger)
@@ -48,7 +50,7 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     public IReadOnlyList<string> Known => InlineViewRebuilder.Views.Concat(AsyncProjections).Distinct().ToList();
 
     /// <summary>Starts a rebuild, or says why not (another is running).</summary>
-    public RebuildStatus? Start(IReadOnlyList<string> projections, out string? refusal)
+    public RebuildStatus? Start(WorkspaceId workspace, IReadOnlyList<string> projections, out string? refusal)
     {
         lock (_gate)
         {
@@ -59,17 +61,17 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             }
             refusal = null;
             Interlocked.Exchange(ref _processed, 0);
-            _current = new RebuildStatus(Guid.NewGuid(), projections, "running", 0, 0, DateTimeOffset.UtcNow, null, [], null);
+            _current = new RebuildStatus(Guid.NewGuid(), workspace.Slug, projections, "running", 0, 0, DateTimeOffset.UtcNow, null, [], null);
             var started = _current;
-            _ = Task.Run(() => Run(started));
+            _ = Task.Run(() => Run(workspace, started));
             return started;
         }
     }
 
     /// <summary>Runs a rebuild to the end in the caller (the host's command line uses this).</summary>
-    public async Task<RebuildStatus> RunAsync(IReadOnlyList<string> projections, CancellationToken ct)
+    public async Task<RebuildStatus> RunAsync(WorkspaceId workspace, IReadOnlyList<string> projections, CancellationToken ct)
     {
-        var status = Start(projections, out var refusal) ?? throw new InvalidOperationException(refusal);
+        var status = Start(workspace, projections, out var refusal) ?? throw new InvalidOperationException(refusal);
         while (Current is { State: "running" }) await Task.Delay(100, ct);
         return Current!;
     }
@@ -79,15 +81,17 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     /// it over every event up to the high-water mark at the start, which the async daemon does. Waits for that.
     /// <c>GET /api/v1/audit/verify</c> recomputes the existing links.
     /// </summary>
-    private async Task<RebuildReport> ExtendChain(System.Diagnostics.Stopwatch watch)
+    private async Task<RebuildReport> ExtendChain(WorkspaceId workspace, System.Diagnostics.Stopwatch watch)
     {
-        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, CancellationToken.None);
+        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, workspace, CancellationToken.None);
         long head;
         while (true)
         {
-            await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable}"))
-            await using (var reader = await command.ExecuteReaderAsync())
+            // The workspace's own chain: its links carry its tenant id (each workspace's chain starts at its own genesis).
+            await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable} where tenant_id = $1"))
             {
+                command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+                await using var reader = await command.ExecuteReaderAsync();
                 await reader.ReadAsync();
                 head = reader.GetInt64(0);
                 if (head >= mark)
@@ -103,13 +107,16 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
 
     private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(30);
 
-    private async Task Run(RebuildStatus started)
+    private async Task Run(WorkspaceId workspace, RebuildStatus started)
     {
         try
         {
             long total;
-            await using (var count = data.CreateCommand($"select count(*) from {RegistryStore.Schema}.mt_events"))
+            await using (var count = data.CreateCommand($"select count(*) from {RegistryStore.Schema}.mt_events where tenant_id = $1"))
+            {
+                count.Parameters.AddWithValue(workspace.TenantId);
                 total = (long)(await count.ExecuteScalarAsync())!;
+            }
             lock (_gate) _current = _current! with { EventsTotal = total };
 
             var reports = new List<RebuildReport>();
@@ -117,7 +124,7 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             var folded = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
             if (folded.Count > 0)
             {
-                var rebuilder = new InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);
+                var rebuilder = new InlineViewRebuilder(store, data, workspace, timeTravel.SnapshotEvery);
                 reports.AddRange(await rebuilder.RebuildAsync(folded, apply: true,
                     new Progress<long>(n => Interlocked.Exchange(ref _processed, n)), CancellationToken.None));
             }
@@ -126,10 +133,11 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 if (name == AuditTrail.HashChainProjectionName)
                 {
-                    reports.Add(await ExtendChain(watch));
+                    reports.Add(await ExtendChain(workspace, watch));
                     continue;
                 }
-                await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, TimeSpan.FromMinutes(30), CancellationToken.None);
+                // The workspace's shard only: Marten tears down and replays that tenant's rows.
+                await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, workspace.TenantId, TimeSpan.FromMinutes(30), CancellationToken.None);
                 reports.Add(new RebuildReport(name, 0, total, 0, [], watch.Elapsed));
             }
             lock (_gate) _current = _current! with { State = "succeeded", FinishedAt = DateTimeOffset.UtcNow, Reports = reports, EventsProcessed = total };

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.History;
@@ -20,14 +21,14 @@ public static class RebuildProjectionsEndpoint
     /// <summary>Starts rebuilding one projection (or all, when none is named) in the background; the API keeps serving.</summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/admin/projections/rebuild", OperationId = "RebuildProjections")]
-    public static IResult Post(RebuildProjections? request, ProjectionRebuilds rebuilds)
+    public static IResult Post(RebuildProjections? request, HttpContext http, ProjectionRebuilds rebuilds)
     {
         var known = rebuilds.Known;
         var name = request?.Projection;
         if (name is not null && !known.Contains(name, StringComparer.Ordinal))
             return Problems.Validation([("projection", $"'{name}' is not a projection. The projections are: {string.Join(", ", known)}.")]);
 
-        var started = rebuilds.Start(name is null ? known : [name], out var refusal);
+        var started = rebuilds.Start(http.Workspace(), name is null ? known : [name], out var refusal);
         return started is null
             ? Problems.Problem(StatusCodes.Status409Conflict, "A rebuild is running", refusal!)
             : Results.Json(started, Json.Options, statusCode: StatusCodes.Status202Accepted);
@@ -39,11 +40,13 @@ public static class GetProjectionsEndpoint
     /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the latest rebuild.</summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
-    public static async Task<IResult> Get(HttpContext http, ProjectionRebuilds rebuilds, IDocumentStore store, NpgsqlDataSource data)
+    public static async Task<IResult> Get(HttpContext http, ProjectionRebuilds rebuilds, WorkspaceStore store, NpgsqlDataSource data)
     {
         var ct = http.RequestAborted;
-        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, ct);
-        var progress = await store.Advanced.AllProjectionProgress(token: ct);
+        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, store.Workspace, ct);
+        // The workspace's shards only (AuditLog:All:<workspace>): another workspace's progress is not this one's business.
+        var suffix = ":" + store.Workspace.TenantId;
+        var progress = (await store.Documents.Advanced.AllProjectionProgress(token: ct)).Where(p => p.ShardName.EndsWith(suffix, StringComparison.Ordinal)).ToList();
         var states = InlineViewRebuilder.InlineViews.Select(v => new ProjectionState(v, "Inline", mark, mark, 0)).ToList();
         foreach (var name in rebuilds.AsyncProjections)
         {

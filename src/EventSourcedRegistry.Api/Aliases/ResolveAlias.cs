@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -16,7 +17,7 @@ public static class ResolveAliasEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
-    public static async Task<IResult> Get(string name, string alias, HttpContext http, IDocumentStore store, PastModels pastModels)
+    public static async Task<IResult> Get(string name, string alias, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (InputRules.CheckAlias(alias) is { } a) return Problems.Validation([("alias", a)]);

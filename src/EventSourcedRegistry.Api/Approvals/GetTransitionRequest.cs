@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
@@ -11,7 +12,7 @@ public static class GetTransitionRequestEndpoint
     /// <summary>One transition request with its approvals, in any state.</summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/requests/{id}", OperationId = "GetTransitionRequest")]
-    public static async Task<IResult> Get(string name, string id, HttpContext http, IDocumentStore store, ApprovalPolicy approvals, TimeProvider time)
+    public static async Task<IResult> Get(string name, string id, HttpContext http, WorkspaceStore store, ApprovalPolicy approvals, TimeProvider time)
     {
         if (!Guid.TryParse(id, out var requestId)) return Problems.Validation([("id", TransitionRequestLookup.BadId(id))]);
         await using var session = store.QuerySession();

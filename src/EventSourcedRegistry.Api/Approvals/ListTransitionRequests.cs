@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Authorization;
@@ -24,7 +25,7 @@ public static class ListTransitionRequestsEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/requests", OperationId = "ListTransitionRequests")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data, ApprovalPolicy approvals,
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, ApprovalPolicy approvals,
         TimeProvider time)
     {
         var query = http.Request.Query;
@@ -49,7 +50,7 @@ public static class ListTransitionRequestsEndpoint
             select r.value::text, r.position
             from {RegistryTables.TransitionRequests} as d
             cross join lateral jsonb_array_elements(d.data -> 'requests') with ordinality as r(value, position)
-            where d.id = $1
+            where d.tenant_id = $4 and d.id = $1
               and ($2::text is null or r.value ->> 'state' = $2)
               and ($3::bigint is null or r.position < $3)
             order by r.position desc
@@ -58,8 +59,9 @@ public static class ListTransitionRequestsEndpoint
         command.Parameters.Add(new NpgsqlParameter { Value = model.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = state.Length > 0 ? state.ToLowerInvariant() : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = after is { } position ? position : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = store.Workspace.TenantId });
 
-        var serializer = store.Options.Serializer();
+        var serializer = store.Documents.Options.Serializer();
         var page = new List<(TransitionRequest Request, long Position)>();
         await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
             while (await reader.ReadAsync(http.RequestAborted))

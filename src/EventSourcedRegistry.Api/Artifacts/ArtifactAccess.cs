@@ -3,6 +3,8 @@ using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Store;
 using Marten;
 
 namespace EventSourcedRegistry.Api.Artifacts;
@@ -14,15 +16,15 @@ namespace EventSourcedRegistry.Api.Artifacts;
 /// digest, without proof that its registrant held the bytes, so it opens nothing in the store. Everything else is
 /// answered exactly as a digest that is not stored.
 /// </summary>
-public sealed class ArtifactAccess(IDocumentStore store, TimeProvider time)
+public sealed class ArtifactAccess(IDocumentStore documents, TimeProvider time)
 {
-    public async Task<bool> MayRead(ClaimsPrincipal user, string sha256, CancellationToken ct)
+    public async Task<bool> MayRead(WorkspaceId workspace, ClaimsPrincipal user, string sha256, CancellationToken ct)
     {
         ArtifactDigest.Require(sha256);
         var grants = AccessClaims.GrantsOf(user).Where(g => Roles.Implies(g.Role, Roles.Reader)).ToList();
         if (grants.Any(g => g.RegistryWide)) return true;
 
-        await using var session = store.QuerySession();
+        await using var session = new WorkspaceStore(documents, workspace).QuerySession();
         if (Callers.Of(user) is { } caller && await session.LoadAsync<ArtifactUpload>(ArtifactUpload.IdOf(sha256, caller), ct) is not null)
             return true;
 
@@ -38,20 +40,20 @@ public sealed class ArtifactAccess(IDocumentStore store, TimeProvider time)
     }
 
     /// <summary>Records that the caller uploaded these bytes (again), so it may read them back and register them.</summary>
-    public async Task RecordUpload(ClaimsPrincipal user, string sha256, CancellationToken ct)
+    public async Task RecordUpload(WorkspaceId workspace, ClaimsPrincipal user, string sha256, CancellationToken ct)
     {
         if (Callers.Of(user) is not { } caller) return;
-        await using var session = store.LightweightSession();
+        await using var session = new WorkspaceStore(documents, workspace).LightweightSession();
         session.Store(new ArtifactUpload { Id = ArtifactUpload.IdOf(sha256, caller), Sha256 = sha256, Caller = caller, UploadedAt = time.GetUtcNow() });
         await session.SaveChangesAsync(ct);
     }
 
     /// <summary>Forgets every upload of artifacts that were deleted.</summary>
-    public async Task ForgetUploads(IReadOnlyCollection<string> sha256s, CancellationToken ct)
+    public async Task ForgetUploads(WorkspaceId workspace, IReadOnlyCollection<string> sha256s, CancellationToken ct)
     {
         if (sha256s.Count == 0) return;
         var digests = sha256s.ToArray();
-        await using var session = store.LightweightSession();
+        await using var session = new WorkspaceStore(documents, workspace).LightweightSession();
         session.DeleteWhere<ArtifactUpload>(u => u.Sha256.IsOneOf(digests));
         await session.SaveChangesAsync(ct);
     }

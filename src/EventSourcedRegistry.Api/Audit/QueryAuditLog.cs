@@ -246,12 +246,12 @@ public static class QueryAuditLogEndpoint
         long through;
         if (query.ToSequence is { } sequence)
         {
-            (through, var problem) = await points.Sequence(sequence, "to", deadline, ct);
+            (through, var problem) = await points.Sequence(query.Workspace, sequence, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else if (query.ToTime is { } instant)
         {
-            (through, var problem) = await points.Instant(instant, "to", deadline, ct);
+            (through, var problem) = await points.Instant(query.Workspace, instant, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else return null;

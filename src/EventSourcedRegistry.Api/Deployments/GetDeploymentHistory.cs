@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -33,7 +34,7 @@ public static class GetDeploymentHistoryEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, NpgsqlDataSource data, PastModels pastModels)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, PastModels pastModels)
     {
         var query = http.Request.Query;
         var errors = new List<(string, string)>();

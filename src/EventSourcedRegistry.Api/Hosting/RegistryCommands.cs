@@ -18,7 +18,8 @@ public static class RegistryCommands
                 await Console.Error.WriteLineAsync($"Unknown projection(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", rebuilds.Known)}.");
                 return 2;
             }
-            var status = await rebuilds.RunAsync(projections, CancellationToken.None);
+            // workspaces: the default workspace until the command takes one.
+            var status = await rebuilds.RunAsync(EventSourcedRegistry.Store.WorkspaceId.Default, projections, CancellationToken.None);
             foreach (var report in status.Reports)
                 Console.WriteLine($"{report.View}: {report.Events} events of {report.Models} models in {report.Elapsed.TotalSeconds:F1} s " +
                                   $"({report.EventsPerSecond:F0} events/s); {report.Differences} difference(s) from the live view" +

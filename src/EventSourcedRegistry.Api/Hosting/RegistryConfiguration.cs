@@ -32,23 +32,23 @@ public static class RegistryConfiguration
         var snapshotEvery = builder.Configuration.GetValue("Registry:TimeTravel:SnapshotEvery", History.ModelSnapshots.DefaultInterval);
         if (snapshotEvery < 1) throw new InvalidOperationException("Registry:TimeTravel:SnapshotEvery must be at least 1.");
         builder.Services.AddSingleton(new History.TimeTravelSettings(snapshotEvery));
+        var timeTravel = TimeTravel.TimeTravelOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(timeTravel);
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry(snapshotEvery);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // Each workspace's high-water mark moves only at this poll (see TimeTravelOptions.HighWaterPoll).
+                options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
             // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster.
             .AddAsyncDaemon(DaemonMode.HotCold);
-        // The daemon's high-water agent also wakes on a NOTIFY, which time-travel reads send while they wait for the mark
-        // to pass their point (PointResolver): the mark then follows within milliseconds, not at the next poll (1 s idle).
-        // A singleton of the container, so the host disposes it (closing its LISTEN connection) before the database stops.
-        builder.Services.AddSingleton<IDaemonWakeup>(services =>
-            new PostgresqlListenWakeup(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ILogger<PostgresqlListenWakeup>>()));
-        builder.Services.ConfigureMarten((services, options) => options.Projections.Wakeup = services.GetRequiredService<IDaemonWakeup>());
-        builder.Services.AddSingleton(TimeTravel.TimeTravelOptions.From(builder.Configuration));
+        // Before anything reads or writes: the workspaces every store has (a session of a workspace without its partition
+        // cannot append). Registered after Marten's own start-up, which applies the schema first.
+        builder.Services.AddHostedService<WorkspaceRegistration>();
         builder.Services.AddSingleton<TimeTravel.PointResolver>();
         builder.Services.AddSingleton<TimeTravel.PastModels>();
 
@@ -57,6 +57,9 @@ public static class RegistryConfiguration
             options.UseRuntimeCompilation();
             // The registry has no message handlers yet; skip scanning for them.
             options.Discovery.DisableConventionalDiscovery();
+            // The request's WorkspaceStore comes from a factory (it reads the request's workspace), which Wolverine's code
+            // generation cannot inline: resolved from the request's container, as Wolverine's docs advise for such types.
+            options.CodeGeneration.AlwaysUseServiceLocationFor<Workspaces.WorkspaceStore>();
         });
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
@@ -115,7 +118,8 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
     {
         try
         {
-            await using var session = store.QuerySession();
+            // workspaces: a probe of the database, not of a workspace's data; any registered tenant's session will do.
+            await using var session = store.QuerySession(WorkspaceId.Platform.TenantId);
             await session.QueryAsync<int>("select 1", ct);
             return HealthCheckResult.Healthy();
         }
@@ -124,6 +128,21 @@ public sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
             return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", ex);
         }
     }
+}
+
+/// <summary>
+/// Registers the workspaces every store has, <c>default</c> (what unprefixed routes address, and what a store written before
+/// workspaces becomes) and the platform, once Marten has applied its schema and before the API serves requests.
+/// </summary>
+public sealed class WorkspaceRegistration(IDocumentStore store) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await WorkspacePartitions.AddAsync(store, WorkspaceId.Default, ct);
+        await WorkspacePartitions.AddAsync(store, WorkspaceId.Platform, ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>
@@ -170,7 +189,8 @@ public sealed class RegistryStatesBackfill(IDocumentStore store, NpgsqlDataSourc
             if (await command.ExecuteScalarAsync(ct) is not true) return;
 
         logger.LogWarning("The registry-state view is empty: rebuilding it from the events before serving");
-        var rebuilder = new EventSourcedRegistry.Rebuild.InlineViewRebuilder(store, data, timeTravel.SnapshotEvery);
+        // workspaces: the default workspace only (the store written before workspaces); per workspace once the plain tables carry one.
+        var rebuilder = new EventSourcedRegistry.Rebuild.InlineViewRebuilder(store, data, WorkspaceId.Default, timeTravel.SnapshotEvery);
         var reports = await rebuilder.RebuildAsync([EventSourcedRegistry.Rebuild.InlineViewRebuilder.Intervals], apply: true, null, ct);
         foreach (var report in reports) logger.LogWarning("Registry-state backfill: {Report}", report);
     }

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Text.Json;
 using EventSourcedRegistry.Store;
 using JasperFx;
@@ -31,7 +32,7 @@ public sealed class FaultHandler(IProblemDetailsService problems, ILogger<FaultH
         };
         if (EventGaps.IsSequenceCollision(exception))
         {
-            try { await EventGaps.RepairSequenceAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), RegistryStore.Schema, ct); }
+            try { await EventGaps.RepairSequenceAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), RegistryStore.Schema, http.Workspace(), ct); }
             catch (Exception repair) { logger.LogWarning(repair, "Could not repair the event sequence; the next collision tries again"); }
         }
         if (status == 500) logger.LogError(exception, "Unhandled fault on {Method} {Path}", http.Request.Method, http.Request.Path);

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Idempotency;
+using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Store;
 using Marten;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
@@ -54,7 +56,7 @@ public sealed class Idempotent
         return new Idempotent(key, IdempotencyRecord.IdOf(caller, key), caller, Convert.ToHexStringLower(SHA256.HashData(material)), settings, null);
     }
 
-    public async Task<IResult?> Replay(IDocumentStore store, HttpContext http, CancellationToken ct)
+    public async Task<IResult?> Replay(WorkspaceStore store, HttpContext http, CancellationToken ct)
     {
         if (Key is null) return null;
         IdempotencyRecord? record;
@@ -83,7 +85,7 @@ public sealed class Idempotent
     /// concurrent send of the same key may have replaced it with a fresh one, which must stay (its insert or ours then
     /// fails on the id, and the loser replays the winner).
     /// </summary>
-    private static async Task Forget(IDocumentStore store, string id, DateTimeOffset cutoff, CancellationToken ct)
+    private static async Task Forget(WorkspaceStore store, string id, DateTimeOffset cutoff, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         session.DeleteWhere<IdempotencyRecord>(r => r.Id == id && (r.StoredAt == null || r.StoredAt < cutoff));
@@ -137,14 +139,19 @@ public sealed class IdempotencySettings
 /// Wolverine message handlers to schedule. Every node purges; the delete is a range delete on an indexed column, so
 /// two nodes purging at once only do the same small work twice.
 /// </summary>
-public sealed class IdempotencyRetention(IDocumentStore store, IdempotencySettings settings, ILogger<IdempotencyRetention> logger) : BackgroundService
+public sealed class IdempotencyRetention(IDocumentStore store, Npgsql.NpgsqlDataSource data, IdempotencySettings settings,
+    ILogger<IdempotencyRetention> logger) : BackgroundService
 {
+    /// <summary>Every workspace's records are its own (one per tenant), so each is purged in its own session.</summary>
     public async Task PurgeAsync(CancellationToken ct)
     {
         var cutoff = settings.Cutoff();
-        await using var session = store.LightweightSession();
-        session.DeleteWhere<IdempotencyRecord>(r => r.StoredAt == null || r.StoredAt < cutoff);
-        await session.SaveChangesAsync(ct);
+        foreach (var workspace in await WorkspacePartitions.AllAsync(data, ct))
+        {
+            await using var session = new WorkspaceStore(store, workspace).LightweightSession();
+            session.DeleteWhere<IdempotencyRecord>(r => r.StoredAt == null || r.StoredAt < cutoff);
+            await session.SaveChangesAsync(ct);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

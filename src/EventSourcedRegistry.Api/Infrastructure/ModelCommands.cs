@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -23,7 +25,7 @@ public sealed record CommandResponse(int Status, object? Body, string? Location 
 /// decide against the stream's state with the stream locked, append in one transaction; should a race still be lost
 /// (the lock makes that rare), re-decide against fresh state (bounded) unless the client pinned a revision with If-Match.
 /// </summary>
-public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, IdempotencySettings idempotencySettings, ILogger<ModelCommands> logger)
+public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource data, IdempotencySettings idempotencySettings, ILogger<ModelCommands> logger)
 {
     private const int MaxAttempts = 25;
 
@@ -52,13 +54,14 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
     /// transaction), and on a mismatch — the model was renamed, here or on another node — the entry is dropped and
     /// the name looked up again. Unknown names are never cached.
     /// </summary>
-    private readonly ConcurrentDictionary<string, Guid> _ids = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Workspace, string Name), Guid> _ids = new();
     private const int MaxCachedNames = 100_000;
 
     public async Task<IResult> Execute(HttpContext http, string modelName, object request, string? reason,
         Decide decide, Respond respond, BeforeSave? beforeSave = null)
     {
         var ct = http.RequestAborted;
+        var store = new WorkspaceStore(documents, http.Workspace());
         if (!Revisions.TryReadIfMatch(http.Request, out var expected))
             return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
 
@@ -67,19 +70,19 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
         if (await idempotency.Replay(store, http, ct) is { } replayed) return replayed;
 
         var normalized = Validation.InputRules.NormalizeName(modelName);
-        var cached = _ids.TryGetValue(normalized, out var cachedId);
-        var modelId = cached ? cachedId : await LookUp(normalized, ct);
+        var cached = _ids.TryGetValue((store.Workspace.Slug, normalized), out var cachedId);
+        var modelId = cached ? cachedId : await LookUp(store, normalized, ct);
         if (modelId is null) return Problems.ModelNotFound(modelName);
 
         var context = CommandContext.For(http, reason);
-        var ran = await Run(modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
+        var ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
             verifyName: cached ? normalized : null);
         if (ran.NameMoved)
         {
-            _ids.TryRemove(new KeyValuePair<string, Guid>(normalized, modelId.Value));
-            modelId = await LookUp(normalized, ct);
+            _ids.TryRemove(new KeyValuePair<(string, string), Guid>((store.Workspace.Slug, normalized), modelId.Value));
+            modelId = await LookUp(store, normalized, ct);
             if (modelId is null) return Problems.ModelNotFound(modelName);
-            ran = await Run(modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct);
+            ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct);
         }
         // A claim taken concurrently may be this request's own Idempotency-Key, and a refusal or a no-op may be the
         // state the first send of this key left (it committed after the replay check above): then answer what that
@@ -89,16 +92,17 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
         return ran.Refused is { } refused ? refused.ToResult() : Write(http, ran.Response!, ran.Revision);
     }
 
-    public Task<Guid?> ModelIdOf(string modelName, CancellationToken ct) => LookUp(Validation.InputRules.NormalizeName(modelName), ct);
+    public Task<Guid?> ModelIdOf(WorkspaceId workspace, string modelName, CancellationToken ct) =>
+        LookUp(new WorkspaceStore(documents, workspace), Validation.InputRules.NormalizeName(modelName), ct);
 
     /// <summary>The name index's answer for a normalized name, remembered for the next command.</summary>
-    private async Task<Guid?> LookUp(string normalized, CancellationToken ct)
+    private async Task<Guid?> LookUp(WorkspaceStore store, string normalized, CancellationToken ct)
     {
         await using var query = store.QuerySession();
         var index = await query.LoadAsync<ModelNameIndex>(normalized, ct);
         if (index is null) return null;
         if (_ids.Count >= MaxCachedNames) _ids.Clear();
-        _ids[normalized] = index.ModelId;
+        _ids[(store.Workspace.Slug, normalized)] = index.ModelId;
         return index.ModelId;
     }
 
@@ -106,7 +110,7 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
     /// Decides against the stream's state and appends in one transaction; on a lost race decides again against
     /// fresh state (bounded), unless <paramref name="expected"/> pins a revision, which makes the race a 412.
     /// </summary>
-    public async Task<Ran> Run(Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
+    public async Task<Ran> Run(WorkspaceStore store, Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
         Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null)
     {
         for (var attempt = 1; ; attempt++)
@@ -159,12 +163,12 @@ public sealed class ModelCommands(IDocumentStore store, NpgsqlDataSource data, I
                 }
                 await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
-            catch (Exception ex) when (EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && attempt < MaxAttempts)
+            catch (Exception ex) when (EventGaps.IsSequenceCollision(ex) && attempt < MaxAttempts)
             {
                 // The event sequence fell behind the stored events (a crash of PostgreSQL, see EventGaps): the server
                 // refused this transaction, so nothing was appended. Move the sequence on and decide again.
                 logger.LogWarning("The event sequence was behind the stored events on model {ModelId}; repairing it and retrying", modelId);
-                await EventSourcedRegistry.Store.EventGaps.RepairSequenceAsync(data, EventSourcedRegistry.Store.RegistryStore.Schema, ct);
+                await EventGaps.RepairSequenceAsync(data, RegistryStore.Schema, store.Workspace, ct);
             }
             catch (DocumentAlreadyExistsException)
             {

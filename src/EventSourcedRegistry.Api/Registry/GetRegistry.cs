@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Text;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -34,7 +35,7 @@ public static class GetRegistryEndpoint
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var (point, problem) = await points.Resolve(http.Request, ct);
+        var (point, problem) = await points.Resolve(http.Request, http.Workspace(), ct);
         if (problem is not null) return problem;
         var sequence = point!.Sequence;
 

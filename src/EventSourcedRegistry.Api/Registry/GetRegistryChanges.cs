@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using System.Text.Json;
@@ -68,15 +69,15 @@ public static class GetRegistryChangesEndpoint
         long from = 0, to;
         if (query["from"].ToString() is { Length: > 0 } rawFrom)
         {
-            (from, var problem) = await points.Bound(rawFrom, "from", deadline, ct);
+            (from, var problem) = await points.Bound(http.Workspace(), rawFrom, "from", deadline, ct);
             if (problem is not null) return problem;
         }
         if (query["to"].ToString() is { Length: > 0 } rawTo)
         {
-            (to, var problem) = await points.Bound(rawTo, "to", deadline, ct);
+            (to, var problem) = await points.Bound(http.Workspace(), rawTo, "to", deadline, ct);
             if (problem is not null) return problem;
         }
-        else to = await points.Current(deadline, ct);
+        else to = await points.Current(http.Workspace(), deadline, ct);
         if (from > to) return Problems.Validation([("from", $"from (sequence {from}) is after to (sequence {to}).")]);
 
         var schema = RegistryStore.Schema;
@@ -84,11 +85,12 @@ public static class GetRegistryChangesEndpoint
             "select e.seq_id, e.stream_id, e.type, e.data::text, e.timestamp, e.user_name, e.headers ->> 'reason', e.correlation_id, " +
             $"(select h.subject from {DeploymentHistory.QualifiedTable(schema)} h where h.model_id = e.stream_id " +
             $"and h.kind = '{DeploymentHistory.Kinds.Name}' and h.entered_seq <= e.seq_id and (h.left_seq is null or h.left_seq > e.seq_id) limit 1) " +
-            $"from {schema}.mt_events e where e.seq_id > $1 and e.seq_id <= $2 and e.type = any($3) " +
+            $"from {schema}.mt_events e where e.tenant_id = $4 and e.seq_id > $1 and e.seq_id <= $2 and e.type = any($3) " +
             $"order by e.seq_id limit {limit + 1}");
         command.Parameters.Add(new NpgsqlParameter { Value = Math.Max(from, cursor) });
         command.Parameters.Add(new NpgsqlParameter { Value = to });
         command.Parameters.Add(new NpgsqlParameter { Value = Changes.Keys.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = http.Workspace().TenantId });
 
         var items = new List<RegistryChange>();
         await using (var reader = await command.ExecuteReaderAsync(ct))

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
@@ -42,7 +43,7 @@ public static class RollBackModelEndpoint
         var errors = Check(request).ToList();
         if (errors.Count > 0) return Problems.Validation(errors);
         var (point, problem) = await points.Resolve(request.AsOf ?? "",
-            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", http.RequestAborted);
+            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", http.Workspace(), http.RequestAborted);
         if (problem is not null) return problem;
 
         return await Run(http, name, request, point!, commands, data, lifecycle, approvals);

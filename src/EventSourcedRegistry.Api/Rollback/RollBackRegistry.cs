@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -32,7 +33,7 @@ public static class RollBackRegistryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
-    public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, IDocumentStore store,
+    public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, WorkspaceStore store,
         NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
     {
         if (request is null) return Problems.BodyRequired("{\"asOf\" or \"atSequence\", \"reason\", \"dryRun\"?, \"models\"?}");
@@ -44,7 +45,7 @@ public static class RollBackRegistryEndpoint
 
         var ct = http.RequestAborted;
         var (point, problem) = await points.Resolve(request.AsOf ?? "",
-            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", ct);
+            request.AtSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", http.Workspace(), ct);
         if (problem is not null) return problem;
 
         var targets = new List<(string Name, Guid? Id)>();
@@ -70,7 +71,7 @@ public static class RollBackRegistryEndpoint
             async (target, token) =>
             {
                 outcomes[target.Index] = target.Id is { } id
-                    ? await RollBack(commands, data, lifecycle, approvals, context, id, target.Name, point!, request.Reason!, dryRun, token)
+                    ? await RollBack(store, commands, data, lifecycle, approvals, context, id, target.Name, point!, request.Reason!, dryRun, token)
                     : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
@@ -80,13 +81,13 @@ public static class RollBackRegistryEndpoint
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<ModelRollbackOutcome> RollBack(ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
+    private static async Task<ModelRollbackOutcome> RollBack(WorkspaceStore store, ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
         ApprovalPolicy approvals, CommandContext context, Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
         try
         {
-            var ran = await commands.Run(modelId, name, expected: null, context, idempotency: null,
+            var ran = await commands.Run(store, modelId, name, expected: null, context, idempotency: null,
                 async (model, session, token) =>
                 {
                     var (changes, decision) = await RollBackModelEndpoint.Plan(model, session, data, point, lifecycle, approvals, reason, token);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -58,10 +59,10 @@ public sealed class PastModels(NpgsqlDataSource data, PointResolver points, Mode
     public async Task<(PointInTime? Point, Guid ModelId, IResult? Problem)> Resolve(HttpContext http, string name, IQuerySession session)
     {
         var ct = http.RequestAborted;
-        var (point, problem) = await points.Resolve(http.Request, ct);
+        var (point, problem) = await points.Resolve(http.Request, http.Workspace(), ct);
         if (problem is not null) return (null, Guid.Empty, problem);
         var modelId = await StorePosition.ModelIdByName(data, session, RegistryStore.Schema, name, point!.Sequence, ct);
-        if (modelId is null || !await ModelAccess.MayReadAsync(http.User, modelId.Value, models, ct))
+        if (modelId is null || !await ModelAccess.MayReadAsync(http.Workspace(), http.User, modelId.Value, models, ct))
             return (null, Guid.Empty, Problems.ModelNotFound(name));
         return (point, modelId.Value, null);
     }

@@ -4,28 +4,47 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Store;
-using Marten.Events.Daemon.HighWater;
 using Npgsql;
 
 namespace EventSourcedRegistry.Api.TimeTravel;
 
-/// <summary>How long a read waits for its point in history to settle, and how far ahead of the store's clock an instant may be.</summary>
-public sealed record TimeTravelOptions(TimeSpan SettleTimeout, TimeSpan ClockSkew)
+/// <summary>
+/// How long a read waits for its point in history to settle, how far ahead of the store's clock an instant may be, and how
+/// often the async daemon polls each workspace's high-water mark.
+/// </summary>
+public sealed record TimeTravelOptions(TimeSpan SettleTimeout, TimeSpan ClockSkew, TimeSpan HighWaterPoll)
 {
     public const string Section = "Registry:TimeTravel";
     public static readonly TimeSpan MaxSettleTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The daemon's per-workspace high-water poll (Marten's <c>Projections.SlowPollingTime</c>). With events partitioned per
+    /// workspace nothing wakes the daemon early (its LISTEN/NOTIFY wakeup reaches only the store-wide mark), so a mark
+    /// follows an append up to ≈ 2 polls later (docs/design/workspaces.md §8.3: 250 ms gave a mean lag of 232 ms, max
+    /// 507 ms; Marten's 1 s default gave 1.3 s, max 2 s, the whole settle budget). Each poll is one statement over every
+    /// workspace whose planning grows with their number (65 ms at 300 workspaces): 250 ms keeps a read of one's own write
+    /// well inside the 2 s budget on a loaded node at a cost that a deployment with many workspaces can trade back here.
+    /// </summary>
+    public static readonly TimeSpan DefaultHighWaterPoll = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan MinHighWaterPoll = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan MaxHighWaterPoll = MaxSettleTimeout / 2;
 
     public static TimeTravelOptions From(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);
         var settle = section.GetValue("SettleTimeout", MaxSettleTimeout);
         var skew = section.GetValue("ClockSkew", TimeSpan.FromSeconds(1));
+        var poll = section.GetValue("HighWaterPoll", DefaultHighWaterPoll);
         if (settle < TimeSpan.Zero || settle > MaxSettleTimeout)
             throw new InvalidOperationException($"{Section}:SettleTimeout must be between 00:00:00 and {MaxSettleTimeout:c}; it is {settle:c}.");
         if (skew < TimeSpan.Zero || skew > MaxClockSkew)
             throw new InvalidOperationException($"{Section}:ClockSkew must be between 00:00:00 and {MaxClockSkew:c}; it is {skew:c}.");
-        return new TimeTravelOptions(settle, skew);
+        // At most half the longest settle wait, so the default wait always spans two polls. A shorter SettleTimeout than two
+        // polls is allowed (0 refuses at once, by choice) and refuses more points that only wait for the next poll.
+        if (poll < MinHighWaterPoll || poll > MaxHighWaterPoll)
+            throw new InvalidOperationException($"{Section}:HighWaterPoll must be between {MinHighWaterPoll:c} and {MaxHighWaterPoll:c}; it is {poll:c}.");
+        return new TimeTravelOptions(settle, skew, poll);
     }
 }
 
@@ -41,8 +60,9 @@ public readonly record struct Deadline(long Started, TimeSpan Budget)
 /// change, per <see cref="Settlement"/>: a point that is not settled yet is waited for, at most
 /// <see cref="TimeTravelOptions.SettleTimeout"/>, and then refused with 503 "Not settled yet" and <c>Retry-After</c>; a
 /// point beyond the present is refused at once (409 "In the future"). Never an earlier point instead.
-/// While it waits for the async daemon's high-water mark it wakes the daemon (Marten's LISTEN/NOTIFY wakeup), so the mark
-/// follows within milliseconds instead of at the daemon's next poll.
+/// Points are the workspace's own: its sequence, its high-water mark (docs/design/workspaces.md §3.4). The mark follows an
+/// append at the daemon's next per-workspace poll (<see cref="TimeTravelOptions.HighWaterPoll"/>), which the settle wait is
+/// budgeted against; Marten's LISTEN/NOTIFY wakeup does not reach the per-workspace marks, so none is sent.
 /// </summary>
 public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions options, ILogger<PointResolver> logger)
 {
@@ -50,18 +70,14 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     public const string NotSettledTitle = "Not settled yet";
     public const string FutureTitle = "In the future";
 
-    /// <summary>At most one wakeup per this interval from this node, however many requests wait.</summary>
-    private static readonly TimeSpan NudgeEvery = TimeSpan.FromMilliseconds(25);
-    private long _lastNudge;
-
     public Deadline Start() => new(Stopwatch.GetTimestamp(), options.SettleTimeout);
 
     /// <summary>asOf/atSequence from the query string; neither: the settled present (<see cref="Current"/>).</summary>
-    public Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, CancellationToken ct) =>
-        Resolve(request.Query[PointsInTime.AsOf].ToString(), request.Query[PointsInTime.AtSequence].ToString(), ct);
+    public Task<(PointInTime? Point, IResult? Problem)> Resolve(HttpRequest request, WorkspaceId workspace, CancellationToken ct) =>
+        Resolve(request.Query[PointsInTime.AsOf].ToString(), request.Query[PointsInTime.AtSequence].ToString(), workspace, ct);
 
     /// <summary>The same for values from a request body.</summary>
-    public async Task<(PointInTime? Point, IResult? Problem)> Resolve(string asOf, string atSequence, CancellationToken ct)
+    public async Task<(PointInTime? Point, IResult? Problem)> Resolve(string asOf, string atSequence, WorkspaceId workspace, CancellationToken ct)
     {
         if (asOf.Length > 0 && atSequence.Length > 0)
             return (null, Problems.Validation([(PointsInTime.AsOf, "Give asOf or atSequence, not both.")]));
@@ -69,17 +85,17 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
         {
             if (!PointsInTime.TryParseSequence(atSequence, out var sequence))
                 return (null, Problems.Validation([(PointsInTime.AtSequence, "atSequence is a global event sequence number: a whole number from 0.")]));
-            var (settled, problem) = await Sequence(sequence, PointsInTime.AtSequence, Start(), ct);
+            var (settled, problem) = await Sequence(workspace, sequence, PointsInTime.AtSequence, Start(), ct);
             return problem is null ? (new PointInTime(settled, null), null) : (null, problem);
         }
         if (asOf.Length > 0)
         {
             if (!PointsInTime.TryParseInstant(asOf, PointsInTime.AsOf, out var instant, out var error))
                 return (null, Problems.Validation([(PointsInTime.AsOf, error)]));
-            var (settled, problem) = await Instant(instant, PointsInTime.AsOf, Start(), ct);
+            var (settled, problem) = await Instant(workspace, instant, PointsInTime.AsOf, Start(), ct);
             return problem is null ? (new PointInTime(settled, instant), null) : (null, problem);
         }
-        return (new PointInTime(await Current(Start(), ct), null), null);
+        return (new PointInTime(await Current(workspace, Start(), ct), null), null);
     }
 
     /// <summary>
@@ -87,33 +103,32 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     /// request began, so a caller reads its own acknowledged writes; if the wait runs out (a slow daemon, a gap not yet
     /// known dead), the high-water mark as it is. Either is a settled point, and the answer says which (asOfSequence).
     /// </summary>
-    public async Task<long> Current(Deadline deadline, CancellationToken ct)
+    public async Task<long> Current(WorkspaceId workspace, Deadline deadline, CancellationToken ct)
     {
-        var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+        var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
         var wanted = probe.Allocated;
         for (var attempt = 0; probe.HighWaterMark < wanted && !deadline.Passed; attempt++)
         {
-            await Nudge(ct);
             await Pause(deadline, Backoff(attempt), ct);
-            probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+            probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
         }
         return probe.HighWaterMark;
     }
 
     /// <summary>A range bound given as a sequence number (digits) or an RFC 3339 instant, settled.</summary>
-    public Task<(long Sequence, IResult? Problem)> Bound(string raw, string field, Deadline deadline, CancellationToken ct)
+    public Task<(long Sequence, IResult? Problem)> Bound(WorkspaceId workspace, string raw, string field, Deadline deadline, CancellationToken ct)
     {
         if (!PointsInTime.TryParseBound(raw, field, out var sequence, out var instant, out var error))
             return Task.FromResult<(long, IResult?)>((0, Problems.Validation([(field, error)])));
-        return sequence is { } n ? Sequence(n, field, deadline, ct) : Instant(instant!.Value, field, deadline, ct);
+        return sequence is { } n ? Sequence(workspace, n, field, deadline, ct) : Instant(workspace, instant!.Value, field, deadline, ct);
     }
 
     /// <summary>The sequence itself once the high-water mark has reached it.</summary>
-    public async Task<(long Sequence, IResult? Problem)> Sequence(long sequence, string field, Deadline deadline, CancellationToken ct)
+    public async Task<(long Sequence, IResult? Problem)> Sequence(WorkspaceId workspace, long sequence, string field, Deadline deadline, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
             switch (Settlement.OfSequence(sequence, probe))
             {
                 case Settled.Yes:
@@ -125,18 +140,17 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
             if (deadline.Passed)
                 return (0, NotSettled($"{field} {sequence} is past the store's high-water mark ({probe.HighWaterMark}): a transaction " +
                                       "that may still commit at or below it has not finished, so an answer could still change.", probe));
-            await Nudge(ct);
             await Pause(deadline, Backoff(attempt), ct);
         }
     }
 
     /// <summary>The highest sequence stamped at or before the instant, once nothing at or before it can change any more.</summary>
-    public async Task<(long Sequence, IResult? Problem)> Instant(DateTimeOffset instant, string field, Deadline deadline, CancellationToken ct)
+    public async Task<(long Sequence, IResult? Problem)> Instant(WorkspaceId workspace, DateTimeOffset instant, string field, Deadline deadline, CancellationToken ct)
     {
         long? target = null;
         for (var attempt = 0; ; attempt++)
         {
-            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, ct);
+            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
             var wait = Backoff(attempt);
             if (target is null)
             {
@@ -148,7 +162,7 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
                                           "present. Check the client's clock, or ask again once that instant has passed.", probe));
                     case Settled.Yes:
                         // Read only now: every transaction that could stamp an event at or before the instant has ended.
-                        target = await Settlement.SequenceAt(data, RegistryStore.Schema, instant, ct);
+                        target = await Settlement.SequenceAt(data, RegistryStore.Schema, workspace, instant, ct);
                         break;
                     default:
                         var clockPasses = instant + Settlement.ClockMargin - probe.Clock;
@@ -158,7 +172,6 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
             }
             if (target is { } n && n <= probe.HighWaterMark) return (n, null);
             if (deadline.Passed) return (0, NotSettled(Why(instant, field, probe, target), probe));
-            if (target is not null) await Nudge(ct);
             await Pause(deadline, wait, ct);
         }
     }
@@ -174,7 +187,6 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
             if (deadline.Passed)
                 return NotSettled($"The audit log is complete through sequence {progress.AuditLogThrough}; this answer needs it through " +
                                   $"{sequence} (the high-water mark is {progress.HighWaterMark}).", null);
-            await Nudge(ct);
             await Pause(deadline, Backoff(attempt), ct);
         }
     }
@@ -201,22 +213,6 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     {
         var left = deadline.Left;
         return Task.Delay(wait < left ? wait : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
-    }
-
-    /// <summary>
-    /// Wakes the async daemon's high-water agent (on whichever node runs it) through Marten's LISTEN/NOTIFY channel. Sent
-    /// by the readers that wait, not by every append: a NOTIFY in a writing transaction takes a database-wide lock at
-    /// commit, which would serialize every command's commit.
-    /// </summary>
-    private async Task Nudge(CancellationToken ct)
-    {
-        var now = Stopwatch.GetTimestamp();
-        var last = Interlocked.Read(ref _lastNudge);
-        if (last != 0 && Stopwatch.GetElapsedTime(last, now) < NudgeEvery) return;
-        if (Interlocked.CompareExchange(ref _lastNudge, now, last) != last) return;
-        await using var command = data.CreateCommand("select pg_notify($1, '')");
-        command.Parameters.Add(new NpgsqlParameter { Value = PostgresqlListenWakeup.DefaultChannel });
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static IResult Future(string detail, SettlementProbe probe) =>

@@ -16,12 +16,7 @@ public static class AuditWorkspaces
         var tenants = store.Storage.Database is MartenDatabase database
             ? await database.FetchManagedTenantIdsAsync(ct)
             : [];
-        return tenants.Select(FromTenantId).OfType<WorkspaceId>().ToList();
+        return tenants.Select(WorkspaceId.FromTenantId).OfType<WorkspaceId>().ToList();
     }
 
-    /// <summary>The workspace a tenant id names: a slug, or the platform's reserved id; null for anything else.</summary>
-    public static WorkspaceId? FromTenantId(string tenantId) =>
-        tenantId == WorkspaceId.Platform.TenantId ? WorkspaceId.Platform
-        : WorkspaceId.TryParse(tenantId, out var workspace) ? workspace
-        : null;
 }

@@ -110,7 +110,7 @@ public static class OperatorChain
             var recomputed = Next(previous, link.Workspace, link.Sequence, link.Head, link.SignedAt);
             if (!recomputed.AsSpan().SequenceEqual(link.Hash))
                 return Broken(link.Position, $"The link at position {link.Position} differs from what was chained: its workspace, sequence, head, time or hash changed.");
-            if (AuditWorkspaces.FromTenantId(link.Workspace) is not { } workspace)
+            if (WorkspaceId.FromTenantId(link.Workspace) is not { } workspace)
                 return Broken(link.Position, $"The link at position {link.Position} names no workspace.");
             if (!checkpoints.TryGetValue(link.Workspace, out var held))
             {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using Npgsql;
 
 namespace EventSourcedRegistry.History;
@@ -42,20 +43,36 @@ public static class Settlement
     /// <summary>How far the store's clock must be past an instant before it can count as settled.</summary>
     public static readonly TimeSpan ClockMargin = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Reads the clock, the high-water mark, the sequence's last value and the oldest open transaction, in one statement.</summary>
-    public static async Task<SettlementProbe> ProbeAsync(NpgsqlDataSource data, string schema, CancellationToken ct)
+    /// <summary>
+    /// Reads the clock, the workspace's high-water mark, the last value of its event sequence and the oldest open
+    /// transaction, in one statement. Sequences and marks are the workspace's own (docs/design/workspaces.md §3.4): each
+    /// workspace numbers its events from 1 in its own sequence, <c>mt_events_sequence_&lt;suffix&gt;</c>, and the daemon keeps
+    /// a mark per workspace (<c>HighWaterMark:&lt;workspace&gt;</c>). The open-transaction check stays database-wide: another
+    /// workspace's open transaction can delay settling an instant by as long as it is open, which tells a timing, not a count.
+    /// </summary>
+    public static async Task<SettlementProbe> ProbeAsync(NpgsqlDataSource data, string schema, WorkspaceId workspace, CancellationToken ct)
     {
+        // pg_sequence_last_value is null before the sequence's first nextval: nothing allocated yet.
         await using var command = data.CreateCommand(
             "select clock_timestamp(), " +
-            $"coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0), " +
-            $"(select case when is_called then last_value else last_value - 1 end from {schema}.mt_events_sequence), " +
+            $"coalesce((select last_seq_id from {schema}.mt_event_progression where name = $2), 0), " +
+            $"coalesce(pg_sequence_last_value(to_regclass(format('%I.%I', $3::text, '{EventGaps.SequencePrefix}' || " +
+            $"(select partition_suffix from {schema}.mt_tenant_partitions where partition_value = $1)))), 0), " +
             "(select min(xact_start) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() " +
             "and backend_type = 'client backend' and xact_start is not null)");
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = HighWaterMarkName(workspace) });
+        command.Parameters.Add(new NpgsqlParameter { Value = schema });
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return new SettlementProbe(reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1), reader.GetInt64(2),
+        var highWaterMark = reader.GetInt64(1);
+        // The mark never passes what was allocated; a sequence reset by setval(…, false) would read lower.
+        return new SettlementProbe(reader.GetFieldValue<DateTimeOffset>(0), highWaterMark, Math.Max(highWaterMark, reader.GetInt64(2)),
             reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
     }
+
+    /// <summary>The daemon's row in <c>mt_event_progression</c> for a workspace's high-water mark.</summary>
+    public static string HighWaterMarkName(WorkspaceId workspace) => $"HighWaterMark:{workspace.TenantId}";
 
     /// <summary>Whether the answer at a sequence is final (at or below the high-water mark), or not yet, or not reached at all.</summary>
     public static Settled OfSequence(long sequence, SettlementProbe probe) =>
@@ -79,12 +96,13 @@ public static class Settlement
     /// The highest sequence stamped at or before the instant (0: none); the state at the instant is the state after it.
     /// Final only once <see cref="OfInstant"/> said so before this was read.
     /// </summary>
-    public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, DateTimeOffset instant, CancellationToken ct)
+    public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, WorkspaceId workspace, DateTimeOffset instant, CancellationToken ct)
     {
         // -infinity: a gap-filling event written before EventGaps stamped them; it changed nothing and has no instant.
         await using var command = data.CreateCommand(
-            $"select coalesce(max(seq_id), 0) from {schema}.mt_events where timestamp <= $1 and timestamp > '-infinity'::timestamptz");
+            $"select coalesce(max(seq_id), 0) from {schema}.mt_events where tenant_id = $2 and timestamp <= $1 and timestamp > '-infinity'::timestamptz");
         command.Parameters.Add(new NpgsqlParameter { Value = instant.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 }

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Models;
 using Marten;
+using EventSourcedRegistry.Store;
 using Npgsql;
 
 namespace EventSourcedRegistry.History;
@@ -12,10 +13,12 @@ namespace EventSourcedRegistry.History;
 /// </summary>
 public static class StorePosition
 {
-    public static async Task<long> HighWaterMark(NpgsqlDataSource data, string schema, CancellationToken ct)
+    /// <summary>The workspace's high-water mark: its events are numbered in a sequence of its own.</summary>
+    public static async Task<long> HighWaterMark(NpgsqlDataSource data, string schema, WorkspaceId workspace, CancellationToken ct)
     {
         await using var command = data.CreateCommand(
-            $"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0)");
+            $"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = $1), 0)");
+        command.Parameters.Add(new NpgsqlParameter { Value = Settlement.HighWaterMarkName(workspace) });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
@@ -23,11 +26,15 @@ public static class StorePosition
     public static async Task<Guid?> ModelIdByName(NpgsqlDataSource data, IQuerySession session, string schema, string name,
         long sequence, CancellationToken ct)
     {
+        // Only a model of the session's workspace: names and sequences repeat across workspaces. Its stream is looked up
+        // by the workspace's tenant until the name intervals carry the workspace themselves.
         await using var command = data.CreateCommand(
-            $"select model_id from {DeploymentHistory.QualifiedTable(schema)} where kind = '{DeploymentHistory.Kinds.Name}' " +
-            "and lower(subject) = lower($1) and entered_seq <= $2 and (left_seq is null or left_seq > $2) limit 1");
+            $"select h.model_id from {DeploymentHistory.QualifiedTable(schema)} h where h.kind = '{DeploymentHistory.Kinds.Name}' " +
+            "and lower(h.subject) = lower($1) and h.entered_seq <= $2 and (h.left_seq is null or h.left_seq > $2) " +
+            $"and exists (select 1 from {schema}.mt_streams s where s.tenant_id = $3 and s.id = h.model_id) limit 1");
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
         if (await command.ExecuteScalarAsync(ct) is Guid then) return then;
         var index = await session.LoadAsync<ModelNameIndex>(Validation.InputRules.NormalizeName(name), ct);
         return index?.ModelId;
@@ -43,8 +50,8 @@ public static class StorePosition
     {
         // Read only as far as the stream had got at that sequence, not the events after it.
         var versions = await session.QueryAsync<long>(
-            $"select coalesce(max(version), 0) from {Store.RegistryStore.Schema}.mt_events where stream_id = ? and seq_id <= ?",
-            ct, modelId, sequence);
+            $"select coalesce(max(version), 0) from {Store.RegistryStore.Schema}.mt_events where tenant_id = ? and stream_id = ? and seq_id <= ?",
+            ct, session.TenantId, modelId, sequence);
         if (versions[0] == 0) return [];
         var events = await session.Events.FetchStreamAsync(modelId, version: versions[0], token: ct);
         return events.Where(e => e.Sequence <= sequence).OrderBy(e => e.Sequence).ToList();
@@ -118,12 +125,13 @@ public static class StorePosition
         var serializer = options.Serializer();
         // Compared as text: no cast that another event type's data could make fail.
         await using var command = data.CreateCommand(
-            $"select type, data::text from {Store.RegistryStore.Schema}.mt_events where stream_id = $1 and seq_id <= $2 " +
+            $"select type, data::text from {Store.RegistryStore.Schema}.mt_events where tenant_id = $5 and stream_id = $1 and seq_id <= $2 " +
             "and type = any($3) and data ->> 'version' = any($4) order by version");
         command.Parameters.Add(new NpgsqlParameter { Value = modelThen.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
         command.Parameters.Add(new NpgsqlParameter { Value = types.Keys.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = wanted.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))

@@ -36,9 +36,15 @@ public sealed record RebuildReport(string View, long Models, long Events, long D
 /// stream version, so the batch sees that its fold is stale and skips the model — stale rebuilt rows never
 /// overwrite a newer write.
 /// </remarks>
-public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data,
+/// <remarks>
+/// One workspace at a time: every read and write of Marten's tables (events, streams, documents, progression) binds the
+/// workspace's tenant id, so a rebuild sees and repairs only that workspace's rows.
+/// </remarks>
+public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource data, WorkspaceId workspace,
     int snapshotEvery = ModelSnapshots.DefaultInterval)
 {
+    private readonly string _tenant = workspace.TenantId;
+
     public const string ModelViews = "ModelView";
     public const string VersionViews = "ModelVersionView";
     public const string Intervals = "DeploymentHistory";
@@ -90,8 +96,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     /// <summary>Called after a batch is read and folded, before its transaction starts (tests race a write in here).</summary>
     public Func<IReadOnlyList<Guid>, CancellationToken, Task>? BeforeLock { get; init; }
 
-    /// <summary>The workspace whose audit-log rows are compared and written (every audit statement binds its tenant id).</summary>
-    public WorkspaceId Workspace { get; init; } = WorkspaceId.Default;
 
     public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(IReadOnlyCollection<string> views, bool apply,
         IProgress<long>? progress, CancellationToken ct)
@@ -100,7 +104,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         var want = new Wanted(views.Contains(ModelViews), views.Contains(VersionViews), views.Contains(Intervals), views.Contains(AuditLog),
             views.Contains(Requests));
         var counters = views.ToDictionary(v => v, _ => new Counter());
-        var reader = new EventReader(store, want, snapshotEvery);
+        var reader = new EventReader(store, want, snapshotEvery, _tenant);
         long models = 0, events = 0;
 
         await using var connection = await data.OpenConnectionAsync(ct);
@@ -120,7 +124,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                         _ => "0",
                     };
         }
-        var auditProgress = want.Audit ? await AuditLogProgress(connection, Workspace, ct) : 0;
+        var auditProgress = want.Audit ? await AuditLogProgress(connection, workspace, ct) : 0;
 
         var stale = new List<Guid>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -241,9 +245,12 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         private readonly Wanted _want;
         private readonly int _snapshotEvery;
 
-        public EventReader(IDocumentStore store, Wanted want, int snapshotEvery)
+        private readonly string _tenant;
+
+        public EventReader(IDocumentStore store, Wanted want, int snapshotEvery, string tenant)
         {
             _snapshotEvery = snapshotEvery;
+            _tenant = tenant;
             _types = store.Options.Events.AllKnownEventTypes().ToDictionary(t => t.EventTypeName, t => t.EventType);
             _serializer = store.Options.Serializer();
             _want = want;
@@ -254,8 +261,9 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var batch = new Batch { Models = models };
             await using var command = data.CreateCommand(
                 "select e.stream_id, e.version, e.seq_id, e.type, e.data::text, e.timestamp, e.user_name, e.correlation_id, e.causation_id, " +
-                $"e.headers ->> '{AuditLogProjection.ReasonHeader}' from {Events} e where e.stream_id = any($1) order by e.stream_id, e.version");
+                $"e.headers ->> '{AuditLogProjection.ReasonHeader}' from {Events} e where e.tenant_id = $2 and e.stream_id = any($1) order by e.stream_id, e.version");
             command.Parameters.Add(new NpgsqlParameter { Value = models.ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = _tenant });
             await using var reader = await command.ExecuteReaderAsync(ct);
 
             var stream = Guid.Empty;
@@ -388,9 +396,10 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         // Lock the batch's stream rows (appends to these models wait) and find the models whose stream moved on.
         var live = new Dictionary<Guid, long>(batch.Models.Count);
         await using (var command = new NpgsqlCommand(
-                         $"select id, version from {Streams} where id = any($1) order by id" + (apply ? " for update" : ""), connection, tx))
+                         $"select id, version from {Streams} where tenant_id = $2 and id = any($1) order by id" + (apply ? " for update" : ""), connection, tx))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = batch.Models.ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { Value = _tenant });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) live[reader.GetGuid(0)] = reader.GetInt64(1);
         }
@@ -407,22 +416,22 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var counter = counters[ModelViews];
             var differing = new List<Guid>();
             await Rows(connection, tx,
-                $"select r.id, l.id is null from rebuild_model r left join {ModelTable} l on l.id = r.id where l.data is distinct from r.data",
+                $"select r.id, l.id is null from rebuild_model r left join {ModelTable} l on l.tenant_id = $1 and l.id = r.id where l.data is distinct from r.data",
                 r =>
                 {
                     differing.Add(r.GetGuid(0));
                     counter.Add($"model {r.GetGuid(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}");
-                }, ct);
+                }, ct, _tenant);
             // Only rows that differ are written: a consistent store is compared, not rewritten.
             if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {ModelTable} l set data = r.data, normalized_name = r.normalized_name, mt_last_modified = transaction_timestamp()
-                     from rebuild_model r where l.id = r.id and r.id = any($1);
-                     insert into {ModelTable} (id, data, normalized_name, mt_dotnet_type, mt_last_modified, mt_version)
-                     select r.id, r.data, r.normalized_name, $2, transaction_timestamp(), {_versionOnInsert[ModelTable]}
-                     from rebuild_model r where r.id = any($1) and not exists (select 1 from {ModelTable} l where l.id = r.id)
-                     """, ct, differing.ToArray(), typeof(ModelView).FullName!);
+                     from rebuild_model r where l.tenant_id = $3 and l.id = r.id and r.id = any($1);
+                     insert into {ModelTable} (tenant_id, id, data, normalized_name, mt_dotnet_type, mt_last_modified, mt_version)
+                     select $3, r.id, r.data, r.normalized_name, $2, transaction_timestamp(), {_versionOnInsert[ModelTable]}
+                     from rebuild_model r where r.id = any($1) and not exists (select 1 from {ModelTable} l where l.tenant_id = $3 and l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelView).FullName!, _tenant);
         }
 
         if (want.Models)
@@ -456,21 +465,21 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             var counter = counters[Requests];
             var differing = new List<Guid>();
             await Rows(connection, tx,
-                $"select r.id, l.id is null from rebuild_request r left join {RequestsTable} l on l.id = r.id where l.data is distinct from r.data",
+                $"select r.id, l.id is null from rebuild_request r left join {RequestsTable} l on l.tenant_id = $1 and l.id = r.id where l.data is distinct from r.data",
                 r =>
                 {
                     differing.Add(r.GetGuid(0));
                     counter.Add($"requests of model {r.GetGuid(0)}: {(r.GetBoolean(1) ? "missing" : "differs")}");
-                }, ct);
+                }, ct, _tenant);
             if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {RequestsTable} l set data = r.data, mt_last_modified = transaction_timestamp()
-                     from rebuild_request r where l.id = r.id and r.id = any($1);
-                     insert into {RequestsTable} (id, data, mt_dotnet_type, mt_last_modified, mt_version)
-                     select r.id, r.data, $2, transaction_timestamp(), {_versionOnInsert[RequestsTable]}
-                     from rebuild_request r where r.id = any($1) and not exists (select 1 from {RequestsTable} l where l.id = r.id)
-                     """, ct, differing.ToArray(), typeof(TransitionRequestsView).FullName!);
+                     from rebuild_request r where l.tenant_id = $3 and l.id = r.id and r.id = any($1);
+                     insert into {RequestsTable} (tenant_id, id, data, mt_dotnet_type, mt_last_modified, mt_version)
+                     select $3, r.id, r.data, $2, transaction_timestamp(), {_versionOnInsert[RequestsTable]}
+                     from rebuild_request r where r.id = any($1) and not exists (select 1 from {RequestsTable} l where l.tenant_id = $3 and l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(TransitionRequestsView).FullName!, _tenant);
         }
 
         if (want.Versions)
@@ -481,27 +490,27 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await Rows(connection, tx,
                 $"""
                  select r.id, case when l.id is null then 'missing' else 'differs' end
-                 from rebuild_version r left join {VersionTable} l on l.id = r.id where l.data is distinct from r.data
+                 from rebuild_version r left join {VersionTable} l on l.tenant_id = $2 and l.id = r.id where l.data is distinct from r.data
                  union all
                  select l.id, 'not in the events' from {VersionTable} l
-                 where l.model_id = any($1) and not exists (select 1 from rebuild_version r where r.id = l.id)
+                 where l.tenant_id = $2 and l.model_id = any($1) and not exists (select 1 from rebuild_version r where r.id = l.id)
                  """,
                 r =>
                 {
                     (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetString(0));
                     counter.Add($"version {r.GetString(0)}: {r.GetString(1)}");
-                }, ct, current);
+                }, ct, current, _tenant);
             if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
                      update {VersionTable} l set data = r.data, model_id = r.model_id, mt_last_modified = transaction_timestamp()
-                     from rebuild_version r where l.id = r.id and r.id = any($1);
-                     insert into {VersionTable} (id, data, model_id, mt_dotnet_type, mt_last_modified, mt_version)
-                     select r.id, r.data, r.model_id, $2, transaction_timestamp(), {_versionOnInsert[VersionTable]}
-                     from rebuild_version r where r.id = any($1) and not exists (select 1 from {VersionTable} l where l.id = r.id)
-                     """, ct, differing.ToArray(), typeof(ModelVersionView).FullName!);
+                     from rebuild_version r where l.tenant_id = $3 and l.id = r.id and r.id = any($1);
+                     insert into {VersionTable} (tenant_id, id, data, model_id, mt_dotnet_type, mt_last_modified, mt_version)
+                     select $3, r.id, r.data, r.model_id, $2, transaction_timestamp(), {_versionOnInsert[VersionTable]}
+                     from rebuild_version r where r.id = any($1) and not exists (select 1 from {VersionTable} l where l.tenant_id = $3 and l.id = r.id)
+                     """, ct, differing.ToArray(), typeof(ModelVersionView).FullName!, _tenant);
             if (apply && extra.Count > 0)
-                await Execute(connection, tx, $"delete from {VersionTable} where id = any($1)", ct, extra.ToArray());
+                await Execute(connection, tx, $"delete from {VersionTable} where tenant_id = $2 and id = any($1)", ct, extra.ToArray(), _tenant);
         }
 
         if (want.Intervals)
@@ -578,7 +587,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 {
                     (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetInt64(0));
                     if (r.GetBoolean(2)) counter.Add($"audit row {r.GetInt64(0)}: {r.GetString(1)}");
-                }, ct, current, auditProgress, Workspace.TenantId);
+                }, ct, current, auditProgress, _tenant);
             if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
@@ -587,17 +596,17 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                      insert into {AuditTrail.AuditLogTable} (tenant_id, {AuditColumns})
                      select $2, {AuditColumns} from rebuild_audit r where r.seq_id = any($1)
                      on conflict (tenant_id, seq_id) do nothing
-                     """, ct, differing.ToArray(), Workspace.TenantId);
+                     """, ct, differing.ToArray(), _tenant);
             if (apply && extra.Count > 0)
                 await Execute(connection, tx, $"delete from {AuditTrail.AuditLogTable} where tenant_id = $2 and seq_id = any($1)", ct,
-                    extra.ToArray(), Workspace.TenantId);
+                    extra.ToArray(), _tenant);
             if (apply)
                 await Execute(connection, tx,
                     $"""
                      insert into {AuditTrail.ModelNamesTable} (tenant_id, name_key, model_id, seq_id)
                      select distinct on (name_key, model_id) $1, name_key, model_id, seq_id from rebuild_name order by name_key, model_id, seq_id
                      on conflict do nothing
-                     """, ct, Workspace.TenantId);
+                     """, ct, _tenant);
         }
 
         if (apply && AfterBatch is not null && current.Length > 0) await AfterBatch(connection, current, ct);
@@ -741,9 +750,10 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         {
             var page = new List<(Guid Id, long Version)>(MaxModelsPerBatch);
             await using (var command = data.CreateCommand(
-                             $"select id, version from {Streams} where id > $1 order by id limit {MaxModelsPerBatch}"))
+                             $"select id, version from {Streams} where tenant_id = $2 and id > $1 order by id limit {MaxModelsPerBatch}"))
             {
                 command.Parameters.Add(new NpgsqlParameter { Value = after });
+                command.Parameters.Add(new NpgsqlParameter { Value = _tenant });
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) page.Add((reader.GetGuid(0), reader.GetInt64(1)));
             }

@@ -8,7 +8,11 @@ using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
+using JasperFx.MultiTenancy;
 using Marten;
+using Marten.Schema;
+using Marten.Schema.Indexing.Unique;
+using Marten.Storage;
 using Weasel.Core;
 
 namespace EventSourcedRegistry.Store;
@@ -24,6 +28,16 @@ public static class RegistryStore
     public static StoreOptions ConfigureRegistry(this StoreOptions options, int snapshotEvery = ModelSnapshots.DefaultInterval)
     {
         options.DatabaseSchemaName = Schema;
+        // Workspaces (docs/design/workspaces.md §3.1): a workspace is a Marten tenant. Every document row carries its
+        // tenant, and every workspace has its own event partition, sequence and high-water mark, so neither its
+        // records nor its counts are visible to another. Marten's *DEFAULT* tenant gets no partition: a session opened
+        // without a workspace fails closed instead of landing in a real one. Before any Schema.For<…>() below: the
+        // policy applies when a document mapping is built.
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Events.UseTenantPartitionedEvents = true;
+        options.Policies.AllDocumentsAreMultiTenanted();
+        // Slugs are lower-case already; one spelling per workspace whatever a caller sends.
+        options.TenantIdStyle = TenantIdStyle.ForceLowerCase;
         // Stored client JSON is as deep as the input allows, and documents wrap it further (CanonicalInput.StoredMaxDepth).
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
             json => json.MaxDepth = CanonicalInput.StoredMaxDepth);
@@ -50,7 +64,10 @@ public static class RegistryStore
         options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));
         options.Projections.Add(new ModelSnapshotProjection(Schema, snapshotEvery), ProjectionLifecycle.Inline);
 
-        options.Schema.For<ModelView>().Duplicate(x => x.NormalizedName, configure: index => index.IsUnique = true);
+        // Names are unique per workspace: Duplicate(…, IsUnique) would stay unique across every workspace under
+        // conjoined tenancy, so one workspace's "churn" would refuse another's.
+        options.Schema.For<ModelView>().UniqueIndex(UniqueIndexType.DuplicatedField, ModelNameUniqueIndex,
+            TenancyScope.PerTenant, x => x.NormalizedName);
         // Tag filters read the model_tags table (ModelTagIndex), kept by triggers on this table: no GIN index on the
         // tags to update on every command.
         // Created by the host with the model_tags table; Marten is told to leave it be.
@@ -63,7 +80,41 @@ public static class RegistryStore
         // A column of its own (indexed) for the retention purge's range delete.
         options.Schema.For<IdempotencyRecord>().Duplicate(x => x.StoredAt);
         options.AddAuditTrail();
+        // Last: it builds the views' document mappings, after which a Schema.For<…>() change would be lost.
+        options.KeepStreamLookupOutOfViewUpserts();
         return options;
+    }
+
+    /// <summary>The unique index on a model's normalized name, within its workspace.</summary>
+    public const string ModelNameUniqueIndex = "ux_modelview_normalized_name";
+
+    /// <summary>The inline single-stream views whose revision is their stream's version, set by their own Evolve.</summary>
+    public static readonly Type[] StreamVersionedViews = [typeof(ModelView), typeof(RegistrySettings), typeof(TransitionRequestsView)];
+
+    /// <summary>
+    /// Marten's upsert of an inline single-stream view reads its revision from <c>mt_streams</c> with a subquery keyed
+    /// on the row's tenant column, which PostgreSQL cannot prune to one partition: with 1,000 workspaces every command
+    /// paid ≈ 90 ms for it (docs/design/workspaces.md §5 #1). These views set <c>Revision = e.Version</c> themselves, so
+    /// the lookup is switched off. Marten 9.59 has no public setting for it (StorageFeatures.MappingFor is internal),
+    /// hence reflection; <c>when_workspaces_share_one_store</c> pins that it took effect and that the revision still
+    /// follows the stream. Remove once Marten binds the known tenant or offers an opt-out.
+    /// </summary>
+    private static void KeepStreamLookupOutOfViewUpserts(this StoreOptions options)
+    {
+        foreach (var view in StreamVersionedViews) MappingOf(options, view).UseVersionFromMatchingStream = false;
+    }
+
+    /// <summary>Whether the upsert of <paramref name="view"/> still reads its revision from <c>mt_streams</c> (§5 #1; pinned by a test).</summary>
+    public static bool ReadsRevisionFromStream(IDocumentStore store, Type view) =>
+        MappingOf((StoreOptions)store.Options, view).UseVersionFromMatchingStream;
+
+    private static DocumentMapping MappingOf(StoreOptions options, Type document)
+    {
+        var mappingFor = typeof(StorageFeatures).GetMethod("MappingFor",
+                             System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public,
+                             [typeof(Type)])
+                         ?? throw new InvalidOperationException("Marten no longer has StorageFeatures.MappingFor(Type): revisit the §5 #1 workaround in RegistryStore.");
+        return (DocumentMapping)mappingFor.Invoke(options.Storage, [document])!;
     }
 
     /// <summary>Created by the host after Marten's migration (Marten does not model it, and is told to leave it be).</summary>

@@ -33,6 +33,10 @@ public sealed partial record WorkspaceId
         return workspace is not null;
     }
 
+    /// <summary>The workspace of a Marten tenant id as the store holds it (the platform's included); null for any other.</summary>
+    public static WorkspaceId? FromTenantId(string? tenantId) =>
+        tenantId == Platform.TenantId ? Platform : TryParse(tenantId, out var workspace) ? workspace : null;
+
     public static WorkspaceId Parse(string text) =>
         TryParse(text, out var workspace) ? workspace : throw new FormatException($"'{text}' is not a workspace slug.");
 

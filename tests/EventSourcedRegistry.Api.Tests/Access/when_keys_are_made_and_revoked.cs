@@ -20,7 +20,7 @@ public sealed class when_keys_are_made_and_revoked(AppFixture app) : ApiTest(app
 {
     private async Task<IReadOnlyList<IEvent>> AccessEvents()
     {
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         return await session.Events.FetchStreamAsync(AccessStream.Id);
     }
 

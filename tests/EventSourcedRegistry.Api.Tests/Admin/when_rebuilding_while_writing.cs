@@ -25,7 +25,7 @@ public sealed class when_rebuilding_while_writing(AppFixture app) : ApiTest(app)
 
     private async Task<IReadOnlyList<RebuildReport>> Rebuild(NpgsqlDataSource data, Func<IReadOnlyList<Guid>, CancellationToken, Task>? beforeLock = null,
         Func<NpgsqlConnection, IReadOnlyList<Guid>, CancellationToken, Task>? afterBatch = null) =>
-        await new InlineViewRebuilder(App.Store, data, AppFixture.SnapshotEvery) { BeforeLock = beforeLock, AfterBatch = afterBatch }
+        await new InlineViewRebuilder(App.Store, data, WorkspaceId.Default, AppFixture.SnapshotEvery) { BeforeLock = beforeLock, AfterBatch = afterBatch }
             .RebuildAsync(All, apply: true, progress: null, CancellationToken.None);
 
     private static string Describe(IEnumerable<RebuildReport> reports) =>

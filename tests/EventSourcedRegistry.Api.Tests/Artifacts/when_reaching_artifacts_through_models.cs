@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Tests.Support;
@@ -306,7 +307,7 @@ public sealed class when_reaching_artifacts_through_models(AppFixture app) : Api
         var swept = await Host.Send(HttpMethod.Delete, "/api/v1/admin/artifacts/orphans?olderThan=0s");
 
         Assert.Equal([digest], swept.Body!["deleted"]!.AsArray().Select(o => o!["sha256"]!.GetValue<string>()));
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         Assert.Equal(0, await session.Query<EventSourcedRegistry.Artifacts.ArtifactUpload>().CountAsync());
     }
 }

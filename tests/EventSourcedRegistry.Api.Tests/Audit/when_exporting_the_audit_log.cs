@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -107,7 +108,7 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
         const int templateStreams = 10, eventsPerStream = 100, copies = 100, total = templateStreams * eventsPerStream * copies;
         var clock = Stopwatch.StartNew();
         var template = new List<Guid>();
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(WorkspaceId.Default.TenantId))
         {
             for (var s = 0; s < templateStreams; s++)
             {
@@ -131,7 +132,7 @@ public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelp
               from copies c join registry.mt_streams s on s.id = c.template;
             insert into registry.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type,
                                             correlation_id, causation_id, headers, user_name, is_archived)
-              select nextval('registry.mt_events_sequence'), gen_random_uuid(), c.stream_id, e.version,
+              select nextval('registry.mt_events_sequence_default'), gen_random_uuid(), c.stream_id, e.version,
                      jsonb_set(e.data, '{modelId}', to_jsonb(c.stream_id)), e.type, now(), e.tenant_id, e.mt_dotnet_type,
                      e.correlation_id, e.causation_id, e.headers, e.user_name, false
               from copies c join registry.mt_events e on e.stream_id = c.template

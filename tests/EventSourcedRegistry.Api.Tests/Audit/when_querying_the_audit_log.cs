@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Tests.Support;
@@ -142,7 +143,7 @@ public sealed class when_querying_the_audit_log(AppFixture app) : ApiTest(app)
 
     private async Task Append(string name, string actor)
     {
-        await using var session = Store.LightweightSession();
+        await using var session = Store.LightweightSession(WorkspaceId.Default.TenantId);
         session.LastModifiedBy = actor;
         var id = Guid.NewGuid();
         var artifact = new ArtifactReference($"s3://models/{name}/1.onnx", RegistryCalls.Sha256A, 1);

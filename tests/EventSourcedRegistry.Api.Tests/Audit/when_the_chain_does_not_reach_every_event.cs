@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Audit;
@@ -53,7 +54,7 @@ public sealed class when_the_chain_does_not_reach_every_event(AppFixture app) : 
         await App.Sql($$"""
             begin;
             create temp table forged on commit drop as select * from registry.mt_events where seq_id = {{chained[^1]}};
-            update forged set seq_id = nextval('registry.mt_events_sequence'), id = gen_random_uuid(), version = version + 1,
+            update forged set seq_id = nextval('registry.mt_events_sequence_default'), id = gen_random_uuid(), version = version + 1,
                               data = jsonb_set(data, '{metadata}', '{{deep}}'::jsonb);
             insert into registry.mt_events select * from forged;
             commit;
@@ -144,7 +145,7 @@ public sealed class when_the_chain_does_not_reach_every_event(AppFixture app) : 
 
     private async Task AppendRaw(string model, Func<Guid, object> @event)
     {
-        await using var session = Store.LightweightSession();
+        await using var session = Store.LightweightSession(WorkspaceId.Default.TenantId);
         var id = (await session.LoadAsync<ModelNameIndex>(model))!.ModelId;
         session.Events.Append(id, @event(id));
         await session.SaveChangesAsync();

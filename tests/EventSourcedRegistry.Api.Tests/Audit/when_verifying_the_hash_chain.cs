@@ -64,7 +64,7 @@ public sealed class when_verifying_the_hash_chain(AppFixture app) : ApiTest(app)
     {
         await Host.RegisterModel("gappy");
         // Sequence numbers taken by appends that rolled back are never reused: a permanent gap.
-        await App.Sql("select nextval('registry.mt_events_sequence') from generate_series(1, 3)");
+        await App.Sql("select nextval('registry.mt_events_sequence_default') from generate_series(1, 3)");
         await Host.RegisterVersion("gappy");
         await Host.RegisterVersion("gappy");
         await Store.WaitForAuditTrail();
@@ -83,7 +83,7 @@ public sealed class when_verifying_the_hash_chain(AppFixture app) : ApiTest(app)
     public async Task an_event_forged_into_a_gap_behind_the_chain_is_reported()
     {
         await Host.RegisterModel("gappy");
-        await App.Sql("select nextval('registry.mt_events_sequence') from generate_series(1, 3)");
+        await App.Sql("select nextval('registry.mt_events_sequence_default') from generate_series(1, 3)");
         await Host.RegisterVersion("gappy");
         await Store.WaitForAuditTrail();
         var sequences = await App.Sequences();

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
 using Marten;
@@ -13,7 +14,7 @@ namespace EventSourcedRegistry.Api.Tests.Events;
 /// </summary>
 public sealed class when_the_event_sequence_has_gaps(AppFixture app) : ApiTest(app)
 {
-    private const string Sequence = "registry.mt_events_sequence";
+    private const string Sequence = "registry.mt_events_sequence_default";
 
     [Fact]
     public async Task a_command_after_the_sequence_fell_behind_the_events_is_applied_once()
@@ -119,7 +120,7 @@ public sealed class when_the_event_sequence_has_gaps(AppFixture app) : ApiTest(a
     private async Task FailAnAppendOn(string model)
     {
         var id = await Store.ModelId(model);
-        await using var session = Store.LightweightSession();
+        await using var session = Store.LightweightSession(WorkspaceId.Default.TenantId);
         session.Events.Append(id, new ModelMetadataEdited(id, "edited", new Dictionary<string, string>(), []));
         session.Insert(new ModelNameIndex { Id = model, ModelId = id });
         await Assert.ThrowsAnyAsync<Exception>(() => session.SaveChangesAsync());

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
@@ -223,7 +224,7 @@ public sealed class when_setting_metadata_standards(AppFixture app) : ApiTest(ap
 
         var models = (await Host.Get("/api/v1/models").Ok()).Body!["items"]!.AsArray();
         Assert.Equal(["churn"], models.Select(m => m!["name"]!.GetValue<string>()));
-        await using (var session = Store.QuerySession())
+        await using (var session = Store.QuerySession(WorkspaceId.Default.TenantId))
         {
             Assert.Null(await session.LoadAsync<ModelView>(RegistrySettings.StreamId));
             Assert.Equal(1, (await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId))!.Revision);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Net.Http.Json;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Tests.Support;
@@ -156,7 +157,7 @@ public sealed class when_idempotency_keys_belong_to_their_caller(AppFixture app)
 
         await Host.Services.GetRequiredService<IdempotencyRetention>().PurgeAsync(CancellationToken.None);
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var kept = (await session.Query<IdempotencyRecord>().ToListAsync()).Select(r => r.Key).ToList();
         Assert.Equal(["new"], kept);
         Assert.Equal(7, Host.Services.GetRequiredService<IdempotencySettings>().Retention.TotalDays);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
@@ -124,7 +125,7 @@ public sealed class when_rolling_back(AppFixture app) : ApiTest(app)
 
         Assert.All(race, r => Assert.True(r.Status is 200 or 409 or 412, $"{r.Status} {r.Body}"));
         // Whatever won, the stored view is exactly the fold of the stored events: no half-applied rollback.
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var index = await session.LoadAsync<ModelNameIndex>("churn");
         var events = await session.Events.FetchStreamAsync(index!.ModelId);
         var replayed = events.Aggregate((ModelView?)null, (view, e) => ModelView.Fold(view, e.Data))!;

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
 
@@ -10,7 +11,7 @@ public sealed class when_rolling_back_the_registry(AppFixture app) : ApiTest(app
     {
         const int Models = 1000;
         // Seeded straight through Marten (inline views included) to keep the test fast; then one promotion each.
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(WorkspaceId.Default.TenantId))
         {
             for (var i = 0; i < Models; i++)
             {

@@ -87,8 +87,7 @@ public sealed partial class AppFixture : IAsyncLifetime
     /// </summary>
     public async Task ResetAsync()
     {
-        await Host.ResetAllMartenDataAsync();
-        await SideHost.TruncateViews(ConnectionString);
+        await SideHost.ResetStore(Host, ConnectionString);
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
     }
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using Alba;
 using EventSourcedRegistry.Models;
 using JasperFx.Events;
@@ -38,7 +39,7 @@ public static class Behaviour
 
     public static async Task<Guid> ModelId(this IDocumentStore store, string name)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
         var index = await session.LoadAsync<ModelNameIndex>(name.ToLowerInvariant());
         Assert.NotNull(index);
         return index!.ModelId;
@@ -48,7 +49,7 @@ public static class Behaviour
     public static async Task<IReadOnlyList<IEvent>> EventsOf(this IDocumentStore store, string name)
     {
         var id = await store.ModelId(name);
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
         return await session.Events.FetchStreamAsync(id);
     }
 
@@ -58,7 +59,7 @@ public static class Behaviour
     /// </summary>
     public static async Task<long> RegistryEvents(this IDocumentStore store)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
         var events = await session.Events.QueryAllRawEvents().ToListAsync();
         return events.Count(e => RegistryEventTypes.Contains(e.EventType));
     }

@@ -34,7 +34,7 @@ public static class HistoryProbe
         await using var data = NpgsqlDataSource.Create(app.ConnectionString);
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         long mark;
-        while ((mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, CancellationToken.None)) < target)
+        while ((mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, WorkspaceId.Default, CancellationToken.None)) < target)
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"The high-water mark stayed at {mark}; the newest event is {target}.");

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Text.Json.Nodes;
 using Alba;
 using EventSourcedRegistry.Models;
@@ -38,7 +39,7 @@ public sealed record RegistrySnapshot(long TotalEvents, IReadOnlyDictionary<stri
     public static async Task<RegistrySnapshot> Take(IAlbaHost host, IDocumentStore store)
     {
         IReadOnlyList<string> names;
-        await using (var session = store.QuerySession())
+        await using (var session = store.QuerySession(WorkspaceId.Default.TenantId))
             names = await session.Query<ModelView>().Select(m => m.Name).ToListAsync();
 
         var etags = new Dictionary<string, string?>();

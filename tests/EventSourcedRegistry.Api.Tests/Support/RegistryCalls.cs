@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -112,7 +113,7 @@ public static class RegistryCalls
     /// <summary>The number of events in the model's stream, straight from the store: proof that nothing was appended.</summary>
     public static async Task<long> StreamLength(this IDocumentStore store, string name)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
         var normalized = name.ToLowerInvariant();
         var index = await session.LoadAsync<ModelNameIndex>(normalized);
         Assert.NotNull(index);
@@ -123,7 +124,7 @@ public static class RegistryCalls
     /// <summary>All events in the store, of every stream.</summary>
     public static async Task<long> TotalEvents(this IDocumentStore store)
     {
-        await using var session = store.QuerySession();
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 }

@@ -5,6 +5,7 @@ using EventSourcedRegistry.History;
 using EventSourcedRegistry.Store;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace EventSourcedRegistry.Api.Tests.Support;
@@ -59,13 +60,28 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
             _start.Release();
         }
 
-        await _host.ResetAllMartenDataAsync();
-        await TruncateViews(_connectionString!);
+        await ResetStore(_host, _connectionString!);
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);
         return _host;
     }
 
-    /// <summary>Empties the relational views Marten does not know as documents: deployment history, registry states, snapshots, audit trail.</summary>
+    /// <summary>
+    /// Empties the store: Marten's data (which also empties Marten's registry of workspace partitions, so the workspaces
+    /// every store has are registered again, as at start) and the relational views.
+    /// </summary>
+    public static async Task ResetStore(IAlbaHost host, string connectionString)
+    {
+        await host.ResetAllMartenDataAsync();
+        var store = host.Services.GetRequiredService<Marten.IDocumentStore>();
+        await WorkspacePartitions.AddAsync(store, WorkspaceId.Default, CancellationToken.None);
+        await WorkspacePartitions.AddAsync(store, WorkspaceId.Platform, CancellationToken.None);
+        await TruncateViews(connectionString);
+    }
+
+    /// <summary>
+    /// Empties the relational views Marten does not know as documents (deployment history, registry states, snapshots, audit
+    /// trail) and restarts every workspace's event sequence.
+    /// </summary>
     public static async Task TruncateViews(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
@@ -76,6 +92,17 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
             .Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema));
         await using var truncate = new NpgsqlCommand($"truncate table {string.Join(", ", tables)}", connection);
         await truncate.ExecuteNonQueryAsync();
+        // Marten's reset restarts only the store-wide sequence; every workspace numbers its events in one of its own.
+        await using var restart = new NpgsqlCommand(
+            $"""
+             do $$ declare s record; begin
+               for s in select sequence_name from information_schema.sequences
+                        where sequence_schema = '{RegistryStore.Schema}' and sequence_name like 'mt\_events\_sequence\_%' loop
+                 execute format('alter sequence %I.%I restart with 1', '{RegistryStore.Schema}', s.sequence_name);
+               end loop;
+             end $$
+             """, connection);
+        await restart.ExecuteNonQueryAsync();
     }
 
     private static async Task<string> CreateDatabase(string clusterConnectionString, string database)

@@ -210,7 +210,7 @@ public sealed class when_asking_about_a_recent_instant(AppFixture app) : ApiTest
         await using var open = new NpgsqlConnection(App.ConnectionString);
         await open.OpenAsync();
         await using var transaction = await open.BeginTransactionAsync();
-        await using (var reserve = new NpgsqlCommand("select nextval('registry.mt_events_sequence')", open, transaction))
+        await using (var reserve = new NpgsqlCommand("select nextval('registry.mt_events_sequence_default')", open, transaction))
             await reserve.ExecuteScalarAsync();
         Assert.Equal(200, (await Host.Promote("churn", 1, "Production")).Status);
         var changed = await App.LastSequence();

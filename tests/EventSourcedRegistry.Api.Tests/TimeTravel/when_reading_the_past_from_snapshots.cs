@@ -35,7 +35,7 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
         await Host.Post("/api/v1/models/snap/deployments", new { version = 3, environment = "production", action = "deployed" });
         await Host.RegisterVersion("snap");
         await App.WaitForHighWaterMark();
-        await using var query = Store.QuerySession();
+        await using var query = Store.QuerySession(WorkspaceId.Default.TenantId);
         return (await query.LoadAsync<ModelNameIndex>("snap"))!.ModelId;
     }
 
@@ -52,7 +52,7 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
     private async Task Every_sequence_answers_as_a_full_replay_does(Guid model)
     {
         await using var data = NpgsqlDataSource.Create(App.ConnectionString);
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         foreach (var sequence in await SequencesOf(model))
         {
             var replayed = StorePosition.ModelAt(await StorePosition.EventsUpTo(session, model, sequence, CancellationToken.None));
@@ -83,7 +83,7 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
     {
         var model = await A_model_with_a_history_that_adds_and_removes_aliases_stages_and_deployments();
         await using var data = NpgsqlDataSource.Create(App.ConnectionString);
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var compared = 0;
         foreach (var sequence in await SequencesOf(model))
         {
@@ -106,7 +106,7 @@ public sealed class when_reading_the_past_from_snapshots(AppFixture app) : ApiTe
     public async Task the_snapshots_written_inline_are_the_ones_a_rebuild_derives_from_the_events()
     {
         var model = await A_model_with_a_history_that_adds_and_removes_aliases_stages_and_deployments();
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var events = await session.Events.FetchStreamAsync(model);
 
         var derived = ModelSnapshots.Of(model, events, AppFixture.SnapshotEvery)

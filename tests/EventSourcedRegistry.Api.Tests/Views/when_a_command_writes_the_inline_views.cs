@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
 using Marten;
@@ -9,7 +10,7 @@ public sealed class when_a_command_writes_the_inline_views(AppFixture app) : Api
     private async Task<(ModelView? View, long StreamVersion)> Stored(string name)
     {
         var id = await Store.ModelId(name);
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var view = await session.LoadAsync<ModelView>(id);
         var state = await session.Events.FetchStreamStateAsync(id);
         return (view, state!.Version);
@@ -46,7 +47,7 @@ public sealed class when_a_command_writes_the_inline_views(AppFixture app) : Api
 
         await Host.Promote("churn", 1, "Staging").Ok();
 
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(id, 1));
         Assert.Equal("Staging", version!.Stage);
     }
@@ -79,7 +80,7 @@ public sealed class when_a_command_writes_the_inline_views(AppFixture app) : Api
         await Host.Post("/api/v1/models/churn/rename", new { newName = "churn2" }).Ok();
 
         var (stored, _) = await Stored("churn2");
-        await using var session = Store.QuerySession();
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
         var replayed = await session.Events.AggregateStreamAsync<ModelView>(stored!.Id);
 
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(stored), System.Text.Json.JsonSerializer.Serialize(replayed));
@@ -90,7 +91,7 @@ public sealed class when_a_command_writes_the_inline_views(AppFixture app) : Api
     private async Task Tamper(string name, Action<ModelView> edit)
     {
         var id = await Store.ModelId(name);
-        await using var session = Store.LightweightSession();
+        await using var session = Store.LightweightSession(WorkspaceId.Default.TenantId);
         var view = (await session.LoadAsync<ModelView>(id))!;
         edit(view);
         session.Store(view);
@@ -114,7 +115,7 @@ public sealed class when_a_command_writes_the_inline_views(AppFixture app) : Api
         await Host.RegisterModel("churn");
         await Host.RegisterVersion("churn");
         var key = ModelVersionView.Key(await Store.ModelId("churn"), 1);
-        await using (var session = Store.LightweightSession())
+        await using (var session = Store.LightweightSession(WorkspaceId.Default.TenantId))
         {
             var version = (await session.LoadAsync<ModelVersionView>(key))!;
             version.Description = "only in the document";

@@ -166,8 +166,9 @@ public static class NpgsqlBaselines
 
     public static async ValueTask<bool> PointReadOnceAsync(NpgsqlConnection connection, Guid modelId, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"select data from {RegistryStore.Schema}.mt_doc_modelview where id = $1", connection);
+        await using var command = new NpgsqlCommand($"select data from {RegistryStore.Schema}.mt_doc_modelview where tenant_id = $2 and id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = modelId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = WorkspaceId.Default.TenantId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) && reader.GetString(0).Length > 0;
     }
@@ -183,7 +184,7 @@ public static class NpgsqlBaselines
             var buffer = new char[64 * 1024];
             var clock = Stopwatch.StartNew();
             using (var reader = await connection.BeginTextExportAsync(
-                       $"copy (select seq_id, id, stream_id, version, type, timestamp, data from {RegistryStore.Schema}.mt_events) to stdout (format csv)", ct))
+                       $"copy (select seq_id, id, stream_id, version, type, timestamp, data from {RegistryStore.Schema}.mt_events where tenant_id = '{WorkspaceId.Default.TenantId}') to stdout (format csv)", ct))
             {
                 int read;
                 while ((read = await reader.ReadAsync(buffer, ct)) > 0)

@@ -16,8 +16,9 @@ namespace EventSourcedRegistry.Benchmarks.Data;
 /// index (<c>BulkInsertDocumentsAsync</c>), the model-view snapshots (<see cref="ModelSnapshots.CopyAsync"/>, the
 /// product's own writer), the deployment-history intervals and the registry-state rows (the product's COPY writers) — derived in memory from the same events with
 /// the product's fold functions. The as-of scenario checks a sample of the result against the API's own replay.
+/// Everything Marten holds is written into one workspace (its tenant: event partition, sequence, documents).
 /// </summary>
-public sealed class BulkLoader(DocumentStore store, string connectionString, int snapshotEvery)
+public sealed class BulkLoader(DocumentStore store, string connectionString, int snapshotEvery, WorkspaceId workspace)
 {
     public const string Actor = "bench:seed";
 
@@ -41,8 +42,8 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
             }
             actions.Add(action);
         }
-        // Assigns each event its stream version and global sequence, then COPYs mt_streams and mt_events.
-        await store.BulkInsertEventsAsync(actions, 10_000, ct);
+        // Assigns each event its stream version and the workspace's next sequence, then COPYs mt_streams and mt_events.
+        await store.BulkInsertEventsAsync(workspace.TenantId, actions, 10_000, ct);
 
         var documents = new List<object>(streams.Count * 4);
         var snapshots = new List<ModelSnapshot>();
@@ -69,7 +70,7 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
             snapshots.AddRange(ModelSnapshots.Of(stream.Id, log, snapshotEvery));
             states.AddRange(RegistryStates.Of(stream.Id, log.Select(e => (e.Data, e.Sequence))));
         }
-        await store.BulkInsertDocumentsAsync(documents, BulkInsertMode.InsertsOnly, 5_000, ct);
+        await store.BulkInsertDocumentsAsync(workspace.TenantId, documents, BulkInsertMode.InsertsOnly, 5_000, ct);
 
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);

@@ -58,6 +58,8 @@ public static class DatasetLoader
             o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         });
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        // The workspace the dataset is written into, registered as the API registers it at start.
+        await WorkspacePartitions.AddAsync(store, WorkspaceId.Default, ct);
 
         var clock = Stopwatch.StartNew();
         long events = 0;
@@ -76,7 +78,8 @@ public static class DatasetLoader
         events += await SaveAsync(store, [longHistory], ct);
         log($"loaded the scenario models and a {longHistory.Events.Count:N0}-event history");
 
-        var bulk = new BulkLoader(store, connectionString, ModelSnapshots.DefaultInterval);
+        // workspaces: one workspace (default) until the benchmark measures many.
+        var bulk = new BulkLoader(store, connectionString, ModelSnapshots.DefaultInterval, WorkspaceId.Default);
         AsOfSet? asOf = null;
         if (options.Sizes.AsOfModels > 0)
         {
@@ -133,7 +136,7 @@ public static class DatasetLoader
 
     private static async Task<long> SaveAsync(IDocumentStore store, IReadOnlyCollection<SeedStream> streams, CancellationToken ct)
     {
-        await using var session = store.LightweightSession();
+        await using var session = store.LightweightSession(WorkspaceId.Default.TenantId);
         session.LastModifiedBy = "bench:seed";
         session.CorrelationId = "bench-seed";
         session.CausationId = "bench-seed";

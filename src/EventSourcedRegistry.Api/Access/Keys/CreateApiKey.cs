@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -82,7 +83,7 @@ public static class CreateApiKeyEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePost("/api/v1/admin/keys", OperationId = "CreateApiKey")]
-    public static async Task<IResult> Post(CreateApiKey? request, HttpContext http, ApiKeys keys, IDocumentStore store)
+    public static async Task<IResult> Post(CreateApiKey? request, HttpContext http, ApiKeys keys, WorkspaceStore store)
     {
         if (request is null) return Problems.BodyRequired("{\"name\", \"owner\", \"grants\": [{\"role\", \"model\"?}], \"reason\"?}");
         var errors = Check(request).ToList();

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using System.Buffers;
@@ -29,7 +30,7 @@ public static class DownloadArtifactEndpoint
     {
         if (!ArtifactRoutes.TryParse(raw, out var sha256, out var problem)) return problem!;
         // Before the store is asked: a digest the caller may not read is answered as one that is not stored.
-        if (!await access.MayRead(http.User, sha256, http.RequestAborted)) return ArtifactRoutes.NotFound(sha256);
+        if (!await access.MayRead(http.Workspace(), http.User, sha256, http.RequestAborted)) return ArtifactRoutes.NotFound(sha256);
         var info = await store.GetInfoAsync(sha256, http.RequestAborted);
         if (info is null) return ArtifactRoutes.NotFound(sha256);
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -22,7 +23,7 @@ public static class DeleteOrphanArtifactsEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineDelete("/api/v1/admin/artifacts/orphans", OperationId = "DeleteOrphanArtifacts")]
-    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, IDocumentStore documents, ArtifactAccess access,
+    public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents, ArtifactAccess access,
         ILoggerFactory loggers)
     {
         var ct = http.RequestAborted;
@@ -40,7 +41,7 @@ public static class DeleteOrphanArtifactsEndpoint
         foreach (var orphan in candidates.Where(o => !referenced.Contains(o.Sha256)))
             if (await artifacts.DeleteAsync(orphan.Sha256, ct)) deleted.Add(orphan);
         // Whoever uploaded them no longer holds a claim to read them: the bytes are gone.
-        await access.ForgetUploads(deleted.Select(o => o.Sha256).ToList(), ct);
+        await access.ForgetUploads(http.Workspace(), deleted.Select(o => o.Sha256).ToList(), ct);
         var abandoned = await artifacts.DeleteAbandonedUploadsAsync(cutoff, ct);
 
         if (deleted.Count > 0 || abandoned > 0)

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -13,7 +14,7 @@ public static class ListOrphanArtifactsEndpoint
     /// <summary>Stored artifacts that no model version references, oldest first.</summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineGet("/api/v1/admin/artifacts/orphans", OperationId = "ListOrphanArtifacts")]
-    public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, IDocumentStore documents)
+    public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents)
     {
         var orphans = await OrphanArtifacts.Find(artifacts, documents, http.RequestAborted);
         return Results.Json(new OrphanArtifactList(orphans, orphans.Count, orphans.Sum(o => o.SizeBytes)), Json.Options);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
@@ -15,7 +16,7 @@ public static partial class OrphanArtifacts
     public static readonly TimeSpan DefaultGracePeriod = TimeSpan.FromHours(24);
 
     /// <summary>Every stored artifact whose digest no version names (store-held or external, so nothing in use is ever called an orphan).</summary>
-    public static async Task<List<OrphanArtifact>> Find(IArtifactStore artifacts, IDocumentStore documents, CancellationToken ct)
+    public static async Task<List<OrphanArtifact>> Find(IArtifactStore artifacts, WorkspaceStore documents, CancellationToken ct)
     {
         var referenced = await ReferencedDigests(documents, ct);
         var orphans = new List<OrphanArtifact>();
@@ -25,7 +26,7 @@ public static partial class OrphanArtifacts
         return orphans.OrderBy(o => o.StoredAt).ThenBy(o => o.Sha256, StringComparer.Ordinal).ToList();
     }
 
-    public static async Task<HashSet<string>> ReferencedDigests(IDocumentStore documents, CancellationToken ct)
+    public static async Task<HashSet<string>> ReferencedDigests(WorkspaceStore documents, CancellationToken ct)
     {
         await using var session = documents.QuerySession();
         var digests = await session.Query<ModelVersionView>().Select(v => v.Artifact.Sha256).Distinct().ToListAsync(ct);

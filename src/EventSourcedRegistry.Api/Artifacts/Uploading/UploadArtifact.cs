@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -59,8 +60,8 @@ public static class UploadArtifactEndpoint
             }
 
             // Asked before this upload is recorded: could the caller read these bytes without it?
-            var couldRead = await access.MayRead(http.User, result.Sha256, ct);
-            await access.RecordUpload(http.User, result.Sha256, ct);
+            var couldRead = await access.MayRead(http.Workspace(), http.User, result.Sha256, ct);
+            await access.RecordUpload(http.Workspace(), http.User, result.Sha256, ct);
             var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
             var status = result.Outcome == ArtifactPutOutcome.AlreadyStored && couldRead ? StatusCodes.Status200OK : StatusCodes.Status201Created;
             return Results.Json(response, Json.Options, statusCode: status).WithLocation(http, response.Uri);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -13,7 +14,7 @@ public static class VerifyArtifactEndpoint
     public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access, ILoggerFactory loggers)
     {
         if (!ArtifactRoutes.TryParse(sha256, out var digest, out var problem)) return problem!;
-        if (!await access.MayRead(http.User, digest, http.RequestAborted)) return ArtifactRoutes.NotFound(digest);
+        if (!await access.MayRead(http.Workspace(), http.User, digest, http.RequestAborted)) return ArtifactRoutes.NotFound(digest);
         var verification = await store.VerifyAsync(digest, http.RequestAborted);
         if (verification is null) return ArtifactRoutes.NotFound(digest);
         if (!verification.Verified)

@@ -1,6 +1,6 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
-using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Store;
 using Wolverine.Http;

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -13,7 +14,7 @@ public static class GetModelVersionEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
-    public static async Task<IResult> Get(string name, string version, HttpContext http, IDocumentStore store, PastModels pastModels)
+    public static async Task<IResult> Get(string name, string version, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);

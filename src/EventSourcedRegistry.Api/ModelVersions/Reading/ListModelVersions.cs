@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -19,7 +20,7 @@ public static class ListModelVersionsEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store,
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store,
         Lifecycle.Lifecycle lifecycle, PastModels pastModels)
     {
         var query = http.Request.Query;

@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Store;
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Artifacts;
@@ -115,7 +117,7 @@ public static class RegisterModelVersionEndpoint
             async (model, session, ct) =>
             {
                 if (artifact is null && refusal is null)
-                    (artifact, refusal) = await StoredArtifact(artifacts, access, http.User, declared, ct);
+                    (artifact, refusal) = await StoredArtifact(artifacts, access, http.Workspace(), http.User, declared, ct);
                 if (refusal is not null) return refusal;
                 var decision = ModelDecisions.RegisterVersion(model, lifecycle, artifact!, lineage,
                     request.Params, request.Metrics, request.Tags, request.Description, metadata);
@@ -140,11 +142,11 @@ public static class RegisterModelVersionEndpoint
     /// the caller may not read (see <see cref="ArtifactAccess"/>) gets the same 422, word for word, before the store is
     /// asked: registering a version on it would make its bytes readable through this model.
     /// </summary>
-    private static async Task<(ArtifactReference?, Decision?)> StoredArtifact(IArtifactStore artifacts, ArtifactAccess access,
+    private static async Task<(ArtifactReference?, Decision?)> StoredArtifact(IArtifactStore artifacts, ArtifactAccess access, WorkspaceId workspace,
         System.Security.Claims.ClaimsPrincipal caller, ArtifactReference declared, CancellationToken ct)
     {
         var sha256 = declared.Sha256.ToLowerInvariant();
-        var stored = await access.MayRead(caller, sha256, ct) ? await artifacts.GetInfoAsync(sha256, ct) : null;
+        var stored = await access.MayRead(workspace, caller, sha256, ct) ? await artifacts.GetInfoAsync(sha256, ct) : null;
         if (stored is null)
             return (null, Decision.Reject(RejectionKind.Unprocessable, "Artifact not stored",
                 $"No artifact with SHA-256 {sha256} is available to this caller; upload it to /api/v1/artifacts first, or give an external uri."));

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -33,7 +34,7 @@ public static class GetModelHistoryEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}/history", OperationId = "GetModelHistory")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, PastModels pastModels)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         var errors = new List<(string, string)>();

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Metadata;
@@ -55,7 +56,7 @@ public static class GetModelMetadataSchemaEndpoint
     /// <summary>The model's own metadata standard (the registry's is at /api/v1/registry/metadata-schema); 404 when it has none.</summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet("/api/v1/models/{name}/metadata-schema", OperationId = "GetModelMetadataSchema")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store)
     {
         await using var session = store.QuerySession();
         var model = await session.FindModel(name, http.RequestAborted);

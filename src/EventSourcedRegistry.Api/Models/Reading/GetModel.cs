@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -13,7 +14,7 @@ public static class GetModelEndpoint
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
-    public static async Task<IResult> Get(string name, HttpContext http, IDocumentStore store, PastModels pastModels)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {
         await using var session = store.QuerySession();
         if (PointsInTime.Requested(http.Request))

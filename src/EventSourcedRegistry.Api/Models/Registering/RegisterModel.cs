@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -26,7 +27,7 @@ public static class RegisterModelEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
-    public static async Task<IResult> Post(RegisterModel? request, HttpContext http, IDocumentStore store, IdempotencySettings idempotencySettings,
+    public static async Task<IResult> Post(RegisterModel? request, HttpContext http, WorkspaceStore store, IdempotencySettings idempotencySettings,
         RecordLimits limits)
     {
         if (request is null) return Problems.BodyRequired("{\"name\", \"description\"?, \"tags\"?}");

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -19,7 +20,7 @@ public static class RenameModelEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [WolverinePost("/api/v1/models/{name}/rename", OperationId = "RenameModel")]
-    public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, IDocumentStore store)
+    public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, WorkspaceStore store)
     {
         if (!Access.ModelAccess.MayClaimNames(http.User)) return Access.ModelAccess.NameClaimRefused();
         if (request is null) return Problems.BodyRequired("{\"newName\", \"reason\"?}");

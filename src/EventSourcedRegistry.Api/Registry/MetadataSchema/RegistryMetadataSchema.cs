@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Models.MetadataSchema;
 using EventSourcedRegistry.Metadata;
@@ -20,7 +21,7 @@ public static class RegistryMetadataSchemaEndpoints
     /// <summary>Sets (or replaces) the registry's metadata standard, which every model's new versions must meet.</summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverinePut(Route, OperationId = "SetRegistryMetadataSchema")]
-    public static async Task<IResult> Put(SetMetadataSchema? request, HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Put(SetMetadataSchema? request, HttpContext http, WorkspaceStore store)
     {
         if (request is null) return Problems.BodyRequired("{\"schema\", \"reason\"?}");
         var errors = MetadataSchemaInput.Check(request);
@@ -32,7 +33,7 @@ public static class RegistryMetadataSchemaEndpoints
     /// <summary>The registry's metadata standard; 404 when there is none.</summary>
     [Authorize(Policy = Policies.Read)]
     [WolverineGet(Route, OperationId = "GetRegistryMetadataSchema")]
-    public static async Task<IResult> Get(HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store)
     {
         await using var session = store.QuerySession();
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, http.RequestAborted);
@@ -45,7 +46,7 @@ public static class RegistryMetadataSchemaEndpoints
     /// <summary>Removes the registry's metadata standard; models' own standards still apply.</summary>
     [Authorize(Policy = Policies.Admin)]
     [WolverineDelete(Route, OperationId = "RemoveRegistryMetadataSchema")]
-    public static async Task<IResult> Delete(HttpContext http, IDocumentStore store)
+    public static async Task<IResult> Delete(HttpContext http, WorkspaceStore store)
     {
         var reason = http.Request.Query["reason"].ToString();
         if (InputRules.CheckText(reason, InputRules.MaxReasonLength, "A reason") is { } r) return Problems.Validation([("reason", r)]);
@@ -53,7 +54,7 @@ public static class RegistryMetadataSchemaEndpoints
     }
 
     /// <summary>Decides against the settings stream and appends with optimistic concurrency; If-Match pins a revision (412 when stale).</summary>
-    private static async Task<IResult> Change(HttpContext http, IDocumentStore store, string? reason,
+    private static async Task<IResult> Change(HttpContext http, WorkspaceStore store, string? reason,
         Func<RegistrySettings?, Decision> decide, Func<RegistrySettings, IResult> respond)
     {
         var ct = http.RequestAborted;

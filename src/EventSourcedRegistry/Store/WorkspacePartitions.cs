@@ -1,0 +1,136 @@
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+
+namespace EventSourcedRegistry.Store;
+
+/// <summary>
+/// A workspace's place in the store: its Marten tenant, with its own event partition, event sequence and document
+/// partitions (docs/design/workspaces.md §2 Q1, §3.2). A workspace that is not registered here cannot be written to
+/// (Marten refuses the append with <c>MT002</c>) and reads as empty.
+/// </summary>
+public static partial class WorkspacePartitions
+{
+    /// <summary>The partition suffix of <see cref="WorkspaceId.Default"/>: the store written before workspaces opens as it.</summary>
+    public const string DefaultSuffix = "default";
+
+    /// <summary>The partition suffix of <see cref="WorkspaceId.Platform"/>.</summary>
+    public const string PlatformSuffix = "platform";
+
+    /// <summary>Every other workspace's suffix is this and a number: slugs contain hyphens, which a suffix may not.</summary>
+    public const string NumberedPrefix = "ws_";
+
+    /// <summary>
+    /// Registers <paramref name="workspace"/> as a tenant of <paramref name="store"/> and returns its partition suffix.
+    /// Idempotent: a workspace already registered keeps its suffix (so a retry after a crash between the directory's
+    /// event and this call is safe). The event schema is applied first: registering before it exists leaves the event
+    /// partitions missing until the next schema apply (§2 Q1).
+    /// </summary>
+    public static async Task<string> AddAsync(IDocumentStore store, WorkspaceId workspace, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(workspace);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct);
+
+        await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        // One registration at a time, so two new workspaces never draw the same number. A session lock, held across
+        // Marten's own connection, released with this one.
+        await using (var command = new NpgsqlCommand("select pg_advisory_lock(hashtext($1))", connection))
+        {
+            command.Parameters.AddWithValue(LockName);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        try
+        {
+            var suffix = await RegisteredSuffixAsync(connection, workspace, ct) ?? await NewSuffixAsync(connection, workspace, ct);
+            // Also when the suffix is registered already: Marten's upsert is idempotent and completes a registration
+            // that a crash cut short (partition rows written, a table's partition or the event sequence not yet).
+            await store.Advanced.AddMartenManagedTenantsAsync(ct, new Dictionary<string, string> { [workspace.TenantId] = suffix });
+            return suffix;
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(hashtext($1))", connection);
+            unlock.Parameters.AddWithValue(LockName);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private const string LockName = RegistryStore.Schema + ".workspace_partitions";
+
+    /// <summary>The partition suffix of a registered workspace, or null when it has none.</summary>
+    public static async Task<string?> SuffixAsync(NpgsqlDataSource data, WorkspaceId workspace, CancellationToken ct)
+    {
+        await using var connection = await data.OpenConnectionAsync(ct);
+        return await RegisteredSuffixAsync(connection, workspace, ct);
+    }
+
+    /// <summary>Every registered workspace (the platform's included), for jobs that visit each in turn.</summary>
+    public static async Task<IReadOnlyList<WorkspaceId>> AllAsync(NpgsqlDataSource data, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
+            $"select partition_value from {RegistryStore.Schema}.mt_tenant_partitions order by partition_value");
+        var workspaces = new List<WorkspaceId>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                if (WorkspaceId.FromTenantId(reader.GetString(0)) is { } workspace) workspaces.Add(workspace);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+        }
+        return workspaces;
+    }
+
+    /// <summary>The name of a workspace's event sequence, from its partition suffix.</summary>
+    public static string EventSequence(string schema, string suffix) =>
+        SuffixPattern().IsMatch(suffix) ? $"{schema}.{EventGaps.SequencePrefix}{suffix}" : throw new ArgumentException($"'{suffix}' is not a partition suffix.", nameof(suffix));
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_]+$")]
+    private static partial System.Text.RegularExpressions.Regex SuffixPattern();
+
+    private static async Task<string?> RegisteredSuffixAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"select partition_suffix from {RegistryStore.Schema}.mt_tenant_partitions where partition_value = $1", connection);
+        command.Parameters.AddWithValue(workspace.TenantId);
+        try
+        {
+            return await command.ExecuteScalarAsync(ct) as string;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // A store no workspace was registered in yet: Marten creates the table with the first registration.
+            return null;
+        }
+    }
+
+    private static async Task<string> NewSuffixAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
+    {
+        if (workspace == WorkspaceId.Default) return DefaultSuffix;
+        if (workspace == WorkspaceId.Platform) return PlatformSuffix;
+        // Past every number registered and every event partition that exists: a partition outlives its registration row
+        // when Marten's registry is emptied (its ResetAllData truncates every mt_ table), and a number is never reused.
+        var partition = EventGaps.PartitionPrefix + NumberedPrefix;
+        await using var command = new NpgsqlCommand(
+            $"select coalesce(max(substr(c.relname, {partition.Length + 1})::bigint), 0) + 1 from pg_class c " +
+            $"join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname ~ '^{partition}[0-9]+$'", connection);
+        command.Parameters.AddWithValue(RegistryStore.Schema);
+        var fromPartitions = (long)(await command.ExecuteScalarAsync(ct))!;
+        await using var registered = new NpgsqlCommand(
+            $"select coalesce(max(substr(partition_suffix, {NumberedPrefix.Length + 1})::bigint), 0) + 1 " +
+            $"from {RegistryStore.Schema}.mt_tenant_partitions where partition_suffix ~ '^{NumberedPrefix}[0-9]+$'", connection);
+        var fromRegistry = 1L;
+        try
+        {
+            fromRegistry = (long)(await registered.ExecuteScalarAsync(ct))!;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+        }
+        return NumberedPrefix + Math.Max(fromPartitions, fromRegistry);
+    }
+}
