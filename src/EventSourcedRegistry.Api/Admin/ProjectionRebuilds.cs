@@ -87,9 +87,11 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         long head;
         while (true)
         {
-            await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable}"))
-            await using (var reader = await command.ExecuteReaderAsync())
+            // The workspace's own chain: its links carry its tenant id (each workspace's chain starts at its own genesis).
+            await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable} where tenant_id = $1"))
             {
+                command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+                await using var reader = await command.ExecuteReaderAsync();
                 await reader.ReadAsync();
                 head = reader.GetInt64(0);
                 if (head >= mark)

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Audit.Checkpoints;
 using EventSourcedRegistry.Api.Hosting;
+using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 
 namespace EventSourcedRegistry.Api.Audit;
@@ -42,6 +43,13 @@ public static class AuditConfiguration
         builder.Services.AddSingleton<AuditCheckpoints>();
         builder.Services.AddHostedService<AuditCheckpointService>();
         builder.Services.AddHealthChecks().AddCheck<AuditChainHealthCheck>(AuditChainHealthCheck.Name, tags: ["ready", AuditChainHealthCheck.Tag]);
+        // The operator's verify needs the platform-admin policy; access registers it with exactly this definition, so
+        // this adds it only when that has not (whichever configuration runs first, the policy is the same).
+        builder.Services.Configure<Microsoft.AspNetCore.Authorization.AuthorizationOptions>(authorization =>
+        {
+            if (authorization.GetPolicy(Policies.PlatformAdmin) is null)
+                authorization.AddPolicy(Policies.PlatformAdmin, p => p.RequireClaim("esr:grant", Roles.PlatformAdmin));
+        });
         return builder;
     }
 }

@@ -1,8 +1,8 @@
-using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -40,6 +40,9 @@ public sealed class AuditQuery
     public int Limit { get; private set; } = DefaultLimit;
     public AuditFormat Format { get; private set; }
     public IReadOnlyList<Guid> ModelIds { get; set; } = [];
+
+    /// <summary>The workspace whose log is read: every statement binds its tenant id first.</summary>
+    public WorkspaceId Workspace { get; set; } = WorkspaceId.Default;
 
     public static AuditQuery Parse(HttpRequest request, List<(string, string)> errors)
     {
@@ -96,6 +99,7 @@ public sealed class AuditQuery
             where.Add(condition.Replace("@", "$" + command.Parameters.Count));
         }
 
+        Add("tenant_id = @", Workspace.TenantId);
         Add("seq_id <= @", completeThrough);
         if (FromSequence is { } fromSequence) Add("seq_id >= @", fromSequence);
         if (ToSequence is { } toSequence) Add("seq_id <= @", toSequence);
@@ -177,27 +181,28 @@ public static class QueryAuditLogEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
-    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, PointResolver points)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace, PointResolver points)
     {
         var errors = new List<(string, string)>();
         var query = AuditQuery.Parse(http.Request, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
+        query.Workspace = workspace.Workspace;
 
         var ct = http.RequestAborted;
-        if (await Settle(query, points, store.Workspace, ct) is { } unsettled) return unsettled;
-        var connection = store.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
+        if (await Settle(query, points, ct) is { } unsettled) return unsettled;
+        var connection = workspace.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
         try
         {
             await connection.OpenAsync(ct);
             if (query.Model is not null)
             {
-                query.ModelIds = await ModelIds(store, connection, query.Model, ct);
+                query.ModelIds = await ModelIds(workspace, connection, query.Model, ct);
                 if (query.ModelIds.Count == 0)
                     return Problems.Problem(StatusCodes.Status404NotFound, "Model not found",
                         $"No model has ever been registered or renamed under the name '{query.Model}'.");
             }
 
-            var progress = await AuditProgress.ReadAsync(connection, store.Workspace, ct);
+            var progress = await AuditProgress.ReadAsync(connection, workspace.Workspace, ct);
             http.Response.Headers[CompleteThroughHeader] = progress.AuditLogThrough.ToString(CultureInfo.InvariantCulture);
             http.Response.Headers[HighWaterMarkHeader] = progress.HighWaterMark.ToString(CultureInfo.InvariantCulture);
 
@@ -235,40 +240,41 @@ public static class QueryAuditLogEndpoint
     /// complete through its last sequence, else the answer would silently miss events. Without one, the answer is what
     /// the log holds, with how far that is complete.
     /// </summary>
-    private static async Task<IResult?> Settle(AuditQuery query, PointResolver points, WorkspaceId workspace, CancellationToken ct)
+    private static async Task<IResult?> Settle(AuditQuery query, PointResolver points, CancellationToken ct)
     {
         var deadline = points.Start();
         long through;
         if (query.ToSequence is { } sequence)
         {
-            (through, var problem) = await points.Sequence(workspace, sequence, "to", deadline, ct);
+            (through, var problem) = await points.Sequence(query.Workspace, sequence, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else if (query.ToTime is { } instant)
         {
-            (through, var problem) = await points.Instant(workspace, instant, "to", deadline, ct);
+            (through, var problem) = await points.Instant(query.Workspace, instant, "to", deadline, ct);
             if (problem is not null) return problem;
         }
         else return null;
-        return await points.AuditLogCovers(workspace, through, deadline, ct);
+        return await points.AuditLogCovers(query.Workspace, through, deadline, ct);
     }
 
     /// <summary>
     /// The model that holds the name now, every model that ever held it (from the log's own name history),
     /// or the model with that id.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> ModelIds(WorkspaceStore store, NpgsqlConnection connection, string model, CancellationToken ct)
+    private static async Task<IReadOnlyList<Guid>> ModelIds(WorkspaceStore workspace, NpgsqlConnection connection, string model, CancellationToken ct)
     {
         var ids = new HashSet<Guid>();
         if (Guid.TryParse(model, out var id)) ids.Add(id);
 
-        await using (var session = store.QuerySession())
+        await using (var session = workspace.QuerySession())
         {
             if (await session.LoadAsync<ModelNameIndex>(InputRules.NormalizeName(model), ct) is { } current) ids.Add(current.ModelId);
         }
 
-        await using var command = new NpgsqlCommand($"select model_id from {AuditTrail.ModelNamesTable} where name_key = $1", connection);
+        await using var command = new NpgsqlCommand($"select model_id from {AuditTrail.ModelNamesTable} where tenant_id = $2 and name_key = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = InputRules.NormalizeName(model) });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.Workspace.TenantId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
         return ids.ToList();

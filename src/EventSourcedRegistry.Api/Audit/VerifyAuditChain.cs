@@ -1,6 +1,6 @@
-using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Contracts;
 using Marten;
@@ -9,7 +9,7 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit;
 
-/// <summary>The verdict on the hash chain, what the check covered, and how far the chain reaches.</summary>
+/// <summary>The verdict on a workspace's hash chain, what the check covered, and how far the chain reaches (in the workspace's own sequences).</summary>
 /// <param name="Verified">True only when <paramref name="State"/> is <c>verified</c>.</param>
 /// <param name="State"><c>verified</c>: every event the store held when the check began is chained, and every link checked
 /// recomputes; <c>incomplete</c>: the links checked recompute but the chain stops short of the store (see
@@ -48,14 +48,15 @@ public sealed record VerifyResponse(
 public static class VerifyAuditChainEndpoint
 {
     /// <summary>
-    /// Checks the hash chain against the raw events (streaming): by default incrementally from the newest checkpoint
+    /// Checks the request's workspace's hash chain against its raw events (streaming; nothing of another workspace is
+    /// read): by default incrementally from the newest checkpoint of the workspace
     /// signed with the registry's key (its signature and the stored link it signed are checked, then every later link
     /// is recomputed); <c>full=true</c> recomputes from the first link. <c>sequence</c> and <c>head</c> add a checkpoint
     /// kept outside the registry to the comparison (an incremental check then starts below it).
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/verify", OperationId = "VerifyAuditChain")]
-    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, CheckpointSigner signer)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace, CheckpointSigner signer)
     {
         var ct = http.RequestAborted;
         var errors = new List<(string, string)>();
@@ -66,11 +67,11 @@ public static class VerifyAuditChainEndpoint
             errors.Add(("full", "full is true (recompute the chain from its first link) or false (from the newest signed checkpoint, the default)."));
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var result = await ChainVerifier.CheckAsync(store.Documents, store.Workspace, signer, full, external, ct: ct);
+        var result = await ChainVerifier.CheckAsync(workspace.Documents, workspace.Workspace, signer, full, external, ct: ct);
 
-        await using var connection = store.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
+        await using var connection = workspace.Documents.Storage.Database.CreateConnection(ConnectionUsage.Read);
         await connection.OpenAsync(ct);
-        var progress = await AuditProgress.ReadAsync(connection, store.Workspace, ct);
+        var progress = await AuditProgress.ReadAsync(connection, workspace.Workspace, ct);
         return Results.Json(VerifyResponse.From(result, progress.HighWaterMark), Json.Options);
     }
 

@@ -176,7 +176,7 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
         }
     }
 
-    /// <summary>Null once the audit log (an async projection) holds every event up to the sequence; else 503 when the wait runs out.</summary>
+    /// <summary>Null once the workspace's audit log (an async projection) holds every event up to the sequence; else 503 when the wait runs out.</summary>
     public async Task<IResult?> AuditLogCovers(WorkspaceId workspace, long sequence, Deadline deadline, CancellationToken ct)
     {
         await using var connection = await data.OpenConnectionAsync(ct);

@@ -1,17 +1,22 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using EventSourcedRegistry.Store;
 
 namespace EventSourcedRegistry.Audit;
 
 /// <summary>
-/// A signed statement "the hash chain's head at sequence N is H". Kept outside the database (printed, mailed,
-/// committed elsewhere), it lets anyone later prove that no event at or before N was changed, removed or
-/// inserted since, even by whoever administers the database.
+/// A signed statement "workspace W's hash chain head at sequence N is H". Kept outside the database (printed, mailed,
+/// committed elsewhere), it lets anyone later prove that no event of W at or before N was changed, removed or
+/// inserted since, even by whoever administers the database. A document of W's tenant; the workspace is inside the
+/// signed text, so a checkpoint of one workspace never verifies as another's.
 /// </summary>
 public sealed class AuditCheckpoint
 {
     public const string Algorithm = "ECDSA P-256 with SHA-256, DER-encoded signature";
+    public const string Prefix = "esr-audit-checkpoint/v2";
+    /// <summary>Checkpoints signed before workspaces: no workspace in the text; they verify only as the default workspace's.</summary>
+    public const string LegacyPrefix = "esr-audit-checkpoint/v1";
 
     /// <summary>The sequence of the chain head that was signed; one checkpoint per head.</summary>
     public long Id { get; set; }
@@ -22,6 +27,9 @@ public sealed class AuditCheckpoint
     public DateTimeOffset SignedAt { get; set; }
     public string KeyId { get; set; } = "";
 
+    /// <summary>The workspace whose chain was signed; null on a checkpoint signed before workspaces (the default workspace's).</summary>
+    public string? Workspace { get; set; }
+
     /// <summary>The exact ASCII text that was signed (see <see cref="MessageFor"/>).</summary>
     public string Message { get; set; } = "";
 
@@ -29,12 +37,25 @@ public sealed class AuditCheckpoint
     public string Signature { get; set; } = "";
 
     /// <summary>
-    /// <c>esr-audit-checkpoint/v1 sequence=&lt;n&gt; head=&lt;64 hex&gt; signedAt=&lt;yyyy-MM-ddTHH:mm:ss.ffffffZ&gt; keyId=&lt;16 hex&gt;</c>,
-    /// single spaces, no trailing newline.
+    /// <c>esr-audit-checkpoint/v2 workspace=&lt;slug&gt; sequence=&lt;n&gt; head=&lt;64 hex&gt; signedAt=&lt;yyyy-MM-ddTHH:mm:ss.ffffffZ&gt; keyId=&lt;16 hex&gt;</c>,
+    /// single spaces, no trailing newline. The slug is <c>[a-z][a-z0-9-]*</c> (or <c>~platform</c>), so it cannot hold a space.
     /// </summary>
-    public static string MessageFor(long sequence, string head, DateTimeOffset signedAt, string keyId) =>
+    public static string MessageFor(WorkspaceId workspace, long sequence, string head, DateTimeOffset signedAt, string keyId) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"esr-audit-checkpoint/v1 sequence={sequence} head={head} signedAt={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} keyId={keyId}");
+            $"{Prefix} workspace={workspace.Slug} sequence={sequence} head={head} signedAt={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} keyId={keyId}");
+
+    /// <summary>The text signed before workspaces: <c>esr-audit-checkpoint/v1 sequence=… head=… signedAt=… keyId=…</c>.</summary>
+    public static string LegacyMessageFor(long sequence, string head, DateTimeOffset signedAt, string keyId) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{LegacyPrefix} sequence={sequence} head={head} signedAt={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} keyId={keyId}");
+
+    /// <summary>
+    /// The text this checkpoint must carry to be <paramref name="workspace"/>'s: the v2 text naming it, or (for the
+    /// default workspace only) the v1 text of a checkpoint signed before workspaces.
+    /// </summary>
+    public bool MessageMatches(WorkspaceId workspace) =>
+        Message == MessageFor(workspace, Id, Head, SignedAt, KeyId)
+        || (workspace == WorkspaceId.Default && Workspace is null && Message == LegacyMessageFor(Id, Head, SignedAt, KeyId));
 }
 
 /// <summary>
@@ -115,12 +136,12 @@ public sealed class CheckpointSigner : IDisposable
         return created;
     }
 
-    public AuditCheckpoint Sign(long sequence, byte[] head, DateTimeOffset now)
+    public AuditCheckpoint Sign(WorkspaceId workspace, long sequence, byte[] head, DateTimeOffset now)
     {
         // Microseconds, like every timestamp in the store, so the message survives a round trip through PostgreSQL.
         var signedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
         var headHex = Convert.ToHexStringLower(head);
-        var message = AuditCheckpoint.MessageFor(sequence, headHex, signedAt, KeyId);
+        var message = AuditCheckpoint.MessageFor(workspace, sequence, headHex, signedAt, KeyId);
         var signature = _key.SignData(Encoding.ASCII.GetBytes(message), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
         return new AuditCheckpoint
         {
@@ -128,16 +149,20 @@ public sealed class CheckpointSigner : IDisposable
             Head = headHex,
             SignedAt = signedAt,
             KeyId = KeyId,
+            Workspace = workspace.Slug,
             Message = message,
             Signature = Convert.ToBase64String(signature),
         };
     }
 
-    /// <summary>True when the checkpoint's message matches its fields and its signature verifies with this key.</summary>
-    public bool Verify(AuditCheckpoint checkpoint)
+    /// <summary>
+    /// True when the checkpoint's message is <paramref name="workspace"/>'s text for its fields and its signature verifies
+    /// with this key: a checkpoint signed for another workspace is false here, whatever its head.
+    /// </summary>
+    public bool Verify(AuditCheckpoint checkpoint, WorkspaceId workspace)
     {
         if (checkpoint.KeyId != KeyId) return false;
-        if (checkpoint.Message != AuditCheckpoint.MessageFor(checkpoint.Id, checkpoint.Head, checkpoint.SignedAt, checkpoint.KeyId)) return false;
+        if (!checkpoint.MessageMatches(workspace)) return false;
         byte[] signature;
         try { signature = Convert.FromBase64String(checkpoint.Signature); }
         catch (FormatException) { return false; }

@@ -29,7 +29,8 @@ public sealed record AuditEntry(
 /// <summary>
 /// Writes one audit-log row per event, in batches as the async daemon hands them over. The model's name at
 /// the time of the event is carried forward from its registration and renames, so the log reads as it was.
-/// Inserts ignore rows that exist, so a replay is harmless.
+/// Inserts ignore rows that exist, so a replay is harmless. Every row carries the batch's workspace: the daemon hands
+/// over one tenant's events per batch (<c>operations.TenantId</c>), and a batch that mixed two would be refused.
 /// </summary>
 public sealed class AuditLogProjection : IProjection
 {
@@ -38,8 +39,9 @@ public sealed class AuditLogProjection : IProjection
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         if (events.Count == 0) return;
+        var tenant = AuditTrail.BatchTenant(operations, events);
 
-        var names = await NamesBefore(operations, events.Select(e => e.StreamId).Distinct().ToArray(), cancellation);
+        var names = await NamesBefore(operations, tenant, events.Select(e => e.StreamId).Distinct().ToArray(), cancellation);
 
         var count = events.Count;
         var sequences = new long[count];
@@ -84,17 +86,17 @@ public sealed class AuditLogProjection : IProjection
         operations.QueueSqlCommand(
             $"""
              insert into {AuditTrail.AuditLogTable}
-               (seq_id, timestamp, model_id, model_name, version, event_type, actor, reason, correlation_id, causation_id, summary)
-             select * from unnest(?::bigint[], ?::timestamptz[], ?::uuid[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-             on conflict (seq_id) do nothing
+               (tenant_id, seq_id, timestamp, model_id, model_name, version, event_type, actor, reason, correlation_id, causation_id, summary)
+             select ?::text, u.* from unnest(?::bigint[], ?::timestamptz[], ?::uuid[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) as u
+             on conflict (tenant_id, seq_id) do nothing
              """,
-            sequences, timestamps, modelIds, modelNames, versions, types, actors, reasons, correlations, causations, summaries);
+            tenant, sequences, timestamps, modelIds, modelNames, versions, types, actors, reasons, correlations, causations, summaries);
 
         if (nameKeys.Count > 0)
         {
             operations.QueueSqlCommand(
-                $"insert into {AuditTrail.ModelNamesTable} (name_key, model_id, seq_id) select * from unnest(?::text[], ?::uuid[], ?::bigint[]) on conflict do nothing",
-                nameKeys.ToArray(), nameModels.ToArray(), nameSequences.ToArray());
+                $"insert into {AuditTrail.ModelNamesTable} (tenant_id, name_key, model_id, seq_id) select ?::text, u.* from unnest(?::text[], ?::uuid[], ?::bigint[]) as u on conflict do nothing",
+                tenant, nameKeys.ToArray(), nameModels.ToArray(), nameSequences.ToArray());
         }
     }
 
@@ -102,16 +104,17 @@ public sealed class AuditLogProjection : IProjection
         e.Headers is { } headers && headers.TryGetValue(ReasonHeader, out var reason) ? reason?.ToString() : null;
 
     /// <summary>Each model's name as of the rows already written (earlier batches are committed before this one is built).</summary>
-    private static async Task<Dictionary<Guid, string?>> NamesBefore(IDocumentOperations operations, Guid[] modelIds, CancellationToken ct)
+    private static async Task<Dictionary<Guid, string?>> NamesBefore(IDocumentOperations operations, string tenant, Guid[] modelIds, CancellationToken ct)
     {
         var names = new Dictionary<Guid, string?>(modelIds.Length);
         await using var command = new NpgsqlCommand(
             $"""
              select i.id, (select l.model_name from {AuditTrail.AuditLogTable} l
-                           where l.model_id = i.id and l.model_name is not null order by l.seq_id desc limit 1)
+                           where l.tenant_id = $2 and l.model_id = i.id and l.model_name is not null order by l.seq_id desc limit 1)
              from unnest($1::uuid[]) as i(id)
              """);
         command.Parameters.Add(new NpgsqlParameter { Value = modelIds });
+        command.Parameters.Add(new NpgsqlParameter { Value = tenant });
         await using var reader = await operations.ExecuteReaderAsync(command, ct);
         while (await reader.ReadAsync(ct))
             names[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);

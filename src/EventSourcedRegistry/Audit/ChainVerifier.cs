@@ -1,6 +1,6 @@
-using EventSourcedRegistry.Store;
 using System.Buffers;
 using Marten;
+using EventSourcedRegistry.Store;
 using Marten.Storage;
 using Npgsql;
 
@@ -57,7 +57,9 @@ public sealed record UnchainedEvent(long Sequence, TimeSpan Age, long? BlockedAt
 }
 
 /// <summary>
-/// Recomputes the chain from the raw <c>mt_events</c> rows and compares it, link by link, with the stored one.
+/// Recomputes one workspace's chain from its raw <c>mt_events</c> rows and compares it, link by link, with the stored
+/// one. Every statement binds the workspace's tenant id, so a check of workspace A reads nothing of B, and B's tampered
+/// event is B's verify's finding alone.
 /// Both are streamed in sequence order side by side (two connections), so memory stays constant.
 /// A sequence that is in neither (a rolled-back append's gap) is not a break: the chain is over the events
 /// that were chained, and verification compares the two sets. A chain that stops short of the events the store
@@ -84,21 +86,22 @@ public static class ChainVerifier
         await using (var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read))
         {
             await connection.OpenAsync(ct);
-            var target = await StoreHeadAsync(connection, ct);
+            var target = await StoreHeadAsync(connection, workspace, ct);
             var deadline = DateTimeOffset.UtcNow + (catchUp ?? DefaultCatchUp);
-            var head = await ChainHeadAsync(connection, ct);
+            var head = await ChainHeadAsync(connection, workspace, ct);
             // No use waiting for a chain that is stopped at an event it cannot hash.
-            if (head < target && await FirstUnchainedAsync(connection, head, ct) is not { BlockedAt: not null })
+            if (head < target && await FirstUnchainedAsync(connection, workspace, head, ct) is not { BlockedAt: not null })
             {
                 while (head < target && DateTimeOffset.UtcNow < deadline)
                 {
                     await Task.Delay(Poll, ct);
-                    head = await ChainHeadAsync(connection, ct);
+                    head = await ChainHeadAsync(connection, workspace, ct);
                 }
             }
         }
 
         List<AuditCheckpoint> checkpoints;
+        // The workspace's own checkpoints (documents of its tenant).
         await using (var session = store.QuerySession(workspace.TenantId))
         {
             checkpoints = (await session.Query<AuditCheckpoint>().OrderBy(x => x.Id).ToListAsync(ct)).ToList();
@@ -106,24 +109,24 @@ public static class ChainVerifier
         // A stored checkpoint at the same sequence is compared too: both must match the recomputed chain.
         if (external is not null) checkpoints.Add(external);
 
-        if (full) return await VerifyAsync(store, checkpoints, signer, ct: ct);
+        if (full) return await VerifyAsync(store, workspace, checkpoints, signer, ct: ct);
 
         var below = external?.Id ?? long.MaxValue;
         var start = checkpoints.Where(c => c.KeyId == signer.KeyId && c.Id < below && !ReferenceEquals(c, external)).MaxBy(c => c.Id);
-        if (start is null) return await VerifyAsync(store, checkpoints, signer, ct: ct);
+        if (start is null) return await VerifyAsync(store, workspace, checkpoints, signer, ct: ct);
 
         ChainVerification BrokenAtStart(string problem) =>
             new(ChainState.Broken, false, start.Id, 0, null, 0, start.Id, null, problem, 1, 0);
 
-        if (!signer.Verify(start))
-            return BrokenAtStart($"The checkpoint for sequence {start.Id} carries an invalid signature: the stored checkpoints were altered " +
-                                 "(run a full check, ?full=true, to recompute the chain without them).");
-        var storedLink = await StoredLinkAsync(store, start.Id, ct);
+        if (!signer.Verify(start, workspace))
+            return BrokenAtStart($"The checkpoint for sequence {start.Id} carries an invalid signature for this workspace: the stored checkpoints " +
+                                 "were altered, or one signed for another workspace was put here (run a full check, ?full=true, to recompute the chain without them).");
+        var storedLink = await StoredLinkAsync(store, workspace, start.Id, ct);
         if (storedLink is null || Convert.ToHexStringLower(storedLink) != start.Head)
             return BrokenAtStart($"The checkpoint signed at {start.SignedAt:O} for sequence {start.Id} names head {start.Head}, but the stored chain " +
                                  (storedLink is null ? "has no link there any more: links were removed." : $"has {Convert.ToHexStringLower(storedLink)} there: the chain up to it was rewritten."));
 
-        var result = await VerifyAsync(store, checkpoints, signer, start.Id, Convert.FromHexString(start.Head), ct);
+        var result = await VerifyAsync(store, workspace, checkpoints, signer, start.Id, Convert.FromHexString(start.Head), ct);
         // The starting checkpoint was checked too: its signature, and the stored link it signed.
         return result with { Checkpoints = result.Checkpoints + 1 };
     }
@@ -133,7 +136,7 @@ public static class ChainVerifier
     /// with the chain the events recompute to, and the checkpoints after it; then checks that the chain reaches the
     /// event the store's head was when the comparison began.
     /// </summary>
-    public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, IReadOnlyList<AuditCheckpoint> checkpoints,
+    public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, WorkspaceId workspace, IReadOnlyList<AuditCheckpoint> checkpoints,
         CheckpointSigner? signer, long afterSequence = 0, byte[]? afterHash = null, CancellationToken ct = default)
     {
         var database = store.Storage.Database;
@@ -143,12 +146,13 @@ public static class ChainVerifier
         await events.OpenAsync(ct);
 
         // The store's head first: every event stored before the check began must be in the chain for it to verify.
-        var storeHead = await StoreHeadAsync(links, ct);
+        var storeHead = await StoreHeadAsync(links, workspace, ct);
         long headSequence = 0;
         byte[]? storedHead = null;
-        await using (var command = new NpgsqlCommand($"select seq_id, hash from {AuditTrail.ChainTable} order by seq_id desc limit 1", links))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        await using (var command = new NpgsqlCommand($"select seq_id, hash from {AuditTrail.ChainTable} where tenant_id = $1 order by seq_id desc limit 1", links))
         {
+            command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+            await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
                 headSequence = reader.GetInt64(0);
@@ -166,13 +170,15 @@ public static class ChainVerifier
         ChainVerification Broken(long sequence, string problem) =>
             new(ChainState.Broken, full, afterSequence, verified, headHex, headSequence, sequence, null, problem, checkedCheckpoints, storeHead);
         await using var linkCommand = new NpgsqlCommand(
-            $"select seq_id, prev_seq, hash from {AuditTrail.ChainTable} where seq_id > $1 and seq_id <= $2 order by seq_id", links);
+            $"select seq_id, prev_seq, hash from {AuditTrail.ChainTable} where tenant_id = $3 and seq_id > $1 and seq_id <= $2 order by seq_id", links);
         linkCommand.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
         linkCommand.Parameters.Add(new NpgsqlParameter { Value = headSequence });
+        linkCommand.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         await using var eventCommand = new NpgsqlCommand(
-            $"select {ChainLink.Columns} from {AuditTrail.EventsTable} e where e.seq_id > $1 and e.seq_id <= $2 order by e.seq_id", events);
+            $"select {ChainLink.Columns} from {AuditTrail.EventsTable} e where e.tenant_id = $3 and e.seq_id > $1 and e.seq_id <= $2 order by e.seq_id", events);
         eventCommand.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
         eventCommand.Parameters.Add(new NpgsqlParameter { Value = headSequence });
+        eventCommand.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
 
         await using var linkReader = await linkCommand.ExecuteReaderAsync(ct);
         await using var eventReader = await eventCommand.ExecuteReaderAsync(ct);
@@ -215,8 +221,8 @@ public static class ChainVerifier
                     return Broken(sequence,
                         $"The checkpoint {(checkpoint.SignedAt == DateTimeOffset.MinValue ? "given" : $"signed at {checkpoint.SignedAt:O}")} " +
                         $"for sequence {sequence} names head {checkpoint.Head}, but the events recompute to another: history up to it was rewritten.");
-                if (signer is not null && checkpoint.KeyId == signer.KeyId && !signer.Verify(checkpoint))
-                    return Broken(sequence, $"The checkpoint for sequence {sequence} carries an invalid signature.");
+                if (signer is not null && checkpoint.KeyId == signer.KeyId && !signer.Verify(checkpoint, workspace))
+                    return Broken(sequence, $"The checkpoint for sequence {sequence} carries an invalid signature for this workspace.");
             }
 
             verified++;
@@ -232,24 +238,26 @@ public static class ChainVerifier
 
         await linkReader.DisposeAsync();
         await eventReader.DisposeAsync();
-        if (headSequence < storeHead && await FirstUnchainedAsync(links, headSequence, ct) is { } unchained && unchained.Sequence <= storeHead)
+        if (headSequence < storeHead && await FirstUnchainedAsync(links, workspace, headSequence, ct) is { } unchained && unchained.Sequence <= storeHead)
             return new ChainVerification(ChainState.Incomplete, full, afterSequence, verified, headHex, headSequence, null, unchained.Sequence,
                 unchained.Describe(headSequence), checkedCheckpoints, storeHead);
 
         return new ChainVerification(ChainState.Verified, full, afterSequence, verified, headHex, headSequence, null, null, null, checkedCheckpoints, storeHead);
     }
 
-    /// <summary>The highest event sequence in the store (0 when it is empty).</summary>
-    public static async Task<long> StoreHeadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The workspace's highest event sequence (0 when it has none).</summary>
+    public static async Task<long> StoreHeadAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.EventsTable}", connection);
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.EventsTable} where tenant_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The sequence of the chain's last link (0 when nothing is chained).</summary>
-    public static async Task<long> ChainHeadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The sequence of the workspace chain's last link (0 when nothing is chained).</summary>
+    public static async Task<long> ChainHeadAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.ChainTable}", connection);
+        await using var command = new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {AuditTrail.ChainTable} where tenant_id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
@@ -261,13 +269,15 @@ public static class ChainVerifier
     /// next <see cref="BlockSearch"/> events whose canonical record cannot be written, with the reason: where the
     /// chain projection stops.
     /// </summary>
-    public static async Task<UnchainedEvent?> FirstUnchainedAsync(NpgsqlConnection connection, long chainHead, CancellationToken ct)
+    public static async Task<UnchainedEvent?> FirstUnchainedAsync(NpgsqlConnection connection, WorkspaceId workspace, long chainHead, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             // Only finite stamps have an age (Marten once stamped its gap-filling events -infinity: see EventGaps).
-            $"select {ChainLink.Columns}, case when isfinite(e.timestamp) then now() - e.timestamp end from {AuditTrail.EventsTable} e where e.seq_id > $1 order by e.seq_id limit {BlockSearch}",
+            $"select {ChainLink.Columns}, case when isfinite(e.timestamp) then now() - e.timestamp end from {AuditTrail.EventsTable} e " +
+            $"where e.tenant_id = $2 and e.seq_id > $1 order by e.seq_id limit {BlockSearch}",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = chainHead });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         UnchainedEvent? first = null;
         var dated = false;
@@ -291,12 +301,13 @@ public static class ChainVerifier
         return first;
     }
 
-    private static async Task<byte[]?> StoredLinkAsync(IDocumentStore store, long sequence, CancellationToken ct)
+    private static async Task<byte[]?> StoredLinkAsync(IDocumentStore store, WorkspaceId workspace, long sequence, CancellationToken ct)
     {
         await using var connection = store.Storage.Database.CreateConnection(ConnectionUsage.Read);
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"select hash from {AuditTrail.ChainTable} where seq_id = $1", connection);
+        await using var command = new NpgsqlCommand($"select hash from {AuditTrail.ChainTable} where tenant_id = $2 and seq_id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         return await command.ExecuteScalarAsync(ct) as byte[];
     }
 }

@@ -27,15 +27,17 @@ public sealed record StoredEvent(
 /// <summary>
 /// The hash chain's definition, shared by the projection that writes it and the verifier that recomputes it.
 /// <code>
-/// hash_0 = 32 zero bytes
-/// hash_n = SHA-256(hash_{n-1} ‖ JCS(record_n))   over the events in global sequence order
+/// hash_0 = 32 zero bytes                           (each workspace's chain starts here)
+/// hash_n = SHA-256(hash_{n-1} ‖ JCS(record_n))   over one workspace's events in its sequence order
 /// record_n = {"data": &lt;event data&gt;, "id": "&lt;event id&gt;",
 ///             "metadata": {"actor": …, "causationId": …, "correlationId": …, "headers": &lt;headers&gt; | null},
 ///             "sequence": n, "streamId": "&lt;stream id&gt;", "timestamp": "yyyy-MM-ddTHH:mm:ss.ffffffZ",
 ///             "type": "&lt;Marten event type alias&gt;", "version": &lt;stream version&gt;}
 /// </code>
 /// JCS is RFC 8785 (<see cref="CanonicalJson"/>); ids are lower-case hyphenated UUIDs; the timestamp is the
-/// store's, in UTC with microseconds. <c>hash_{n-1}</c> is the raw 32 bytes of the previous link.
+/// store's, in UTC with microseconds. <c>hash_{n-1}</c> is the raw 32 bytes of the previous link. The record does not
+/// name the workspace (the chain is the workspace's; a store written before workspaces keeps its links byte for byte as
+/// the <c>default</c> workspace's).
 /// </summary>
 public static class ChainLink
 {
@@ -143,9 +145,9 @@ public static class ChainLink
 }
 
 /// <summary>
-/// Extends the hash chain by the events the async daemon hands over, strictly in global sequence order
-/// (the daemon delivers a shard's events in order and only up to the store's high-water mark). The link
-/// input is read back from <c>mt_events</c> as stored, the same bytes the verifier will read later.
+/// Extends a workspace's hash chain by the events the async daemon hands over, strictly in the workspace's sequence
+/// order (the daemon delivers one tenant's events per batch, in order and only up to its high-water mark). The link
+/// input is read back from the workspace's <c>mt_events</c> rows as stored, the same bytes the verifier will read later.
 /// </summary>
 /// <remarks>
 /// Sequences at or below the chain's head are never linked: a rebuild is a no-op for links that exist,
@@ -156,10 +158,11 @@ public sealed class HashChainProjection : IProjection
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         if (events.Count == 0) return;
+        var tenant = AuditTrail.BatchTenant(operations, events);
 
         long headSequence = 0;
         var head = ChainLink.Genesis;
-        await using (var command = new NpgsqlCommand($"select seq_id, hash from {AuditTrail.ChainTable} order by seq_id desc limit 1"))
+        await using (var command = HeadCommand(tenant))
         await using (var reader = await operations.ExecuteReaderAsync(command, cancellation))
         {
             if (await reader.ReadAsync(cancellation))
@@ -177,8 +180,9 @@ public sealed class HashChainProjection : IProjection
         var hashes = new List<byte[]>(sequences.Length);
         var scratch = new ArrayBufferWriter<byte>(4096);
         await using (var command = new NpgsqlCommand(
-                         $"select {ChainLink.Columns} from {AuditTrail.EventsTable} e where e.seq_id = any($1) order by e.seq_id"))
+                         $"select {ChainLink.Columns} from {AuditTrail.EventsTable} e where e.tenant_id = $1 and e.seq_id = any($2) order by e.seq_id"))
         {
+            command.Parameters.Add(new NpgsqlParameter { Value = tenant });
             command.Parameters.Add(new NpgsqlParameter { Value = sequences });
             await using var reader = await operations.ExecuteReaderAsync(command, cancellation);
             while (await reader.ReadAsync(cancellation))
@@ -204,7 +208,14 @@ public sealed class HashChainProjection : IProjection
 
         if (linked.Count == 0) return;
         operations.QueueSqlCommand(
-            $"insert into {AuditTrail.ChainTable} (seq_id, prev_seq, hash) select * from unnest(?::bigint[], ?::bigint[], ?::bytea[]) on conflict (seq_id) do nothing",
-            linked.ToArray(), previous.ToArray(), hashes.ToArray());
+            $"insert into {AuditTrail.ChainTable} (tenant_id, seq_id, prev_seq, hash) select ?::text, u.* from unnest(?::bigint[], ?::bigint[], ?::bytea[]) as u on conflict (tenant_id, seq_id) do nothing",
+            tenant, linked.ToArray(), previous.ToArray(), hashes.ToArray());
+    }
+
+    private static NpgsqlCommand HeadCommand(string tenant)
+    {
+        var command = new NpgsqlCommand($"select seq_id, hash from {AuditTrail.ChainTable} where tenant_id = $1 order by seq_id desc limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = tenant });
+        return command;
     }
 }

@@ -97,6 +97,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     /// <summary>Called after a batch is read and folded, before its transaction starts (tests race a write in here).</summary>
     public Func<IReadOnlyList<Guid>, CancellationToken, Task>? BeforeLock { get; init; }
 
+
     public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(IReadOnlyCollection<string> views, bool apply,
         IProgress<long>? progress, CancellationToken ct)
     {
@@ -124,7 +125,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                         _ => "0",
                     };
         }
-        var auditProgress = want.Audit ? await AuditLogProgress(connection, _tenant, ct) : 0;
+        var auditProgress = want.Audit ? await AuditLogProgress(connection, workspace, ct) : 0;
 
         var stale = new List<Guid>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -372,6 +373,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
              create temp table if not exists rebuild_interval (like {HistoryTable} including defaults);
              alter table rebuild_interval drop column if exists id;
              create temp table if not exists rebuild_audit (like {AuditTrail.AuditLogTable});
+             alter table rebuild_audit drop column if exists {AuditTrail.TenantColumn};
              create temp table if not exists rebuild_name (name_key text, model_id uuid, seq_id bigint);
              create temp table if not exists rebuild_request (id uuid primary key, data jsonb not null, revision bigint not null);
              create temp table if not exists rebuild_snapshot (tenant_id text not null, model_id uuid, version bigint, seq_id bigint not null,
@@ -380,15 +382,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>How far the audit projection got in the workspace: the daemon keeps one row per shard and workspace (<c>AuditLog:All:&lt;workspace&gt;</c>).</summary>
-    private static async Task<long> AuditLogProgress(NpgsqlConnection connection, string tenant, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(
-            $"select coalesce(min(last_seq_id), 0) from {AuditTrail.ProgressionTable} where name like $1 and name like $2", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = AuditLog + ":%" });
-        command.Parameters.Add(new NpgsqlParameter { Value = "%:" + tenant });
-        return (long)(await command.ExecuteScalarAsync(ct))!;
-    }
+    private static async Task<long> AuditLogProgress(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct) =>
+        (await AuditProgress.ReadAsync(connection, workspace, ct)).AuditLogThrough;
 
     /// <summary>Compares and writes one batch; returns the models left out because their stream moved on.</summary>
     private async Task<List<Guid>> WriteAsync(NpgsqlConnection connection, Batch batch, Wanted want, bool apply, long auditProgress,
@@ -584,11 +579,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             await Rows(connection, tx,
                 $"""
                  select r.seq_id, case when l.seq_id is null then 'missing' else 'differs' end, r.seq_id <= $2
-                 from rebuild_audit r left join {AuditTrail.AuditLogTable} l on l.seq_id = r.seq_id
+                 from rebuild_audit r left join {AuditTrail.AuditLogTable} l on l.tenant_id = $3 and l.seq_id = r.seq_id
                  where l.seq_id is null or ({Prefixed("l", AuditValues)}) is distinct from ({Prefixed("r", AuditValues)})
                  union all
                  select l.seq_id, 'not in the events', true from {AuditTrail.AuditLogTable} l
-                 where l.model_id = any($1) and not exists (select 1 from rebuild_audit r where r.seq_id = l.seq_id)
+                 where l.tenant_id = $3 and l.model_id = any($1) and not exists (select 1 from rebuild_audit r where r.seq_id = l.seq_id)
                    and not exists (select 1 from {Events} e where e.tenant_id = $3 and e.seq_id = l.seq_id)
                  """,
                 r =>
@@ -600,20 +595,21 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 await Execute(connection, tx,
                     $"""
                      update {AuditTrail.AuditLogTable} l set ({AuditValues}) = ({Prefixed("r", AuditValues)})
-                     from rebuild_audit r where l.seq_id = r.seq_id and r.seq_id = any($1);
-                     insert into {AuditTrail.AuditLogTable} ({AuditColumns})
-                     select {AuditColumns} from rebuild_audit r where r.seq_id = any($1)
-                     on conflict (seq_id) do nothing
-                     """, ct, differing.ToArray());
+                     from rebuild_audit r where l.tenant_id = $2 and l.seq_id = r.seq_id and r.seq_id = any($1);
+                     insert into {AuditTrail.AuditLogTable} (tenant_id, {AuditColumns})
+                     select $2, {AuditColumns} from rebuild_audit r where r.seq_id = any($1)
+                     on conflict (tenant_id, seq_id) do nothing
+                     """, ct, differing.ToArray(), _tenant);
             if (apply && extra.Count > 0)
-                await Execute(connection, tx, $"delete from {AuditTrail.AuditLogTable} where seq_id = any($1)", ct, extra.ToArray());
+                await Execute(connection, tx, $"delete from {AuditTrail.AuditLogTable} where tenant_id = $2 and seq_id = any($1)", ct,
+                    extra.ToArray(), _tenant);
             if (apply)
                 await Execute(connection, tx,
                     $"""
-                     insert into {AuditTrail.ModelNamesTable} (name_key, model_id, seq_id)
-                     select distinct on (name_key, model_id) name_key, model_id, seq_id from rebuild_name order by name_key, model_id, seq_id
+                     insert into {AuditTrail.ModelNamesTable} (tenant_id, name_key, model_id, seq_id)
+                     select distinct on (name_key, model_id) $1, name_key, model_id, seq_id from rebuild_name order by name_key, model_id, seq_id
                      on conflict do nothing
-                     """, ct);
+                     """, ct, _tenant);
         }
 
         if (apply && AfterBatch is not null && current.Length > 0) await AfterBatch(connection, current, ct);

@@ -29,7 +29,7 @@ public sealed class when_signing_checkpoints(AppFixture app) : ApiTest(app)
         Assert.Equal(key.Header("X-Key-Id"), checkpoint["keyId"]!.GetValue<string>());
         var signedAt = checkpoint["signedAt"]!.GetValue<DateTimeOffset>();
         Assert.Equal(
-            $"esr-audit-checkpoint/v1 sequence={checkpoint["sequence"]} head={checkpoint["head"]} " +
+            $"esr-audit-checkpoint/v2 workspace=default sequence={checkpoint["sequence"]} head={checkpoint["head"]} " +
             $"signedAt={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} keyId={checkpoint["keyId"]}",
             checkpoint["message"]!.GetValue<string>());
         Assert.StartsWith("-----BEGIN PUBLIC KEY-----", pem);

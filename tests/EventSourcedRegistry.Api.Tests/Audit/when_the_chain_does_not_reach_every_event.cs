@@ -109,7 +109,8 @@ public sealed class when_the_chain_does_not_reach_every_event(AppFixture app) : 
 
             var lagging = await Host.Verify();
             var health = await Host.Get("/health/audit");
-            var waitedLong = await new AuditChainHealthCheck(Store, new AuditOptions { StallAfter = TimeSpan.FromMilliseconds(1) })
+            var waitedLong = await new AuditChainHealthCheck(Store, new AuditOptions { StallAfter = TimeSpan.FromMilliseconds(1) },
+                    Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditChainHealthCheck>.Instance)
                 .CheckHealthAsync(new HealthCheckContext());
             await hold.RollbackAsync();
 
@@ -121,7 +122,7 @@ public sealed class when_the_chain_does_not_reach_every_event(AppFixture app) : 
             Assert.Contains("not chained yet", lagging["problem"]!.GetValue<string>());
             Assert.Equal(200, health.Status);
             Assert.Equal(HealthStatus.Degraded, waitedLong.Status);
-            Assert.Contains($"event {sequences[1]} was stored", waitedLong.Description);
+            Assert.Contains("stalled", waitedLong.Description);
         }
 
         await Store.WaitForAuditTrail();

@@ -1,7 +1,8 @@
-using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Audit;
+using EventSourcedRegistry.Store;
 using JasperFx;
 using Marten;
+using Marten.Storage;
 
 namespace EventSourcedRegistry.Api.Audit.Checkpoints;
 
@@ -10,10 +11,11 @@ public enum CheckpointResult { Created, Existing, NothingToSign, ChainBroken, Ch
 public sealed record CheckpointOutcome(CheckpointResult Result, AuditCheckpoint? Checkpoint, ChainVerification? Verification);
 
 /// <summary>
-/// Signs the hash chain's head. Before signing, the chain is checked from the last checkpoint onwards (from the
-/// start for the first), so each checkpoint vouches for a chain that was intact up to it when it was signed; a chain
-/// that is broken, or that does not reach every event the store held (stopped, or still catching up after a short
-/// wait), is never signed.
+/// Signs a workspace's hash chain head. Before signing, the chain is checked from the workspace's last checkpoint
+/// onwards (from the start for the first), so each checkpoint vouches for a chain that was intact up to it when it was
+/// signed; a chain that is broken, or that does not reach every event the workspace held (stopped, or still catching up
+/// after a short wait), is never signed. The checkpoint names its workspace in the signed text, and is linked into the
+/// operator's chain in the same transaction that stores it.
 /// </summary>
 public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner signer, ILogger<AuditCheckpoints> logger)
 {
@@ -22,35 +24,55 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
         var verification = await ChainVerifier.CheckAsync(store, workspace, signer, full: false, ct: ct);
         if (verification.State != ChainState.Verified)
         {
-            logger.LogWarning("Not signing an audit checkpoint over a {State} chain: {Problem}", verification.State, verification.Problem);
+            logger.LogWarning("Not signing an audit checkpoint of workspace {Workspace} over a {State} chain: {Problem}",
+                workspace, verification.State, verification.Problem);
             return new CheckpointOutcome(verification.State == ChainState.Broken ? CheckpointResult.ChainBroken : CheckpointResult.ChainIncomplete,
                 null, verification);
         }
         if (verification.HeadSequence == 0 || verification.Head is null) return new CheckpointOutcome(CheckpointResult.NothingToSign, null, verification);
 
-        await using var session = store.LightweightSession(workspace.TenantId);
-        if (await session.LoadAsync<AuditCheckpoint>(verification.HeadSequence, ct) is { } existing)
-            return new CheckpointOutcome(CheckpointResult.Existing, existing, verification);
+        await using (var query = store.QuerySession(workspace.TenantId))
+        {
+            if (await query.LoadAsync<AuditCheckpoint>(verification.HeadSequence, ct) is { } existing)
+                return new CheckpointOutcome(CheckpointResult.Existing, existing, verification);
+        }
 
-        var checkpoint = signer.Sign(verification.HeadSequence, Convert.FromHexString(verification.Head), DateTimeOffset.UtcNow);
-        session.Insert(checkpoint);
+        var checkpoint = signer.Sign(workspace, verification.HeadSequence, Convert.FromHexString(verification.Head), DateTimeOffset.UtcNow);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            await session.SaveChangesAsync(ct);
+            // The checkpoint and its operator link commit together, or neither does.
+            var link = await OperatorChain.AppendAsync(connection, transaction, checkpoint, ct);
+            var options = Marten.Services.SessionOptions.ForTransaction(transaction);
+            options.TenantId = workspace.TenantId;
+            await using (var session = store.LightweightSession(options))
+            {
+                session.Insert(checkpoint);
+                await session.SaveChangesAsync(ct);
+            }
+            await transaction.CommitAsync(ct);
+            logger.LogInformation("Signed audit checkpoint of workspace {Workspace} at sequence {Sequence}: head {Head}, key {KeyId}; operator link {Position}",
+                workspace, checkpoint.Id, checkpoint.Head, checkpoint.KeyId, link.Position);
         }
         catch (DocumentAlreadyExistsException)
         {
-            // Another node (or the periodic signer) signed the same head a moment ago.
+            // Another node (or the periodic signer) signed the same head a moment ago; nothing of this attempt was kept.
+            await transaction.RollbackAsync(CancellationToken.None);
             await using var query = store.QuerySession(workspace.TenantId);
             return new CheckpointOutcome(CheckpointResult.Existing, await query.LoadAsync<AuditCheckpoint>(checkpoint.Id, ct), verification);
         }
-        logger.LogInformation("Signed audit checkpoint at sequence {Sequence}: head {Head}, key {KeyId}", checkpoint.Id, checkpoint.Head, checkpoint.KeyId);
         return new CheckpointOutcome(CheckpointResult.Created, checkpoint, verification);
     }
 }
 
-/// <summary>Signs a checkpoint every <c>Registry:Audit:CheckpointInterval</c> when the chain has grown since the last one.</summary>
-public sealed class AuditCheckpointService(AuditCheckpoints checkpoints, AuditOptions options, ILogger<AuditCheckpointService> logger) : BackgroundService
+/// <summary>
+/// Every <c>Registry:Audit:CheckpointInterval</c>, signs a checkpoint of each workspace (the platform's included) whose
+/// chain has grown since its last one. One workspace's broken or failing chain does not stop the others'.
+/// </summary>
+public sealed class AuditCheckpointService(IDocumentStore store, AuditCheckpoints checkpoints, AuditOptions options, ILogger<AuditCheckpointService> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,14 +80,27 @@ public sealed class AuditCheckpointService(AuditCheckpoints checkpoints, AuditOp
         using var timer = new PeriodicTimer(options.CheckpointInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            IReadOnlyList<WorkspaceId> workspaces;
             try
             {
-                // workspaces: the default workspace's chain until checkpoints are signed per workspace.
-                await checkpoints.CreateAsync(WorkspaceId.Default, stoppingToken);
+                workspaces = await AuditWorkspaces.AllAsync(store, stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError(ex, "Signing the periodic audit checkpoint failed; trying again in {Interval}", options.CheckpointInterval);
+                logger.LogError(ex, "Listing the workspaces to sign audit checkpoints for failed; trying again in {Interval}", options.CheckpointInterval);
+                continue;
+            }
+            foreach (var workspace in workspaces)
+            {
+                try
+                {
+                    await checkpoints.CreateAsync(workspace, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Signing the periodic audit checkpoint of workspace {Workspace} failed; trying again in {Interval}",
+                        workspace, options.CheckpointInterval);
+                }
             }
         }
     }

@@ -2,20 +2,26 @@ using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
+using EventSourcedRegistry.Store;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit.Checkpoints;
 
-/// <summary>A signed checkpoint as the API shows it; <c>message</c> is exactly the ASCII text that was signed.</summary>
-public sealed record CheckpointResponse(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message, string Signature)
+/// <summary>
+/// A signed checkpoint as the API shows it; <c>message</c> is exactly the ASCII text that was signed, and names
+/// <c>workspace</c> (a checkpoint signed before workspaces has the v1 text without it, and is the default workspace's).
+/// </summary>
+public sealed record CheckpointResponse(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message, string Signature,
+    string Workspace)
 {
-    public static CheckpointResponse From(AuditCheckpoint c) => new(c.Id, c.Head, c.SignedAt, c.KeyId, AuditCheckpoint.Algorithm, c.Message, c.Signature);
+    public static CheckpointResponse From(AuditCheckpoint c) =>
+        new(c.Id, c.Head, c.SignedAt, c.KeyId, AuditCheckpoint.Algorithm, c.Message, c.Signature, c.Workspace ?? WorkspaceId.Default.Slug);
 }
 
 public static class CreateAuditCheckpointEndpoint
 {
     /// <summary>
-    /// Signs the chain's current head now: 201 with the new checkpoint, 200 with the existing one when the head has
+    /// Signs the request's workspace's chain head now: 201 with the new checkpoint, 200 with the existing one when the head has
     /// not moved since, 409 when the chain does not verify or does not reach every stored event (nothing is signed),
     /// 404 while nothing is chained yet.
     /// </summary>

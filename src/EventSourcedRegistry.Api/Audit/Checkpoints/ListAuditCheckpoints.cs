@@ -1,7 +1,7 @@
-using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Audit;
 using Marten;
 using Wolverine.Http;
@@ -15,10 +15,10 @@ public static class ListAuditCheckpointsEndpoint
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
-    /// <summary>Signed checkpoints, newest first; keyset-paged by sequence.</summary>
+    /// <summary>The request's workspace's signed checkpoints, newest first; keyset-paged by sequence.</summary>
     [Authorize(Policy = Policies.Audit)]
     [WolverineGet("/api/v1/audit/checkpoints", OperationId = "ListAuditCheckpoints")]
-    public static async Task<IResult> Get(HttpContext http, WorkspaceStore store)
+    public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace)
     {
         var errors = new List<(string, string)>();
         var limit = Paging.Limit(http.Request.Query["limit"], DefaultLimit, MaxLimit, errors);
@@ -31,7 +31,7 @@ public static class ListAuditCheckpointsEndpoint
         }
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        await using var session = store.QuerySession();
+        await using var session = workspace.QuerySession();
         var query = session.Query<AuditCheckpoint>().AsQueryable();
         if (before is { } b) query = query.Where(x => x.Id < b);
         var page = await query.OrderByDescending(x => x.Id).Take(limit + 1).ToListAsync(http.RequestAborted);

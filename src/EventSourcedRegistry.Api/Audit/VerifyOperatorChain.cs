@@ -1,0 +1,46 @@
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Audit;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+
+namespace EventSourcedRegistry.Api.Audit;
+
+/// <summary>One workspace's line in the operator's verdict: its slug and its chain's verdict (as <c>/audit/verify</c> gives it).</summary>
+public sealed record WorkspaceChainResponse(string Workspace, bool Verified, string State, string Mode, long FromSequence, long Events, string? Head,
+    long HeadSequence, long? FirstBrokenSequence, long? FirstUnchainedSequence, string? Problem, int Checkpoints, long StoreHeadSequence);
+
+/// <summary>The operator's chain over every workspace's checkpoint heads.</summary>
+public sealed record OperatorChainResponse(bool Verified, long Links, string? Head, long? FirstBrokenPosition, string? Problem);
+
+/// <summary>The operator's verdict: verified only when the operator's chain and every workspace's chain verify.</summary>
+public sealed record OperatorVerifyResponse(bool Verified, string Mode, OperatorChainResponse OperatorChain, IReadOnlyList<WorkspaceChainResponse> Workspaces);
+
+public static class VerifyOperatorChainEndpoint
+{
+    public const string Path = "/api/v1/platform/audit/verify";
+
+    /// <summary>
+    /// For the platform's administrator: every workspace's chain checked as its own <c>/audit/verify</c> would
+    /// (incremental by default, <c>full=true</c> from each first link), and the operator's chain over the workspaces'
+    /// checkpoint heads recomputed from its first link, each link matched with the checkpoint its workspace holds.
+    /// </summary>
+    [Authorize(Policy = Policies.PlatformAdmin)]
+    [WolverineGet(Path, OperationId = "VerifyOperatorChain")]
+    public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
+    {
+        var fullText = http.Request.Query["full"].ToString();
+        var full = false;
+        if (fullText.Length > 0 && !bool.TryParse(fullText, out full))
+            return Problems.Validation([("full", "full is true (recompute every chain from its first link) or false (from each workspace's newest signed checkpoint, the default).")]);
+
+        var verdict = await OperatorVerification.CheckAsync(store, signer, full, http.RequestAborted);
+        var chain = verdict.OperatorChain;
+        return Results.Json(new OperatorVerifyResponse(verdict.Verified, full ? "full" : "incremental",
+            new OperatorChainResponse(chain.Verified, chain.Links, chain.Head, chain.FirstBrokenPosition, chain.Problem),
+            verdict.Workspaces.Select(w => new WorkspaceChainResponse(w.Workspace.Slug, w.Chain.Verified, w.Chain.State.ToString().ToLowerInvariant(),
+                w.Chain.Full ? "full" : "incremental", w.Chain.FromSequence, w.Chain.Events, w.Chain.Head, w.Chain.HeadSequence,
+                w.Chain.FirstBrokenSequence, w.Chain.FirstUnchainedSequence, w.Chain.Problem, w.Chain.Checkpoints, w.Chain.StoreHeadSequence)).ToList()),
+            Json.Options);
+    }
+}
