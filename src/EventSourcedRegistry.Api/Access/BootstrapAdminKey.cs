@@ -47,13 +47,20 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
             await transaction.CommitAsync(ct);
             return;
         }
-        // Admin of default unless default already has one (a store from before workspaces): no new power over default.
-        var grants = await AnyActive(connection, transaction, Roles.Admin, WorkspaceId.Default, ct)
-            ? new List<Grant> { new(Roles.PlatformAdmin) }
-            : [new(Roles.Admin), new(Roles.PlatformAdmin)];
-        var grantJson = ApiKeys.SerializeGrants(grants);
-
         var (id, key) = configured is { Length: > 0 } ? (ApiKeys.Parse(configured.Trim()).Id, configured.Trim()) : ApiKeys.NewKey();
+        // A configured key that is active keeps what it holds and gains the platform role. Otherwise the key is admin
+        // of default only when default has no active admin (a new store): no new power over an existing workspace.
+        var existing = await Active(connection, transaction, id, ct);
+        var grants = existing is not null
+            ? existing.Grants.Where(g => g.Role != Roles.PlatformAdmin).Append(new Grant(Roles.PlatformAdmin)).ToList()
+            : await AnyActive(connection, transaction, Roles.Admin, WorkspaceId.Default, ct)
+                ? [new Grant(Roles.PlatformAdmin)]
+                : [new Grant(Roles.Admin), new Grant(Roles.PlatformAdmin)];
+        var grantJson = ApiKeys.SerializeGrants(grants);
+        // Recorded where it changes something: default's stream when the key becomes an admin there (a new store, as
+        // before workspaces), else the platform's, so a store upgraded from before workspaces keeps its events as they were.
+        var newInDefault = grants.Any(g => g.Role == Roles.Admin) && existing?.Grants.Any(g => g.Role == Roles.Admin) != true;
+        var recordedIn = newInDefault ? WorkspaceId.Default : WorkspaceId.Platform;
         ApiKeyRecord stored;
         // A configured key revoked earlier is stored again (same id, the configured secret): the recovery path when
         // every admin key was revoked. Its owner stays what it was.
@@ -75,16 +82,16 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
             await reader.ReadAsync(ct);
             stored = ApiKeys.Read(reader);
         }
-        await keys.AppendAsync(transaction, WorkspaceId.Default, Startup(Actor), ct,
+        await keys.AppendAsync(transaction, recordedIn, Startup(Actor), ct,
             new ApiKeyCreated(stored.Id, stored.Name, stored.Owner, stored.EventGrants, stored.Issuers));
         await transaction.CommitAsync(ct);
 
         if (configured is { Length: > 0 })
         {
-            logger.LogInformation("No active admin key existed: stored the key from {Setting} as the bootstrap admin key", Setting);
+            logger.LogInformation("No active platform admin key existed: stored the key from {Setting} as the bootstrap admin key", Setting);
             return;
         }
-        logger.LogWarning("No active admin key existed: generated a bootstrap admin key, printed once on standard output");
+        logger.LogWarning("No active platform admin key existed: generated a bootstrap admin key, printed once on standard output");
         Console.Out.WriteLine($"""
 
             ================================================================================
@@ -102,6 +109,15 @@ public sealed class BootstrapAdminKey(NpgsqlDataSource data, ApiKeys keys, IConf
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>The active key with this id, if any.</summary>
+    private static async Task<ApiKeyRecord?> Active(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select {ApiKeys.Columns} from {ApiKeys.Table} where id = $1 and revoked_at is null", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ApiKeys.Read(reader) : null;
+    }
 
     /// <summary>Whether an active key holds <paramref name="role"/> (in <paramref name="workspace"/>, when given).</summary>
     private static async Task<bool> AnyActive(NpgsqlConnection connection, NpgsqlTransaction transaction, string role, WorkspaceId? workspace,

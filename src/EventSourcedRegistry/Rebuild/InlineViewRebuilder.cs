@@ -125,7 +125,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                         _ => "0",
                     };
         }
-        var auditProgress = want.Audit ? await AuditLogProgress(connection, workspace, ct) : 0;
+        var auditProgress = want.Audit ? await AuditLogProgress(connection, _workspace, ct) : 0;
 
         var stale = new List<Guid>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
