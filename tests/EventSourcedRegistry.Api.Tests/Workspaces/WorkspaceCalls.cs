@@ -18,16 +18,18 @@ public static class WorkspaceCalls
     {
         var workspace = WorkspaceId.Parse($"{prefix}-{Guid.NewGuid():N}"[..20]);
         await WorkspacePartitions.AddAsync(app.Store, workspace, CancellationToken.None);
+        await app.Host.CreateInDirectory(workspace);
         return workspace;
     }
 
     public static async Task<RegistryCalls.Response> SendIn(this IAlbaHost host, WorkspaceId workspace, HttpMethod method, string url,
         object? body = null, IDictionary<string, string>? headers = null)
     {
+        var key = await host.AdminKeyOf(workspace);
         var result = await host.Scenario(s =>
         {
             s.ConfigureHttpContext(http => http.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(workspace)));
-            s.WithRequestHeader("Authorization", $"ApiKey {AppFixture.AdminKey}");
+            s.WithRequestHeader("Authorization", $"ApiKey {key}");
             foreach (var (name, value) in headers ?? new Dictionary<string, string>()) s.WithRequestHeader(name, value);
             if (method == HttpMethod.Post) s.Post.Json(body ?? new { }).ToUrl(url);
             else if (method == HttpMethod.Get) s.Get.Url(url);

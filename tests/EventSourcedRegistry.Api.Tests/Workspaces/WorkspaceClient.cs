@@ -24,7 +24,10 @@ public sealed class WorkspaceClient(IAlbaHost host, WorkspaceId workspace, strin
     public static async Task<WorkspaceClient> Open(IAlbaHost host, WorkspaceId workspace, string? authorization = null)
     {
         await WorkspacePartitions.AddAsync(host.Services.GetRequiredService<IDocumentStore>(), workspace, CancellationToken.None);
-        return authorization is null ? new WorkspaceClient(host, workspace) : new WorkspaceClient(host, workspace, authorization);
+        await host.CreateInDirectory(workspace);
+        // The bootstrap key is a member of default only: in another workspace, that workspace's admin.
+        authorization ??= "ApiKey " + await host.AdminKeyOf(workspace);
+        return new WorkspaceClient(host, workspace, authorization);
     }
 
     public Task<RegistryCalls.Response> Get(string url) => Send(HttpMethod.Get, url);

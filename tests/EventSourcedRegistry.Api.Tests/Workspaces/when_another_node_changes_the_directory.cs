@@ -27,7 +27,7 @@ public sealed class when_another_node_changes_the_directory(AppFixture app) : Wo
         await AppendElsewhere(new WorkspaceCreated(slug, "Made elsewhere"));
 
         var registered = await Post($"/api/v1/workspaces/{slug}/models", new { name = "churn" }, workspaces: slug);
-        var listed = await Get("/api/v1/workspaces", workspaces: slug, key: (await Host.CreateKey("reader")).Key);
+        var listed = await Get("/api/v1/workspaces", workspaces: slug, key: await KeyIn(slug, "reader"));
 
         Assert.True(registered.Status == 201, $"{registered.Status} {registered.Body}");
         Assert.Equal([slug], listed.Body!["items"]!.AsArray().Select(w => w!["slug"]!.GetValue<string>()));

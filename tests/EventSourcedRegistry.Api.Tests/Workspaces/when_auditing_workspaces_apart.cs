@@ -239,6 +239,7 @@ public sealed class when_auditing_workspaces_apart(AppFixture app) : ApiTest(app
     private async Task<(List<long> A, List<long> B)> TwoWorkspaces()
     {
         await WorkspacePartitions.AddAsync(Store, B, CancellationToken.None);
+        await Host.CreateInDirectory(B);
 
         await Host.RegisterModel("churn");
         await Host.RegisterVersion("churn");

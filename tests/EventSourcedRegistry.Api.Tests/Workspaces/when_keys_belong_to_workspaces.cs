@@ -80,7 +80,8 @@ public sealed class when_keys_belong_to_workspaces(AppFixture app) : WorkspaceTe
 
         Assert.DoesNotContain(listed, k => k!["id"]!.GetValue<string>() == id);
         revoke.AssertProblem(404);
-        Assert.Equal(Fingerprint(await Send(HttpMethod.Delete, "/api/v1/admin/keys/0000000000000000")), Fingerprint(revoke));
+        // The answer names the id asked for, and is otherwise that of an id no key has.
+        Assert.Equal(Fingerprint(await Send(HttpMethod.Delete, "/api/v1/admin/keys/0000000000000000")), Fingerprint(revoke).Replace(id, "0000000000000000"));
         Assert.Equal(200, (await Get($"/api/v1/workspaces/{a}/models", key: keyOfA["key"]!.GetValue<string>())).Status);
         Assert.Equal(defaultEvents, (await AccessEventsOf(WorkspaceId.Default.TenantId)).Count);
     }

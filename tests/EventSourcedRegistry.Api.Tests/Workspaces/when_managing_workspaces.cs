@@ -130,7 +130,7 @@ public sealed class when_managing_workspaces(AppFixture app) : WorkspaceTest(app
     {
         var mine = await CreateWorkspace();
         var theirs = await CreateWorkspace();
-        var reader = (await Host.CreateKey("reader")).Key;
+        var reader = await KeyIn(mine, "reader");
 
         var listed = await Get("/api/v1/workspaces", workspaces: mine, key: reader);
         var notMine = await Get($"/api/v1/workspaces/{theirs}", workspaces: mine, key: reader);

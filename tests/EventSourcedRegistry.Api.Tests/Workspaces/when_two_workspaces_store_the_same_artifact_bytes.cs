@@ -51,7 +51,8 @@ public abstract class WorkspaceArtifactsContract(AppFixture app) : IAsyncLifetim
         Assert.Equal(201, inA.Status);
         Assert.Equal(201, inB.Status);
         Assert.Equal(200, againInB.Status);
-        Assert.Equal($"/api/v1/artifacts/{sha256}", inB.Body!["uri"]!.GetValue<string>());
+        // The link carries the workspace's prefix (what the routing middleware leaves for /api/v1/workspaces/team-b/…).
+        Assert.Equal($"/api/v1/workspaces/team-b/artifacts/{sha256}", inB.Body!["uri"]!.GetValue<string>());
         Assert.Equal([$"sha256/{sha256}", $"ws/team-b/sha256/{sha256}"], await StoredNames());
     }
 
@@ -151,7 +152,8 @@ public sealed class when_two_workspaces_store_the_same_artifact_bytes_on_the_fil
     }
 
     /// <summary>A fresh token subject per upload: the limited host's per-caller upload burst never refuses one of these.</summary>
-    private static string Caller() => "Bearer " + Support.Access.Token($"caller-{Guid.NewGuid():N}", ["contributor"]);
+    /// <summary>A token of a contributor in default and in team-b (a token's role names its workspace before a slash).</summary>
+    private static string Caller() => "Bearer " + Support.Access.Token($"caller-{Guid.NewGuid():N}", ["contributor", "team-b/contributor"]);
 }
 
 public sealed class when_two_workspaces_store_the_same_artifact_bytes_on_azure_blob_storage(AppFixture app, AzuriteFixture azurite,

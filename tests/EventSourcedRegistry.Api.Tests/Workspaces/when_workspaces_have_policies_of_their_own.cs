@@ -81,7 +81,7 @@ public sealed class when_workspaces_have_policies_of_their_own(AppFixture app) :
     public async Task a_member_who_is_a_reader_may_read_but_not_change_and_a_caller_of_another_workspace_gets_404()
     {
         var (a, b) = await TwoWorkspacesWithChurn();
-        var reader = (await Host.CreateKey("reader")).Key;
+        var reader = await KeyIn(a, "reader");
 
         Assert.Equal(200, (await Get(Policy(a), workspaces: a, key: reader)).Status);
         Assert.Equal(403, (await Send(HttpMethod.Put, Policy(a), workspaces: a, key: reader, rawBody: ProtectsStagingWithTwo)).Status);
