@@ -44,7 +44,9 @@ public static partial class WorkspacePartitions
 
         try
         {
-            var suffix = await RegisteredSuffixAsync(connection, workspace, ct) ?? await NewSuffixAsync(connection, workspace, ct);
+            var suffix = await RegisteredSuffixAsync(connection, workspace, ct)
+                         ?? await PartitionedSuffixAsync(connection, workspace, ct)
+                         ?? await NewSuffixAsync(connection, workspace, ct);
             // Also when the suffix is registered already: Marten's upsert is idempotent and completes a registration
             // that a crash cut short (partition rows written, a table's partition or the event sequence not yet).
             await store.Advanced.AddMartenManagedTenantsAsync(ct, new Dictionary<string, string> { [workspace.TenantId] = suffix });
@@ -106,6 +108,22 @@ public static partial class WorkspacePartitions
             // A store no workspace was registered in yet: Marten creates the table with the first registration.
             return null;
         }
+    }
+
+    /// <summary>
+    /// The suffix of the event partition that already holds the workspace's value, when its registration row is gone
+    /// (Marten's registry emptied, its partitions kept): registering it under a new suffix would fail, since two
+    /// partitions cannot hold one value (42P17), and would leave its events behind. So it takes its partitions back.
+    /// </summary>
+    private static async Task<string?> PartitionedSuffixAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select substr(c.relname, length('mt_events_') + 1) from pg_inherits i join pg_class c on c.oid = i.inhrelid " +
+            "join pg_class p on p.oid = i.inhparent join pg_namespace n on n.oid = p.relnamespace " +
+            "where n.nspname = $1 and p.relname = 'mt_events' and pg_get_expr(c.relpartbound, c.oid) = format('FOR VALUES IN (%L)', $2::text)", connection);
+        command.Parameters.AddWithValue(RegistryStore.Schema);
+        command.Parameters.AddWithValue(workspace.TenantId);
+        return await command.ExecuteScalarAsync(ct) as string;
     }
 
     private static async Task<string> NewSuffixAsync(NpgsqlConnection connection, WorkspaceId workspace, CancellationToken ct)
