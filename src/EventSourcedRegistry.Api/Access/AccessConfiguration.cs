@@ -202,5 +202,8 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     private static string Needed(AuthorizationPolicy policy, HttpContext http) =>
         policy.Requirements.OfType<RoleRequirement>().FirstOrDefault() is { } role
             ? $"{role.Role}, {ModelAccessHandler.WhereGranted(role.Role, http)}"
-            : "an authenticated caller";
+            : policy.Requirements.OfType<Microsoft.AspNetCore.Authorization.Infrastructure.ClaimsAuthorizationRequirement>()
+                .Any(c => c.AllowedValues?.Contains(Roles.PlatformAdmin) == true)
+                ? $"{Roles.PlatformAdmin}, a platform role"
+                : "an authenticated caller";
 }

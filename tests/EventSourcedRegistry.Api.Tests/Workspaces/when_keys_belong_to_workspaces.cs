@@ -121,11 +121,28 @@ public sealed class when_keys_belong_to_workspaces(AppFixture app) : WorkspaceTe
         var body = new { name = $"x-{Guid.NewGuid():N}", owner = "x", grants = new[] { new { role = "reader", workspace = a } } };
         var before = (await AccessEventsOf(WorkspaceId.Platform.TenantId)).Count;
 
-        (await Post("/api/v1/platform/keys", body, key: adminOfA)).AssertProblem(403);
+        var refused = (await Post("/api/v1/platform/keys", body, key: adminOfA)).AssertProblem(403);
+        Assert.Contains("platform-admin", refused["detail"]!.GetValue<string>());
         (await Post("/api/v1/platform/keys", body, key: defaultAdmin)).AssertProblem(403);
         (await Post("/api/v1/platform/keys", new { body.name, body.owner, grants = new[] { new { role = "platform-admin" } } }, key: defaultAdmin)).AssertProblem(403);
 
         Assert.Equal(before, (await AccessEventsOf(WorkspaceId.Platform.TenantId)).Count);
+    }
+
+    [Fact]
+    public async Task the_operator_verifies_every_workspaces_checkpoints_as_the_platform_admin_and_nobody_else_may()
+    {
+        var a = await CreateWorkspace();
+        var adminOfA = (await PlatformKey([new { role = "admin", workspace = a }]))["key"]!.GetValue<string>();
+
+        var verified = await Get("/api/v1/platform/audit/verify");
+        var hostile = await Get("/api/v1/platform/audit/verify?full=maybe");
+
+        Assert.True(verified.Status == 200, $"{verified.Status} {verified.Body}");
+        Assert.True(hostile.Status == 400, $"{hostile.Status} {hostile.Body}");
+        (await Get("/api/v1/platform/audit/verify", key: adminOfA)).AssertProblem(403);
+        (await Get("/api/v1/platform/audit/verify", key: (await Host.CreateKey("auditor")).Key)).AssertProblem(403);
+        (await Get("/api/v1/platform/audit/verify", key: null)).AssertProblem(401);
     }
 
     [Theory]
