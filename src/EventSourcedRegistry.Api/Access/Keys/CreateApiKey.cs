@@ -127,12 +127,18 @@ public static class CreateApiKeyEndpoint
 
         var created = await keys.Create(workspace, request.Name!, request.Owner!, grants.Distinct().ToList(), AccessClaims.PrincipalOf(http.User)!,
             CommandContext.For(http, request.Reason), ct);
+        return Answer(http, created, $"A key named '{request.Name}'", $"{http.Request.PathBase}/api/v1/admin/keys");
+    }
+
+    /// <summary>201 with the key, shown this once, and its Location under <paramref name="collection"/>; 409 when the name is taken.</summary>
+    public static IResult Answer(HttpContext http, (ApiKeyRecord Record, string Key)? created, string named, string collection)
+    {
         if (created is not { } made)
             return Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
-                $"A key named '{request.Name}' exists (names stay taken after revocation, so history names one key).");
+                $"{named} exists (names stay taken after revocation, so history names one key).");
 
         var shown = ApiKeyResponse.From(made.Record);
-        http.Response.Headers.Location = $"{http.Request.PathBase}/api/v1/admin/keys/{made.Record.Id}";
+        http.Response.Headers.Location = $"{collection}/{made.Record.Id}";
         return Results.Json(new CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
             Json.Options, statusCode: StatusCodes.Status201Created);
     }

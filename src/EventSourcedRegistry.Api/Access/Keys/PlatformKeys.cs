@@ -89,14 +89,7 @@ public static class PlatformKeysEndpoints
 
         var created = await keys.Create(WorkspaceId.Platform, request.Name!, request.Owner!, grants.Distinct().ToList(),
             AccessClaims.PrincipalOf(http.User)!, CommandContext.For(http, request.Reason), ct);
-        if (created is not { } made)
-            return Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
-                $"A platform key named '{request.Name}' exists (names stay taken after revocation, so history names one key).");
-
-        var shown = ApiKeyResponse.From(made.Record);
-        http.Response.Headers.Location = $"{Route}/{made.Record.Id}";
-        return Results.Json(new CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
-            Json.Options, statusCode: StatusCodes.Status201Created);
+        return CreateApiKeyEndpoint.Answer(http, created, $"A platform key named '{request.Name}'", Route);
     }
 
     /// <summary>Every platform key, revoked ones included, with every grant; never a secret or a hash.</summary>
