@@ -4,6 +4,7 @@ using System.Text.Json;
 using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -139,6 +140,9 @@ public static class AccessConfiguration
                     members.Add(where.Slug);
                     if (where == workspace) identity.AddClaims(AccessClaims.ClaimsFor(grant));
                 }
+                // A token that names no workspace is default's, as every token was before workspaces (one without any role
+                // is refused by the role checks there, 403, not taken for a stranger to the registry).
+                if (members.Count == 0) members.Add(WorkspaceId.Default.Slug);
                 foreach (var member in members) identity.AddClaim(new Claim(AccessClaims.Workspace, member));
                 context.Principal = new ClaimsPrincipal(identity);
                 return Task.CompletedTask;

@@ -211,7 +211,8 @@ public class when_storing_model_events
     {
         var names = EventTypes().Select(t => t.Name).ToHashSet();
 
-        var orphans = Directory.GetFiles(SnapshotDirectory(), "*.snap").Select(Path.GetFileNameWithoutExtension).Where(n => !names.Contains(n!));
+        // <EventType>.snap, or <EventType>_<case>.snap for a second shape of one event (a platform key's grants).
+        var orphans = Directory.GetFiles(SnapshotDirectory(), "*.snap").Select(Path.GetFileNameWithoutExtension).Where(n => !names.Contains(n!.Split('_')[0]));
 
         Assert.Empty(orphans);
     }
