@@ -571,7 +571,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 "-c", $"port={port.ToString(CultureInfo.InvariantCulture)}",
                 // TCP only: a socket path under a deep data directory can exceed the 107-byte sun_path limit.
                 "-c", "unix_socket_directories=",
-                "-c", "max_connections=200",
+                // One node's pools at their peak: Marten's and the registry's own (100 each), the tag listing's (20), the
+                // daemon and a per-request settings read while 100 commands wait their turn on one model; 200 was below
+                // that sum, and a burst then met "too many clients" (a 503).
+                "-c", "max_connections=300",
             ];
             // Stated explicitly so a postgresql.conf edit cannot silently weaken a durable registry.
             var durability = options.Durable ? "on" : "off";
