@@ -277,8 +277,8 @@ public static class PreWorkspacesUpgrade
 
     /// <summary>
     /// The tables copied: every table of the source that the new schema also has, the documents (mt_doc_*) and the
-    /// registry's own, but not Marten's event and bookkeeping tables (mt_*): the events went through Marten, and the
-    /// progression is renamed per workspace.
+    /// registry's own, but not Marten's event and bookkeeping tables (mt_*): the events are copied by Marten's bulk
+    /// insert (their stored bytes then written back), and the progression is renamed per workspace.
     /// </summary>
     private static async Task<List<string>> CopiedTablesAsync(NpgsqlConnection connection, CancellationToken ct)
     {
