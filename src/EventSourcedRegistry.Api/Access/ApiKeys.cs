@@ -341,6 +341,14 @@ public sealed class ApiKeys(NpgsqlDataSource data, IDocumentStore store, IConfig
     /// </summary>
     public async Task AppendAsync(NpgsqlTransaction transaction, WorkspaceId workspace, CommandContext context, CancellationToken ct, params object[] events)
     {
+        // The workspace's access events take turns (the lock is the transaction's, released at its commit): the first two
+        // keys of a new workspace would otherwise both start its access stream, and one would fail on the stream's id.
+        // Key changes are rare, so waiting costs nothing; a retry would have to redo the key's row as well.
+        await using (var turn = new NpgsqlCommand("select pg_advisory_xact_lock(hashtext($1))", transaction.Connection, transaction))
+        {
+            turn.Parameters.AddWithValue($"{RegistryStore.Schema}.access_stream/{workspace.TenantId}");
+            await turn.ExecuteNonQueryAsync(ct);
+        }
         var options = SessionOptions.ForTransaction(transaction, shouldAutoCommit: false);
         options.TenantId = workspace.TenantId;
         await using var session = store.LightweightSession(options);

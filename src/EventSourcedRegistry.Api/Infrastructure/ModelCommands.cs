@@ -185,9 +185,21 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
             ? $"If-Match names revision {expected}, but the model has changed since; read it again and retry."
             : $"If-Match names revision {expected}, but the model is at revision {actual}; read it again and retry.");
 
+    /// <summary>
+    /// The transaction lost a race on a stream, so nothing of it was stored and the command can be decided again: a
+    /// version conflict, or two sessions starting one stream at once. Marten reports the second only sometimes as
+    /// <see cref="Marten.Exceptions.ExistingStreamIdCollisionException"/>; its append function may also refuse with its
+    /// own <c>MT003</c> (the stream's version is past the 0 the session expected) or PostgreSQL's unique violation on
+    /// <c>mt_streams</c>, wrapped in a <see cref="Marten.Exceptions.MartenCommandException"/>.
+    /// </summary>
     public static bool IsConcurrencyConflict(Exception ex) =>
-        ex is ConcurrencyException ||
+        ex is ConcurrencyException or Marten.Exceptions.ExistingStreamIdCollisionException ||
+        ex is Npgsql.PostgresException { SqlState: StreamVersionMismatch } ||
+        ex is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation, TableName: { } table } && table.StartsWith("mt_streams", StringComparison.Ordinal) ||
         ex.InnerException is { } inner && IsConcurrencyConflict(inner);
+
+    /// <summary>The SQLSTATE Marten's <c>mt_quick_append_events</c> raises when a stream is not at the expected version.</summary>
+    private const string StreamVersionMismatch = "MT003";
 
     /// <summary>A unique index refused a row (a name claimed concurrently): Marten may wrap the PostgreSQL error.</summary>
     public static bool IsUniqueViolation(Exception ex) =>

@@ -99,7 +99,7 @@ public static class PolicyEndpoints
                 await session.SaveChangesAsync(ct);
             }
             // The first change of all starts the stream: two at once collide on its id instead of its version.
-            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex) || ex is Marten.Exceptions.ExistingStreamIdCollisionException)
+            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex))
             {
                 return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
                     "The workspace's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");

@@ -38,7 +38,7 @@ public static class WorkspaceChanges
                 await session.SaveChangesAsync(ct);
             }
             // The directory stream's first event, raced by another node's (no row to lock yet): decide again.
-            catch (Exception ex) when (attempt < MaxAttempts && (ex is Marten.Exceptions.ExistingStreamIdCollisionException || ModelCommands.IsConcurrencyConflict(ex)))
+            catch (Exception ex) when (attempt < MaxAttempts && ModelCommands.IsConcurrencyConflict(ex))
             {
                 continue;
             }

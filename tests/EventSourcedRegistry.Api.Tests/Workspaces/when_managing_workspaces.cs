@@ -63,7 +63,7 @@ public sealed class when_managing_workspaces(AppFixture app) : WorkspaceTest(app
         var slug = NewSlug();
         var before = await PlatformEvents();
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Post("/api/v1/workspaces", new { slug, displayName = $"Team {i}" })));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Post("/api/v1/workspaces", new { slug, displayName = $"Team {i}" })));
 
         Assert.Single(answers, a => a.Status == 201);
         Assert.All(answers.Where(a => a.Status != 201), a => a.AssertProblem(409));

@@ -83,7 +83,7 @@ public static class RegistryMetadataSchemaEndpoints
                 await session.SaveChangesAsync(ct);
             }
             // The first change of all starts the stream: two at once collide on its id instead of its version.
-            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex) || ex is Marten.Exceptions.ExistingStreamIdCollisionException)
+            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex))
             {
                 return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
                     "The registry's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");
