@@ -163,7 +163,8 @@ public static class AccessConfiguration
         app.UseAuthentication();
         // Not a member of the request's workspace, or no such workspace: the 404 of an unknown route (issue 20).
         app.UseWorkspaceMembership();
-        // Per-caller rate limits need the caller, and refuse before authorization reads anything for the request.
+        // Per-caller rate limits need the caller and the workspace's limits, and refuse before authorization reads anything.
+        app.UseWorkspaceLimits();
         app.UseRateLimiter();
         app.UseAuthorization();
         return app;

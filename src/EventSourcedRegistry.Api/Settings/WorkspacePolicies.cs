@@ -25,16 +25,22 @@ public sealed record PolicyDefaults(LifecycleOptions Lifecycle, ApprovalOptions 
 /// appends is judged by that policy (the settings stream's revision at that time is in the audit log beside it).
 /// </para>
 /// </summary>
-public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defaults)
+public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defaults, WorkspaceLimits limits, TimeProvider time)
 {
     private readonly ConcurrentDictionary<WorkspaceId, EffectivePolicy> _parsed = new();
 
     public PolicyDefaults Defaults => defaults;
 
+    /// <summary>The workspace's rate limits and artifact quota; see <see cref="WorkspaceLimits"/>.</summary>
+    public WorkspaceLimits Limits => limits;
+
     public async Task<EffectivePolicy> ForAsync(WorkspaceId workspace, CancellationToken ct)
     {
+        var readAt = time.GetUtcNow();
         await using var session = store.QuerySession(workspace.TenantId);
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+        // A read made anyway: it refreshes this node's copy of the rate limits for free.
+        limits.Observe(workspace, settings, readAt);
         return From(workspace, settings);
     }
 

@@ -150,7 +150,10 @@ public static class AuditSummary
         Settings.RegistryMetadataSchemaSet e => $"registry metadata schema set ({SchemaSummary(e.Schema)})",
         Settings.RegistryMetadataSchemaRemoved => "registry metadata schema removed",
         Settings.WorkspacePolicySet e => "workspace policy set: lifecycle " + (e.Lifecycle is null ? "from configuration" : "own")
-                                         + ", approvals " + (e.Approvals is null ? "from configuration" : "own"),
+                                         + ", approvals " + (e.Approvals is null ? "from configuration" : "own")
+                                         // Only when set, so an event from before these parts reads as it always did.
+                                         + (e.RateLimits is null ? "" : ", rate limits own")
+                                         + (e.ArtifactQuotaBytes is { } quota ? $", artifact quota {quota} bytes" : ""),
         Settings.WorkspacePolicyRemoved => "workspace policy removed (configuration defaults apply)",
         TransitionRequested e => e.Kind == TransitionKinds.Alias
             ? $"requested alias {e.Target} → version {e.Version} (sha256 {Short(e.Sha256)}; request {e.RequestId}{Owner(e.RequesterOwner, e.RequesterKeyId)})"

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Lifecycle;
+using System.Text.Json.Serialization;
 
 namespace EventSourcedRegistry.Settings;
 
@@ -9,9 +10,12 @@ namespace EventSourcedRegistry.Settings;
 
 /// <summary>
 /// The workspace's policy replaced as a whole. A part left null takes the configuration's default (<c>Registry:Lifecycle</c>,
-/// <c>Registry:Approvals</c>), so a workspace that sets only its approvals keeps the deployment's lifecycle.
+/// <c>Registry:Approvals</c>, <c>Registry:RateLimits</c>, <c>Registry:Artifacts:QuotaBytes</c>), so a workspace that sets
+/// only its approvals keeps the deployment's lifecycle. <see cref="RateLimits"/> and <see cref="ArtifactQuotaBytes"/> came
+/// later: events stored before them read with both null, exactly as they decided then.
 /// </summary>
-public sealed record WorkspacePolicySet(LifecyclePolicy? Lifecycle, ApprovalsPolicy? Approvals);
+public sealed record WorkspacePolicySet(LifecyclePolicy? Lifecycle, ApprovalsPolicy? Approvals,
+    RateLimitsPolicy? RateLimits = null, long? ArtifactQuotaBytes = null);
 
 /// <summary>The workspace's policy removed: every part is the configuration's default again.</summary>
 public sealed record WorkspacePolicyRemoved;
@@ -59,6 +63,13 @@ public sealed record ApprovalsPolicy(IReadOnlyList<string>? ProtectedStages, IRe
         ApprovalLifetime = ApprovalLifetime,
     };
 }
+
+/// <summary>
+/// Requests per period (the configuration's <c>Registry:RateLimits:Period</c>) of one caller in the workspace, shaped like
+/// <c>Registry:RateLimits</c>: a count left null takes the configuration's. Strict numbers: "10" is not a count.
+/// </summary>
+[JsonNumberHandling(JsonNumberHandling.Strict)]
+public sealed record RateLimitsPolicy(int? Reads, int? ReadBurst, int? Commands, int? CommandBurst, int? Uploads, int? UploadBurst);
 
 /// <summary>Where a part of the effective policy comes from.</summary>
 public static class PolicySources

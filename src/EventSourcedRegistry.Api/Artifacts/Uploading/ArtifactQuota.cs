@@ -4,7 +4,8 @@ using Npgsql;
 namespace EventSourcedRegistry.Api.Artifacts.Uploading;
 
 /// <summary>
-/// <c>Registry:Artifacts:QuotaBytes</c>: the most bytes one workspace's artifacts may take. Before an upload streams, it
+/// The most bytes one workspace's artifacts may take: its policy's <c>artifactQuotaBytes</c>, or <c>Registry:Artifacts:QuotaBytes</c>
+/// (see <see cref="Settings.EffectiveLimits"/>). Before an upload streams, it
 /// reserves room in its workspace: its Content-Length, or when that is unknown all the room left (at most the upload size
 /// limit). The workspace's store's own listing says what is held (so nothing a crash or an operator changed can drift
 /// from a count of our own), and reservations live in a table every node sees, keyed by workspace; one PostgreSQL
@@ -23,12 +24,9 @@ public sealed class ArtifactQuota(NpgsqlDataSource data, ArtifactStores stores, 
 
     public sealed record Reservation(WorkspaceId Workspace, Guid Id, long Bytes);
 
-    public bool Enabled => settings.QuotaBytes is not null;
-
-    /// <summary>Room in the workspace for an upload of <paramref name="contentLength"/> bytes (unknown: null); null when there is not enough.</summary>
-    public async Task<Reservation?> Reserve(WorkspaceId workspace, long? contentLength, CancellationToken ct)
+    /// <summary>Room under <paramref name="quota"/> in the workspace for an upload of <paramref name="contentLength"/> bytes (unknown: null); null when there is not enough.</summary>
+    public async Task<Reservation?> Reserve(WorkspaceId workspace, long quota, long? contentLength, CancellationToken ct)
     {
-        var quota = settings.QuotaBytes ?? throw new InvalidOperationException("No artifact quota is configured.");
         await using var connection = await data.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await Execute(connection, transaction, $"select pg_advisory_xact_lock({LockKey} # hashtextextended($1, 0))", workspace, ct);

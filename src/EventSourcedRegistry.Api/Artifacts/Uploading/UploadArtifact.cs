@@ -1,4 +1,6 @@
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Settings;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Artifacts;
@@ -22,7 +24,8 @@ public static class UploadArtifactEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [OpaqueBody]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
-    public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota)
+    public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota,
+        WorkspaceLimits limits)
     {
         var ct = http.RequestAborted;
         string? expected = null;
@@ -38,10 +41,12 @@ public static class UploadArtifactEndpoint
             bodyLimit.MaxRequestBodySize = limit;
 
         ArtifactQuota.Reservation? reservation = null;
-        if (quota.Enabled)
+        // Read now, not this node's copy: an admin who lowered the quota on another node is obeyed by the next upload.
+        var quotaBytes = (await limits.FreshAsync(http.Workspace(), ct)).ArtifactQuotaBytes;
+        if (quotaBytes.Value is { } room)
         {
-            reservation = await quota.Reserve(http.Workspace(), http.Request.ContentLength, ct);
-            if (reservation is null) return QuotaExceeded(settings.QuotaBytes!.Value);
+            reservation = await quota.Reserve(http.Workspace(), room, http.Request.ContentLength, ct);
+            if (reservation is null) return QuotaExceeded(quotaBytes);
         }
         try
         {
@@ -53,7 +58,7 @@ public static class UploadArtifactEndpoint
                 {
                     ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
                         $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
-                    ArtifactPutOutcome.TooLarge when maxBytes < limit => QuotaExceeded(settings.QuotaBytes!.Value),
+                    ArtifactPutOutcome.TooLarge when maxBytes < limit => QuotaExceeded(quotaBytes),
                     ArtifactPutOutcome.TooLarge => TooLarge(limit),
                     _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
                 };
@@ -77,9 +82,11 @@ public static class UploadArtifactEndpoint
     /// the size limit). It names the quota, not what is stored: how full the store is would tell a caller whether its last
     /// upload added bytes, that is, whether someone else had stored them.
     /// </summary>
-    private static IResult QuotaExceeded(long quota) =>
+    private static IResult QuotaExceeded(Sourced<long?> quota) =>
         Problems.Problem(StatusCodes.Status507InsufficientStorage, "Artifact quota exceeded",
-            $"The workspace's artifact store has no room for this upload under its quota of {quota} bytes ({ArtifactSettings.Section}:QuotaBytes); every upload counts as new bytes. Nothing was stored.");
+            $"The workspace's artifact store has no room for this upload under its quota of {quota.Value} bytes " +
+            $"({(quota.Source == PolicySources.Workspace ? "the workspace's policy, artifactQuotaBytes" : ArtifactSettings.Section + ":QuotaBytes")}); " +
+            "every upload counts as new bytes. Nothing was stored.");
 
     private static IResult TooLarge(long limit) =>
         Problems.Problem(StatusCodes.Status413PayloadTooLarge, "Artifact too large",
