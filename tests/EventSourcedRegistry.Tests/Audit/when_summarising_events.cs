@@ -40,6 +40,8 @@ public class when_summarising_events
         Assert.Equal("registry metadata schema removed", AuditSummary.Describe(new EventSourcedRegistry.Settings.RegistryMetadataSchemaRemoved()));
         Assert.Equal("workspace policy set: lifecycle from configuration, approvals own",
             AuditSummary.Describe(new EventSourcedRegistry.Settings.WorkspacePolicySet(null, new(["Staging"], [], 2, null))));
+        Assert.Equal("workspace policy set: lifecycle from configuration, approvals from configuration, rate limits own, artifact quota 1024 bytes",
+            AuditSummary.Describe(new EventSourcedRegistry.Settings.WorkspacePolicySet(null, null, new(null, null, 5, 10, null, null), 1024)));
         Assert.Equal("workspace policy removed (configuration defaults apply)",
             AuditSummary.Describe(new EventSourcedRegistry.Settings.WorkspacePolicyRemoved()));
     }

@@ -110,7 +110,29 @@ public class when_storing_model_events
             new LifecyclePolicy(["None", "Canary", "Production", "Archived"], "None", "Archived",
                 new Dictionary<string, IReadOnlyList<string>> { ["None"] = ["Canary", "Archived"], ["Canary"] = ["Production", "None", "Archived"] },
                 new Dictionary<string, StageGatePolicy> { ["Production"] = new(["runId"], ["auc >= 0.9"], ["/training/dataset"], ["owner"]) }),
-            new ApprovalsPolicy(["Production"], ["champion"], 2, TimeSpan.FromDays(3))));
+            new ApprovalsPolicy(["Production"], ["champion"], 2, TimeSpan.FromDays(3)),
+            new RateLimitsPolicy(500, 1000, 20, 40, null, null),
+            10_737_418_240));
+
+    /// <summary>
+    /// rateLimits and artifactQuotaBytes were added to <see cref="WorkspacePolicySet"/> later: an event stored before them
+    /// (this JSON, the contract up to then) reads with both null, so it decides exactly as it did.
+    /// </summary>
+    [Fact]
+    public void workspace_policy_set_stored_before_limits_existed_reads_as_it_did()
+    {
+        const string storedBefore = """
+            {"lifecycle":null,"approvals":{"protectedStages":["Production"],"protectedAliases":["champion"],"requiredApprovals":2,"approvalLifetime":"3.00:00:00"}}
+            """;
+
+        var read = EventJson.Deserialize<WorkspacePolicySet>(storedBefore);
+
+        Assert.Null(read.Lifecycle);
+        Assert.Null(read.RateLimits);
+        Assert.Null(read.ArtifactQuotaBytes);
+        Assert.Equal(EventJson.Canonical(new WorkspacePolicySet(null, new ApprovalsPolicy(["Production"], ["champion"], 2, TimeSpan.FromDays(3)))),
+            EventJson.Canonical(read));
+    }
 
     [Fact]
     public void workspace_policy_set_with_only_approvals_is_stored_with_a_null_lifecycle() =>
