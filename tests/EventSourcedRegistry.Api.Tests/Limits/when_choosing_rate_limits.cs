@@ -2,6 +2,9 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Settings;
+using EventSourcedRegistry.Settings;
+using EventSourcedRegistry.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 
@@ -89,7 +92,31 @@ public sealed class when_choosing_rate_limits
         Assert.Equal(2, Acquired(uploadsOnly, 5, _ => Request("POST", "/api/v1/artifacts")));
     }
 
+    /// <summary>Issue 20: one bucket per (workspace, caller, kind), sized by that workspace's limits; before, one per (caller, kind) across workspaces.</summary>
+    [Fact]
+    public void a_callers_buckets_are_per_workspace_and_sized_by_its_limits()
+    {
+        var settings = new RateLimitSettings { Period = TimeSpan.FromHours(1) };
+        using var limiter = RateLimits.Create(settings, 0)!;
+        var tight = EffectiveLimits.Resolve(new WorkspacePolicySet(null, null, new RateLimitsPolicy(null, null, 1, 2, null, null)), settings.Values, null, 1);
+        var loose = EffectiveLimits.Resolve(null, settings.Values, null, 0);
+        HttpContext In(string workspace, EffectiveLimits limits)
+        {
+            var http = Request("POST", "/api/v1/models/churn/versions");
+            http.Features.Set(new WorkspaceLimitsFeature(WorkspaceId.Parse(workspace), limits));
+            return http;
+        }
+
+        Assert.Equal(2, Acquired(limiter, 10, _ => In("team-a", tight)));
+        // The same key, busy in team-a, is not held back in team-b, which keeps the configuration's limits.
+        Assert.Equal(400, Acquired(limiter, 400, _ => In("team-b", loose)));
+        // team-a raising its limits is a bucket of the new size at once.
+        var raised = tight with { Commands = new(3, PolicySources.Workspace), CommandBurst = new(3, PolicySources.Workspace), Revision = 2 };
+        Assert.Equal(3, Acquired(limiter, 10, _ => In("team-a", raised)));
+    }
+
     [Theory]
+    [InlineData("Registry:RateLimits:WorkspaceRefresh", "00:00:00")]
     [InlineData("Registry:RateLimits:Commands", "0")]
     [InlineData("Registry:RateLimits:ReadBurst", "-1")]
     [InlineData("Registry:RateLimits:Period", "00:00:00")]
