@@ -40,7 +40,7 @@ public sealed class WorkspaceLimits(IDocumentStore store, RateLimitSettings rate
     {
         if (_known.TryGetValue(workspace, out var known))
         {
-            if (time.GetUtcNow() - known.ReadAt >= rates.WorkspaceRefresh)
+            if (time.GetUtcNow() - known.ReadAt >= rates.WorkspaceRefresh && !_reading.ContainsKey(workspace))
                 // A failed refresh keeps the copy (the limits in force stay in force); the next request tries again.
                 _ = Read(workspace).ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
             return known.Limits;
