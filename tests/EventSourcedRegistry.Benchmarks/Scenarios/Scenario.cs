@@ -57,6 +57,9 @@ public sealed class BenchContext(
 
     public void Log(string message) => log(message);
 
+    /// <summary>Records an unexpected answer seen through another client than <see cref="Http"/>, unless one is recorded already.</summary>
+    public void NoteFailure(string failure) => FirstFailure ??= failure;
+
     /// <summary>Forgets the last phase's first failure, so each row shows its own.</summary>
     public void ResetFailure() => FirstFailure = null;
 
@@ -147,6 +150,8 @@ public static class Catalogue
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
         ("artifacts", new ArtifactUploadScenario()),
+        // Last: it leaves a thousand workspaces in the store.
+        ("workspaces", new WorkspacesScenario()),
     ];
 
     public static IReadOnlyList<string> Keys => [.. Keyed().Select(k => k.Key)];
