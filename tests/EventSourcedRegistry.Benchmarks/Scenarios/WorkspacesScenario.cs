@@ -44,7 +44,7 @@ public sealed class WorkspacesScenario : IScenario
 
     public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
     {
-        var count = context.Options.Workspaces;
+        var count = context.Options.Workspaces ?? BenchOptions.DefaultWorkspaces;
         var sizes = context.Sizes;
         var rows = new List<ResultRow>();
         var measured = WorkspaceId.Parse(Slug((count + 1) / 2));
@@ -79,15 +79,23 @@ public sealed class WorkspacesScenario : IScenario
         rows.AddRange(await ListAsync(context, http, prefix, names, scale, ct));
         rows.AddRange(await AsOfAsync(context, http, prefix, scale, ct));
         var many = await CommandsAsync(context, http, prefix, scale, body, ct);
-        foreach (var (name, one, other) in single.Zip(many, (a, b) => (a.Name, a.Result, b.Result)))
-            rows.Add(Ratio($"{name} at {scale}", other, one, context));
+        foreach (var (one, other) in single.Zip(many))
+            rows.Add(Ratio($"{one.Name} at {scale}", other, one));
         var manyLag = await AuditLagAsync(context, http, prefix, scale, ct);
         rows.Add(LagRow("single workspace", singleLag));
         rows.Add(LagRow(scale, manyLag));
         return rows;
     }
 
-    private sealed record Command(string Name, LoadResult Result);
+    private sealed record Command(string Name, LoadResult Result, string? FirstFailure);
+
+    /// <summary>A measurement and its first unexpected answer, taken before the next measurement forgets it.</summary>
+    private static async Task<(LoadResult Result, string? FirstFailure)> MeasureAsync(BenchContext context, string scenario, int clients, int operations,
+        Operation operation, CancellationToken ct)
+    {
+        var result = await context.MeasureAsync(scenario, clients, operations, operation, ct);
+        return (result, result.Failures > 0 ? context.FirstFailure : null);
+    }
 
     /// <summary>Register and promote at 1 and 8 clients on models this scenario makes (the phase's label names them apart).</summary>
     private static async Task<IReadOnlyList<Command>> CommandsAsync(BenchContext context, HttpClient http, string prefix, string phase, byte[] body, CancellationToken ct)
@@ -110,17 +118,24 @@ public sealed class WorkspacesScenario : IScenario
                 moves[worker]++ % 2 == 0 ? toStaging : toProduction, 200, token);
 
         var sizes = context.Sizes;
-        return
-        [
-            new("register version, 1 client", await context.MeasureAsync($"{phase}: register version, 1 client", 1, sizes.Commands1, (w, _, t) => Register(w, t), ct)),
-            new("register version, 8 clients × 8 models", await context.MeasureAsync($"{phase}: register version, 8 clients", Dataset.Clients, sizes.Commands8, (w, _, t) => Register(w, t), ct)),
-            new("promote, 1 client", await context.MeasureAsync($"{phase}: promote, 1 client", 1, sizes.Commands1, (w, _, t) => Promote(w, t), ct)),
-            new("promote, 8 clients × 8 models", await context.MeasureAsync($"{phase}: promote, 8 clients", Dataset.Clients, sizes.Commands8, (w, _, t) => Promote(w, t), ct)),
-        ];
+        var commands = new List<Command>();
+        foreach (var (name, clients, operations, operation) in new (string, int, int, Func<int, CancellationToken, ValueTask<bool>>)[]
+        {
+            ("register version, 1 client", 1, sizes.Commands1, Register),
+            ("register version, 8 clients × 8 models", Dataset.Clients, sizes.Commands8, Register),
+            ("promote, 1 client", 1, sizes.Commands1, Promote),
+            ("promote, 8 clients × 8 models", Dataset.Clients, sizes.Commands8, Promote),
+        })
+        {
+            var (result, failure) = await MeasureAsync(context, $"{phase}: {name}", clients, operations, (w, _, t) => operation(w, t), ct);
+            commands.Add(new Command(name, result, failure));
+        }
+        return commands;
     }
 
-    private static ResultRow Ratio(string scenario, LoadResult ours, LoadResult single, BenchContext context)
+    private static ResultRow Ratio(string scenario, Command many, Command one)
     {
+        var (ours, single) = (many.Result, one.Result);
         var ratio = ours.PerSecond / single.PerSecond;
         var failed = ours.Failures > 0 || single.Failures > 0;
         return new ResultRow(scenario,
@@ -128,7 +143,7 @@ public sealed class WorkspacesScenario : IScenario
             $"{LoadResult.Rate(single.PerSecond, "req/s")} single workspace ({single.Latency.Describe()})",
             ResultRow.Times(ratio), $"≥ {CommandRatioTarget:0.00}×",
             !failed && ratio >= CommandRatioTarget ? Verdict.Pass : Verdict.Fail,
-            failed ? $"{ours.Failures + single.Failures} unexpected answers; first: {context.FirstFailure}" : null);
+            failed ? $"{ours.Failures + single.Failures} unexpected answers; first: {one.FirstFailure ?? many.FirstFailure}" : null);
     }
 
     /// <summary>Loads <see cref="ModelsPerWorkspace"/> catalogue models into every workspace; returns the measured one's normalized names, sorted.</summary>
@@ -140,12 +155,16 @@ public sealed class WorkspacesScenario : IScenario
             o.ConfigureRegistry();
             o.AutoCreateSchemaObjects = AutoCreate.None;
         });
+        // The API registered every workspace; this store's Marten learns their partitions in one call (idempotent).
+        var suffixes = new Dictionary<string, string>();
+        await using (var command = context.Db.CreateCommand($"select partition_value, partition_suffix from {RegistryStore.Schema}.mt_tenant_partitions"))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) suffixes[reader.GetString(0)] = reader.GetString(1);
+        await store.Advanced.AddMartenManagedTenantsAsync(ct, suffixes);
         var names = new List<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (i, token) =>
+        await Parallel.ForEachAsync(Enumerable.Range(1, count), new ParallelOptions { MaxDegreeOfParallelism = 3, CancellationToken = ct }, async (i, token) =>
         {
             var workspace = WorkspaceId.Parse(Slug(i));
-            // Already registered by the API; idempotent, and it makes this store's Marten know the workspace's partitions.
-            await WorkspacePartitions.AddAsync(store, workspace, token);
             var streams = new DatasetGenerator(context.Options.Seed + i).Catalogue(ModelsPerWorkspace).ToList();
             await new BulkLoader(store, context.ConnectionString, ModelSnapshots.DefaultInterval, workspace).LoadAsync(streams, token);
             if (workspace == measured)
@@ -211,12 +230,13 @@ public sealed class WorkspacesScenario : IScenario
         var registryPath = $"{prefix}/registry?atSequence={sequence}&limit={AsOfScenario.PageSize}";
         var modelPath = $"{prefix}/models/{model}?atSequence={sequence}";
         var n = Math.Max(30, context.Sizes.ListQueriesPerKind / 10);
-        var registry = await context.MeasureAsync("workspaces: as-of registry, one page", 1, n, (_, _, t) => Send(context, http, HttpMethod.Get, registryPath, null, 200, t), ct);
-        var one = await context.MeasureAsync("workspaces: as-of model", 1, n, (_, _, t) => Send(context, http, HttpMethod.Get, modelPath, null, 200, t), ct);
-        ResultRow Row(string name, LoadResult r, double target) => new(name,
+        var registry = await MeasureAsync(context, "workspaces: as-of registry, one page", 1, n, (_, _, t) => Send(context, http, HttpMethod.Get, registryPath, null, 200, t), ct);
+        var one = await MeasureAsync(context, "workspaces: as-of model", 1, n, (_, _, t) => Send(context, http, HttpMethod.Get, modelPath, null, 200, t), ct);
+        ResultRow Row(string name, (LoadResult Result, string? FirstFailure) measured, double target) => Measured(name, measured.Result, measured.FirstFailure, target);
+        ResultRow Measured(string name, LoadResult r, string? firstFailure, double target) => new(name,
             $"p99 {LatencyStats.Ms(r.Latency.P99)} (p50 {LatencyStats.Ms(r.Latency.P50)})", "—", "—", $"p99 ≤ {target:0} ms",
             r.Failures == 0 && r.Latency.P99 <= target ? Verdict.Pass : Verdict.Fail,
-            r.Failures > 0 ? $"{r.Failures} of {r.Operations} unexpected answers (at the workspace's last sequence {sequence}); first: {context.FirstFailure}" : $"at the workspace's last sequence {sequence}");
+            r.Failures > 0 ? $"{r.Failures} of {r.Operations} unexpected answers (at the workspace's last sequence {sequence}); first: {firstFailure}" : $"at the workspace's last sequence {sequence}");
         return
         [
             Row($"as-of in one of {scale}: whole registry, one page", registry, AsOfScenario.PageTargetMs),
