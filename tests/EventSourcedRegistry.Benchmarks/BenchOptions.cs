@@ -52,6 +52,14 @@ public sealed record BenchOptions
     /// <summary>Overrides the mode's number of catalogue models (<c>--models</c>).</summary>
     public int? Models { get; init; }
 
+    /// <summary>
+    /// Workspaces the workspaces scenario creates, 100 models each (<c>--workspaces</c>). The scenario runs only when asked
+    /// for (this option, or <c>--only workspaces</c>): it takes longer than every other scenario together.
+    /// </summary>
+    public int? Workspaces { get; init; }
+
+    public const int DefaultWorkspaces = 1_000;
+
     public BenchSizes Sizes
     {
         get
@@ -73,8 +81,10 @@ public sealed record BenchOptions
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
           --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, asof,
-                            rebuild, audit, artifacts (PostgreSQL, the dataset and the baselines still run)
+                            rebuild, audit, artifacts, workspaces (PostgreSQL, the dataset and the baselines still run)
           --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
+          --workspaces <n>  run the workspaces scenario too, with n workspaces of 100 models each
+                            (--only workspaces alone: 1000); it is not part of a run without one of these
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
         """;
@@ -93,6 +103,7 @@ public sealed record BenchOptions
                 "--api" => options with { ApiAssembly = Path.GetFullPath(Value(args, ref i)) },
                 "--only" => options with { Only = OnlyKeys(Value(args, ref i)) },
                 "--models" => options with { Models = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
+                "--workspaces" => options with { Workspaces = Positive(Value(args, ref i), "--workspaces") },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };
@@ -108,6 +119,9 @@ public sealed record BenchOptions
             throw new ArgumentException($"--only takes scenario keys among {string.Join(", ", Scenarios.Catalogue.Keys)}; not '{string.Join(", ", unknown)}'.");
         return keys;
     }
+
+    private static int Positive(string text, string option) =>
+        int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture) is > 0 and var n ? n : throw new ArgumentException($"{option} takes a whole number from 1.");
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>
         ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");

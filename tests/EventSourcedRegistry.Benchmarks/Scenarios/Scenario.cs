@@ -57,6 +57,9 @@ public sealed class BenchContext(
 
     public void Log(string message) => log(message);
 
+    /// <summary>Records an unexpected answer seen through another client than <see cref="Http"/>, unless one is recorded already.</summary>
+    public void NoteFailure(string failure) => FirstFailure ??= failure;
+
     /// <summary>Forgets the last phase's first failure, so each row shows its own.</summary>
     public void ResetFailure() => FirstFailure = null;
 
@@ -147,6 +150,8 @@ public static class Catalogue
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
         ("artifacts", new ArtifactUploadScenario()),
+        // Last: it leaves a thousand workspaces in the store.
+        (WorkspacesKey, new WorkspacesScenario()),
     ];
 
     public static IReadOnlyList<string> Keys => [.. Keyed().Select(k => k.Key)];
@@ -158,5 +163,11 @@ public static class Catalogue
 
     /// <summary>The scenarios a run selected with <c>--only</c>, in table order; all of them without it.</summary>
     public static IReadOnlyList<IScenario> Selected(BenchOptions options) =>
-        [.. Keyed().Where(k => options.Only.Count == 0 || options.Only.Contains(k.Key)).Select(k => k.Scenario)];
+        [.. Keyed().Where(k => k.Key == WorkspacesKey
+                ? options.Workspaces is not null || options.Only.Contains(k.Key)
+                : options.Only.Count == 0 || options.Only.Contains(k.Key))
+            .Select(k => k.Scenario)];
+
+    /// <summary>Runs only when asked for by name or by <c>--workspaces</c> (see <see cref="BenchOptions.Workspaces"/>).</summary>
+    public const string WorkspacesKey = "workspaces";
 }
