@@ -99,20 +99,43 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     }
 
     /// <summary>
-    /// "Now" for a read that names no point: the high-water mark once it has reached every sequence handed out when the
-    /// request began, so a caller reads its own acknowledged writes; if the wait runs out (a slow daemon, a gap not yet
-    /// known dead), the high-water mark as it is. Either is a settled point, and the answer says which (asOfSequence).
+    /// "Now" for a read that names no point: the settled sequence (<see cref="Readings"/>) once it has reached every
+    /// sequence handed out when the request began, so a caller reads its own acknowledged writes; if the wait runs out (a
+    /// transaction still open since then), the settled sequence as it is. Either is a settled point, and the answer says which (asOfSequence).
     /// </summary>
     public async Task<long> Current(WorkspaceId workspace, Deadline deadline, CancellationToken ct)
     {
-        var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
+        var readings = new Readings(data, workspace);
+        var probe = await readings.Next(ct);
         var wanted = probe.Allocated;
-        for (var attempt = 0; probe.HighWaterMark < wanted && !deadline.Passed; attempt++)
+        for (var attempt = 0; readings.SettledThrough < wanted && !deadline.Passed; attempt++)
         {
             await Pause(deadline, Backoff(attempt), ct);
-            probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
+            await readings.Next(ct);
         }
-        return probe.HighWaterMark;
+        return readings.SettledThrough;
+    }
+
+    /// <summary>
+    /// A request's readings of the store, and the highest sequence they show settled: the daemon's high-water mark, or
+    /// what an earlier reading saw handed out once a later one shows every transaction that could hold it ended
+    /// (<see cref="Settlement.SettledThrough"/>).
+    /// </summary>
+    private sealed class Readings(NpgsqlDataSource data, WorkspaceId workspace)
+    {
+        private SettlementProbe? _anchor;
+
+        public long SettledThrough { get; private set; }
+
+        public async Task<SettlementProbe> Next(CancellationToken ct)
+        {
+            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
+            var settled = _anchor is null ? probe.HighWaterMark : Settlement.SettledThrough(_anchor, probe);
+            SettledThrough = Math.Max(SettledThrough, settled);
+            // A new anchor once the old one has done its part, so a long wait keeps settling what is handed out meanwhile.
+            if (_anchor is null || SettledThrough >= _anchor.Allocated) _anchor = probe;
+            return probe;
+        }
     }
 
     /// <summary>A range bound given as a sequence number (digits) or an RFC 3339 instant, settled.</summary>
@@ -126,10 +149,11 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     /// <summary>The sequence itself once the high-water mark has reached it.</summary>
     public async Task<(long Sequence, IResult? Problem)> Sequence(WorkspaceId workspace, long sequence, string field, Deadline deadline, CancellationToken ct)
     {
+        var readings = new Readings(data, workspace);
         for (var attempt = 0; ; attempt++)
         {
-            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
-            switch (Settlement.OfSequence(sequence, probe))
+            var probe = await readings.Next(ct);
+            switch (Settlement.OfSequence(sequence, probe, readings.SettledThrough))
             {
                 case Settled.Yes:
                     return (sequence, null);
@@ -148,9 +172,10 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
     public async Task<(long Sequence, IResult? Problem)> Instant(WorkspaceId workspace, DateTimeOffset instant, string field, Deadline deadline, CancellationToken ct)
     {
         long? target = null;
+        var readings = new Readings(data, workspace);
         for (var attempt = 0; ; attempt++)
         {
-            var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
+            var probe = await readings.Next(ct);
             var wait = Backoff(attempt);
             if (target is null)
             {
@@ -170,7 +195,7 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
                         break;
                 }
             }
-            if (target is { } n && n <= probe.HighWaterMark) return (n, null);
+            if (target is { } n && n <= readings.SettledThrough) return (n, null);
             if (deadline.Passed) return (0, NotSettled(Why(instant, field, probe, target), probe));
             await Pause(deadline, wait, ct);
         }

@@ -75,10 +75,30 @@ public static class Settlement
     public static string HighWaterMarkName(WorkspaceId workspace) => $"HighWaterMark:{workspace.TenantId}";
 
     /// <summary>Whether the answer at a sequence is final (at or below the high-water mark), or not yet, or not reached at all.</summary>
-    public static Settled OfSequence(long sequence, SettlementProbe probe) =>
-        sequence <= probe.HighWaterMark ? Settled.Yes
+    public static Settled OfSequence(long sequence, SettlementProbe probe) => OfSequence(sequence, probe, probe.HighWaterMark);
+
+    /// <summary>The same, given what is known settled (<see cref="SettledThrough"/>).</summary>
+    public static Settled OfSequence(long sequence, SettlementProbe probe, long settledThrough) =>
+        sequence <= Math.Max(settledThrough, probe.HighWaterMark) ? Settled.Yes
         : sequence > probe.Allocated ? Settled.Future
         : Settled.NotYet;
+
+    /// <summary>
+    /// The highest sequence known to be settled from two readings, <paramref name="earlier"/> then <paramref name="later"/>:
+    /// the later high-water mark, or everything the earlier reading saw handed out once every transaction that could hold one
+    /// of those numbers has ended. A number at or below <c>earlier.Allocated</c> was drawn by a transaction that began before
+    /// that reading; when the later reading, at least <see cref="ClockMargin"/> on, shows no open transaction that began
+    /// before it (the margin also covers the moment between reading the clock and the sequence), each such number is
+    /// committed or can never be.
+    /// Why not only the daemon's mark: it moves at the daemon's per-workspace poll, which falls behind under load and with
+    /// many workspaces (docs/design/workspaces.md §5 #8), and a read of one's own write must not wait for it.
+    /// </summary>
+    public static long SettledThrough(SettlementProbe earlier, SettlementProbe later)
+    {
+        var since = earlier.Clock + ClockMargin;
+        var ended = later.Clock >= since && (later.OldestOpenTransaction is not { } oldest || oldest > since);
+        return Math.Max(later.HighWaterMark, ended ? earlier.Allocated : 0);
+    }
 
     /// <summary>
     /// Whether no event stamped at or before the instant can still appear (conditions 1 and 2 above); condition 3 is

@@ -65,4 +65,43 @@ public sealed class when_deciding_whether_a_point_is_settled
         Assert.Equal(Settled.Future, Settlement.OfInstant(Now + Skew + TimeSpan.FromTicks(10), Probe(), Skew));
         Assert.Equal(Settled.Future, Settlement.OfInstant(Now.AddTicks(10), Probe(), TimeSpan.Zero));
     }
+
+    // Two readings settle what the first saw handed out once every transaction that could hold one of those numbers ended,
+    // whatever the daemon's high-water mark says (it lags under load and with many workspaces).
+
+    private static SettlementProbe At(TimeSpan after, long highWaterMark, long allocated, TimeSpan? oldestOpenAfter = null) =>
+        new(Now + after, highWaterMark, allocated, oldestOpenAfter is { } o ? Now + o : null);
+
+    [Fact]
+    public void a_later_reading_with_no_open_transaction_settles_everything_the_earlier_one_saw_handed_out()
+    {
+        var earlier = At(TimeSpan.Zero, highWaterMark: 10, allocated: 20);
+        var later = At(Settlement.ClockMargin, highWaterMark: 10, allocated: 25);
+
+        Assert.Equal(20, Settlement.SettledThrough(earlier, later));
+        Assert.Equal(Settled.Yes, Settlement.OfSequence(20, later, Settlement.SettledThrough(earlier, later)));
+        Assert.Equal(Settled.NotYet, Settlement.OfSequence(21, later, Settlement.SettledThrough(earlier, later)));
+    }
+
+    [Fact]
+    public void only_transactions_begun_after_the_earlier_reading_and_its_margin_leave_it_settled()
+    {
+        var earlier = At(TimeSpan.Zero, highWaterMark: 10, allocated: 20);
+        var newer = Settlement.ClockMargin + TimeSpan.FromTicks(1);
+
+        Assert.Equal(20, Settlement.SettledThrough(earlier, At(TimeSpan.FromSeconds(1), 10, 30, oldestOpenAfter: newer)));
+        // One that began before the earlier reading (or within the margin after it) may hold a number up to 20 uncommitted.
+        Assert.Equal(10, Settlement.SettledThrough(earlier, At(TimeSpan.FromSeconds(1), 10, 30, oldestOpenAfter: -TimeSpan.FromSeconds(5))));
+        Assert.Equal(10, Settlement.SettledThrough(earlier, At(TimeSpan.FromSeconds(1), 10, 30, oldestOpenAfter: Settlement.ClockMargin)));
+    }
+
+    [Fact]
+    public void a_later_reading_within_the_margin_settles_nothing_new_but_the_high_water_mark_still_counts()
+    {
+        var earlier = At(TimeSpan.Zero, highWaterMark: 10, allocated: 20);
+
+        Assert.Equal(10, Settlement.SettledThrough(earlier, At(Settlement.ClockMargin - TimeSpan.FromTicks(1), 10, 20)));
+        Assert.Equal(18, Settlement.SettledThrough(earlier, At(TimeSpan.Zero, 18, 20, oldestOpenAfter: -TimeSpan.FromSeconds(1))));
+        Assert.Equal(25, Settlement.SettledThrough(earlier, At(TimeSpan.FromSeconds(1), 25, 30, oldestOpenAfter: -TimeSpan.FromSeconds(1))));
+    }
 }
