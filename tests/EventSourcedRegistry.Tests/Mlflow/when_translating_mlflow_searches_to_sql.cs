@@ -24,10 +24,10 @@ public class when_translating_mlflow_searches_to_sql
             SearchColumns.Models());
 
         Assert.Equal(
-            "((d.data -> 'tags') ->> ?) = ? and (d.data ->> 'name') ilike ? escape '' and " +
+            "((d.data -> 'tags') ->> ?) = ? and translate((d.data ->> 'name'), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') like ? escape '' and " +
             "(((d.data -> 'tags') ->> ?) <> ? or not jsonb_exists(coalesce((d.data -> 'tags'), '{}'::jsonb), ?))",
             where.Sql);
-        Assert.Equal(["team", "risk", "CHURN-%", "mlflow.prompt.is_prompt", "true", "mlflow.prompt.is_prompt"], where.Parameters);
+        Assert.Equal(["team", "risk", "churn-%", "mlflow.prompt.is_prompt", "true", "mlflow.prompt.is_prompt"], where.Parameters);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public class when_translating_mlflow_searches_to_sql
         var where = SearchSql.Where(Parse("run_id IN ('r1', 'r2') AND version_number > 1 AND version_number < 'x'", SearchEntity.ModelVersions),
             SearchColumns.Versions());
         Assert.Equal(
-            "coalesce(lower((m.data -> 'tags') ->> ?), '') <> 'true' and (v.data -> 'lineage' ->> 'runId') = any(?) and " +
+            "coalesce(translate((m.data -> 'tags') ->> ?, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '') <> 'true' and (v.data -> 'lineage' ->> 'runId') = any(?) and " +
             "((v.data ->> 'versionNumber')::int) > ? and (((v.data ->> 'versionNumber')::int) is not null and true)",
             where.Sql);
         Assert.Equal(SearchFilter.IsPromptTag, where.Parameters[0]);

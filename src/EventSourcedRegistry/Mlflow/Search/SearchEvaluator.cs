@@ -26,7 +26,8 @@ public sealed record SearchSubject(
 /// comparator (<c>!=</c> included), except on <c>mlflow.prompt.is_prompt</c>, where a missing tag counts as not a prompt:
 /// <c>!= 'true'</c> and <c>= 'false'</c> hold;</item>
 /// <item><c>=</c>, <c>!=</c>, <c>IN</c> compare exactly; <c>LIKE</c> is case-sensitive with <c>%</c> (any run) and
-/// <c>_</c> (one character) and no escape character; <c>ILIKE</c> is <c>LIKE</c> ignoring case;</item>
+/// <c>_</c> (one character) and no escape character; <c>ILIKE</c> is <c>LIKE</c> ignoring the case of ASCII letters
+/// (as the reference server's SQLite does);</item>
 /// <item><c>version_number</c> compares numerically; a quoted number is that number, and a quoted non-number ranks
 /// above every number (as in the reference server's SQLite store: <c>version_number &gt; 'x'</c> matches nothing);</item>
 /// <item>a version search leaves out the versions of prompts unless the filter asks for prompts
@@ -45,7 +46,16 @@ public static class SearchEvaluator
     }
 
     public static bool IsPrompt(IReadOnlyDictionary<string, string> modelTags) =>
-        modelTags.TryGetValue(SearchFilter.IsPromptTag, out var value) && value.ToLowerInvariant() == "true";
+        modelTags.TryGetValue(SearchFilter.IsPromptTag, out var value) && AsciiLower(value) == "true";
+
+    /// <summary>
+    /// Lower-cases A to Z only. MLflow's reference server (SQLite) ignores case for ASCII letters only, and so does
+    /// <see cref="SearchSql"/>, on any database locale.
+    /// </summary>
+    public static string AsciiLower(string text) => string.Create(text.Length, text, static (span, source) =>
+    {
+        for (var i = 0; i < source.Length; i++) span[i] = char.IsAsciiLetterUpper(source[i]) ? (char)(source[i] + 32) : source[i];
+    });
 
     public static bool Holds(FilterClause clause, SearchSubject subject)
     {
@@ -111,12 +121,13 @@ public static class SearchEvaluator
 
     /// <summary>
     /// SQL LIKE over Unicode characters (code points, as PostgreSQL counts them): <c>%</c> any run, <c>_</c> one
-    /// character, everything else literal. Greedy with one backtrack point, so it runs in O(text × pattern) at worst.
+    /// character, everything else literal; <paramref name="ignoreCase"/> for ILIKE (ASCII letters, see
+    /// <see cref="AsciiLower"/>). Greedy with one backtrack point, so it runs in O(text × pattern) at worst.
     /// </summary>
     public static bool Like(string text, string pattern, bool ignoreCase)
     {
-        var s = Runes(text, ignoreCase);
-        var p = Runes(pattern, ignoreCase);
+        var s = Runes(ignoreCase ? AsciiLower(text) : text);
+        var p = Runes(ignoreCase ? AsciiLower(pattern) : pattern);
         int si = 0, pi = 0, star = -1, resume = 0;
         while (si < s.Length)
         {
@@ -141,10 +152,10 @@ public static class SearchEvaluator
         return pi == p.Length;
     }
 
-    private static int[] Runes(string text, bool lower)
+    private static int[] Runes(string text)
     {
         var runes = new List<int>(text.Length);
-        foreach (var rune in text.EnumerateRunes()) runes.Add((lower ? Rune.ToLowerInvariant(rune) : rune).Value);
+        foreach (var rune in text.EnumerateRunes()) runes.Add(rune.Value);
         return [.. runes];
     }
 

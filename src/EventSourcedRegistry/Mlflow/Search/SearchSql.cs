@@ -52,7 +52,7 @@ public sealed record SqlFragment(string Sql, IReadOnlyList<object> Parameters);
 /// <summary>
 /// Translates a parsed search into PostgreSQL, clause by clause, with the semantics of <see cref="SearchEvaluator"/>:
 /// a missing tag or attribute reads as SQL NULL, so its comparison is not true (the prompt tag's exception is spelled
-/// out); LIKE and ILIKE run with <c>escape ''</c>, so <c>%</c> and <c>_</c> are MLflow's wildcards and a backslash is
+/// out); LIKE runs with <c>escape ''</c> (ILIKE as LIKE over ASCII-lower-cased text, see <see cref="SearchEvaluator.AsciiLower"/>), so <c>%</c> and <c>_</c> are MLflow's wildcards and a backslash is
 /// an ordinary character (PostgreSQL's default escape is a backslash; MLflow has none). Name order and page positions
 /// use the indexed <c>normalized_name</c>.
 /// </summary>
@@ -66,7 +66,7 @@ public static class SearchSql
         if (filter.Entity == SearchEntity.ModelVersions && !filter.QueriesPrompts)
         {
             var modelTags = columns.ModelTags ?? columns.Tags;
-            parts.Add($"coalesce(lower({modelTags} ->> ?), '') <> 'true'");
+            parts.Add($"coalesce({AsciiLower($"{modelTags} ->> ?")}, '') <> 'true'");
             parameters.Add(SearchFilter.IsPromptTag);
         }
         foreach (var clause in filter.Clauses) parts.Add(Clause(clause, columns, parameters));
@@ -137,13 +137,13 @@ public static class SearchSql
                 parameters.Add(list.Values.ToArray());
                 return $"{column} = any(?)";
             case FilterValue.Text text:
-                parameters.Add(text.Value);
+                parameters.Add(comparator == Comparator.ILike ? SearchEvaluator.AsciiLower(text.Value) : text.Value);
                 return comparator switch
                 {
                     Comparator.Equal => $"{column} = ?",
                     Comparator.NotEqual => $"{column} <> ?",
                     Comparator.Like => $"{column} like ? escape ''",
-                    Comparator.ILike => $"{column} ilike ? escape ''",
+                    Comparator.ILike => $"{AsciiLower(column)} like ? escape ''",
                     _ => throw new InvalidOperationException($"No text comparison {comparator}."),
                 };
             default:
@@ -199,6 +199,13 @@ public static class SearchSql
         SortField.LastUpdatedTimestamp => $"coalesce({columns.LastUpdatedTimestamp}, 0)",
         _ => throw new ArgumentOutOfRangeException(nameof(field)),
     };
+
+    /// <summary>
+    /// ASCII letters lower-cased whatever the database's locale (ILIKE and lower() follow it, and under the C locale
+    /// fold ASCII only): MLflow's reference server ignores the case of ASCII letters only.
+    /// </summary>
+    private static string AsciiLower(string expression) =>
+        $"translate({expression}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
 
     /// <summary>The text before a pattern's first wildcard.</summary>
     private static string LiteralPrefix(string pattern)
