@@ -88,7 +88,7 @@ public sealed class when_running_mlflow_searches_in_postgres(AppFixture app) : A
     [Fact]
     public void version_searches_select_order_and_page_in_sql_what_the_evaluator_does()
     {
-        Gen.Select(AnyRegistry, AnyVersionClause.Array[1, 2].Array[12], AnyOrder, Gen.Int[1, 3])
+        Gen.Select(AnyRegistry, AnyVersionClause.Array[1, 2].Array[12], AnyOrder, Gen.Int[2, 5])
             .Sample((registry, filters, orderBy, pageSize) => CheckVersions(registry, filters, orderBy, pageSize).GetAwaiter().GetResult(), iter: 4, threads: 1);
         Assert.True(_discriminating >= 3, $"only {_discriminating} searches selected some but not all versions");
     }
