@@ -31,6 +31,14 @@ public class when_translating_mlflow_searches_to_sql
     }
 
     [Fact]
+    public void the_first_tag_equality_is_offered_for_the_tag_index()
+    {
+        Assert.Equal(("team", "risk"), SearchSql.IndexableTag(Parse(
+            "tag.`mlflow.prompt.is_prompt` = 'false' AND tags.k LIKE 'a%' AND tags.team = 'risk' AND tags.x = 'y'", SearchEntity.RegisteredModels)));
+        Assert.Null(SearchSql.IndexableTag(Parse("tags.k != 'a' AND name = 'b' AND tag.`mlflow.prompt.is_prompt` != 'true'", SearchEntity.RegisteredModels)));
+    }
+
+    [Fact]
     public void a_name_equality_or_prefix_reads_the_normalized_name_index_and_decides_on_the_exact_name()
     {
         var equal = SearchSql.Where(Parse("name = 'Churn'", SearchEntity.RegisteredModels), SearchColumns.Models());

@@ -73,6 +73,20 @@ public static class SearchSql
         return new SqlFragment(parts.Count == 0 ? "true" : string.Join(" and ", parts), parameters);
     }
 
+    /// <summary>
+    /// The first <c>tags.k = 'v'</c> clause of a model search (the prompt tag aside), if any: a query can drive from the
+    /// <c>model_tags</c> pair-hash index with it (see <c>ModelTagIndex</c>) instead of testing every view's tags; the
+    /// <see cref="Where"/> condition still decides.
+    /// </summary>
+    public static (string Key, string Value)? IndexableTag(SearchFilter filter)
+    {
+        foreach (var clause in filter.Clauses)
+            if (clause is { Field: FilterField.Tag { Key: var key }, Comparator: Comparator.Equal, Value: FilterValue.Text { Value: var value } }
+                && key != SearchFilter.IsPromptTag)
+                return (key, value);
+        return null;
+    }
+
     private static string Clause(FilterClause clause, SearchColumns columns, List<object> parameters)
     {
         switch (clause.Field)
