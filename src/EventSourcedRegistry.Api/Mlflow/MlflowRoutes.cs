@@ -49,6 +49,10 @@ public sealed class MlflowErrorShape(RequestDelegate next)
         "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. " +
         "If you entered the URL manually please check your spelling and try again.</p>\n";
 
+    public const string HowToAuthenticate =
+        "The MLflow client sends a registry API key as MLFLOW_TRACKING_TOKEN (Authorization: Bearer), or as MLFLOW_TRACKING_PASSWORD " +
+        "with any MLFLOW_TRACKING_USERNAME (Authorization: Basic).";
+
     public async Task InvokeAsync(HttpContext http)
     {
         if (!MlflowRoutes.IsMlflow(http.Request.Path))
@@ -91,6 +95,7 @@ public sealed class MlflowErrorShape(RequestDelegate next)
         }
 
         var message = DetailOf(buffer) ?? (Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : "Refused.");
+        if (status == StatusCodes.Status401Unauthorized) message += " " + HowToAuthenticate;
         var code = MlflowErrors.CodeOf(status);
         var json = JsonSerializer.SerializeToUtf8Bytes(new MlflowError(code, message), MlflowJson.Options);
         http.Response.StatusCode = MlflowErrors.StatusOf(code);

@@ -7,6 +7,7 @@ using EventSourcedRegistry.Models;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Mlflow;
@@ -91,6 +92,7 @@ public static class MlflowSearch
             : MlflowErrors.Error(MlflowErrors.InvalidParameterValue,
                 $"This registry does not order searches by {Shown(string.Join(", ", orderBy))} yet; leave order_by out or use 'name ASC'.");
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/registered-models/search", OperationId = "MlflowSearchRegisteredModels")]
     public static async Task<IResult> SearchModels(HttpContext http, WorkspaceStore store)
@@ -128,6 +130,7 @@ public static class MlflowSearch
         return MlflowJson.Ok(new { registered_models = shown, next_page_token = page.Count > max ? Token(offset + max) : null });
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/model-versions/search", OperationId = "MlflowSearchModelVersions")]
     public static async Task<IResult> SearchVersions(HttpContext http, WorkspaceStore store)

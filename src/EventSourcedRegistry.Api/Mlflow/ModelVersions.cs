@@ -9,6 +9,7 @@ using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Validation;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Mlflow;
@@ -22,6 +23,7 @@ public static class ModelVersionsEndpoints
 {
     public const int MaxSourceLength = 2048;
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/create", OperationId = "MlflowCreateModelVersion")]
     public static async Task<IResult> Create(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, RecordLimits limits)
@@ -84,6 +86,7 @@ public static class ModelVersionsEndpoints
         return null;
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/model-versions/get", OperationId = "MlflowGetModelVersion")]
     public static async Task<IResult> Get(HttpContext http, ModelCommands commands)
@@ -93,6 +96,7 @@ public static class ModelVersionsEndpoints
         return await Answer(http, name, number, withAliases: true);
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/model-versions/get-download-uri", OperationId = "MlflowGetModelVersionDownloadUri")]
     public static async Task<IResult> GetDownloadUri(HttpContext http, ModelCommands commands, WorkspaceStore store)
@@ -106,6 +110,7 @@ public static class ModelVersionsEndpoints
         return MlflowJson.Ok(new { artifact_uri = MlflowShapes.SourceOf(view.Artifact) });
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePatch(MlflowRoutes.Prefix + "/model-versions/update", OperationId = "MlflowUpdateModelVersion")]
     public static async Task<IResult> Update(HttpContext http, ModelCommands commands)
@@ -119,6 +124,7 @@ public static class ModelVersionsEndpoints
                ?? await Answer(http, name, number, withAliases: true);
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/set-tag", OperationId = "MlflowSetModelVersionTag")]
     public static async Task<IResult> SetTag(HttpContext http, ModelCommands commands, RecordLimits limits)
@@ -137,6 +143,7 @@ public static class ModelVersionsEndpoints
     }
 
     /// <summary>Deleting a tag the version does not have changes nothing and answers 200, as MLflow does.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/model-versions/delete-tag", OperationId = "MlflowDeleteModelVersionTag")]
     public static async Task<IResult> DeleteTag(HttpContext http, ModelCommands commands)
@@ -154,6 +161,7 @@ public static class ModelVersionsEndpoints
     /// Moves a version along the workspace's lifecycle by the native rule, gates and four eyes included: a protected stage
     /// records a transition request and answers an error naming it (<see cref="RegisteredModelTagsAndAliasesEndpoints.ProtectedMove"/>).
     /// </summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/transition-stage", OperationId = "MlflowTransitionModelVersionStage")]
     public static async Task<IResult> TransitionStage(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals,
@@ -184,6 +192,7 @@ public static class ModelVersionsEndpoints
     }
 
     /// <summary>Not built yet, as <see cref="RegisteredModelsEndpoints.Delete"/>: the checks a delete makes, then NOT_IMPLEMENTED.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/model-versions/delete", OperationId = "MlflowDeleteModelVersion")]
     public static async Task<IResult> Delete(HttpContext http, ModelCommands commands, WorkspaceStore store)

@@ -7,6 +7,7 @@ using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Mlflow;
@@ -14,6 +15,7 @@ namespace EventSourcedRegistry.Api.Mlflow;
 /// <summary>registered-models/set-tag, delete-tag, alias (POST, DELETE, GET) and get-latest-versions.</summary>
 public static class RegisteredModelTagsAndAliasesEndpoints
 {
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/set-tag", OperationId = "MlflowSetRegisteredModelTag")]
     public static async Task<IResult> SetTag(HttpContext http, ModelCommands commands, RecordLimits limits)
@@ -38,6 +40,7 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     }
 
     /// <summary>Deleting a tag the model does not have changes nothing and answers 200, as MLflow does.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/delete-tag", OperationId = "MlflowDeleteRegisteredModelTag")]
     public static async Task<IResult> DeleteTag(HttpContext http, ModelCommands commands)
@@ -60,6 +63,7 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     /// Points an alias at a version. A protected alias (four eyes) cannot move in one call: the transition request is
     /// recorded and the answer is an error naming it (<see cref="ProtectedMove"/>).
     /// </summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/alias", OperationId = "MlflowSetRegisteredModelAlias")]
     public static async Task<IResult> SetAlias(HttpContext http, ModelCommands commands, ApprovalPolicy approvals, TimeProvider time)
@@ -96,6 +100,7 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     }
 
     /// <summary>Deleting an alias the model does not have changes nothing and answers 200, as MLflow does.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/alias", OperationId = "MlflowDeleteRegisteredModelAlias")]
     public static async Task<IResult> DeleteAlias(HttpContext http, ModelCommands commands)
@@ -117,6 +122,7 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     }
 
     /// <summary>An unknown alias is MLflow's 400 INVALID_PARAMETER_VALUE (not 404), as its server answers.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/registered-models/alias", OperationId = "MlflowGetModelVersionByAlias")]
     public static async Task<IResult> GetAlias(HttpContext http, ModelCommands commands, WorkspaceStore store)
@@ -137,11 +143,13 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     }
 
     /// <summary>POST as the client sends it first; GET as its fallback after ENDPOINT_NOT_FOUND.</summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/get-latest-versions", OperationId = "MlflowGetLatestVersions")]
     public static Task<IResult> LatestVersionsPost(HttpContext http, ModelCommands commands, WorkspaceStore store, Lifecycle.Lifecycle lifecycle) =>
         LatestVersions(http, commands, store, lifecycle);
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/registered-models/get-latest-versions", OperationId = "MlflowGetLatestVersionsByGet")]
     public static Task<IResult> LatestVersionsGet(HttpContext http, ModelCommands commands, WorkspaceStore store, Lifecycle.Lifecycle lifecycle) =>

@@ -5,6 +5,7 @@ using EventSourcedRegistry.Validation;
 using JasperFx;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Mlflow;
@@ -13,10 +14,12 @@ namespace EventSourcedRegistry.Api.Mlflow;
 /// registered-models/create, get, update, rename and delete. Every write is the native command's rule
 /// (<see cref="ModelDecisions"/>) on the same stream, so history, audit and as-of reads show it like a native call.
 /// Authorization: any authenticated member passes the policy; the endpoint applies the role check of the model it names
-/// (<see cref="MlflowAccess"/>).
+/// (<see cref="MlflowAccess"/>). MLflow's routes stay out of the OpenAPI document, which describes <c>/api/v1</c>: MLflow's
+/// REST API reference describes them.
 /// </summary>
 public static class RegisteredModelsEndpoints
 {
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/create", OperationId = "MlflowCreateRegisteredModel")]
     public static async Task<IResult> Create(HttpContext http, WorkspaceStore store, RecordLimits limits)
@@ -58,6 +61,7 @@ public static class RegisteredModelsEndpoints
         return await Answer(http, name, ct);
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/registered-models/get", OperationId = "MlflowGetRegisteredModel")]
     public static async Task<IResult> Get(HttpContext http, ModelCommands commands)
@@ -68,6 +72,7 @@ public static class RegisteredModelsEndpoints
         return await Answer(http, name, http.RequestAborted);
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePatch(MlflowRoutes.Prefix + "/registered-models/update", OperationId = "MlflowUpdateRegisteredModel")]
     public static async Task<IResult> Update(HttpContext http, ModelCommands commands)
@@ -87,6 +92,7 @@ public static class RegisteredModelsEndpoints
         return error ?? await Answer(http, name, http.RequestAborted);
     }
 
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/rename", OperationId = "MlflowRenameRegisteredModel")]
     public static async Task<IResult> Rename(HttpContext http, ModelCommands commands)
@@ -133,6 +139,7 @@ public static class RegisteredModelsEndpoints
     /// history stays readable as of earlier points), which the registry has no event for today. Refused with
     /// NOT_IMPLEMENTED after the same checks a delete would make, so an unknown model still answers as unknown.
     /// </summary>
+    [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/delete", OperationId = "MlflowDeleteRegisteredModel")]
     public static async Task<IResult> Delete(HttpContext http, ModelCommands commands)
