@@ -44,7 +44,7 @@ public sealed class when_using_one_registry_through_both_protocols(AppFixture ap
 
         // As of the registration: no version, no owner tag yet.
         var registered = history[0]!["sequence"]!.GetValue<long>();
-        var then = (await Send(HttpMethod.Get, $"/api/v1/workspaces/{ws}/models/churn?atSequence={registered}", key: key)).Body!;
+        var then = (await Settled(() => Send(HttpMethod.Get, $"/api/v1/workspaces/{ws}/models/churn?atSequence={registered}", key: key))).Body!;
         Assert.Equal(0, then["latestVersion"]!.GetValue<int>());
         Assert.Null(then["tags"]!["owner"]);
 
@@ -52,6 +52,26 @@ public sealed class when_using_one_registry_through_both_protocols(AppFixture ap
         var audit = (await Send(HttpMethod.Get, $"/api/v1/workspaces/{ws}/audit?model=churn", workspaces: ws)).Body!["items"]!.AsArray();
         Assert.Equal(5, audit.Count);
         Assert.All(audit, i => Assert.Equal(actors[0], i!["actor"]!.GetValue<string>()));
+    }
+
+    /// <summary>
+    /// The answer once the point is settled: a point the async daemon has not reached yet is refused (409/503 with
+    /// Retry-After, trust rule 1), which on a loaded machine can outlast the server's own brief wait; so ask again, as a
+    /// client told to retry would (generously: the machine is shared).
+    /// </summary>
+    private static async Task<RegistryCalls.Response> Settled(Func<Task<RegistryCalls.Response>> read)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var response = await read();
+            if (response.Status is not (409 or 503) || DateTime.UtcNow > deadline)
+            {
+                Assert.True(response.Status == 200, $"{response.Status} {response.Body}");
+                return response;
+            }
+            await Task.Delay(200);
+        }
     }
 
     [Fact]
