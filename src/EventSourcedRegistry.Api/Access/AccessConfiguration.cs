@@ -37,6 +37,7 @@ public static class AccessConfiguration
         var authentication = builder.Services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API key or bearer token", options => options.ForwardDefaultSelector = http =>
                 jwtOn && http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                      && !Mlflow.MlflowCredentials.IsApiKeyBearer(http.Request)
                     ? JwtBearerDefaults.AuthenticationScheme
                     : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });

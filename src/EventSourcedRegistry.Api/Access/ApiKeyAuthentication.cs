@@ -5,7 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace EventSourcedRegistry.Api.Access;
 
-/// <summary>Authenticates <c>Authorization: ApiKey &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: ApiKey &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>; on MLflow's routes also the
+/// key as a Bearer token or a Basic password (see <see cref="Mlflow.MlflowCredentials"/>).
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger,
     UrlEncoder encoder, ApiKeys keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -26,6 +29,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.StartsWith(SchemeName + " ", StringComparison.OrdinalIgnoreCase))
             return authorization[(SchemeName.Length + 1)..].Trim() is { Length: > 0 } key ? key : null;
-        return request.Headers[Header].ToString() is { Length: > 0 } header ? header.Trim() : null;
+        if (request.Headers[Header].ToString() is { Length: > 0 } header) return header.Trim();
+        return Mlflow.MlflowRoutes.IsMlflow(request.Path) ? Mlflow.MlflowCredentials.PresentedKey(authorization) : null;
     }
 }

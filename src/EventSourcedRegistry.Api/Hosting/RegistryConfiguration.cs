@@ -96,6 +96,8 @@ public static class RegistryConfiguration
     {
         // A misconfigured artifact store stops the app at startup, not at the first upload.
         app.Services.GetRequiredService<ArtifactStores>();
+        // Outermost: every refusal on an MLflow route, whichever door writes it, leaves in MLflow's error shape.
+        app.UseMiddleware<Mlflow.MlflowErrorShape>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // /api/v1/workspaces/{ws}/… → /api/v1/… in workspace ws, then routing (explicitly after it).

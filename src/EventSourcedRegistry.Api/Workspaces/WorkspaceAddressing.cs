@@ -20,11 +20,17 @@ public sealed class WorkspaceAddressing(RequestDelegate next)
 
     public Task InvokeAsync(HttpContext http)
     {
-        if (!TryStrip(http.Request.Path, out var workspace, out var prefix, out var rest)) return next(http);
+        if (!TryStrip(http.Request.Path, out var workspace, out var prefix, out var rest))
+        {
+            // MLflow's web UI mount is the same endpoints (see Mlflow.MlflowRoutes).
+            if (Mlflow.MlflowRoutes.Canonical(http.Request.Path.Value ?? "") is { } mlflow) http.Request.Path = mlflow;
+            return next(http);
+        }
 
         http.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(workspace));
         http.Request.PathBase = http.Request.PathBase.Add(prefix);
-        http.Request.Path = "/api/v1" + rest;
+        // An MLflow tracking URI of /api/v1/workspaces/{ws}: the client appends /api/2.0/mlflow/… to it.
+        http.Request.Path = Mlflow.MlflowRoutes.Canonical(rest) ?? "/api/v1" + rest;
         http.Response.OnStarting(() =>
         {
             if (http.Response.Headers.Location.ToString() is { Length: > 0 } location) http.Response.Headers.Location = Link(workspace, location);

@@ -71,13 +71,19 @@ public sealed record ModelVersionUndeployed(Guid ModelId, int Version, string En
 /// </summary>
 public sealed record RollbackPerformed(Guid ModelId, long TargetSequence, DateTimeOffset? TargetInstant, string Reason, int Changes);
 
-/// <summary>Where a version's bytes are: an external URI, or (without one) the registry's own artifact store.</summary>
+/// <summary>
+/// Where a version's bytes are: an external URI, or (without one) the registry's own artifact store. Sha256 is empty for
+/// an unverified reference: an external URI registered without a digest (an MLflow <c>source</c>), whose bytes the
+/// registry has never seen.
+/// </summary>
 public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
 
+/// <summary>RunLink: a link to the training run (MLflow's <c>run_link</c>); absent from events recorded before it existed.</summary>
 public sealed record Lineage(
     string? RunId,
     string? SourceRepository,
     string? SourceCommit,
-    IReadOnlyList<DatasetReference>? Datasets);
+    IReadOnlyList<DatasetReference>? Datasets,
+    string? RunLink = null);
 
 public sealed record DatasetReference(string Uri, string? Digest);

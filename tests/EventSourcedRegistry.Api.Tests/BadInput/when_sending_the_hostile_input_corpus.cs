@@ -42,6 +42,9 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
 
     private sealed record Route(string Method, string Pattern, bool Opaque, bool ReadsBody)
     {
+        /// <summary>MLflow's protocol: refusals are <c>{"error_code","message"}</c> (application/json), not ProblemDetails.</summary>
+        public bool IsMlflow => Pattern.StartsWith("/api/2.0/mlflow/", StringComparison.Ordinal);
+
         public override string ToString() => $"{Method} {Pattern}";
     }
 
@@ -84,9 +87,13 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && !o.IsProblem).Select(o => o.Describe()));
         // Everything the JSON door refuses is refused the same way on every route, before any endpoint reads it.
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && generic.Contains(o.Payload) && o.Status is not (400 or 413 or 415)).Select(o => o.Describe()));
+        // MLflow's routes answer in MLflow's error shape, whose code table has no 413 or 415: both are its 400s.
+        Assert.Empty(outcomes.Where(o => o.Route.IsMlflow && (o.Status != 400 || o.Body?["error_code"]?.GetValue<string>() is not ("INVALID_PARAMETER_VALUE" or "BAD_REQUEST")))
+            .Select(o => o.Describe()));
         // Without a Content-Type a body is checked as JSON (not waved through); declared as another type it is 415.
         Assert.Empty(outcomes.Where(o => !o.Route.Opaque && untyped.Contains(o.Payload) && o.Status is not (400 or 413)).Select(o => o.Describe()));
-        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && plain.Contains(o.Payload) && o.Status != 415).Select(o => o.Describe()));
+        Assert.Empty(outcomes.Where(o => !o.Route.Opaque && !o.Route.IsMlflow && plain.Contains(o.Payload) && o.Status != 415).Select(o => o.Describe()));
+        Assert.Empty(outcomes.Where(o => o.Route.IsMlflow && plain.Contains(o.Payload) && o.Body?["error_code"]?.GetValue<string>() != "BAD_REQUEST").Select(o => o.Describe()));
         Assert.Empty(outcomes.Where(o => o.Route.Opaque && o.Status is not (200 or 201)).Select(o => o.Describe()));
         Assert.True(verdict["verified"]!.GetValue<bool>(), verdict.ToJsonString());
         Assert.Equal((sequences.Count, sequences[^1]), (verdict["events"]!.GetValue<long>(), verdict["headSequence"]!.GetValue<long>()));
@@ -121,7 +128,10 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
             var read = await RegistryCalls.Read(response);
             // A HEAD answer has no body to name the parameter in; its status says it all.
             var named = r.Route.Method == "HEAD"
-                        || (response.Content.Headers.ContentType?.MediaType == "application/problem+json" && read.Body?["errors"]?[r.Field] is JsonArray);
+                        || (response.Content.Headers.ContentType?.MediaType == "application/problem+json" && read.Body?["errors"]?[r.Field] is JsonArray)
+                        // MLflow's error shape has no field list: its message names the parameter.
+                        || (r.Route.IsMlflow && read.Body?["error_code"]?.GetValue<string>() == "INVALID_PARAMETER_VALUE"
+                            && read.Body?["message"]?.GetValue<string>().Contains($"'{r.Field}'", StringComparison.OrdinalIgnoreCase) == true);
             outcomes.Add(($"{r.Route.Method} {r.Url} [{r.Field}{(r.Header is null ? "" : " = " + Shown(r.Header.Value.Value))}] → {read.Status} {Clip(read.Body?.ToJsonString())}",
                 read.Status, named));
         });
@@ -419,7 +429,10 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
         using var response = await _client.SendAsync(request);
         var read = await RegistryCalls.Read(response);
-        return new Outcome(route, url, payload, read.Status, response.Content.Headers.ContentType?.MediaType == "application/problem+json", read.Body);
+        var isProblem = route.IsMlflow
+            ? response.Content.Headers.ContentType?.MediaType == "application/json" && read.Body?["error_code"] is JsonValue && read.Body?["message"] is JsonValue
+            : response.Content.Headers.ContentType?.MediaType == "application/problem+json";
+        return new Outcome(route, url, payload, read.Status, isProblem, read.Body);
     }
 
     private void Report(string group, IReadOnlyCollection<Route> routes, int payloads, List<Outcome> outcomes)

@@ -56,6 +56,14 @@ public class when_storing_model_events
             "Retrained on June data.",
             Given.Json("""{"framework":"onnx","opset":17,"inputs":[{"name":"features","shape":[1,32]}],"quantized":false}""")));
 
+    /// <summary>An MLflow <c>source</c> without a digest: an unverified reference (empty sha256), its run id and run link as lineage.</summary>
+    [Fact]
+    public void model_version_registered_from_an_mlflow_source_is_stored_as_its_contract() =>
+        Snapshot.Match(EventJson.Stored(new ModelVersionRegistered(ModelId, 1, "None", new ArtifactReference("s3://bucket/churn/1/model", "", null),
+            new Lineage("r1", null, null, null, "https://mlflow.example.com/#/experiments/1/runs/r1"),
+            new Dictionary<string, string>(), new Dictionary<string, double>(), new Dictionary<string, string> { ["framework"] = "sklearn" },
+            "first candidate", null)), "ModelVersionRegistered_MlflowSource");
+
     [Fact]
     public void model_version_metadata_edited_is_stored_as_its_contract() =>
         MatchesItsContract(new ModelVersionMetadataEdited(ModelId, 3, "Quantized to int8.",

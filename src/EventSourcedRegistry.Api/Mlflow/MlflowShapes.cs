@@ -1,0 +1,102 @@
+using EventSourcedRegistry.Models;
+using Marten;
+
+namespace EventSourcedRegistry.Api.Mlflow;
+
+public sealed record MlflowTag(string Key, string Value);
+
+public sealed record MlflowAlias(string Alias, string Version);
+
+/// <summary>MLflow's <c>ModelVersion</c>: description, run_id and run_link are always sent (empty when unset).</summary>
+public sealed record MlflowModelVersion(
+    string Name,
+    string Version,
+    long CreationTimestamp,
+    long LastUpdatedTimestamp,
+    string CurrentStage,
+    string Description,
+    string Source,
+    string RunId,
+    string Status,
+    IReadOnlyList<MlflowTag>? Tags,
+    string RunLink,
+    IReadOnlyList<string>? Aliases);
+
+/// <summary>MLflow's <c>RegisteredModel</c>: an unset description and empty lists are left out.</summary>
+public sealed record MlflowRegisteredModel(
+    string Name,
+    long CreationTimestamp,
+    long LastUpdatedTimestamp,
+    string? Description,
+    IReadOnlyList<MlflowModelVersion>? LatestVersions,
+    IReadOnlyList<MlflowTag>? Tags,
+    IReadOnlyList<MlflowAlias>? Aliases);
+
+/// <summary>
+/// When a model and each of its versions were created and last changed, in epoch milliseconds: the store's timestamps of
+/// the events that touched them (the views keep no clock readings; the events are the record of when).
+/// </summary>
+public sealed class MlflowTimes
+{
+    private readonly Dictionary<int, (long Created, long Updated)> _versions = new();
+    public long Created { get; private set; }
+    public long Updated { get; private set; }
+
+    public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
+
+    /// <summary>One read of the model's stream (indexed by stream id).</summary>
+    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct)
+    {
+        var times = new MlflowTimes();
+        foreach (var e in await session.Events.FetchStreamAsync(modelId, token: ct))
+        {
+            var at = e.Timestamp.ToUnixTimeMilliseconds();
+            if (times.Created == 0) times.Created = at;
+            times.Updated = at;
+            foreach (var key in ModelVersionView.KeysOf(e.Data))
+            {
+                var version = int.Parse(key[(key.IndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                times._versions[version] = times._versions.TryGetValue(version, out var known) ? (known.Created, at) : (at, at);
+            }
+        }
+        return times;
+    }
+}
+
+/// <summary>The registry's views in MLflow's wire shapes.</summary>
+public static class MlflowShapes
+{
+    /// <summary>MLflow's only final status: the registry registers a version in one commit, never pending.</summary>
+    public const string Ready = "READY";
+
+    public static MlflowModelVersion Version(string modelName, ModelVersionView view, MlflowTimes times, bool withAliases)
+    {
+        var (created, updated) = times.Of(view.VersionNumber);
+        return new MlflowModelVersion(modelName, view.VersionNumber.ToString(System.Globalization.CultureInfo.InvariantCulture), created, updated,
+            view.Stage, view.Description ?? "", SourceOf(view.Artifact), view.Lineage?.RunId ?? "", Ready, Tags(view.Tags),
+            view.Lineage?.RunLink ?? "", withAliases && view.Aliases.Count > 0 ? view.Aliases : null);
+    }
+
+    /// <summary>
+    /// The URI a version's files are fetched from: the source it was registered with; for a version whose bytes were
+    /// uploaded to the registry's own store, that artifact's download route (the MLflow artifact proxy is not built yet).
+    /// </summary>
+    public static string SourceOf(ArtifactReference artifact) => artifact.Uri ?? $"/api/v1/artifacts/{artifact.Sha256}";
+
+    public static async Task<MlflowRegisteredModel> Model(IQuerySession session, ModelView model, CancellationToken ct, MlflowTimes? times = null)
+    {
+        times ??= await MlflowTimes.LoadAsync(session, model.Id, ct);
+        var latest = model.VersionsByStage.Values.Select(versions => versions[^1]).Order().ToList();
+        var views = latest.Count == 0
+            ? []
+            : await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray());
+        var latestVersions = views.OrderBy(v => v.VersionNumber).Select(v => Version(model.Name, v, times, withAliases: false)).ToList();
+        var aliases = model.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal)
+            .Select(a => new MlflowAlias(a.Key, a.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        return new MlflowRegisteredModel(model.Name, times.Created, times.Updated, string.IsNullOrEmpty(model.Description) ? null : model.Description,
+            latestVersions.Count > 0 ? latestVersions : null, Tags(model.Tags), aliases.Count > 0 ? aliases : null);
+    }
+
+    private static IReadOnlyList<MlflowTag>? Tags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Count == 0 ? null : tags.Select(t => new MlflowTag(t.Key, t.Value)).ToList();
+}

@@ -1,0 +1,158 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Api.Tests.Workspaces;
+
+namespace EventSourcedRegistry.Api.Tests.Mlflow;
+
+/// <summary>
+/// Replays the recorded MLflow client/server exchanges (Transcripts/, see its README) against a fresh workspace, addressed
+/// as an MLflow tracking URI names it (<c>/api/v1/workspaces/{ws}</c> + the client's <c>/api/2.0/mlflow/…</c>), with the
+/// key as a Bearer token as <c>MLFLOW_TRACKING_TOKEN</c> sends it. Each step's status, <c>error_code</c>, field names, JSON
+/// types and values must equal the recording's: <c>"&lt;timestamp-ms&gt;"</c> matches any integer; <c>message</c> texts are
+/// informative (the README says they are no contract); a <c>tags</c> list is compared as a set (the reference server
+/// answers its database's row order, the registry its view's). Steps in <see cref="NotYetCovered"/> are sent (the flow's
+/// state goes on) but not compared; each names why, and the test fails when one of them starts to match, so the list
+/// only shrinks.
+/// </summary>
+public sealed class when_replaying_mlflow_transcripts(AppFixture app) : WorkspaceTest(app)
+{
+    private const string SearchParser = "needs the search filter parser (filters beyond name = '…', order_by, version search without a name)";
+    private const string RecordedDeletion = "needs the recorded deletion (delete answers NOT_IMPLEMENTED today)";
+
+    /// <summary>(flow, step) → why the registry does not answer it as the reference server yet.</summary>
+    public static readonly IReadOnlyDictionary<(string Flow, int Step), string> NotYetCovered = new Dictionary<(string, int), string>
+    {
+        [("pipeline", 47)] = SearchParser,
+        [("pipeline", 48)] = SearchParser,
+        [("pipeline", 49)] = SearchParser,
+        [("pipeline", 50)] = SearchParser,
+        [("pipeline", 55)] = SearchParser,
+        [("pipeline", 56)] = SearchParser,
+        [("pipeline", 57)] = SearchParser,
+        [("pipeline", 58)] = SearchParser,
+        [("pipeline", 59)] = SearchParser,
+        [("pipeline", 60)] = SearchParser,
+        [("pipeline", 61)] = SearchParser,
+        [("pipeline", 62)] = SearchParser,
+        [("pipeline", 63)] = SearchParser,
+        [("pipeline", 67)] = RecordedDeletion,
+        [("pipeline", 68)] = RecordedDeletion + ": version 1 is still listed",
+        [("pipeline", 69)] = RecordedDeletion + ": version 1 is still the latest Archived version",
+        [("pipeline", 70)] = RecordedDeletion,
+        [("pipeline", 72)] = RecordedDeletion,
+        [("pipeline", 74)] = RecordedDeletion,
+        [("pipeline", 75)] = RecordedDeletion + ": the models are still there",
+        [("pipeline", 76)] = SearchParser,
+        [("errors", 22)] = SearchParser,
+    };
+
+    [Fact]
+    public Task the_pipeline_flow_replays_as_recorded() => Replay("pipeline.jsonl");
+
+    [Fact]
+    public Task the_error_flow_replays_as_recorded() => Replay("errors.jsonl");
+
+    private async Task Replay(string file)
+    {
+        var workspace = await CreateWorkspace();
+        var key = await KeyIn(workspace, "admin");
+        var differences = new List<string>();
+        var nowMatching = new List<string>();
+        foreach (var line in await File.ReadAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "Mlflow", "Transcripts", file)))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var step = JsonNode.Parse(line)!.AsObject();
+            var id = (step["flow"]!.GetValue<string>(), step["step"]!.GetValue<int>());
+            var (status, contentType, body) = await Send(workspace, key, step["request"]!.AsObject());
+            var difference = Compare(step["response"]!.AsObject(), status, contentType, body);
+            if (NotYetCovered.ContainsKey(id))
+            {
+                if (difference is null) nowMatching.Add($"{id.Item1} {id.Item2}");
+                continue;
+            }
+            if (difference is not null) differences.Add($"{id.Item1} step {id.Item2} ({step["call"]}): {difference}");
+        }
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+        Assert.True(nowMatching.Count == 0, "Now answered as recorded; take them off NotYetCovered: " + string.Join(", ", nowMatching));
+    }
+
+    private async Task<(int Status, string ContentType, string Body)> Send(string workspace, string key, JsonObject recorded)
+    {
+        var query = recorded["query"] is JsonObject fields
+            ? string.Join("&", fields.SelectMany(f => f.Value!.AsArray().Select(v => $"{Uri.EscapeDataString(f.Key)}={Uri.EscapeDataString(v!.GetValue<string>())}")))
+            : "";
+        var url = $"/api/v1/workspaces/{workspace}{recorded["path"]!.GetValue<string>()}{(query.Length > 0 ? "?" + query : "")}";
+        using var request = new HttpRequestMessage(new HttpMethod(recorded["method"]!.GetValue<string>()), url);
+        if (recorded["json"] is { } json) request.Content = new StringContent(json.ToJsonString(), Encoding.UTF8, "application/json");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var client = Host.Server.CreateClient();
+        using var response = await client.SendAsync(request);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Null when the answer is the recorded one under the rules above; otherwise what differs.</summary>
+    public static string? Compare(JsonObject recorded, int status, string contentType, string body)
+    {
+        var expectedStatus = recorded["status"]!.GetValue<int>();
+        if (status != expectedStatus) return $"status {status}, recorded {expectedStatus}: {Clip(body)}";
+        if (recorded["json"] is not { } expected)
+            return contentType == "application/json" ? $"a JSON body where the recording has none: {Clip(body)}" : null;
+        JsonNode? actual;
+        try
+        {
+            actual = JsonNode.Parse(body);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return $"not JSON: {Clip(body)}";
+        }
+        return Difference(expected, actual, "$");
+    }
+
+    private static string? Difference(JsonNode? expected, JsonNode? actual, string path)
+    {
+        if (expected is JsonValue e && e.TryGetValue<string>(out var text) && text == "<timestamp-ms>")
+            return actual is JsonValue a && a.TryGetValue<long>(out _) ? null : $"{path}: an int64 timestamp expected, got {actual?.ToJsonString() ?? "nothing"}";
+        if (expected is null || actual is null)
+            return expected is null && actual is null ? null : $"{path}: {actual?.ToJsonString() ?? "nothing"}, recorded {expected?.ToJsonString() ?? "nothing"}";
+        if (expected.GetValueKind() != actual.GetValueKind())
+            return $"{path}: {actual.GetValueKind()} {Clip(actual.ToJsonString())}, recorded {expected.GetValueKind()} {Clip(expected.ToJsonString())}";
+        switch (expected)
+        {
+            case JsonObject eo:
+            {
+                var ao = actual.AsObject();
+                var missing = eo.Select(p => p.Key).Except(ao.Select(p => p.Key)).ToList();
+                var extra = ao.Select(p => p.Key).Except(eo.Select(p => p.Key)).ToList();
+                if (missing.Count > 0 || extra.Count > 0) return $"{path}: fields missing [{string.Join(", ", missing)}], extra [{string.Join(", ", extra)}]";
+                foreach (var (name, value) in eo)
+                {
+                    if (name == "message") continue;
+                    if (name == "tags" && value is JsonArray tags)
+                    {
+                        var want = tags.Select(t => t!.ToJsonString()).Order().ToList();
+                        var got = ao[name]!.AsArray().Select(t => t!.ToJsonString()).Order().ToList();
+                        if (!want.SequenceEqual(got)) return $"{path}.tags: {ao[name]!.ToJsonString()}, recorded {value.ToJsonString()}";
+                        continue;
+                    }
+                    if (Difference(value, ao[name], $"{path}.{name}") is { } d) return d;
+                }
+                return null;
+            }
+            case JsonArray ea:
+            {
+                var aa = actual.AsArray();
+                if (ea.Count != aa.Count) return $"{path}: {aa.Count} items, recorded {ea.Count}: {Clip(aa.ToJsonString())}";
+                for (var i = 0; i < ea.Count; i++)
+                    if (Difference(ea[i], aa[i], $"{path}[{i}]") is { } d) return d;
+                return null;
+            }
+            default:
+                return JsonNode.DeepEquals(expected, actual) ? null : $"{path}: {actual.ToJsonString()}, recorded {expected.ToJsonString()}";
+        }
+    }
+
+    private static string Clip(string text) => text.Length > 400 ? text[..400] + "…" : text;
+}
