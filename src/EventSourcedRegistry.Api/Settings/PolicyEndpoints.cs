@@ -86,42 +86,17 @@ public static class PolicyEndpoints
         return await Change(http, store, policies, rates, reason, settings => settings?.Policy is null ? null : new WorkspacePolicyRemoved());
     }
 
-    /// <summary>Appends to the settings stream with optimistic concurrency; If-Match pins a revision (412 when stale).</summary>
+    /// <summary>Changes the settings stream (<see cref="SettingsChanges"/>); a DELETE with nothing to remove answers 204 and appends nothing.</summary>
     private static async Task<IResult> Change(HttpContext http, WorkspaceStore store, WorkspacePolicies policies, RateLimitSettings rates,
         string? reason, Func<RegistrySettings?, object?> decide)
     {
-        var ct = http.RequestAborted;
-        if (!Revisions.TryReadIfMatch(http.Request, out var expected))
-            return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
-
-        await using var session = store.LightweightSession();
-        CommandContext.For(http, reason).ApplyTo(session);
-        var stream = await session.Events.FetchForWriting<RegistrySettings>(RegistrySettings.StreamId, ct);
-        var revision = stream.CurrentVersion ?? 0;
-        if (expected is { } pinned && pinned != revision)
-            return Problems.Problem(StatusCodes.Status412PreconditionFailed, "Stale revision",
-                $"If-Match names revision {pinned}, but the workspace's settings are at revision {revision}; read them again and retry.");
-
-        var after = stream.Aggregate ?? new RegistrySettings();
-        if (decide(stream.Aggregate) is { } @event)
+        var outcome = await SettingsChanges.Apply(http, store, reason,
+            settings => decide(settings) is { } @event ? Decision.Accept(@event) : Decision.Unchanged);
+        if (outcome.Problem is { } problem) return problem;
+        var after = outcome.After;
+        if (!outcome.Changed && http.Request.Method == HttpMethods.Delete)
         {
-            after = RegistrySettings.Fold(after, @event);
-            after.Revision = revision + 1;
-            stream.AppendOne(@event);
-            try
-            {
-                await session.SaveChangesAsync(ct);
-            }
-            // The first change of all starts the stream: two at once collide on its id instead of its version.
-            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex))
-            {
-                return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
-                    "The workspace's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");
-            }
-        }
-        else if (http.Request.Method == HttpMethods.Delete)
-        {
-            Revisions.Write(http.Response, revision);
+            Revisions.Write(http.Response, outcome.DecidedAt);
             return Results.NoContent();
         }
 

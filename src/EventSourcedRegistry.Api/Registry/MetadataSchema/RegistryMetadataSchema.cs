@@ -53,43 +53,13 @@ public static class RegistryMetadataSchemaEndpoints
         return await Change(http, store, reason, MetadataStandard.RemoveRegistrySchema, _ => Results.NoContent());
     }
 
-    /// <summary>Decides against the settings stream and appends with optimistic concurrency; If-Match pins a revision (412 when stale).</summary>
+    /// <summary>Changes the settings stream (<see cref="Settings.SettingsChanges"/>), then answers with the settings after.</summary>
     private static async Task<IResult> Change(HttpContext http, WorkspaceStore store, string? reason,
         Func<RegistrySettings?, Decision> decide, Func<RegistrySettings, IResult> respond)
     {
-        var ct = http.RequestAborted;
-        if (!Revisions.TryReadIfMatch(http.Request, out var expected))
-            return Problems.Problem(400, "Malformed If-Match", "If-Match must carry one strong ETag as a read returned it, for example \"3\".");
-
-        await using var session = store.LightweightSession();
-        CommandContext.For(http, reason).ApplyTo(session);
-        var stream = await session.Events.FetchForWriting<RegistrySettings>(RegistrySettings.StreamId, ct);
-        var revision = stream.CurrentVersion ?? 0;
-        if (expected is { } pinned && pinned != revision)
-            return Problems.Problem(StatusCodes.Status412PreconditionFailed, "Stale revision",
-                $"If-Match names revision {pinned}, but the registry's settings are at revision {revision}; read them again and retry.");
-
-        var decision = decide(stream.Aggregate);
-        if (decision.Rejection is { } rejection) return Problems.From(rejection);
-
-        var after = stream.Aggregate ?? new RegistrySettings();
-        foreach (var @event in decision.Events) after = RegistrySettings.Fold(after, @event);
-        after.Revision = revision + decision.Events.Count;
-        if (decision.Events.Count > 0)
-        {
-            stream.AppendMany(decision.Events.ToArray());
-            try
-            {
-                await session.SaveChangesAsync(ct);
-            }
-            // The first change of all starts the stream: two at once collide on its id instead of its version.
-            catch (Exception ex) when (ModelCommands.IsConcurrencyConflict(ex))
-            {
-                return Problems.Problem(StatusCodes.Status409Conflict, "Changed concurrently",
-                    "The registry's settings were changed by a concurrent request; nothing was changed. Read them again and retry.");
-            }
-        }
-        Revisions.Write(http.Response, after.Revision);
-        return respond(after);
+        var outcome = await Settings.SettingsChanges.Apply(http, store, reason, decide);
+        if (outcome.Problem is { } problem) return problem;
+        Revisions.Write(http.Response, outcome.After.Revision);
+        return respond(outcome.After);
     }
 }
