@@ -45,16 +45,13 @@ public static class RegisteredModelsEndpoints
         if (await session.LoadAsync<ModelNameIndex>(normalized, ct) is not null) return AlreadyExists(name);
         CommandContext.For(http, reason: null).ApplyTo(session);
 
-        // As the native registration (RegisterModelEndpoint): the stream and its name claim in one transaction.
-        var modelId = Guid.CreateVersion7();
-        var decision = ModelDecisions.Register(modelId, name, description, tags);
-        session.Events.StartStream<ModelView>(modelId, decision.Events.ToArray());
-        session.Insert(new ModelNameIndex { Id = normalized, ModelId = modelId });
+        // The native registration's own start: the stream and its name claim in one transaction.
+        Models.Registering.RegisterModelEndpoint.Start(session, name, description, tags);
         try
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (!EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex)))
+        catch (Exception ex) when (Models.Registering.RegisterModelEndpoint.IsNameTaken(ex))
         {
             return AlreadyExists(name);
         }

@@ -50,10 +50,7 @@ public static class RegisterModelEndpoint
         var context = CommandContext.For(http, reason: null);
         context.ApplyTo(session);
 
-        var modelId = Guid.CreateVersion7();
-        var decision = ModelDecisions.Register(modelId, name, request.Description, request.Tags);
-        session.Events.StartStream<ModelView>(modelId, decision.Events.ToArray());
-        session.Insert(new ModelNameIndex { Id = normalized, ModelId = modelId });
+        var decision = Start(session, name, request.Description, request.Tags);
 
         var view = decision.Events.Aggregate((ModelView?)null, (state, e) => ModelView.Fold(state, e))!;
         view.Revision = decision.Events.Count;
@@ -64,13 +61,30 @@ public static class RegisterModelEndpoint
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (Exception ex) when (!EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex)))
+        catch (Exception ex) when (IsNameTaken(ex))
         {
             if (await idempotency.Replay(store, http, ct) is { } raced) return raced;
             return NameTaken(name);
         }
         return ModelCommands.Write(http, response, view.Revision);
     }
+
+    /// <summary>
+    /// A new model in <paramref name="session"/>: its stream, started with the registration's events, and its name's claim,
+    /// committed together by the caller's save (the MLflow door registers through this too).
+    /// </summary>
+    public static Decision Start(IDocumentSession session, string name, string? description, IReadOnlyDictionary<string, string>? tags)
+    {
+        var modelId = Guid.CreateVersion7();
+        var decision = ModelDecisions.Register(modelId, name, description, tags);
+        session.Events.StartStream<ModelView>(modelId, decision.Events.ToArray());
+        session.Insert(new ModelNameIndex { Id = InputRules.NormalizeName(name), ModelId = modelId });
+        return decision;
+    }
+
+    /// <summary>The save of <see cref="Start"/> failed because a concurrent registration claimed the name first.</summary>
+    public static bool IsNameTaken(Exception ex) =>
+        !EventSourcedRegistry.Store.EventGaps.IsSequenceCollision(ex) && (ex is DocumentAlreadyExistsException || ModelCommands.IsUniqueViolation(ex));
 
     private static IResult NameTaken(string name) =>
         Problems.Problem(StatusCodes.Status409Conflict, "Name taken",
