@@ -6,6 +6,7 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 public static class RegistryTables
 {
     public const string ModelView = RegistryStore.Schema + ".mt_doc_modelview";
+    public const string ModelVersionView = RegistryStore.Schema + ".mt_doc_modelversionview";
     public const string TransitionRequests = RegistryStore.Schema + ".mt_doc_transitionrequestsview";
     public const string ModelTags = RegistryStore.Schema + "." + EventSourcedRegistry.Models.ModelTagIndex.Table;
 }

@@ -1,133 +1,105 @@
 using System.Globalization;
+using SortKey = EventSourcedRegistry.Mlflow.Search.SortKey;
 using System.Text;
-using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Models.Listing;
 using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Mlflow.Search;
 using EventSourcedRegistry.Models;
 using Marten;
-using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Mlflow;
 
-/// <summary>What a search filter asks for, as far as this seam understands it: an exact model name, or everything.</summary>
-public sealed record MlflowSearchPlan(string? Name);
+/// <summary>A search request read and checked: what to match, in which order, how many, from which position.</summary>
+public sealed record MlflowSearchRequest(SearchFilter Filter, IReadOnlyList<SortKey> Keys, int MaxResults, IReadOnlyList<object>? After);
 
 /// <summary>
-/// The seam the search filter parser (<c>EventSourcedRegistry.Mlflow.Search</c>, built separately) plugs into:
-/// <see cref="PlanModels"/> and <see cref="PlanVersions"/> take the raw filter string and answer a plan or MLflow's 400.
-/// Until the parser lands they understand only what needs no parser: no filter, the clause the client always appends to
-/// model searches (<c>tag.`mlflow.prompt.is_prompt` != 'true'</c>), and one <c>name = '…'</c>; any other filter is refused
-/// with INVALID_PARAMETER_VALUE saying so (never silently ignored). Order is MLflow's default (name ascending, then
-/// version descending); only <c>name ASC</c> is taken as order_by. Page tokens are the reference server's
-/// (base64 of <c>{"offset": N}</c>).
+/// <c>registered-models/search</c> and <c>model-versions/search</c> (docs/mlflow-search.md): the filter, order and page
+/// token are read by <c>EventSourcedRegistry.Mlflow.Search</c> and answered by one SQL statement over the workspace's
+/// views (<see cref="SearchSql"/>), with the caller's grants as a condition of the same statement, so a page, its size
+/// and its next token only ever reflect rows the caller may read. Page tokens are keyset positions bound to the search
+/// and the workspace (<see cref="PageTokens"/>). GET only, as on the reference server.
 /// </summary>
 public static class MlflowSearch
 {
-    public const int MaxModelResults = 1000;
-    public const int MaxVersionResults = 200_000;
-    private const string PromptClause = "tag.`mlflow.prompt.is_prompt` != 'true'";
-    private const string PromptTag = "mlflow.prompt.is_prompt";
+    /// <summary>The reference server's text for a max_results it does not take (errors.jsonl steps 26, 27).</summary>
+    public static string MaxResultsMessage(string raw) =>
+        $"Invalid value \"{SearchProblem.Shorten(raw)}\" for parameter 'max_results' supplied:  Hint: Value was of type 'str'. " +
+        "See the API docs for more information about request parameters.";
 
-    public static (MlflowSearchPlan? Plan, IResult? Error) PlanModels(string? filter) => Plan(filter, allowPromptClause: true);
-
-    public static (MlflowSearchPlan? Plan, IResult? Error) PlanVersions(string? filter) => Plan(filter, allowPromptClause: false);
-
-    private static (MlflowSearchPlan?, IResult?) Plan(string? filter, bool allowPromptClause)
+    /// <summary>
+    /// Reads max_results (first, as the reference server does), filter, order_by and page_token; the refusal is
+    /// MLflow's INVALID_PARAMETER_VALUE. Pure apart from the query collection.
+    /// </summary>
+    public static (MlflowSearchRequest? Request, IResult? Error) Read(IQueryCollection query, SearchEntity entity, string scope)
     {
-        var clauses = (filter ?? "").Split(" AND ", StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-        if (allowPromptClause) clauses.RemoveAll(c => c == PromptClause);
-        if (clauses.Count == 0) return (new MlflowSearchPlan(null), null);
-        if (clauses.Count == 1 && ExactName(clauses[0]) is { } name) return (new MlflowSearchPlan(name), null);
-        return (null, MlflowErrors.Error(MlflowErrors.InvalidParameterValue,
-            $"This registry does not search by this filter yet (only name = '<name>' is supported): {Shown(filter!)}"));
-    }
-
-    /// <summary><c>name = 'x'</c> or <c>name='x'</c> (single or double quotes, no quote inside).</summary>
-    private static string? ExactName(string clause)
-    {
-        if (!clause.StartsWith("name", StringComparison.Ordinal)) return null;
-        var rest = clause[4..].TrimStart();
-        if (!rest.StartsWith('=')) return null;
-        var value = rest[1..].Trim();
-        if (value.Length < 2 || value[0] is not ('\'' or '"') || value[^1] != value[0]) return null;
-        var inner = value[1..^1];
-        return inner.Contains('\'') || inner.Contains('"') ? null : inner;
-    }
-
-    public static (int Offset, IResult? Error) Offset(string? token)
-    {
-        if (string.IsNullOrEmpty(token)) return (0, null);
-        try
+        var limit = entity == SearchEntity.RegisteredModels ? SearchProblem.ModelsMaxResults : SearchProblem.VersionsMaxResults;
+        var max = entity == SearchEntity.RegisteredModels ? 100 : 10_000;
+        if (query["max_results"].LastOrDefault() is { Length: > 0 } raw)
         {
-            using var document = JsonDocument.Parse(Convert.FromBase64String(token));
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("offset", out var offset)
-                && offset.TryGetInt32(out var value) && value >= 0)
-                return (value, null);
+            if (!int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out max) || max > limit)
+                return (null, Invalid(MaxResultsMessage(raw)));
+            if (max < 1) return (null, Invalid($"Invalid value for max_results. It must be a positive integer, but got {max}"));
         }
-        catch (Exception ex) when (ex is FormatException or JsonException)
-        {
-            return (0, MlflowErrors.Error(MlflowErrors.InvalidParameterValue, "Invalid page token, could not base64-decode"));
-        }
-        return (0, MlflowErrors.Error(MlflowErrors.InvalidParameterValue, "Invalid page token"));
+        if (!FilterParser.TryParse(query["filter"].LastOrDefault(), entity, out var filter, out var problem)
+            || !SearchOrder.TryParse(query["order_by"].ToArray(), entity, out var keys, out problem)
+            || !PageTokens.TryDecode(query["page_token"].LastOrDefault(), filter, keys, scope, out var after, out problem))
+            return (null, Invalid(problem!.Message));
+        return (new MlflowSearchRequest(filter, keys, max, after), null);
     }
-
-    /// <summary>The reference server's token, byte for byte: base64 of Python's <c>json.dumps({"offset": N})</c>.</summary>
-    public static string Token(int offset) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{{\"offset\": {offset.ToString(CultureInfo.InvariantCulture)}}}"));
-
-    public static (int MaxResults, IResult? Error) MaxResults(string? raw, int fallback, int limit)
-    {
-        if (string.IsNullOrEmpty(raw)) return (fallback, null);
-        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= limit) return (value, null);
-        return (0, MlflowErrors.Error(MlflowErrors.InvalidParameterValue,
-            $"Invalid value \"{Shown(raw)}\" for parameter 'max_results' supplied: it must be a whole number from 1 to {limit}."));
-    }
-
-    /// <summary>order_by beyond MLflow's default waits for the parser; <c>name ASC</c> is the default's first key and taken.</summary>
-    public static IResult? OrderProblem(IReadOnlyList<string> orderBy) =>
-        orderBy.All(o => o.Trim() is "name" or "name ASC")
-            ? null
-            : MlflowErrors.Error(MlflowErrors.InvalidParameterValue,
-                $"This registry does not order searches by {Shown(string.Join(", ", orderBy))} yet; leave order_by out or use 'name ASC'.");
 
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineGet(MlflowRoutes.Prefix + "/registered-models/search", OperationId = "MlflowSearchRegisteredModels")]
-    public static async Task<IResult> SearchModels(HttpContext http, WorkspaceStore store)
+    public static async Task<IResult> SearchModels(HttpContext http, WorkspaceStore store, TagListing tagListing)
     {
-        var query = http.Request.Query;
-        var (max, badMax) = MaxResults(query["max_results"].LastOrDefault(), 100, MaxModelResults);
-        if (badMax is not null) return badMax;
-        var (plan, badFilter) = PlanModels(query["filter"].LastOrDefault());
-        if (badFilter is not null) return badFilter;
-        if (OrderProblem(query["order_by"].Where(o => o is not null).Select(o => o!).ToList()) is { } badOrder) return badOrder;
-        var (offset, badToken) = Offset(query["page_token"].LastOrDefault());
-        if (badToken is not null) return badToken;
+        var tenant = store.Workspace.TenantId;
+        var (request, error) = Read(http.Request.Query, SearchEntity.RegisteredModels, tenant);
+        if (error is not null) return error;
+        var (filter, keys, max, after) = request!;
 
-        var ct = http.RequestAborted;
+        // With a tags.k = 'v' clause and name order, the query drives from that pair's range of the model_tags index,
+        // which is in name order: a page costs its own rows, not every match (as /api/v1/models?tag=).
+        var tag = keys[0].Field == SortField.Name ? SearchSql.IndexableTag(filter) : null;
+        var columns = SearchColumns.Models("d");
+        if (tag is not null) columns = columns with { NormalizedName = "t.normalized_name" };
+        var args = new List<object>();
+        var sql = new StringBuilder("select d.data from ");
+        if (tag is { } pair)
+        {
+            sql.Append($"{RegistryTables.ModelTags} as t join {RegistryTables.ModelView} as d on d.tenant_id = t.tenant_id and d.id = t.model_id ")
+                .Append($"where t.tenant_id = ? and d.tenant_id = ? and t.pair_hash = {string.Format(ModelTagIndex.PairHashSql, "?", "?")}");
+            args.AddRange([tenant, tenant, pair.Key, pair.Value]);
+        }
+        else
+        {
+            sql.Append($"{RegistryTables.ModelView} as d where d.tenant_id = ?");
+            args.Add(tenant);
+        }
+        Complete(sql, args, http, filter, keys, after, max, columns, "d");
+
+        IReadOnlyList<ModelView> rows;
+        if (tag is not null)
+        {
+            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
+            await using var tagSession = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
+            rows = await tagSession.QueryAsync<ModelView>(sql.ToString(), http.RequestAborted, args.ToArray());
+        }
+        else
+        {
+            await using var plain = store.QuerySession();
+            rows = await plain.QueryAsync<ModelView>(sql.ToString(), http.RequestAborted, args.ToArray());
+        }
+        if (rows.Count == 0) return MlflowJson.Empty();
+
+        var page = rows.Take(max).ToList();
         await using var session = store.QuerySession();
-        var models = session.Query<ModelView>().AsQueryable();
-        if (plan!.Name is { } name)
-        {
-            var normalized = Validation.InputRules.NormalizeName(name);
-            models = models.Where(m => m.NormalizedName == normalized);
-        }
-        // A model carrying the prompt tag as 'true' is a prompt, which model searches leave out; one without the tag matches.
-        models = models.Where(m => m.MatchesSql("coalesce(d.data -> 'tags' ->> ?, '') <> 'true'", PromptTag));
-        if (!MlflowAccess.ReadsEverything(http))
-        {
-            var (ids, names) = MlflowAccess.Readable(http);
-            var idList = ids.ToArray();
-            var nameList = names.ToArray();
-            models = models.Where(m => idList.Contains(m.Id) || nameList.Contains(m.NormalizedName));
-        }
-        var page = await models.OrderBy(m => m.Name).Skip(offset).Take(max + 1).ToListAsync(ct);
-        if (page.Count == 0) return MlflowJson.Empty();
-        var shown = new List<MlflowRegisteredModel>();
-        foreach (var model in page.Take(max)) shown.Add(await MlflowShapes.Model(session, model, ct));
-        return MlflowJson.Ok(new { registered_models = shown, next_page_token = page.Count > max ? Token(offset + max) : null });
+        var shown = await MlflowShapes.Models(session, page, http.RequestAborted);
+        var next = rows.Count > max ? PageTokens.Encode(filter, keys, Position(page[^1], keys), tenant) : null;
+        return MlflowJson.Ok(new { registered_models = shown, next_page_token = next });
     }
 
     [ExcludeFromDescription]
@@ -135,37 +107,85 @@ public static class MlflowSearch
     [WolverineGet(MlflowRoutes.Prefix + "/model-versions/search", OperationId = "MlflowSearchModelVersions")]
     public static async Task<IResult> SearchVersions(HttpContext http, WorkspaceStore store)
     {
-        var query = http.Request.Query;
-        var (max, badMax) = MaxResults(query["max_results"].LastOrDefault(), 10_000, MaxVersionResults);
-        if (badMax is not null) return badMax;
-        var (plan, badFilter) = PlanVersions(query["filter"].LastOrDefault());
-        if (badFilter is not null) return badFilter;
-        if (OrderProblem(query["order_by"].Where(o => o is not null).Select(o => o!).ToList()) is { } badOrder) return badOrder;
-        var (offset, badToken) = Offset(query["page_token"].LastOrDefault());
-        if (badToken is not null) return badToken;
-        // Without a name the versions of every model are listed, which needs the parser's indexed plan: refused until then.
-        if (plan!.Name is not { } name)
-            return MlflowErrors.Error(MlflowErrors.InvalidParameterValue,
-                "This registry searches model versions of one model only yet: give filter=name='<name>'.");
+        var tenant = store.Workspace.TenantId;
+        var (request, error) = Read(http.Request.Query, SearchEntity.ModelVersions, tenant);
+        if (error is not null) return error;
+        var (filter, keys, max, after) = request!;
 
-        var ct = http.RequestAborted;
+        var columns = SearchColumns.Versions("v", "m");
+        var args = new List<object> { tenant, tenant };
+        // One JSON document per row: the version's view and its model's name (Marten reads the first column as the result).
+        var sql = new StringBuilder(
+            $"select jsonb_build_object('name', m.data ->> 'name', 'version', v.data) from {RegistryTables.ModelVersionView} as v " +
+            $"join {RegistryTables.ModelView} as m on m.tenant_id = v.tenant_id and m.id = v.model_id where v.tenant_id = ? and m.tenant_id = ?");
+        Complete(sql, args, http, filter, keys, after, max, columns, "m");
+
         await using var session = store.QuerySession();
-        var model = await session.FindModel(name, ct);
-        if (model is null || !MayRead(http, model)) return MlflowJson.Empty();
-        var numbers = Enumerable.Range(1, model.LatestVersion).Reverse().Skip(offset).Take(max + 1).ToList();
-        if (numbers.Count == 0) return MlflowJson.Empty();
-        var views = await session.LoadManyAsync<ModelVersionView>(ct, numbers.Take(max).Select(v => ModelVersionView.Key(model.Id, v)).ToArray());
-        var times = await MlflowTimes.LoadAsync(session, model.Id, ct);
-        var versions = views.OrderByDescending(v => v.VersionNumber).Select(v => MlflowShapes.Version(model.Name, v, times, withAliases: false)).ToList();
-        return MlflowJson.Ok(new { model_versions = versions, next_page_token = numbers.Count > max ? Token(offset + max) : null });
+        var rows = await session.QueryAsync<VersionRow>(sql.ToString(), http.RequestAborted, args.ToArray());
+        if (rows.Count == 0) return MlflowJson.Empty();
+
+        var page = rows.Take(max).ToList();
+        var shown = new List<MlflowModelVersion>(page.Count);
+        var legacy = new Dictionary<Guid, MlflowTimes>();
+        foreach (var row in page)
+        {
+            var times = MlflowTimes.FromViews(row.Version);
+            if (times is null)
+            {
+                // A view written before the views kept their timestamps: read them off the model's stream, once per model.
+                if (!legacy.TryGetValue(row.Version.ModelId, out times))
+                    legacy[row.Version.ModelId] = times = await MlflowTimes.LoadAsync(session, row.Version.ModelId, http.RequestAborted);
+            }
+            shown.Add(MlflowShapes.Version(row.Name, row.Version, times, withAliases: false));
+        }
+        var last = page[^1];
+        var next = rows.Count > max
+            ? PageTokens.Encode(filter, keys, keys.Select(k => k.Field switch
+            {
+                SortField.Name => (object)Validation.InputRules.NormalizeName(last.Name),
+                SortField.VersionNumber => (long)last.Version.VersionNumber,
+                SortField.CreationTimestamp => last.Version.CreationTimestamp,
+                _ => last.Version.LastUpdatedTimestamp,
+            }).ToList(), tenant)
+            : null;
+        return MlflowJson.Ok(new { model_versions = shown, next_page_token = next });
     }
 
-    private static bool MayRead(HttpContext http, ModelView model)
+    /// <summary>A version search row: the version's view and its model's name.</summary>
+    public sealed record VersionRow(string Name, ModelVersionView Version);
+
+    /// <summary>Adds the filter, the caller's grants, the page position, the order and the limit to a statement.</summary>
+    private static void Complete(StringBuilder sql, List<object> args, HttpContext http, SearchFilter filter, IReadOnlyList<SortKey> keys,
+        IReadOnlyList<object>? after, int max, SearchColumns columns, string model)
     {
-        if (MlflowAccess.ReadsEverything(http)) return true;
-        var (ids, names) = MlflowAccess.Readable(http);
-        return ids.Contains(model.Id) || names.Contains(model.NormalizedName);
+        var where = SearchSql.Where(filter, columns);
+        sql.Append(" and ").Append(where.Sql);
+        args.AddRange(where.Parameters);
+        if (!MlflowAccess.ReadsEverything(http))
+        {
+            // Only the models the caller's grants name: a scoped caller's results, counts and tokens show nothing else.
+            var (ids, names) = MlflowAccess.Readable(http);
+            sql.Append($" and ({model}.id = any(?) or {model}.normalized_name = any(?))");
+            args.Add(ids.ToArray());
+            args.Add(names.ToArray());
+        }
+        if (after is not null)
+        {
+            var position = SearchSql.After(keys, after, columns);
+            sql.Append(" and ").Append(position.Sql);
+            args.AddRange(position.Parameters);
+        }
+        // One row more than the page says whether another page follows.
+        sql.Append($" order by {SearchSql.OrderBy(keys, columns)} limit {(max + 1).ToString(CultureInfo.InvariantCulture)}");
     }
 
-    private static string Shown(string text) => text.Length > 200 ? text[..200] + "…" : text;
+    private static IReadOnlyList<object> Position(ModelView model, IReadOnlyList<SortKey> keys) =>
+        keys.Select(k => k.Field switch
+        {
+            SortField.Name => (object)model.NormalizedName,
+            SortField.CreationTimestamp => model.CreationTimestamp,
+            _ => model.LastUpdatedTimestamp,
+        }).ToList();
+
+    private static IResult Invalid(string message) => MlflowErrors.Error(MlflowErrors.InvalidParameterValue, message);
 }

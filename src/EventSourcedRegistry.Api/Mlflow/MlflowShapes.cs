@@ -44,6 +44,28 @@ public sealed class MlflowTimes
 
     public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
 
+    /// <summary>
+    /// The times the views keep (<see cref="ModelView.Stamp"/>), or null when one of them predates that (0): then
+    /// <see cref="LoadAsync"/> reads them off the stream.
+    /// </summary>
+    public static MlflowTimes? FromViews(ModelView? model, params IEnumerable<ModelVersionView> versions)
+    {
+        var times = new MlflowTimes();
+        if (model is not null)
+        {
+            if (model.CreationTimestamp == 0) return null;
+            (times.Created, times.Updated) = (model.CreationTimestamp, model.LastUpdatedTimestamp);
+        }
+        foreach (var version in versions)
+        {
+            if (version.CreationTimestamp == 0) return null;
+            times._versions[version.VersionNumber] = (version.CreationTimestamp, version.LastUpdatedTimestamp);
+        }
+        return times;
+    }
+
+    public static MlflowTimes? FromViews(ModelVersionView version) => FromViews(null, version);
+
     /// <summary>One read of the model's stream (indexed by stream id).</summary>
     public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct)
     {
@@ -83,18 +105,35 @@ public static class MlflowShapes
     /// </summary>
     public static string SourceOf(ArtifactReference artifact) => artifact.Uri ?? $"/api/v1/artifacts/{artifact.Sha256}";
 
-    public static async Task<MlflowRegisteredModel> Model(IQuerySession session, ModelView model, CancellationToken ct, MlflowTimes? times = null)
+    public static async Task<MlflowRegisteredModel> Model(IQuerySession session, ModelView model, CancellationToken ct, MlflowTimes? times = null,
+        IReadOnlyList<ModelVersionView>? latestViews = null)
     {
         times ??= await MlflowTimes.LoadAsync(session, model.Id, ct);
         var latest = model.VersionsByStage.Values.Select(versions => versions[^1]).Order().ToList();
-        var views = latest.Count == 0
+        var views = latestViews ?? (latest.Count == 0
             ? []
-            : await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray());
+            : await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray()));
         var latestVersions = views.OrderBy(v => v.VersionNumber).Select(v => Version(model.Name, v, times, withAliases: false)).ToList();
         var aliases = model.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal)
             .Select(a => new MlflowAlias(a.Key, a.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
         return new MlflowRegisteredModel(model.Name, times.Created, times.Updated, string.IsNullOrEmpty(model.Description) ? null : model.Description,
             latestVersions.Count > 0 ? latestVersions : null, Tags(model.Tags), aliases.Count > 0 ? aliases : null);
+    }
+
+    /// <summary>
+    /// A page of models in MLflow's shape with two reads for the whole page (the latest version of each stage, and no
+    /// stream reads while the views carry their timestamps), not two per model.
+    /// </summary>
+    public static async Task<List<MlflowRegisteredModel>> Models(IQuerySession session, IReadOnlyList<ModelView> models, CancellationToken ct)
+    {
+        var keys = models.SelectMany(m => m.VersionsByStage.Values.Where(v => v.Count > 0).Select(v => ModelVersionView.Key(m.Id, v[^1])))
+            .Distinct().ToArray();
+        var versions = keys.Length == 0 ? [] : await session.LoadManyAsync<ModelVersionView>(ct, keys);
+        var byModel = versions.ToLookup(v => v.ModelId);
+        var shown = new List<MlflowRegisteredModel>(models.Count);
+        foreach (var model in models)
+            shown.Add(await Model(session, model, ct, MlflowTimes.FromViews(model, byModel[model.Id]), byModel[model.Id].ToList()));
+        return shown;
     }
 
     private static IReadOnlyList<MlflowTag>? Tags(IReadOnlyDictionary<string, string> tags) =>

@@ -39,43 +39,6 @@ public sealed class when_reading_mlflow_wire_values
     public void a_local_or_relative_source_is_refused(string source) => Assert.NotNull(ModelVersionsEndpoints.SourceProblem(source));
 
     [Theory]
-    [InlineData(null, null)]
-    [InlineData("tag.`mlflow.prompt.is_prompt` != 'true'", null)]
-    [InlineData("name = 'churn' AND tag.`mlflow.prompt.is_prompt` != 'true'", "churn")]
-    [InlineData("name='churn-classifier'", "churn-classifier")]
-    [InlineData("name = \"fraud\"", "fraud")]
-    public void the_search_seam_plans_what_needs_no_parser(string? filter, string? name)
-    {
-        var (plan, error) = MlflowSearch.PlanModels(filter);
-        Assert.Null(error);
-        Assert.Equal(name, plan!.Name);
-    }
-
-    [Theory]
-    [InlineData("name LIKE 'ch%'")]
-    [InlineData("name = 'a' OR name = 'b'")]
-    [InlineData("tags.team = 'risk'")]
-    [InlineData("name = 'a' AND name = 'b'")]
-    [InlineData("name = churn")]
-    [InlineData("name = 'it''s'")]
-    public void the_search_seam_refuses_what_needs_the_parser(string filter) => Assert.NotNull(MlflowSearch.PlanModels(filter).Error);
-
-    [Fact]
-    public void the_version_search_seam_does_not_take_the_prompt_clause() =>
-        Assert.NotNull(MlflowSearch.PlanVersions("tag.`mlflow.prompt.is_prompt` != 'true'").Error);
-
-    [Fact]
-    public void page_tokens_are_the_reference_servers_and_read_back()
-    {
-        Assert.Equal("eyJvZmZzZXQiOiAxfQ==", MlflowSearch.Token(1));
-        Assert.Equal("eyJvZmZzZXQiOiAyfQ==", MlflowSearch.Token(2));
-        Assert.Equal(2, MlflowSearch.Offset(MlflowSearch.Token(2)).Offset);
-        Assert.NotNull(MlflowSearch.Offset("not-a-token").Error);
-        Assert.NotNull(MlflowSearch.Offset(Convert.ToBase64String(Encoding.UTF8.GetBytes("{\"offset\": -1}"))).Error);
-        Assert.NotNull(MlflowSearch.Offset(Convert.ToBase64String(Encoding.UTF8.GetBytes("[1]"))).Error);
-    }
-
-    [Theory]
     [InlineData("INVALID_PARAMETER_VALUE", 400)]
     [InlineData("RESOURCE_ALREADY_EXISTS", 400)]
     [InlineData("RESOURCE_DOES_NOT_EXIST", 404)]

@@ -92,9 +92,9 @@ public class when_ordering_and_paging_mlflow_searches
         Assert.Null(after);
 
         Assert.False(PageTokens.TryDecode(token, Filter("name LIKE 'fraud%'"), keys, out _, out var otherFilter));
-        Assert.Contains("another filter or order_by", otherFilter!.Message);
+        Assert.Contains("another search", otherFilter!.Message);
         Assert.False(PageTokens.TryDecode(token, filter, Order(SearchEntity.ModelVersions, "last_updated_timestamp ASC"), out _, out var otherOrder));
-        Assert.Contains("another filter or order_by", otherOrder!.Message);
+        Assert.Contains("another search", otherOrder!.Message);
         Assert.False(PageTokens.TryDecode(token, filter, Order(SearchEntity.ModelVersions), out _, out var otherKeys));
         Assert.Contains("does not fit", otherKeys!.Message);
     }

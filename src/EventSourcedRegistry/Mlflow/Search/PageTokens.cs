@@ -21,19 +21,21 @@ public static class PageTokens
 
     private const string Label = "esr.mlflow.page-token.v1\n";
 
-    public static string Fingerprint(SearchFilter filter, IReadOnlyList<SortKey> keys)
+    /// <param name="scope">What else the token is bound to: the MLflow routes pass the workspace's tenant id, so a token from
+    /// one workspace is refused in another.</param>
+    public static string Fingerprint(SearchFilter filter, IReadOnlyList<SortKey> keys, string scope = "")
     {
-        var text = $"{filter.Entity}\n{filter}\n{string.Join(", ", keys)}";
+        var text = $"{filter.Entity}\n{filter}\n{string.Join(", ", keys)}" + (scope.Length > 0 ? $"\n{scope}" : "");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..24];
     }
 
     /// <summary>The token of the page that follows the row with sort values <paramref name="after"/> (see <see cref="SearchEvaluator.SortValues"/>).</summary>
-    public static string Encode(SearchFilter filter, IReadOnlyList<SortKey> keys, IReadOnlyList<object> after)
+    public static string Encode(SearchFilter filter, IReadOnlyList<SortKey> keys, IReadOnlyList<object> after, string scope = "")
     {
         if (after.Count != keys.Count) throw new ArgumentException("A position has one value per sort key.", nameof(after));
         var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
-            ["q"] = Fingerprint(filter, keys),
+            ["q"] = Fingerprint(filter, keys, scope),
             ["after"] = after,
         });
         return Base64Url(json) + "." + Base64Url(Checksum(json));
@@ -44,6 +46,10 @@ public static class PageTokens
     /// with a problem for anything else; never throws on input.
     /// </summary>
     public static bool TryDecode(string? token, SearchFilter filter, IReadOnlyList<SortKey> keys,
+        out IReadOnlyList<object>? after, out SearchProblem? problem) => TryDecode(token, filter, keys, "", out after, out problem);
+
+    /// <summary><see cref="TryDecode(string?, SearchFilter, IReadOnlyList{SortKey}, out IReadOnlyList{object}?, out SearchProblem?)"/> for a token made with <paramref name="scope"/>.</summary>
+    public static bool TryDecode(string? token, SearchFilter filter, IReadOnlyList<SortKey> keys, string scope,
         out IReadOnlyList<object>? after, out SearchProblem? problem)
     {
         after = null;
@@ -66,9 +72,9 @@ public static class PageTokens
             problem = new SearchProblem("Invalid page token: it does not fit this search's order_by.");
             return false;
         }
-        if (fingerprint != Fingerprint(filter, keys))
+        if (fingerprint != Fingerprint(filter, keys, scope))
         {
-            problem = new SearchProblem("Invalid page token: it belongs to a search with another filter or order_by. Start again without page_token.");
+            problem = new SearchProblem("Invalid page token: it belongs to another search (another filter, order_by or workspace). Start again without page_token.");
             return false;
         }
         after = values;

@@ -33,7 +33,7 @@ public sealed record SearchProblem(string Message)
     }
 
     /// <summary>Echoes of client input stay short: a refusal never carries a megabyte back.</summary>
-    internal static string Shorten(string text)
+    public static string Shorten(string text)
     {
         if (text.Length <= 100) return text;
         var cut = char.IsHighSurrogate(text[99]) ? 99 : 100;
