@@ -6,6 +6,7 @@ using EventSourcedRegistry.Api.Models.Listing;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Mlflow.Search;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
@@ -59,12 +60,98 @@ public static class MlflowSearch
         var tenant = store.Workspace.TenantId;
         var (request, error) = Read(http.Request.Query, SearchEntity.RegisteredModels, tenant);
         if (error is not null) return error;
+        var (filter, keys, max, _) = request!;
+
+        var (sql, args, byTag) = ModelsQuery(tenant, request!, Grants(http));
+        IReadOnlyList<ModelView> rows;
+        if (byTag)
+        {
+            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
+            await using var tagSession = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
+            rows = await tagSession.QueryAsync<ModelView>(sql, http.RequestAborted, args);
+        }
+        else
+        {
+            await using var plain = store.QuerySession();
+            rows = await plain.QueryAsync<ModelView>(sql, http.RequestAborted, args);
+        }
+        if (rows.Count == 0) return MlflowJson.Empty();
+
+        var page = rows.Take(max).ToList();
+        await using var session = store.QuerySession();
+        var times = await MlflowTimes.LoadManyAsync(session, page.Select(m => m.Id).ToList(), http.RequestAborted);
+        var shown = await MlflowShapes.Models(session, page, times, http.RequestAborted);
+        var last = times[page[^1].Id];
+        var next = rows.Count > max
+            ? PageTokens.Encode(filter, keys, keys.Select(k => k.Field switch
+            {
+                SortField.Name => (object)page[^1].NormalizedName,
+                SortField.CreationTimestamp => last.Created,
+                _ => last.Updated,
+            }).ToList(), tenant)
+            : null;
+        return MlflowJson.Ok(new { registered_models = shown, next_page_token = next });
+    }
+
+    [ExcludeFromDescription]
+    [Authorize(Policy = Policies.Authenticated)]
+    [WolverineGet(MlflowRoutes.Prefix + "/model-versions/search", OperationId = "MlflowSearchModelVersions")]
+    public static async Task<IResult> SearchVersions(HttpContext http, WorkspaceStore store)
+    {
+        var tenant = store.Workspace.TenantId;
+        var (request, error) = Read(http.Request.Query, SearchEntity.ModelVersions, tenant);
+        if (error is not null) return error;
         var (filter, keys, max, after) = request!;
 
+        var columns = SearchColumns.Versions("v", "m") with
+        {
+            CreationTimestamp = EventTime("min", "v.tenant_id", "v.model_id", "v"),
+            LastUpdatedTimestamp = EventTime("max", "v.tenant_id", "v.model_id", "v"),
+        };
+        var args = new List<object> { tenant, tenant };
+        // One JSON document per row: the version's view and its model's name (Marten reads the first column as the result).
+        var sql = new StringBuilder(
+            $"select jsonb_build_object('name', m.data ->> 'name', 'version', v.data) from {RegistryTables.ModelVersionView} as v " +
+            $"join {RegistryTables.ModelView} as m on m.tenant_id = v.tenant_id and m.id = v.model_id where v.tenant_id = ? and m.tenant_id = ?");
+        Complete(sql, args, Grants(http), filter, keys, after, max, columns, "m");
+
+        await using var session = store.QuerySession();
+        var rows = await session.QueryAsync<VersionRow>(sql.ToString(), http.RequestAborted, args.ToArray());
+        if (rows.Count == 0) return MlflowJson.Empty();
+
+        var page = rows.Take(max).ToList();
+        var times = await MlflowTimes.LoadManyAsync(session, page.Select(r => r.Version.ModelId).ToList(), http.RequestAborted);
+        var shown = page.Select(r => MlflowShapes.Version(r.Name, r.Version, times[r.Version.ModelId], withAliases: false)).ToList();
+        var last = page[^1];
+        var (created, updated) = times[last.Version.ModelId].Of(last.Version.VersionNumber);
+        var next = rows.Count > max
+            ? PageTokens.Encode(filter, keys, keys.Select(k => k.Field switch
+            {
+                SortField.Name => (object)Validation.InputRules.NormalizeName(last.Name),
+                SortField.VersionNumber => (long)last.Version.VersionNumber,
+                SortField.CreationTimestamp => created,
+                _ => updated,
+            }).ToList(), tenant)
+            : null;
+        return MlflowJson.Ok(new { model_versions = shown, next_page_token = next });
+    }
+
+    /// <summary>
+    /// The statement of a model search: its SQL, parameters, and whether it drives from the model_tags index (then it
+    /// runs on a <see cref="TagListing"/> connection). <paramref name="readable"/> is null for a caller who reads every model.
+    /// </summary>
+    public static (string Sql, object[] Args, bool ByTag) ModelsQuery(string tenant, MlflowSearchRequest request,
+        (IReadOnlySet<Guid> Ids, IReadOnlySet<string> Names)? readable)
+    {
+        var (filter, keys, max, after) = request;
         // With a tags.k = 'v' clause and name order, the query drives from that pair's range of the model_tags index,
         // which is in name order: a page costs its own rows, not every match (as /api/v1/models?tag=).
         var tag = keys[0].Field == SortField.Name ? SearchSql.IndexableTag(filter) : null;
-        var columns = SearchColumns.Models("d");
+        var columns = SearchColumns.Models("d") with
+        {
+            CreationTimestamp = EventTime("min", "d.tenant_id", "d.id", null),
+            LastUpdatedTimestamp = EventTime("max", "d.tenant_id", "d.id", null),
+        };
         if (tag is not null) columns = columns with { NormalizedName = "t.normalized_name" };
         var args = new List<object>();
         var sql = new StringBuilder("select d.data from ");
@@ -79,92 +166,27 @@ public static class MlflowSearch
             sql.Append($"{RegistryTables.ModelView} as d where d.tenant_id = ?");
             args.Add(tenant);
         }
-        Complete(sql, args, http, filter, keys, after, max, columns, "d");
-
-        IReadOnlyList<ModelView> rows;
-        if (tag is not null)
-        {
-            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
-            await using var tagSession = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
-            rows = await tagSession.QueryAsync<ModelView>(sql.ToString(), http.RequestAborted, args.ToArray());
-        }
-        else
-        {
-            await using var plain = store.QuerySession();
-            rows = await plain.QueryAsync<ModelView>(sql.ToString(), http.RequestAborted, args.ToArray());
-        }
-        if (rows.Count == 0) return MlflowJson.Empty();
-
-        var page = rows.Take(max).ToList();
-        await using var session = store.QuerySession();
-        var shown = await MlflowShapes.Models(session, page, http.RequestAborted);
-        var next = rows.Count > max ? PageTokens.Encode(filter, keys, Position(page[^1], keys), tenant) : null;
-        return MlflowJson.Ok(new { registered_models = shown, next_page_token = next });
+        Complete(sql, args, readable, filter, keys, after, max, columns, "d");
+        return (sql.ToString(), args.ToArray(), tag is not null);
     }
 
-    [ExcludeFromDescription]
-    [Authorize(Policy = Policies.Authenticated)]
-    [WolverineGet(MlflowRoutes.Prefix + "/model-versions/search", OperationId = "MlflowSearchModelVersions")]
-    public static async Task<IResult> SearchVersions(HttpContext http, WorkspaceStore store)
-    {
-        var tenant = store.Workspace.TenantId;
-        var (request, error) = Read(http.Request.Query, SearchEntity.ModelVersions, tenant);
-        if (error is not null) return error;
-        var (filter, keys, max, after) = request!;
-
-        var columns = SearchColumns.Versions("v", "m");
-        var args = new List<object> { tenant, tenant };
-        // One JSON document per row: the version's view and its model's name (Marten reads the first column as the result).
-        var sql = new StringBuilder(
-            $"select jsonb_build_object('name', m.data ->> 'name', 'version', v.data) from {RegistryTables.ModelVersionView} as v " +
-            $"join {RegistryTables.ModelView} as m on m.tenant_id = v.tenant_id and m.id = v.model_id where v.tenant_id = ? and m.tenant_id = ?");
-        Complete(sql, args, http, filter, keys, after, max, columns, "m");
-
-        await using var session = store.QuerySession();
-        var rows = await session.QueryAsync<VersionRow>(sql.ToString(), http.RequestAborted, args.ToArray());
-        if (rows.Count == 0) return MlflowJson.Empty();
-
-        var page = rows.Take(max).ToList();
-        var shown = new List<MlflowModelVersion>(page.Count);
-        var legacy = new Dictionary<Guid, MlflowTimes>();
-        foreach (var row in page)
-        {
-            var times = MlflowTimes.FromViews(row.Version);
-            if (times is null)
-            {
-                // A view written before the views kept their timestamps: read them off the model's stream, once per model.
-                if (!legacy.TryGetValue(row.Version.ModelId, out times))
-                    legacy[row.Version.ModelId] = times = await MlflowTimes.LoadAsync(session, row.Version.ModelId, http.RequestAborted);
-            }
-            shown.Add(MlflowShapes.Version(row.Name, row.Version, times, withAliases: false));
-        }
-        var last = page[^1];
-        var next = rows.Count > max
-            ? PageTokens.Encode(filter, keys, keys.Select(k => k.Field switch
-            {
-                SortField.Name => (object)Validation.InputRules.NormalizeName(last.Name),
-                SortField.VersionNumber => (long)last.Version.VersionNumber,
-                SortField.CreationTimestamp => last.Version.CreationTimestamp,
-                _ => last.Version.LastUpdatedTimestamp,
-            }).ToList(), tenant)
-            : null;
-        return MlflowJson.Ok(new { model_versions = shown, next_page_token = next });
-    }
+    private static (IReadOnlySet<Guid> Ids, IReadOnlySet<string> Names)? Grants(HttpContext http) =>
+        MlflowAccess.ReadsEverything(http) ? null : MlflowAccess.Readable(http);
 
     /// <summary>A version search row: the version's view and its model's name.</summary>
     public sealed record VersionRow(string Name, ModelVersionView Version);
 
     /// <summary>Adds the filter, the caller's grants, the page position, the order and the limit to a statement.</summary>
-    private static void Complete(StringBuilder sql, List<object> args, HttpContext http, SearchFilter filter, IReadOnlyList<SortKey> keys,
+    private static void Complete(StringBuilder sql, List<object> args, (IReadOnlySet<Guid> Ids, IReadOnlySet<string> Names)? readable,
+        SearchFilter filter, IReadOnlyList<SortKey> keys,
         IReadOnlyList<object>? after, int max, SearchColumns columns, string model)
     {
         var where = SearchSql.Where(filter, columns);
         sql.Append(" and ").Append(where.Sql);
         args.AddRange(where.Parameters);
-        if (!MlflowAccess.ReadsEverything(http))
+        if (readable is var (ids, names))
         {
             // Only the models the caller's grants name: a scoped caller's results, counts and tokens show nothing else.
-            var (ids, names) = MlflowAccess.Readable(http);
             sql.Append($" and ({model}.id = any(?) or {model}.normalized_name = any(?))");
             args.Add(ids.ToArray());
             args.Add(names.ToArray());
@@ -179,13 +201,26 @@ public static class MlflowSearch
         sql.Append($" order by {SearchSql.OrderBy(keys, columns)} limit {(max + 1).ToString(CultureInfo.InvariantCulture)}");
     }
 
-    private static IReadOnlyList<object> Position(ModelView model, IReadOnlyList<SortKey> keys) =>
-        keys.Select(k => k.Field switch
-        {
-            SortField.Name => (object)model.NormalizedName,
-            SortField.CreationTimestamp => model.CreationTimestamp,
-            _ => model.LastUpdatedTimestamp,
-        }).ToList();
+    /// <summary>The version events that change a version's view (<see cref="ModelVersionView.KeysOf"/>), by Marten's type name.</summary>
+    private const string VersionEventTypes =
+        "'model_version_registered', 'model_version_metadata_edited', 'model_version_stage_transitioned', 'model_alias_assigned', " +
+        "'model_alias_removed', 'model_version_deployed', 'model_version_undeployed'";
+
+    /// <summary>
+    /// A model's (or, with <paramref name="version"/>'s alias, one version's) first or last event time in epoch ms, read
+    /// from the events as <see cref="MlflowTimes"/> reads them, so an order by time agrees with the times shown. The
+    /// views keep no clock readings (replay must not depend on when it runs); this costs an index probe of the model's
+    /// stream per row, paid only when a search orders by time.
+    /// </summary>
+    private static string EventTime(string aggregate, string tenant, string stream, string? version)
+    {
+        var touches = version is null
+            ? ""
+            : $" and e.type in ({VersionEventTypes}) and (e.data ->> 'version' = {version}.data ->> 'versionNumber' " +
+              $"or e.data ->> 'previousVersion' = {version}.data ->> 'versionNumber')";
+        return $"(select floor(extract(epoch from {aggregate}(e.timestamp)) * 1000)::bigint from {RegistryStore.Schema}.mt_events as e " +
+               $"where e.tenant_id = {tenant} and e.stream_id = {stream}{touches})";
+    }
 
     private static IResult Invalid(string message) => MlflowErrors.Error(MlflowErrors.InvalidParameterValue, message);
 }

@@ -44,33 +44,25 @@ public sealed class MlflowTimes
 
     public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
 
-    /// <summary>
-    /// The times the views keep (<see cref="ModelView.Stamp"/>), or null when one of them predates that (0): then
-    /// <see cref="LoadAsync"/> reads them off the stream.
-    /// </summary>
-    public static MlflowTimes? FromViews(ModelView? model, params IEnumerable<ModelVersionView> versions)
+    /// <summary>One read of the model's stream (indexed by stream id).</summary>
+    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct) =>
+        Fold(await session.Events.FetchStreamAsync(modelId, token: ct));
+
+    /// <summary>The times of several models in one read of their events (a search page's), by model id.</summary>
+    public static async Task<Dictionary<Guid, MlflowTimes>> LoadManyAsync(IQuerySession session, IReadOnlyCollection<Guid> modelIds, CancellationToken ct)
     {
-        var times = new MlflowTimes();
-        if (model is not null)
-        {
-            if (model.CreationTimestamp == 0) return null;
-            (times.Created, times.Updated) = (model.CreationTimestamp, model.LastUpdatedTimestamp);
-        }
-        foreach (var version in versions)
-        {
-            if (version.CreationTimestamp == 0) return null;
-            times._versions[version.VersionNumber] = (version.CreationTimestamp, version.LastUpdatedTimestamp);
-        }
-        return times;
+        var ids = modelIds.Distinct().ToArray();
+        var events = ids.Length == 0
+            ? []
+            : await session.Events.QueryAllRawEvents().Where(e => ids.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync(ct);
+        var byModel = events.ToLookup(e => e.StreamId);
+        return ids.ToDictionary(id => id, id => Fold(byModel[id]));
     }
 
-    public static MlflowTimes? FromViews(ModelVersionView version) => FromViews(null, version);
-
-    /// <summary>One read of the model's stream (indexed by stream id).</summary>
-    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct)
+    private static MlflowTimes Fold(IEnumerable<JasperFx.Events.IEvent> events)
     {
         var times = new MlflowTimes();
-        foreach (var e in await session.Events.FetchStreamAsync(modelId, token: ct))
+        foreach (var e in events)
         {
             var at = e.Timestamp.ToUnixTimeMilliseconds();
             if (times.Created == 0) times.Created = at;
@@ -121,10 +113,11 @@ public static class MlflowShapes
     }
 
     /// <summary>
-    /// A page of models in MLflow's shape with two reads for the whole page (the latest version of each stage, and no
-    /// stream reads while the views carry their timestamps), not two per model.
+    /// A page of models in MLflow's shape with two reads for the whole page (the latest version of each stage, and the
+    /// models' events for their times), not two per model.
     /// </summary>
-    public static async Task<List<MlflowRegisteredModel>> Models(IQuerySession session, IReadOnlyList<ModelView> models, CancellationToken ct)
+    public static async Task<List<MlflowRegisteredModel>> Models(IQuerySession session, IReadOnlyList<ModelView> models,
+        IReadOnlyDictionary<Guid, MlflowTimes> times, CancellationToken ct)
     {
         var keys = models.SelectMany(m => m.VersionsByStage.Values.Where(v => v.Count > 0).Select(v => ModelVersionView.Key(m.Id, v[^1])))
             .Distinct().ToArray();
@@ -132,7 +125,7 @@ public static class MlflowShapes
         var byModel = versions.ToLookup(v => v.ModelId);
         var shown = new List<MlflowRegisteredModel>(models.Count);
         foreach (var model in models)
-            shown.Add(await Model(session, model, ct, MlflowTimes.FromViews(model, byModel[model.Id]), byModel[model.Id].ToList()));
+            shown.Add(await Model(session, model, ct, times[model.Id], byModel[model.Id].ToList()));
         return shown;
     }
 

@@ -68,7 +68,6 @@ public static class ModelSnapshots
         var next = ModelView.Fold(view, e.Data);
         next.Id = modelId;
         next.Revision = e.Version;
-        next.Stamp(e.Timestamp);
         return next;
     }
 

@@ -23,19 +23,6 @@ public sealed class ModelVersionView
     /// <summary>The deployment slots ("environment" or "environment/target") this version runs in.</summary>
     public List<string> Deployments { get; set; } = [];
 
-    /// <summary>When the version's first and latest events were recorded (epoch ms), as on <see cref="ModelView"/>.</summary>
-    public long CreationTimestamp { get; set; }
-    public long LastUpdatedTimestamp { get; set; }
-
-    /// <summary>Notes that an event recorded at <paramref name="at"/> was folded in (kept out of the pure <see cref="Fold"/>).</summary>
-    public ModelVersionView Stamp(DateTimeOffset at)
-    {
-        var ms = at.ToUnixTimeMilliseconds();
-        if (CreationTimestamp == 0) CreationTimestamp = ms;
-        LastUpdatedTimestamp = ms;
-        return this;
-    }
-
     public static string Key(Guid modelId, int version) => $"{modelId:N}:{version}";
 
     /// <summary>The keys of the version documents an event changes.</summary>

@@ -18,5 +18,5 @@ public sealed class ModelVersionViewProjection : MultiStreamProjection<ModelVers
     }
 
     public override ModelVersionView? Evolve(ModelVersionView? snapshot, string id, IEvent e) =>
-        ModelVersionView.Fold(snapshot, id, e.Data)?.Stamp(e.Timestamp);
+        ModelVersionView.Fold(snapshot, id, e.Data);
 }

@@ -36,20 +36,6 @@ public sealed class ModelView
     /// <summary>Stream version: the number of events in this model's stream. Served as the ETag.</summary>
     public long Revision { get; set; }
 
-    /// <summary>When the model's first and latest events were recorded (epoch ms): MLflow's creation and last-updated
-    /// timestamps, kept on the view so searches order and answer by them without reading streams. 0 on a view written
-    /// before they were kept (until a rebuild).</summary>
-    public long CreationTimestamp { get; set; }
-    public long LastUpdatedTimestamp { get; set; }
-
-    /// <summary>Notes that an event recorded at <paramref name="at"/> was folded in (the projection's metadata step, as <see cref="Revision"/>).</summary>
-    public void Stamp(DateTimeOffset at)
-    {
-        var ms = at.ToUnixTimeMilliseconds();
-        if (CreationTimestamp == 0) CreationTimestamp = ms;
-        LastUpdatedTimestamp = ms;
-    }
-
     public bool HasVersion(int version) => version >= 1 && version <= LatestVersion;
 
     public string? StageOf(int version)
@@ -82,8 +68,6 @@ public sealed class ModelView
             MetadataSchema = MetadataSchema,
             PendingRequests = PendingRequests.ConvertAll(r => r.Copy()),
             Revision = Revision,
-            CreationTimestamp = CreationTimestamp,
-            LastUpdatedTimestamp = LastUpdatedTimestamp,
         };
     }
 

@@ -13,7 +13,6 @@ public sealed class ModelViewProjection : SingleStreamProjection<ModelView, Guid
         var view = ModelView.Fold(snapshot, e.Data);
         view.Id = id;
         view.Revision = e.Version;
-        view.Stamp(e.Timestamp);
         return view;
     }
 }

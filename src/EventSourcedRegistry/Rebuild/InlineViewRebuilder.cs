@@ -310,8 +310,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             private long _version;
             private string? _name;
 
-            private static DateTimeOffset Recorded(DateTime timestamp) => new(DateTime.SpecifyKind(timestamp, DateTimeKind.Utc));
-
             public void Apply(object? data, long version, long sequence, DateTime timestamp, string? actor, string? correlation,
                 string? causation, string? headerReason)
             {
@@ -325,7 +323,6 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                     _view = ModelView.Fold(_view, data);
                     _view.Id = id;
                     _view.Revision = version;
-                    _view.Stamp(Recorded(timestamp));
                     // The same snapshots the inline ModelSnapshotProjection writes: the view after every interval-th event.
                     if (version % owner._snapshotEvery == 0) _snapshots.Add(new ModelSnapshot(id, version, sequence, _view.Copy()));
                 }
@@ -335,7 +332,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                     _requests = TransitionRequestsView.Fold(_requests, id, data);
                 if (want.Versions)
                     foreach (var key in ModelVersionView.KeysOf(data))
-                        if (ModelVersionView.Fold(_versions.GetValueOrDefault(key), key, data) is { } view) _versions[key] = view.Stamp(Recorded(timestamp));
+                        if (ModelVersionView.Fold(_versions.GetValueOrDefault(key), key, data) is { } view) _versions[key] = view;
                 if (want.Intervals)
                 {
                     _intervals.Apply(data, sequence, timestamp, actor, headerReason);

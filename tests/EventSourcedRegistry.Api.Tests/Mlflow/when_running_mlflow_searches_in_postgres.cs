@@ -5,6 +5,11 @@ using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
 using Marten;
+using Marten.Services;
+using EventSourcedRegistry.Api.Mlflow;
+using EventSourcedRegistry.Api.Models.Listing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedRegistry.Api.Tests.Mlflow;
 
@@ -109,6 +114,57 @@ public sealed class when_running_mlflow_searches_in_postgres(AppFixture app) : A
         Assert.Equal(["plain", "tagged"], await ModelsInSql(notAPrompt, keys, null, 100));
         // Another tag's != needs the tag (MLflow's tag join): only the model that has it.
         Assert.Equal(["tagged"], await ModelsInSql(notOps, keys, null, 100));
+    }
+
+    [Fact]
+    public async Task a_tag_filtered_model_search_reads_the_tag_index_not_every_view()
+    {
+        // Many models, a tag on a few of them: the MLflow route's statement must drive from model_tags' pair index.
+        await using (var session = Store.LightweightSession(Tenant))
+        {
+            session.DeleteWhere<ModelVersionView>(_ => true);
+            session.DeleteWhere<ModelView>(_ => true);
+            for (var i = 0; i < 3000; i++)
+            {
+                var name = $"m-{i:D5}";
+                session.Store(new ModelView
+                {
+                    Id = Guid.NewGuid(), Name = name, NormalizedName = InputRules.NormalizeName(name),
+                    Tags = new Dictionary<string, string> { ["team"] = i % 100 == 0 ? "rare" : "common" },
+                });
+            }
+            await session.SaveChangesAsync();
+        }
+        var data = Host.Services.GetRequiredService<TagListing>().Data;
+        await using (var analyze = data.CreateCommand($"analyze {RegistryStore.Schema}.mt_doc_modelview; analyze {RegistryStore.Schema}.{ModelTagIndex.Table}"))
+            await analyze.ExecuteNonQueryAsync();
+
+        var query = new QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues>
+        {
+            ["filter"] = "tags.team = 'rare' AND tag.`mlflow.prompt.is_prompt` != 'true'", ["max_results"] = "100",
+        });
+        var (request, error) = MlflowSearch.Read(query, SearchEntity.RegisteredModels, Tenant);
+        Assert.Null(error);
+        var (sql, args, byTag) = MlflowSearch.ModelsQuery(Tenant, request!, null);
+        Assert.True(byTag);
+        // On the route's own connections (TagListing: sorting off), as the route runs it.
+        // Marten's raw queries take only a select: EXPLAIN goes through Npgsql, its ? placeholders numbered (the SQL has
+        // no other ?: jsonb_exists stands for the ? operator).
+        var position = 0;
+        var numbered = System.Text.RegularExpressions.Regex.Replace(sql, @"\?", _ => "$" + ++position);
+        await using var connection = await data.OpenConnectionAsync();
+        await using var explain = new Npgsql.NpgsqlCommand("explain " + numbered, connection);
+        foreach (var arg in args) explain.Parameters.Add(new Npgsql.NpgsqlParameter { Value = arg });
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        var text = string.Join("\n", plan);
+        Assert.Contains("ix_model_tags_pair_name", text);
+        Assert.DoesNotContain("Seq Scan", text);
+        var options = SessionOptions.ForConnection(connection);
+        options.TenantId = Tenant;
+        await using var reading = Store.QuerySession(options);
+        Assert.Equal(30, (await reading.QueryAsync<ModelView>(sql, args)).Count);
     }
 
     private async Task CheckModels(Row[] registry, FilterClause[][] filters, bool descending)
