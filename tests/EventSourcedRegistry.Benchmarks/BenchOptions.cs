@@ -80,7 +80,7 @@ public sealed record BenchOptions
           --seed <n>        dataset seed (default 20240801)
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
-          --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, asof,
+          --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, mlflow, asof,
                             rebuild, audit, artifacts, workspaces (PostgreSQL, the dataset and the baselines still run)
           --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
           --workspaces <n>  run the workspaces scenario too, with n workspaces of 100 models each

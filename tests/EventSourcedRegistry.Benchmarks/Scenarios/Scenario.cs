@@ -146,6 +146,7 @@ public static class Catalogue
         ("promote", new PromoteScenario()),
         ("read", new ReadModelScenario()),
         ("list", new ListModelsScenario()),
+        ("mlflow", new MlflowScenario()),
         ("asof", new AsOfScenario()),
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
