@@ -105,8 +105,8 @@ public static class MlflowSearch
 
         var columns = SearchColumns.Versions("v", "m") with
         {
-            CreationTimestamp = EventTime("min", "v.tenant_id", "v.model_id", "v"),
-            LastUpdatedTimestamp = EventTime("max", "v.tenant_id", "v.model_id", "v"),
+            CreationTimestamp = EventTime("min", tenant, "v.model_id", "v"),
+            LastUpdatedTimestamp = EventTime("max", tenant, "v.model_id", "v"),
         };
         var args = new List<object> { tenant, tenant };
         // One JSON document per row: the version's view and its model's name (Marten reads the first column as the result).
@@ -149,8 +149,8 @@ public static class MlflowSearch
         var tag = keys[0].Field == SortField.Name ? SearchSql.IndexableTag(filter) : null;
         var columns = SearchColumns.Models("d") with
         {
-            CreationTimestamp = EventTime("min", "d.tenant_id", "d.id", null),
-            LastUpdatedTimestamp = EventTime("max", "d.tenant_id", "d.id", null),
+            CreationTimestamp = EventTime("min", tenant, "d.id", null),
+            LastUpdatedTimestamp = EventTime("max", tenant, "d.id", null),
         };
         if (tag is not null) columns = columns with { NormalizedName = "t.normalized_name" };
         var args = new List<object>();
@@ -201,11 +201,6 @@ public static class MlflowSearch
         sql.Append($" order by {SearchSql.OrderBy(keys, columns)} limit {(max + 1).ToString(CultureInfo.InvariantCulture)}");
     }
 
-    /// <summary>The version events that change a version's view (<see cref="ModelVersionView.KeysOf"/>), by Marten's type name.</summary>
-    private const string VersionEventTypes =
-        "'model_version_registered', 'model_version_metadata_edited', 'model_version_stage_transitioned', 'model_alias_assigned', " +
-        "'model_alias_removed', 'model_version_deployed', 'model_version_undeployed'";
-
     /// <summary>
     /// A model's (or, with <paramref name="version"/>'s alias, one version's) first or last event time in epoch ms, read
     /// from the events as <see cref="MlflowTimes"/> reads them, so an order by time agrees with the times shown. The
@@ -216,10 +211,12 @@ public static class MlflowSearch
     {
         var touches = version is null
             ? ""
-            : $" and e.type in ({VersionEventTypes}) and (e.data ->> 'version' = {version}.data ->> 'versionNumber' " +
+            : $" and e.type in ({MlflowTimes.VersionEventTypes}) and (e.data ->> 'version' = {version}.data ->> 'versionNumber' " +
               $"or e.data ->> 'previousVersion' = {version}.data ->> 'versionNumber')";
+        // The tenant as a constant (partition pruning of mt_events); a literal because these expressions appear several
+        // times in a statement (filter, order, page position) while placeholders are positional. A slug, quoted anyway.
         return $"(select floor(extract(epoch from {aggregate}(e.timestamp)) * 1000)::bigint from {RegistryStore.Schema}.mt_events as e " +
-               $"where e.tenant_id = {tenant} and e.stream_id = {stream}{touches})";
+               $"where e.tenant_id = '{tenant.Replace("'", "''")}' and e.stream_id = {stream}{touches})";
     }
 
     private static IResult Invalid(string message) => MlflowErrors.Error(MlflowErrors.InvalidParameterValue, message);

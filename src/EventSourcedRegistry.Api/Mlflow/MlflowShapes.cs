@@ -48,15 +48,43 @@ public sealed class MlflowTimes
     public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct) =>
         Fold(await session.Events.FetchStreamAsync(modelId, token: ct));
 
-    /// <summary>The times of several models in one read of their events (a search page's), by model id.</summary>
+    /// <summary>A model's (<see cref="Version"/> 0) or one version's first and last event times, in epoch ms.</summary>
+    public sealed record Row(Guid Model, int Version, long Created, long Updated);
+
+    /// <summary>
+    /// The events that change a version's view (<see cref="ModelVersionView.KeysOf"/>) by Marten's type name, and those
+    /// that also change the version named in <c>previousVersion</c>.
+    /// </summary>
+    public const string VersionEventTypes =
+        "'model_version_registered', 'model_version_metadata_edited', 'model_version_stage_transitioned', 'model_alias_assigned', " +
+        "'model_alias_removed', 'model_version_deployed', 'model_version_undeployed'";
+    private const string PreviousVersionEventTypes = "'model_alias_assigned', 'model_version_deployed'";
+
+    /// <summary>
+    /// The times of several models (a search page's) in one statement that reads their events' timestamps, not their
+    /// bodies: the same values <see cref="LoadAsync"/> folds (first and last event by stream version; a version's from the
+    /// events that change its view), at a fraction of the cost of fetching and deserializing every stream.
+    /// </summary>
     public static async Task<Dictionary<Guid, MlflowTimes>> LoadManyAsync(IQuerySession session, IReadOnlyCollection<Guid> modelIds, CancellationToken ct)
     {
         var ids = modelIds.Distinct().ToArray();
-        var events = ids.Length == 0
-            ? []
-            : await session.Events.QueryAllRawEvents().Where(e => ids.Contains(e.StreamId)).OrderBy(e => e.Sequence).ToListAsync(ct);
-        var byModel = events.ToLookup(e => e.StreamId);
-        return ids.ToDictionary(id => id, id => Fold(byModel[id]));
+        var times = ids.ToDictionary(id => id, _ => new MlflowTimes());
+        if (ids.Length == 0) return times;
+        const string ms = "floor(extract(epoch from (array_agg(e.timestamp order by e.version{0}))[1]) * 1000)::bigint";
+        var sql =
+            $"select jsonb_build_object('model', e.stream_id, 'version', k.n, 'created', {string.Format(ms, "")}, 'updated', {string.Format(ms, " desc")}) " +
+            $"from {EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events as e cross join lateral (" +
+            "select 0 union all " +
+            $"select (e.data ->> 'version')::int where e.type in ({VersionEventTypes}) union all " +
+            $"select (e.data ->> 'previousVersion')::int where e.type in ({PreviousVersionEventTypes}) and e.data ->> 'previousVersion' is not null" +
+            ") as k(n) where e.tenant_id = ? and e.stream_id = any(?) group by e.stream_id, k.n";
+        foreach (var row in await session.QueryAsync<Row>(sql, ct, session.TenantId, ids))
+        {
+            var model = times[row.Model];
+            if (row.Version == 0) (model.Created, model.Updated) = (row.Created, row.Updated);
+            else model._versions[row.Version] = (row.Created, row.Updated);
+        }
+        return times;
     }
 
     private static MlflowTimes Fold(IEnumerable<JasperFx.Events.IEvent> events)
