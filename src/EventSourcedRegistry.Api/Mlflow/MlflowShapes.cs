@@ -44,9 +44,14 @@ public sealed class MlflowTimes
 
     public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
 
-    /// <summary>One read of the model's stream (indexed by stream id).</summary>
+    /// <summary>
+    /// One model's times: <see cref="LoadManyAsync"/> for one model (its events' timestamps, not their bodies; a model
+    /// with a long history costs an index range of timestamps rather than its whole stream deserialized).
+    /// </summary>
     public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct) =>
-        Fold(await session.Events.FetchStreamAsync(modelId, token: ct));
+        (await LoadManyAsync(session, [modelId], ct))[modelId];
+
+    /// <summary>The same times folded from a stream in memory: the definition the SQL of <see cref="LoadManyAsync"/> follows.</summary>
 
     /// <summary>A model's (<see cref="Version"/> 0) or one version's first and last event times, in epoch ms.</summary>
     public sealed record Row(Guid Model, int Version, long Created, long Updated);
@@ -87,7 +92,7 @@ public sealed class MlflowTimes
         return times;
     }
 
-    private static MlflowTimes Fold(IEnumerable<JasperFx.Events.IEvent> events)
+    public static MlflowTimes Fold(IEnumerable<JasperFx.Events.IEvent> events)
     {
         var times = new MlflowTimes();
         foreach (var e in events)

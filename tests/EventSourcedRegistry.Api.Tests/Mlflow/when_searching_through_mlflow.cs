@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Mlflow;
 using EventSourcedRegistry.Api.Tests.Support;
+using Marten;
 
 namespace EventSourcedRegistry.Api.Tests.Mlflow;
 
@@ -107,6 +108,16 @@ public sealed class when_searching_through_mlflow(AppFixture app) : MlflowTest(a
         // The timestamps a search answers are the ones get answers (both read off the events).
         var found = (await Models(s.A, s.AdminA, "name = 'Churn-Classifier'")).Body!["registered_models"]![0]!;
         var got = (await Mlflow(s.A, HttpMethod.Get, "registered-models/get", new { name = "Churn-Classifier" }, s.AdminA)).Body!["registered_model"]!;
+        // …and the ones folded from the model's stream in memory (the definition the SQL follows).
+        await using (var session = Store.QuerySession(s.A))
+        {
+            var id = (await session.Query<EventSourcedRegistry.Models.ModelView>().SingleAsync(m => m.NormalizedName == "churn-classifier")).Id;
+            var folded = MlflowTimes.Fold(await session.Events.FetchStreamAsync(id));
+            var latest = found["latest_versions"]![0]!;
+            var (created, updated) = folded.Of(int.Parse(latest["version"]!.GetValue<string>()));
+            Assert.Equal((folded.Created, folded.Updated), (found["creation_timestamp"]!.GetValue<long>(), found["last_updated_timestamp"]!.GetValue<long>()));
+            Assert.Equal((created, updated), (latest["creation_timestamp"]!.GetValue<long>(), latest["last_updated_timestamp"]!.GetValue<long>()));
+        }
         foreach (var field in new[] { "creation_timestamp", "last_updated_timestamp" })
         {
             Assert.True(got[field]!.GetValue<long>() == found[field]!.GetValue<long>(), $"{field}: get {got}, search {found}");
