@@ -19,7 +19,6 @@ namespace EventSourcedRegistry.Api.Tests.Mlflow;
 public sealed class when_replaying_mlflow_transcripts(AppFixture app) : WorkspaceTest(app)
 {
     private const string SearchParser = "needs the search filter parser (filters beyond name = '…', order_by, version search without a name)";
-    private const string RecordedDeletion = "needs the recorded deletion (delete answers NOT_IMPLEMENTED today)";
 
     /// <summary>(flow, step) → why the registry does not answer it as the reference server yet.</summary>
     public static readonly IReadOnlyDictionary<(string Flow, int Step), string> NotYetCovered = new Dictionary<(string, int), string>
@@ -37,13 +36,6 @@ public sealed class when_replaying_mlflow_transcripts(AppFixture app) : Workspac
         [("pipeline", 61)] = SearchParser,
         [("pipeline", 62)] = SearchParser,
         [("pipeline", 63)] = SearchParser,
-        [("pipeline", 67)] = RecordedDeletion,
-        [("pipeline", 68)] = RecordedDeletion + ": version 1 is still listed",
-        [("pipeline", 69)] = RecordedDeletion + ": version 1 is still the latest Archived version",
-        [("pipeline", 70)] = RecordedDeletion,
-        [("pipeline", 72)] = RecordedDeletion,
-        [("pipeline", 74)] = RecordedDeletion,
-        [("pipeline", 75)] = RecordedDeletion + ": the models are still there",
         [("pipeline", 76)] = SearchParser,
         [("errors", 22)] = SearchParser,
     };
