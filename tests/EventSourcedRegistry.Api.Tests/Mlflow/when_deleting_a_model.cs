@@ -96,6 +96,12 @@ public sealed class when_deleting_a_model(AppFixture app) : MlflowTest(app)
         Assert.NotEqual(oldId, newId);
         Assert.Equal(oldId, (await At(ws, "/api/v1/models/churn", before, admin)).Body!["id"]!.GetValue<Guid>());
         Assert.Equal(newId, (await At(ws, "/api/v1/models/churn", await LastSequence(ws), admin)).Body!["id"]!.GetValue<Guid>());
+
+        // The views rebuilt from the events equal the live ones: the deletion's removals and closed intervals included.
+        await using var data = Npgsql.NpgsqlDataSource.Create(App.ConnectionString);
+        var reports = await new EventSourcedRegistry.Rebuild.InlineViewRebuilder(Store, data, EventSourcedRegistry.Store.WorkspaceId.Parse(ws), AppFixture.SnapshotEvery)
+            .RebuildAsync(EventSourcedRegistry.Rebuild.InlineViewRebuilder.InlineViews, apply: false, progress: null, CancellationToken.None);
+        Assert.True(reports.All(r => r.Differences == 0), string.Join("; ", reports.Select(r => $"{r.View}: {string.Join(", ", r.Examples)}")));
     }
 
     [Fact]
