@@ -83,6 +83,7 @@ public sealed class when_deleting_a_model(AppFixture app) : MlflowTest(app)
         Assert.True(then.Status == 200, $"{then.Status} {then.Body}");
         Assert.Equal(oldId, then.Body!["id"]!.GetValue<Guid>());
         Assert.Equal(200, (await At(ws, "/api/v1/models/churn/versions/2", before, admin)).Status);
+        Assert.Equal(200, (await At(ws, "/api/v1/models/churn/deployments", before, admin)).Status);
         var registryThen = await At(ws, "/api/v1/registry", before, admin);
         Assert.Equal(["churn"], registryThen.Body!["items"]!.AsArray().Select(m => m!["model"]!.GetValue<string>()));
         var after = await LastSequence(ws);
