@@ -191,18 +191,23 @@ public static class ModelVersionsEndpoints
         return RegisteredModelTagsAndAliasesEndpoints.ProtectedMove(http, name, events, approvals) ?? await Answer(http, name, number, withAliases: true);
     }
 
-    /// <summary>Not built yet, as <see cref="RegisteredModelsEndpoints.Delete"/>: the checks a delete makes, then NOT_IMPLEMENTED.</summary>
+    /// <summary>
+    /// A version's recorded deletion (<see cref="ModelDecisions.DeleteVersion"/>), admin as natively; a version in a protected
+    /// stage, holding a protected alias or deployed is refused with RESOURCE_CONFLICT.
+    /// </summary>
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/model-versions/delete", OperationId = "MlflowDeleteModelVersion")]
-    public static async Task<IResult> Delete(HttpContext http, ModelCommands commands, WorkspaceStore store)
+    public static async Task<IResult> Delete(HttpContext http, ModelCommands commands, ApprovalPolicy approvals)
     {
-        var (request, name, number, problem) = await Read(http, commands, Roles.Contributor);
+        var (_, name, number, problem) = await Read(http, commands, Roles.Admin);
         if (problem is not null) return problem;
-        await using var session = store.QuerySession();
-        var model = await session.FindModel(name, http.RequestAborted);
-        if (model is null || !model.HasVersion(number)) return MlflowErrors.VersionNotFound(name, Shown(number));
-        return MlflowErrors.Error(MlflowErrors.NotImplemented, RegisteredModelsEndpoints.NotDeleted);
+        var (_, error) = await MlflowCommands.RunAsync(http, commands, name,
+            (model, _, _) => ValueTask.FromResult(model.HasVersion(number)
+                ? ModelDecisions.DeleteVersion(model, approvals, number, null)
+                : NotFoundDecision(name, number)),
+            () => MlflowErrors.VersionNotFound(name, Shown(number)));
+        return error ?? MlflowJson.Empty();
     }
 
     /// <summary>The request's fields, the model and version it names, or the refusal: a field missing, a version that is no number, the caller's role on that model.</summary>

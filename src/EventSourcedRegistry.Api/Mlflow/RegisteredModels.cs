@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
 using JasperFx;
@@ -132,27 +133,26 @@ public static class RegisteredModelsEndpoints
     }
 
     /// <summary>
-    /// Not built yet: MLflow's delete must become a recorded deletion (a tombstone event that frees the name while the
-    /// history stays readable as of earlier points), which the registry has no event for today. Refused with
-    /// NOT_IMPLEMENTED after the same checks a delete would make, so an unknown model still answers as unknown.
+    /// MLflow's delete as the registry's recorded deletion (<see cref="Models.Deleting.DeleteModelEndpoint"/>): a tombstone
+    /// that frees the name and hides the model from current reads while its history stays readable as of earlier points.
+    /// Admin, as natively; a protected or deployed version refuses it with RESOURCE_CONFLICT (nothing changed).
     /// </summary>
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/delete", OperationId = "MlflowDeleteRegisteredModel")]
-    public static async Task<IResult> Delete(HttpContext http, ModelCommands commands)
+    public static async Task<IResult> Delete(HttpContext http, ModelCommands commands, ApprovalPolicy approvals)
     {
         var (request, bad) = await MlflowRequest.ReadAsync(http);
         if (bad is not null) return bad;
         var name = request!.String("name");
         if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
-        if (await MlflowCommands.FindModel(http, name) is null) return MlflowErrors.ModelNotFound(name);
-        return MlflowErrors.Error(MlflowErrors.NotImplemented, NotDeleted);
+        if (await MlflowAccess.Refusal(http, commands, Roles.Admin, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (_, error) = await MlflowCommands.RunAsync(http, commands, name,
+            // MLflow's delete carries no reason: none is recorded (the actor and the door are).
+            (model, _, _) => ValueTask.FromResult(ModelDecisions.Delete(model, approvals, null)),
+            () => MlflowErrors.ModelNotFound(name), Models.Deleting.DeleteModelEndpoint.FreeName);
+        return error ?? MlflowJson.Empty();
     }
-
-    public const string NotDeleted =
-        "Deleting is not supported yet: the registry keeps every model's history, and a recorded deletion is not built. " +
-        "Archive the model instead (POST /api/v1/models/{name}/archive); nothing was changed.";
 
     /// <summary><c>{"registered_model"}</c> as it stands now, read after the command committed.</summary>
     internal static async Task<IResult> Answer(HttpContext http, string name, CancellationToken ct)

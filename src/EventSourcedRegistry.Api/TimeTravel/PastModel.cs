@@ -75,7 +75,7 @@ public sealed class PastModels(NpgsqlDataSource data, PointResolver points, Mode
         var model = await StorePosition.ModelAtAsync(session, data, modelId, point!.Sequence, http.RequestAborted);
         if (model is null)
             return (null, Problems.Problem(StatusCodes.Status404NotFound, "Model not found",
-                $"Model '{name}' did not exist yet at sequence {point.Sequence}."));
+                $"Model '{name}' did not exist at sequence {point.Sequence} (not registered yet, or deleted by then)."));
         return (new PastModel(model, point, session, data), null);
     }
 }

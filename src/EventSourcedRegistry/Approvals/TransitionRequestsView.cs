@@ -21,7 +21,8 @@ public sealed class TransitionRequestsView
 public sealed class TransitionRequestsViewProjection : SingleStreamProjection<TransitionRequestsView, Guid>
 {
     // Marten hands this projection every event of every stream: a stream without a request (the settings and access
-    // streams, a model never asked for a protected move) gets no document, as the one-pass rebuild derives it.
+    // streams, a model never asked for a protected move) gets no document, as the one-pass rebuild derives it. A deleted
+    // model's requests go with its other current views (its events keep them).
     public override TransitionRequestsView? Evolve(TransitionRequestsView? snapshot, Guid id, IEvent e) =>
-        snapshot is null && e.Data is not TransitionRequested ? null : TransitionRequestsView.Fold(snapshot, id, e.Data);
+        snapshot is null && e.Data is not TransitionRequested || e.Data is Models.ModelDeleted ? null : TransitionRequestsView.Fold(snapshot, id, e.Data);
 }

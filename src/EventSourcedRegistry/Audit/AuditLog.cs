@@ -145,6 +145,8 @@ public static class AuditSummary
                                   + (e.PreviousVersion is { } replaced ? $", replacing version {replaced}" : ""),
         ModelVersionUndeployed e => $"version {e.Version} undeployed from {e.Environment}{On(e.Target)}",
         RollbackPerformed e => $"rolled back to sequence {e.TargetSequence}" + (e.Changes == 1 ? " (1 change)" : $" ({e.Changes} changes)"),
+        ModelDeleted e => $"model \"{e.Name}\" deleted (name freed; history kept)",
+        ModelVersionDeleted e => $"version {e.Version} deleted from {e.Stage}",
         ModelMetadataSchemaSet e => $"metadata schema set ({SchemaSummary(e.Schema)})",
         ModelMetadataSchemaRemoved => "metadata schema removed",
         Settings.RegistryMetadataSchemaSet e => $"registry metadata schema set ({SchemaSummary(e.Schema)})",
@@ -183,6 +185,8 @@ public static class AuditSummary
     {
         ModelVersionStageTransitioned { Reason: { Length: > 0 } reason } => reason,
         RollbackPerformed { Reason: { Length: > 0 } reason } => reason,
+        ModelDeleted { Reason: { Length: > 0 } reason } => reason,
+        ModelVersionDeleted { Reason: { Length: > 0 } reason } => reason,
         TransitionRejected { Reason: { Length: > 0 } reason } => reason,
         _ => null,
     };

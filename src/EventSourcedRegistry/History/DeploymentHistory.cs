@@ -173,6 +173,12 @@ public sealed class DeploymentHistoryProjection : EventProjection
             case ModelVersionUndeployed u:
                 Close(operations, e, u.ModelId, Deployment, u.Environment, u.Target, u.Version, null);
                 break;
+            case ModelVersionDeleted d:
+                CloseAll(operations, e, d.ModelId, d.Version, d.Reason);
+                break;
+            case ModelDeleted d:
+                CloseAll(operations, e, d.ModelId, null, d.Reason);
+                break;
         }
         return ValueTask.CompletedTask;
     }
@@ -202,6 +208,17 @@ public sealed class DeploymentHistoryProjection : EventProjection
             (object?)reason ?? DBNull.Value, e.Id, e.TenantId,
             modelId, kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
             modelId, kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
+
+    /// <summary>
+    /// Closes every open interval of the model (a deletion: its name, stages, aliases, deployments, archived), or only those
+    /// of <paramref name="version"/> (a version's deletion: its stage, aliases, deployments).
+    /// </summary>
+    private void CloseAll(IDocumentOperations operations, IEvent e, Guid modelId, int? version, string? reason) =>
+        operations.QueueSqlCommand(
+            $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
+            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? and ev.tenant_id = ? " +
+            "and h.tenant_id = ev.tenant_id and h.model_id = ? and (?::integer is null or h.version = ?) and h.left_seq is null",
+            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
 
     /// <summary>Closes the open interval of that subject (and target, and version when given).</summary>
     private void Close(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,

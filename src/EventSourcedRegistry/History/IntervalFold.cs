@@ -74,6 +74,12 @@ public sealed class IntervalFold
             case ModelVersionUndeployed u:
                 Close(e, Deployment, u.Environment, u.Target, u.Version, null);
                 break;
+            case ModelVersionDeleted d:
+                CloseAll(e, d.Version, d.Reason);
+                break;
+            case ModelDeleted d:
+                CloseAll(e, null, d.Reason);
+                break;
         }
     }
 
@@ -92,10 +98,22 @@ public sealed class IntervalFold
         open.Add(row);
     }
 
+    // The projection's CloseAll: every open row of the model, or of one version.
+    private void CloseAll(Stamp e, int? version, string? reason)
+    {
+        foreach (var open in _open.Values)
+            CloseRows(e, version, reason, open);
+    }
+
     // The projection's SQL closes every open row of the subject (and target, and version when given).
     private void Close(Stamp e, string kind, string subject, string? target, int? version, string? reason)
     {
         if (!_open.TryGetValue((kind, subject, target), out var open)) return;
+        CloseRows(e, version, reason, open);
+    }
+
+    private static void CloseRows(Stamp e, int? version, string? reason, List<IntervalRow> open)
+    {
         for (var i = open.Count - 1; i >= 0; i--)
         {
             var row = open[i];

@@ -33,7 +33,8 @@ public sealed class RegistryState
 
     /// <summary>Whether an event of this type can change the state (renames and metadata edits cannot).</summary>
     public static bool Concerns(object data) => data is ModelArchived or ModelRestored or ModelVersionRegistered
-        or ModelVersionStageTransitioned or ModelAliasAssigned or ModelAliasRemoved or ModelVersionDeployed or ModelVersionUndeployed;
+        or ModelVersionStageTransitioned or ModelAliasAssigned or ModelAliasRemoved or ModelVersionDeployed or ModelVersionUndeployed
+        or ModelVersionDeleted;
 
     /// <summary>Applies one event; true when the state changed.</summary>
     public bool Apply(object data)
@@ -58,6 +59,12 @@ public sealed class RegistryState
                 // The interval closes only if it is that version's.
                 var slot = ModelView.SlotOf(u.Environment, u.Target);
                 return _deployments.TryGetValue(slot, out var deployed) && deployed == u.Version && _deployments.Remove(slot);
+            case ModelVersionDeleted d:
+                // Everything the version held goes; a deleted model needs no row: its name interval closes, so no read lists it.
+                var changed = Leave(d.Stage, d.Version);
+                foreach (var alias in _aliases.Where(a => a.Value == d.Version).Select(a => a.Key).ToList()) changed |= _aliases.Remove(alias);
+                foreach (var held in _deployments.Where(s => s.Value == d.Version).Select(s => s.Key).ToList()) changed |= _deployments.Remove(held);
+                return changed;
             default:
                 return false;
         }

@@ -58,7 +58,7 @@ public static class StorePosition
     /// <summary>
     /// The model view at the sequence: the nearest <see cref="ModelSnapshots">snapshot</see> at or below it plus the
     /// few events since (a full replay where there is none), in <see cref="Canonical"/> order; null if the model did not
-    /// exist yet. Equal to <see cref="ModelAt"/> over <see cref="EventsUpTo"/>, without reading the whole stream.
+    /// exist yet or was deleted by then. Equal to <see cref="ModelAt"/> over <see cref="EventsUpTo"/>, without reading the whole stream.
     /// </summary>
     public static async Task<ModelView?> ModelAtAsync(IQuerySession session, NpgsqlDataSource data, Guid modelId, long sequence,
         CancellationToken ct)
@@ -70,7 +70,8 @@ public static class StorePosition
             var events = await session.Events.FetchStreamAsync(modelId, version: version, fromVersion: from + 1, token: ct);
             foreach (var e in events) view = ModelSnapshots.Fold(view, modelId, e);
         }
-        return view is null ? null : Canonical(view);
+        // A model deleted by then is no model then.
+        return view is null or { Deleted: true } ? null : Canonical(view);
     }
 
     /// <summary>
@@ -99,7 +100,7 @@ public static class StorePosition
             view = ModelView.Fold(view, e.Data);
             view.Revision = e.Version;
         }
-        return view;
+        return view is { Deleted: true } ? null : view;
     }
 
     /// <summary>

@@ -189,6 +189,51 @@ public static class ModelDecisions
         return Decision.Accept(new ModelVersionUndeployed(model.Id, version, environment, target));
     }
 
+    /// <summary>
+    /// Deletes the model: a tombstone (<see cref="ModelDeleted"/>) that frees its name and ends its stream, its history
+    /// kept. An archived model may be deleted. Refused while anything of it is protected or running
+    /// (<see cref="HeldAgainstDeletion"/>): an auditor expects a Production model to leave Production through a recorded
+    /// (and, where protected, approved) transition first, never to vanish with one call.
+    /// </summary>
+    public static Decision Delete(ModelView model, Approvals.ApprovalPolicy approvals, string? reason)
+    {
+        if (HeldAgainstDeletion(model, approvals, null) is { } held)
+            return Decision.Conflict($"Model '{model.Name}' cannot be deleted while {held}. Nothing was changed.");
+        return Decision.Accept(new ModelDeleted(model.Id, model.Name, model.LatestVersion, NullIfEmpty(reason)));
+    }
+
+    /// <summary>
+    /// Deletes one version: its view, stage and aliases go, its number is never given out again. Refused, as
+    /// <see cref="Delete"/>, while the version is in a protected stage, holds a protected alias or is recorded as deployed.
+    /// </summary>
+    public static Decision DeleteVersion(ModelView model, Approvals.ApprovalPolicy approvals, int version, string? reason)
+    {
+        if (model.Archived) return ArchivedRefusal(model);
+        if (!model.HasVersion(version)) return VersionNotFound(model, version);
+        if (HeldAgainstDeletion(model, approvals, version) is { } held)
+            return Decision.Conflict($"Version {version} of model '{model.Name}' cannot be deleted while {held}. Nothing was changed.");
+        return Decision.Accept(new ModelVersionDeleted(model.Id, version, model.StageOf(version) ?? "", NullIfEmpty(reason)));
+    }
+
+    /// <summary>
+    /// Why the model (or only <paramref name="version"/>) may not be deleted now, with what to do first; null when it may:
+    /// a version in a protected stage, a protected alias on a version, a version recorded as deployed.
+    /// </summary>
+    public static string? HeldAgainstDeletion(ModelView model, Approvals.ApprovalPolicy approvals, int? version)
+    {
+        bool Concerns(int v) => version is null || v == version;
+        foreach (var stage in approvals.ProtectedStages)
+            if (model.VersionsByStage.TryGetValue(stage, out var inStage) && inStage.FirstOrDefault(Concerns) is > 0 and var v)
+                return $"version {v} is in {stage}, a protected stage (move it out first, e.g. to Archived, by a recorded transition)";
+        foreach (var (alias, v) in model.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal))
+            if (Concerns(v) && approvals.ProtectedAliases.Contains(alias))
+                return $"the protected alias '{alias}' is on version {v} (remove or move it first)";
+        foreach (var (slot, v) in model.Deployments.OrderBy(d => d.Key, StringComparer.Ordinal))
+            if (Concerns(v))
+                return $"version {v} is recorded as deployed in {slot} (report it undeployed first)";
+        return null;
+    }
+
     /// <summary>What an alias points at now: a set alias, or the reserved <c>latest</c> and <c>v&lt;n&gt;</c>.</summary>
     public static int? ResolveAlias(ModelView model, string alias)
     {

@@ -72,6 +72,19 @@ public sealed record ModelVersionUndeployed(Guid ModelId, int Version, string En
 public sealed record RollbackPerformed(Guid ModelId, long TargetSequence, DateTimeOffset? TargetInstant, string Reason, int Changes);
 
 /// <summary>
+/// The model was deleted: a tombstone, not an erasure. Its events stay (history, audit, the hash chain and reads as of
+/// earlier points still show it); its current views go, its name is freed for a new model (a new stream), and its stream
+/// accepts no further command. Name and LatestVersion are recorded so projections know what to remove without a read.
+/// </summary>
+public sealed record ModelDeleted(Guid ModelId, string Name, int LatestVersion, string? Reason);
+
+/// <summary>
+/// One version was deleted: its view goes, its aliases and stage with it; its number is never given out again. Stage is
+/// the stage it left, recorded so replay never depends on the state.
+/// </summary>
+public sealed record ModelVersionDeleted(Guid ModelId, int Version, string Stage, string? Reason);
+
+/// <summary>
 /// Where a version's bytes are: an external URI, or (without one) the registry's own artifact store. Sha256 is empty for
 /// an unverified reference: an external URI registered without a digest (an MLflow <c>source</c>), whose bytes the
 /// registry has never seen.

@@ -39,10 +39,13 @@ public sealed class ModelVersionView
             [Key(e.ModelId, e.Version), Key(e.ModelId, previous)],
         ModelVersionDeployed e => [Key(e.ModelId, e.Version)],
         ModelVersionUndeployed e => [Key(e.ModelId, e.Version)],
+        ModelVersionDeleted e => [Key(e.ModelId, e.Version)],
+        // Every number the model gave out: a version deleted before has no document, and stays without one.
+        ModelDeleted e => Enumerable.Range(1, e.LatestVersion).Select(v => Key(e.ModelId, v)),
         _ => [],
     };
 
-    /// <summary>Folds one event into the version document with the given key. Pure.</summary>
+    /// <summary>Folds one event into the version document with the given key; null when there is none (not yet, or deleted). Pure.</summary>
     public static ModelVersionView? Fold(ModelVersionView? current, string key, object @event)
     {
         switch (@event)
@@ -100,6 +103,8 @@ public sealed class ModelVersionView
             case ModelVersionUndeployed e when current is not null:
                 current.Deployments.Remove(ModelView.SlotOf(e.Environment, e.Target));
                 return current;
+            case ModelVersionDeleted or ModelDeleted:
+                return null;
             default:
                 return current;
         }

@@ -15,6 +15,8 @@ public sealed class ModelVersionViewProjection : MultiStreamProjection<ModelVers
         Identities<ModelAliasRemoved>(e => ModelVersionView.KeysOf(e).ToArray());
         Identities<ModelVersionDeployed>(e => ModelVersionView.KeysOf(e).ToArray());
         Identities<ModelVersionUndeployed>(e => ModelVersionView.KeysOf(e).ToArray());
+        Identities<ModelVersionDeleted>(e => ModelVersionView.KeysOf(e).ToArray());
+        Identities<ModelDeleted>(e => ModelVersionView.KeysOf(e).ToArray());
     }
 
     public override ModelVersionView? Evolve(ModelVersionView? snapshot, string id, IEvent e) =>

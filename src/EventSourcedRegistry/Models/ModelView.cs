@@ -13,6 +13,17 @@ public sealed class ModelView
     public Dictionary<string, string> Tags { get; set; } = new();
     public bool Archived { get; set; }
 
+    /// <summary>
+    /// Set by <see cref="ModelDeleted"/>: a fold past the deletion is no model (the inline view is removed, reads as of
+    /// then answer 404). Left out of the JSON while false, so views written before deletion existed compare equal.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Deleted { get; set; }
+
+    /// <summary>Versions deleted (<see cref="ModelVersionDeleted"/>), ascending; null while none is. Their numbers are never reused.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public List<int>? DeletedVersions { get; set; }
+
     /// <summary>The model's metadata standard (a JSON Schema for its versions' metadata); null when it has none.</summary>
     public System.Text.Json.JsonElement? MetadataSchema { get; set; }
 
@@ -36,7 +47,8 @@ public sealed class ModelView
     /// <summary>Stream version: the number of events in this model's stream. Served as the ETag.</summary>
     public long Revision { get; set; }
 
-    public bool HasVersion(int version) => version >= 1 && version <= LatestVersion;
+    public bool HasVersion(int version) =>
+        version >= 1 && version <= LatestVersion && (DeletedVersions is null || DeletedVersions.BinarySearch(version) < 0);
 
     public string? StageOf(int version)
     {
@@ -61,6 +73,8 @@ public sealed class ModelView
             Description = Description,
             Tags = new Dictionary<string, string>(Tags, Tags.Comparer),
             Archived = Archived,
+            Deleted = Deleted,
+            DeletedVersions = DeletedVersions is null ? null : [.. DeletedVersions],
             LatestVersion = LatestVersion,
             VersionsByStage = versionsByStage,
             Aliases = new Dictionary<string, int>(Aliases, Aliases.Comparer),
@@ -124,6 +138,17 @@ public sealed class ModelView
                 break;
             case ModelVersionUndeployed e:
                 view.Deployments.Remove(SlotOf(e.Environment, e.Target));
+                break;
+            case ModelVersionDeleted e:
+                view.RemoveFromStage(e.Stage, e.Version);
+                foreach (var alias in view.Aliases.Where(a => a.Value == e.Version).Select(a => a.Key).ToList()) view.Aliases.Remove(alias);
+                foreach (var slot in view.Deployments.Where(d => d.Value == e.Version).Select(d => d.Key).ToList()) view.Deployments.Remove(slot);
+                view.DeletedVersions ??= [];
+                var at = view.DeletedVersions.BinarySearch(e.Version);
+                if (at < 0) view.DeletedVersions.Insert(~at, e.Version);
+                break;
+            case ModelDeleted:
+                view.Deleted = true;
                 break;
         }
         if (view.PendingRequests.Count > 0 || @event is Approvals.TransitionRequested)

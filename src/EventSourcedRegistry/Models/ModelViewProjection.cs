@@ -13,6 +13,7 @@ public sealed class ModelViewProjection : SingleStreamProjection<ModelView, Guid
         var view = ModelView.Fold(snapshot, e.Data);
         view.Id = id;
         view.Revision = e.Version;
-        return view;
+        // Deleted: the view goes (Marten deletes a document whose Evolve returns null), and with it the name's unique index entry.
+        return view.Deleted ? null : view;
     }
 }

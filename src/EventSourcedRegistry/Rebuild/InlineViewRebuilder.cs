@@ -329,10 +329,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 _version = version;
                 // A model that never had a transition request has no requests document, live or rebuilt.
                 if (want.Requests && (_requests is not null || data is TransitionRequested))
-                    _requests = TransitionRequestsView.Fold(_requests, id, data);
+                    _requests = data is ModelDeleted ? null : TransitionRequestsView.Fold(_requests, id, data);
                 if (want.Versions)
                     foreach (var key in ModelVersionView.KeysOf(data))
                         if (ModelVersionView.Fold(_versions.GetValueOrDefault(key), key, data) is { } view) _versions[key] = view;
+                        else _versions.Remove(key); // deleted, as the inline projection deletes its document
                 if (want.Intervals)
                 {
                     _intervals.Apply(data, sequence, timestamp, actor, headerReason);
@@ -352,7 +353,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             {
                 if (!_isModel) return;
                 batch.ModelStreams++;
-                if (_view is not null) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
+                if (_view is { Deleted: false }) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
                 foreach (var view in _versions.Values) batch.VersionDocs.Add((view.Id, view.ModelId, owner._serializer.ToJson(view)));
                 batch.Intervals.AddRange(_intervals.Rows);
                 batch.States.AddRange(_states);

@@ -134,6 +134,8 @@ public static class RegistryStore
         typeof(ModelRestored), typeof(ModelVersionRegistered), typeof(ModelVersionMetadataEdited),
         typeof(ModelVersionStageTransitioned), typeof(ModelAliasAssigned), typeof(ModelAliasRemoved),
         typeof(ModelVersionDeployed), typeof(ModelVersionUndeployed), typeof(RollbackPerformed),
+        // Recorded deletions (tombstones): the model's current views go, its events stay.
+        typeof(ModelDeleted), typeof(ModelVersionDeleted),
         // Metadata standards: a model's own, and the registry's in the settings stream.
         typeof(ModelMetadataSchemaSet), typeof(ModelMetadataSchemaRemoved),
         typeof(RegistryMetadataSchemaSet), typeof(RegistryMetadataSchemaRemoved),

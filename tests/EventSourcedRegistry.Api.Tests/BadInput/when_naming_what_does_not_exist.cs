@@ -104,7 +104,7 @@ public sealed class when_naming_what_does_not_exist(AppFixture app) : BadInputTe
     }
 
     [Theory]
-    [InlineData("DELETE /api/v1/models/churn")]
+    [InlineData("POST /api/v1/models/churn")]
     [InlineData("PUT /api/v1/models/churn")]
     [InlineData("DELETE /api/v1/models")]
     [InlineData("POST /api/v1/models/churn/versions/1")]

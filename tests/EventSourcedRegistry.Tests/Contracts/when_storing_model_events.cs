@@ -95,6 +95,14 @@ public class when_storing_model_events
         MatchesItsContract(new RollbackPerformed(ModelId, 1234, DateTimeOffset.Parse("2026-03-03T14:00:00+00:00"), "v3 broke checkout", 3));
 
     [Fact]
+    public void model_deleted_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelDeleted(ModelId, "Churn-Predictor", 7, "Retired: replaced by retention-predictor."));
+
+    [Fact]
+    public void model_version_deleted_is_stored_as_its_contract() =>
+        MatchesItsContract(new ModelVersionDeleted(ModelId, 3, "Archived", "Trained on a leaked label column."));
+
+    [Fact]
     public void model_metadata_schema_set_is_stored_as_its_contract() =>
         MatchesItsContract(new ModelMetadataSchemaSet(ModelId,
             Given.Json("""{"title":"Model card","type":"object","required":["owner"],"properties":{"owner":{"type":"string"}}}""")));

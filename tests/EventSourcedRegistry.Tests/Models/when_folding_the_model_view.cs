@@ -121,14 +121,15 @@ public class when_folding_the_model_view
     {
         var model = Given.Stream(
             new ModelRegistered(Id, "Churn", "First.", new Dictionary<string, string> { ["team"] = "growth" }),
-            Version(1), Version(2),
+            Version(1), Version(2), Version(3), new ModelVersionDeleted(Id, 3, LifecycleGraph.None, null),
             Move(1, LifecycleGraph.None, LifecycleGraph.Production),
             new ModelAliasAssigned(Id, "champion", 1, null),
             new ModelVersionDeployed(Id, 1, "prod", "eu", null),
             new ModelMetadataSchemaSet(Id, System.Text.Json.JsonDocument.Parse("""{"type":"object"}""").RootElement),
             new EventSourcedRegistry.Approvals.TransitionRequested(Id, Guid.NewGuid(), EventSourcedRegistry.Approvals.TransitionKinds.Stage,
                 2, LifecycleGraph.Production, false, new string('a', 64), "key:pipeline", null, DateTimeOffset.UnixEpoch),
-            new ModelArchived(Id));
+            new ModelArchived(Id),
+            new ModelDeleted(Id, "Churn", 3, null));
         model.Revision = 7;
         var original = System.Text.Json.JsonSerializer.Serialize(model);
 
@@ -141,7 +142,7 @@ public class when_folding_the_model_view
 
         foreach (var @event in new object[]
                  {
-                     new ModelRestored(Id), Version(3), Move(2, LifecycleGraph.None, LifecycleGraph.Production),
+                     new ModelRestored(Id), Version(4), new ModelVersionDeleted(Id, 1, LifecycleGraph.Production, null), Move(2, LifecycleGraph.None, LifecycleGraph.Production),
                      new ModelAliasAssigned(Id, "champion", 2, 1), new ModelVersionDeployed(Id, 2, "prod", "eu", 1),
                      new ModelMetadataEdited(Id, "Second.", new Dictionary<string, string> { ["tier"] = "gold" }, ["team"]),
                      new ModelRenamed(Id, "Churn", "Retention"),

@@ -45,8 +45,9 @@ public static class ListModelVersionsEndpoint
             var (past, problem) = await pastModels.Load(http, name, session);
             if (problem is not null) return problem;
             // The page's version numbers from the model view then; only their own events are read.
+            // Deleted versions are left out before the page is cut, so a page is never short while more follow.
             var numbers = stage is null
-                ? Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after))
+                ? Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after)).Where(past.Model.HasVersion)
                 : past!.Model.VersionsByStage.GetValueOrDefault(stage, []).Where(v => v > after);
             var then = (await past.Versions(numbers.Take(limit + 1), ct)).Values.ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
