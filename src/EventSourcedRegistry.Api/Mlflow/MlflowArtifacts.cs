@@ -36,7 +36,7 @@ public static class MlflowArtifactsEndpoints
     [WolverineGet(Route, OperationId = "MlflowListArtifacts")]
     public static async Task<IResult> List(HttpContext http, ModelCommands commands, WorkspaceStore store)
     {
-        var path = http.Request.Query["path"].ToString().Trim('/');
+        var path = http.Request.Query["path"].ToString().TrimEnd('/');
         if (MlflowArtifactPaths.Problem(path) is { } problem) return Invalid(problem);
         // Nothing there and not to be seen answer alike: the reference server lists a missing directory as {}.
         if (await MlflowAccess.Refusal(http, commands, Roles.Reader, MlflowArtifactPaths.ModelOf(path), () => MlflowJson.Empty()) is { } refused)
