@@ -117,6 +117,19 @@ public sealed class when_using_the_mlflow_artifact_proxy(AppFixture app) : Mlflo
         Assert.Equal(200, (await Artifacts(ws, HttpMethod.Put, "/churn/1/model/MLmodel", admin, MlModel)).Status);
         var served = await Artifacts(ws, HttpMethod.Get, "/churn/1/model/MLmodel", admin);
         Assert.Equal((200, Sha256Of(MlModel)), (served.Status, Sha256Of(served.Bytes)));
+
+        // The files are in use, not orphans: an orphan sweep would take them from under the version.
+        var orphans = (await Get($"/api/v1/workspaces/{ws}/admin/artifacts/orphans", key: admin)).Body!["orphans"]!.AsArray();
+        Assert.Empty(orphans);
+
+        // The reviewer of a protected move sees the bytes the approvals bind to.
+        Assert.Equal(200, (await Send(HttpMethod.Put, $"/api/v1/workspaces/{ws}/settings/policy",
+            new { approvals = new { protectedStages = new[] { "Production" }, requiredApprovals = 1 } }, workspaces: ws)).Status);
+        Assert.Equal(409, (await Mlflow(ws, HttpMethod.Post, "model-versions/transition-stage",
+            new { name = "churn", version = "1", stage = "Production", archive_existing_versions = false }, bearer)).Status);
+        var request = Assert.Single((await Get($"/api/v1/workspaces/{ws}/models/churn/requests", key: admin)).Body!["items"]!.AsArray())!;
+        Assert.True(request["artifactVerified"]!.GetValue<bool>());
+        Assert.Equal(verified["sha256"]!.GetValue<string>(), request["sha256"]!.GetValue<string>());
     }
 
     /// <summary>The stored blob is damaged on disk (same length, other bytes): the download fails in MLflow's words, never serving them.</summary>
