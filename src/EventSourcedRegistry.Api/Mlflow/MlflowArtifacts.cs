@@ -92,7 +92,7 @@ public static class MlflowArtifactsEndpoints
         // Onto a taken path only the same bytes are accepted: declared as expected, other bytes are hashed and dropped.
         var (stored, refusedIntake) = await UploadArtifactEndpoint.Intake(http, artifacts, settings, quota, limits, existing?.Sha256);
         if (refusedIntake is not null)
-            return existing is not null && !http.Response.HasStarted && refusedIntake is IStatusCodeHttpResult { StatusCode: 422 } ? Taken(path) : refusedIntake;
+            return existing is not null && refusedIntake is IStatusCodeHttpResult { StatusCode: StatusCodes.Status422UnprocessableEntity } ? Taken(path) : refusedIntake;
         if (existing is not null) return MlflowJson.Empty();
 
         session.Insert(new MlflowArtifactFile

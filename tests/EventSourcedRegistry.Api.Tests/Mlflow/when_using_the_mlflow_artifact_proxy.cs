@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Artifacts;
+using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Mlflow;
@@ -133,6 +134,17 @@ public sealed class when_using_the_mlflow_artifact_proxy(AppFixture app) : Mlflo
     }
 
     /// <summary>The stored blob is damaged on disk (same length, other bytes): the download fails in MLflow's words, never serving them.</summary>
+    /// <summary>A proxy upload is limited as an upload (the uploads bucket, the concurrent uploads per caller), not as a command.</summary>
+    [Fact]
+    public void a_proxy_upload_counts_as_an_upload_for_the_rate_limits()
+    {
+        static RequestKind Kind(string method, string path) =>
+            RateLimits.KindOf(new Microsoft.AspNetCore.Http.DefaultHttpContext { Request = { Method = method, Path = path } }.Request);
+        Assert.Equal(RequestKind.Upload, Kind("PUT", "/api/2.0/mlflow-artifacts/artifacts/churn/1/model/MLmodel"));
+        Assert.Equal(RequestKind.Read, Kind("GET", "/api/2.0/mlflow-artifacts/artifacts/churn/1/model/MLmodel"));
+        Assert.Equal(RequestKind.Command, Kind("PUT", "/api/v1/models/churn/aliases/champion"));
+    }
+
     [Fact]
     public async Task a_damaged_file_fails_its_download_loudly()
     {
