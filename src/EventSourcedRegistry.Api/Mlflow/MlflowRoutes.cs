@@ -45,7 +45,7 @@ public static class MlflowRoutes
 /// for its status (<see cref="MlflowErrors.CodeOf"/>), so the client's error handling sees what it expects. A 404 that
 /// no endpoint wrote — an unknown route, and a workspace the caller is not a member of, which must look the same —
 /// becomes the reference server's HTML 404, from which the client derives <c>ENDPOINT_NOT_FOUND</c>.
-/// Buffers MLflow responses only (small JSON documents).
+/// Holds back only refusals (small documents); a success streams straight through (see <see cref="SuccessPassThrough"/>).
 /// </summary>
 public sealed class MlflowErrorShape(RequestDelegate next)
 {

@@ -9,7 +9,9 @@ namespace EventSourcedRegistry.Api.Tests.Mlflow;
 /// <summary>
 /// Replays the recorded MLflow client/server exchanges (Transcripts/, see its README) against a fresh workspace, addressed
 /// as an MLflow tracking URI names it (<c>/api/v1/workspaces/{ws}</c> + the client's <c>/api/2.0/mlflow/…</c>), with the
-/// key as a Bearer token as <c>MLFLOW_TRACKING_TOKEN</c> sends it. Each step's status, <c>error_code</c>, field names, JSON
+/// key as a Bearer token as <c>MLFLOW_TRACKING_TOKEN</c> sends it (as the Basic password, with the recorded user name, where
+/// the recording used Basic). A recorded upload sends its recorded bytes; a recorded download must come back with the
+/// recorded SHA-256 and length. Each step's status, <c>error_code</c>, field names, JSON
 /// types and values must equal the recording's: <c>"&lt;timestamp-ms&gt;"</c> matches any integer; <c>message</c> texts are
 /// informative (the README says they are no contract); a <c>tags</c> list is compared as a set (the reference server
 /// answers its database's row order, the registry its view's). Steps in <see cref="NotYetCovered"/> are sent (the flow's
