@@ -49,7 +49,8 @@ public sealed record ModelQuery(
     string? Cursor = null,
     int? Limit = null);
 
-public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
+/// <param name="Verified">Whether the registry itself hashed the bytes <paramref name="Sha256"/> names (false: an external reference).</param>
+public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes, bool? Verified = null);
 
 public sealed record DatasetReference(string Uri, string? Digest = null);
 

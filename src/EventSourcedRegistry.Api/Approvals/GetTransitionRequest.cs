@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -21,7 +22,8 @@ public static class GetTransitionRequestEndpoint
         var view = await session.LoadAsync<TransitionRequestsView>(model.Id, http.RequestAborted);
         var request = view?.Requests.Find(r => r.Id == requestId);
         if (request is null) return Problems.Problem(StatusCodes.Status404NotFound, "Not found", TransitionRequestLookup.NoSuchRequest(model.Name, requestId));
+        var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, request.VersionNumber), http.RequestAborted);
         Revisions.Write(http.Response, model.Revision);
-        return Results.Json(TransitionRequestResponse.From(model.Name, request, approvals, time.GetUtcNow()), Json.Options);
+        return Results.Json(TransitionRequestResponse.From(model.Name, request, approvals, time.GetUtcNow(), version?.Artifact), Json.Options);
     }
 }

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.Workspaces;
 using System.Globalization;
 using System.Text;
@@ -68,7 +69,13 @@ public static class ListTransitionRequestsEndpoint
                 page.Add((serializer.FromJson<TransitionRequest>(new MemoryStream(Encoding.UTF8.GetBytes(reader.GetString(0)))), reader.GetInt64(1)));
 
         var now = time.GetUtcNow();
-        var items = page.Take(limit).Select(r => TransitionRequestResponse.From(model.Name, r.Request, approvals, now)).ToList();
+        var shown = page.Take(limit).ToList();
+        var versions = shown.Count == 0
+            ? []
+            : (await session.LoadManyAsync<ModelVersionView>(http.RequestAborted,
+                shown.Select(r => ModelVersionView.Key(model.Id, r.Request.VersionNumber)).Distinct().ToArray())).ToDictionary(v => v.VersionNumber);
+        var items = shown.Select(r => TransitionRequestResponse.From(model.Name, r.Request, approvals, now,
+            versions.GetValueOrDefault(r.Request.VersionNumber)?.Artifact)).ToList();
         var next = page.Count > limit ? EncodeCursor(page[limit - 1].Position) : null;
         Revisions.Write(http.Response, model.Revision);
         return Results.Json(new TransitionRequestList(model.Name, items, next), Json.Options);

@@ -11,7 +11,10 @@ public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOf
 /// A transition request as clients see it. <c>approvalsValid</c> counts the approvals that count (from owners
 /// independent of the requester and of each other, for the artifact's digest, not expired): now for a pending request,
 /// when it was closed for a closed one (see <see cref="ApprovalDecisions.CountingWhenDecided"/>).
-/// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it.
+/// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it. <c>artifactUri</c> and
+/// <c>artifactVerified</c> (on the request's reads): what the reviewer is asked to approve. Verified: <c>sha256</c> is the
+/// digest of bytes the registry itself hashed, and the approvals bind to them; not verified: the version is a reference
+/// (an external URI), and four eyes binds to that URI string only (with <c>sha256</c> empty or as declared), not to bytes.
 /// </summary>
 public sealed record TransitionRequestResponse(
     Guid Id,
@@ -33,15 +36,18 @@ public sealed record TransitionRequestResponse(
     string? ClosedBy,
     string? ClosedReason,
     DateTimeOffset? ClosedAt,
-    Guid? SupersededBy)
+    Guid? SupersededBy,
+    string? ArtifactUri = null,
+    bool? ArtifactVerified = null)
 {
-    public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now) =>
+    public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now,
+        EventSourcedRegistry.Models.ArtifactReference? artifact = null) =>
         new(request.Id, model, request.Kind, request.VersionNumber, request.Target, request.ArchiveExisting, request.Sha256,
             request.RequestedBy, request.Requester().Owner, request.Requester().KeyId, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
             ApprovalDecisions.CountingWhenDecided(request, policy, now).Count,
             request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason,
                 a.By().Owner, a.By().KeyId)).ToList(),
-            request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy);
+            request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy, artifact?.Uri, artifact?.IsVerified());
 
     public static string Location(string model, Guid id) => $"/api/v1/models/{Uri.EscapeDataString(model)}/requests/{id}";
 

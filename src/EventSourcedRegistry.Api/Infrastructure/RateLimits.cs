@@ -92,7 +92,11 @@ public static class RateLimits
     public static RequestKind KindOf(HttpRequest request)
     {
         if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)) return RequestKind.Read;
-        return HttpMethods.IsPost(request.Method) && IsUploadPath(request.Path) ? RequestKind.Upload : RequestKind.Command;
+        if (HttpMethods.IsPost(request.Method) && IsUploadPath(request.Path)) return RequestKind.Upload;
+        // MLflow's artifact proxy takes a file's bytes by PUT (the path already canonical: addressing runs first).
+        return HttpMethods.IsPut(request.Method) && request.Path.StartsWithSegments(Mlflow.MlflowRoutes.ArtifactsPrefix + "/artifacts")
+            ? RequestKind.Upload
+            : RequestKind.Command;
     }
 
     private static bool IsUploadPath(PathString path) =>

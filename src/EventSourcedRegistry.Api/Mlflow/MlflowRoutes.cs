@@ -16,12 +16,16 @@ public static class MlflowRoutes
 {
     public const string Prefix = "/api/2.0/mlflow";
     private const string AjaxPrefix = "/ajax-api/2.0/mlflow";
+    /// <summary>MLflow's artifact proxy (<see cref="MlflowArtifactsEndpoints"/>), which an <c>mlflow-artifacts:</c> URI names.</summary>
+    public const string ArtifactsPrefix = "/api/2.0/mlflow-artifacts";
+    private const string AjaxArtifactsPrefix = "/ajax-api/2.0/mlflow-artifacts";
 
     /// <summary>The path an MLflow path is served under (<c>/ajax-api/…</c> → <c>/api/…</c>), or null for any other path.</summary>
     public static string? Canonical(string path)
     {
-        if (path.StartsWith(Prefix + "/", StringComparison.Ordinal)) return path;
+        if (path.StartsWith(Prefix + "/", StringComparison.Ordinal) || path.StartsWith(ArtifactsPrefix + "/", StringComparison.Ordinal)) return path;
         if (path.StartsWith(AjaxPrefix + "/", StringComparison.Ordinal)) return Prefix + path[AjaxPrefix.Length..];
+        if (path.StartsWith(AjaxArtifactsPrefix + "/", StringComparison.Ordinal)) return ArtifactsPrefix + path[AjaxArtifactsPrefix.Length..];
         return null;
     }
 
@@ -41,7 +45,7 @@ public static class MlflowRoutes
 /// for its status (<see cref="MlflowErrors.CodeOf"/>), so the client's error handling sees what it expects. A 404 that
 /// no endpoint wrote — an unknown route, and a workspace the caller is not a member of, which must look the same —
 /// becomes the reference server's HTML 404, from which the client derives <c>ENDPOINT_NOT_FOUND</c>.
-/// Buffers MLflow responses only (small JSON documents).
+/// Holds back only refusals (small documents); a success streams straight through (see <see cref="SuccessPassThrough"/>).
 /// </summary>
 public sealed class MlflowErrorShape(RequestDelegate next)
 {
@@ -63,8 +67,10 @@ public sealed class MlflowErrorShape(RequestDelegate next)
 
         var original = http.Response.Body;
         await using var buffer = new MemoryStream();
-        http.Response.Body = buffer;
-        // The buffer holds the body until the end: nothing may be flushed to the client before it is looked at.
+        // A success streams straight through (an artifact download may be gigabytes); a refusal is held until the end:
+        // nothing of it may be flushed to the client before it is looked at.
+        var body = new SuccessPassThrough(http.Response, original, buffer);
+        http.Response.Body = body;
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try
         {
@@ -74,6 +80,7 @@ public sealed class MlflowErrorShape(RequestDelegate next)
         {
             http.Response.Body = original;
         }
+        if (body.PassedThrough) return;
 
         var status = http.Response.StatusCode;
         var contentType = http.Response.ContentType ?? "";
@@ -120,4 +127,33 @@ public sealed class MlflowErrorShape(RequestDelegate next)
             return null;
         }
     }
+}
+
+/// <summary>
+/// The response body while <see cref="MlflowErrorShape"/> decides: at the first write, a status under 400 sends everything
+/// straight to the client; any other status is held in the buffer for rewriting.
+/// </summary>
+internal sealed class SuccessPassThrough(HttpResponse response, Stream original, MemoryStream buffer) : Stream
+{
+    private Stream? _target;
+
+    public bool PassedThrough => _target == original;
+
+    private Stream Target => _target ??= response.StatusCode < 400 ? original : buffer;
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => _target?.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => _target?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] bytes, int offset, int count) => Target.Write(bytes, offset, count);
+    public override Task WriteAsync(byte[] bytes, int offset, int count, CancellationToken cancellationToken) =>
+        Target.WriteAsync(bytes, offset, count, cancellationToken);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
+        Target.WriteAsync(bytes, cancellationToken);
 }

@@ -17,7 +17,8 @@ namespace EventSourcedRegistry.Api.Mlflow;
 /// <summary>
 /// model-versions/create, get, update, transition-stage, delete, get-download-uri, set-tag and delete-tag. A version
 /// registered from an MLflow <c>source</c> is an unverified reference: the URI as given, no digest (the registry never saw
-/// its bytes); run_id and run_link are its lineage.
+/// its bytes), unless the source is an <c>mlflow-artifacts:</c> directory of the model on the registry's own store, whose
+/// manifest digest it records (<see cref="MlflowArtifactsEndpoints.ReferenceOf"/>); run_id and run_link are its lineage.
 /// </summary>
 public static class ModelVersionsEndpoints
 {
@@ -26,7 +27,7 @@ public static class ModelVersionsEndpoints
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/create", OperationId = "MlflowCreateModelVersion")]
-    public static async Task<IResult> Create(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, RecordLimits limits)
+    public static async Task<IResult> Create(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, RecordLimits limits, WorkspaceStore store)
     {
         var (request, bad) = await MlflowRequest.ReadAsync(http);
         if (bad is not null) return bad;
@@ -49,7 +50,8 @@ public static class ModelVersionsEndpoints
         errors.AddRange(limits.CheckVersion(tags?.Count ?? 0, 0, 0, 0));
         if (errors.Count > 0) return RegisteredModelsEndpoints.Invalid(errors);
 
-        var artifact = new ArtifactReference(source, "", null);
+        // Files on the registry's own store are bound by their digest; any other source stays an unverified reference.
+        var artifact = await MlflowArtifactsEndpoints.ReferenceOf(store, name, source, http.RequestAborted);
         var lineage = string.IsNullOrEmpty(runId) && string.IsNullOrEmpty(runLink)
             ? null
             : new Lineage(string.IsNullOrEmpty(runId) ? null : runId, null, null, null, string.IsNullOrEmpty(runLink) ? null : runLink);

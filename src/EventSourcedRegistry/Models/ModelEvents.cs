@@ -87,9 +87,15 @@ public sealed record ModelVersionDeleted(Guid ModelId, int Version, string Stage
 /// <summary>
 /// Where a version's bytes are: an external URI, or (without one) the registry's own artifact store. Sha256 is empty for
 /// an unverified reference: an external URI registered without a digest (an MLflow <c>source</c>), whose bytes the
-/// registry has never seen.
+/// registry has never seen. <see cref="Verified"/> true: the URI names files on the registry's own store (an
+/// <c>mlflow-artifacts:</c> source) and Sha256 is the digest the registry computed over them (their manifest); absent
+/// from events recorded before it existed, and from versions on the store by digest (Uri null), which are verified anyway.
 /// </summary>
-public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes);
+public sealed record ArtifactReference(string? Uri, string Sha256, long? SizeBytes, bool? Verified = null)
+{
+    /// <summary>Whether the registry itself hashed the bytes Sha256 names: only then does four eyes bind to bytes, not to a URI string.</summary>
+    public bool IsVerified() => Uri is null ? Sha256.Length > 0 : Verified == true;
+}
 
 /// <summary>RunLink: a link to the training run (MLflow's <c>run_link</c>); absent from events recorded before it existed.</summary>
 public sealed record Lineage(

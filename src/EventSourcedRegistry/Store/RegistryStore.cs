@@ -80,6 +80,8 @@ public static class RegistryStore
         // Which versions reference a stored artifact: what decides who may read it.
         options.Schema.For<ModelVersionView>().Index(x => x.Artifact.Sha256);
         options.Schema.For<ArtifactUpload>().Duplicate(x => x.Sha256);
+        // A listing of the MLflow artifact proxy reads one directory's files.
+        options.Schema.For<Mlflow.MlflowArtifactFile>().Duplicate(x => x.Directory);
         options.Schema.For<ModelNameIndex>();
         // A column of its own (indexed) for the retention purge's range delete.
         options.Schema.For<IdempotencyRecord>().Duplicate(x => x.StoredAt);

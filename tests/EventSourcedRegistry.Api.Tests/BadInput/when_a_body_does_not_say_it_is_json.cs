@@ -128,7 +128,9 @@ public sealed class when_a_body_does_not_say_it_is_json(AppFixture app) : BadInp
 
         static bool Guarded(HttpChain chain) => chain.Middleware.Any(frame => frame.ToString()!.Contains(nameof(CheckedJsonBodyGuard)));
         Assert.Empty(chains.Where(c => !CanonicalJsonInputConfiguration.IsOpaque(c) && !Guarded(c)).Select(c => c.RoutePattern?.RawText));
-        Assert.Equal(["/api/v1/artifacts"], chains.Where(CanonicalJsonInputConfiguration.IsOpaque).Select(c => c.RoutePattern!.RawText!));
+        // The two artifact uploads: native, and MLflow's proxy.
+        Assert.Equal(["/api/2.0/mlflow-artifacts/artifacts/{*path}", "/api/v1/artifacts"],
+            chains.Where(CanonicalJsonInputConfiguration.IsOpaque).Select(c => c.RoutePattern!.RawText!).Order(StringComparer.Ordinal));
 
         var unchecked_ = new DefaultHttpContext();
         Assert.Throws<InvalidOperationException>(() => CheckedJsonBodyGuard.Before(unchecked_));

@@ -9,7 +9,9 @@ namespace EventSourcedRegistry.Api.Tests.Mlflow;
 /// <summary>
 /// Replays the recorded MLflow client/server exchanges (Transcripts/, see its README) against a fresh workspace, addressed
 /// as an MLflow tracking URI names it (<c>/api/v1/workspaces/{ws}</c> + the client's <c>/api/2.0/mlflow/…</c>), with the
-/// key as a Bearer token as <c>MLFLOW_TRACKING_TOKEN</c> sends it. Each step's status, <c>error_code</c>, field names, JSON
+/// key as a Bearer token as <c>MLFLOW_TRACKING_TOKEN</c> sends it (as the Basic password, with the recorded user name, where
+/// the recording used Basic). A recorded upload sends its recorded bytes; a recorded download must come back with the
+/// recorded SHA-256 and length. Each step's status, <c>error_code</c>, field names, JSON
 /// types and values must equal the recording's: <c>"&lt;timestamp-ms&gt;"</c> matches any integer; <c>message</c> texts are
 /// informative (the README says they are no contract); a <c>tags</c> list is compared as a set (the reference server
 /// answers its database's row order, the registry its view's); <c>next_page_token</c> is opaque (README: "opaque to the
@@ -36,6 +38,14 @@ public sealed class when_replaying_mlflow_transcripts(AppFixture app) : Workspac
     [Fact]
     public Task the_error_flow_replays_as_recorded() => Replay("errors.jsonl");
 
+    /// <summary>Uploads through the artifact proxy, registers the directory, loads it by alias and by number: every file comes back with its recorded SHA-256.</summary>
+    [Fact]
+    public Task the_load_model_flow_replays_as_recorded() => Replay("load_model.jsonl");
+
+    /// <summary>The recording's Bearer and Basic credentials, with the workspace's key in place of its dummy token and password.</summary>
+    [Fact]
+    public Task the_auth_flow_replays_as_recorded() => Replay("auth.jsonl");
+
     private async Task Replay(string file)
     {
         var workspace = await CreateWorkspace();
@@ -51,7 +61,7 @@ public sealed class when_replaying_mlflow_transcripts(AppFixture app) : Workspac
             var (status, contentType, body) = await Send(workspace, key, step["request"]!.AsObject(), tokens);
             var difference = Compare(step["response"]!.AsObject(), status, contentType, body);
             if (step["response"]!["json"]?["next_page_token"]?.GetValue<string>() is { } recordedToken
-                && JsonNode.Parse(body)?["next_page_token"]?.GetValue<string>() is { } answeredToken)
+                && JsonNode.Parse(Encoding.UTF8.GetString(body))?["next_page_token"]?.GetValue<string>() is { } answeredToken)
                 tokens[recordedToken] = answeredToken;
             if (NotYetCovered.ContainsKey(id))
             {
@@ -64,7 +74,7 @@ public sealed class when_replaying_mlflow_transcripts(AppFixture app) : Workspac
         Assert.True(nowMatching.Count == 0, "Now answered as recorded; take them off NotYetCovered: " + string.Join(", ", nowMatching));
     }
 
-    private async Task<(int Status, string ContentType, string Body)> Send(string workspace, string key, JsonObject recorded,
+    private async Task<(int Status, string ContentType, byte[] Body)> Send(string workspace, string key, JsonObject recorded,
         IReadOnlyDictionary<string, string> tokens)
     {
         string Value(string field, string value) => field == "page_token" && tokens.TryGetValue(value, out var answered) ? answered : value;
@@ -74,10 +84,37 @@ public sealed class when_replaying_mlflow_transcripts(AppFixture app) : Workspac
         var url = $"/api/v1/workspaces/{workspace}{recorded["path"]!.GetValue<string>()}{(query.Length > 0 ? "?" + query : "")}";
         using var request = new HttpRequestMessage(new HttpMethod(recorded["method"]!.GetValue<string>()), url);
         if (recorded["json"] is { } json) request.Content = new StringContent(json.ToJsonString(), Encoding.UTF8, "application/json");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        if (recorded["body_base64"] is { } bytes)
+        {
+            // The exact bytes the client uploaded, with its content type.
+            request.Content = new ByteArrayContent(Convert.FromBase64String(bytes.GetValue<string>()));
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(recorded["headers"]!["content-type"]!.GetValue<string>());
+        }
+        request.Headers.Authorization = recorded["headers"]?["authorization"]?.GetValue<string>() is { } recordedCredential
+                                        && recordedCredential.StartsWith("Basic ", StringComparison.Ordinal)
+            // MLFLOW_TRACKING_USERNAME as recorded, the key as MLFLOW_TRACKING_PASSWORD.
+            ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
+                Encoding.UTF8.GetString(Convert.FromBase64String(recordedCredential[6..])).Split(':')[0] + ":" + key)))
+            : new AuthenticationHeaderValue("Bearer", key);
         using var client = Host.Server.CreateClient();
         using var response = await client.SendAsync(request);
-        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsStringAsync());
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>
+    /// As <see cref="Compare(JsonObject, int, string, string)"/>; a recorded binary body (<c>body_sha256</c>) must come back
+    /// as bytes (not JSON) with that SHA-256 and length.
+    /// </summary>
+    public static string? Compare(JsonObject recorded, int status, string contentType, byte[] body)
+    {
+        if (recorded["body_sha256"] is not { } sha256) return Compare(recorded, status, contentType, Encoding.UTF8.GetString(body));
+        var expectedStatus = recorded["status"]!.GetValue<int>();
+        if (status != expectedStatus) return $"status {status}, recorded {expectedStatus}: {Clip(Encoding.UTF8.GetString(body))}";
+        if (contentType == "application/json") return $"a JSON body where the recording has bytes: {Clip(Encoding.UTF8.GetString(body))}";
+        var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+        return actual == sha256.GetValue<string>() && body.Length == recorded["body_length"]!.GetValue<int>()
+            ? null
+            : $"{body.Length} bytes with SHA-256 {actual}, recorded {recorded["body_length"]} bytes with {sha256}";
     }
 
     /// <summary>Null when the answer is the recorded one under the rules above; otherwise what differs.</summary>

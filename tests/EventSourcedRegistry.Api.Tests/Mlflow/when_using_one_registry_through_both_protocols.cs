@@ -113,6 +113,10 @@ public sealed class when_using_one_registry_through_both_protocols(AppFixture ap
         Assert.Equal("RESOURCE_CONFLICT", ErrorCode(moved));
         var requests = (await Send(HttpMethod.Get, $"/api/v1/workspaces/{ws}/models/churn/requests", key: key)).Body!["items"]!.AsArray();
         var id = Assert.Single(requests)!["id"]!.GetValue<string>();
+        // What the reviewer is shown: a reference the registry never hashed, so four eyes binds to the URI string only.
+        Assert.Equal("s3://bucket/churn/1/model", requests[0]!["artifactUri"]!.GetValue<string>());
+        Assert.False(requests[0]!["artifactVerified"]!.GetValue<bool>());
+        Assert.Equal("", requests[0]!["sha256"]!.GetValue<string>());
         var message = moved.Body!["message"]!.GetValue<string>();
         Assert.Contains(id, message);
         Assert.Contains($"/api/v1/workspaces/{ws}/models/churn/requests/{id}/approve", message);

@@ -64,6 +64,26 @@ public class when_storing_model_events
             new Dictionary<string, string>(), new Dictionary<string, double>(), new Dictionary<string, string> { ["framework"] = "sklearn" },
             "first candidate", null)), "ModelVersionRegistered_MlflowSource");
 
+    /// <summary>An <c>mlflow-artifacts:</c> source whose files are on the registry's store: the digest of their manifest, verified.</summary>
+    [Fact]
+    public void model_version_registered_on_mlflow_artifacts_of_the_store_is_stored_as_its_contract() =>
+        Snapshot.Match(EventJson.Stored(new ModelVersionRegistered(ModelId, 1, "None",
+            new ArtifactReference("mlflow-artifacts:/churn/1/model", Sha256, 2106, Verified: true), null,
+            new Dictionary<string, string>(), new Dictionary<string, double>(), new Dictionary<string, string>(), null, null)),
+            "ModelVersionRegistered_MlflowArtifacts");
+
+    [Fact]
+    public void an_artifact_reference_stored_before_verified_existed_reads_as_it_did()
+    {
+        var old = EventJson.Deserialize<ModelVersionRegistered>(
+            $$$"""{"modelId":"{{{ModelId}}}","version":1,"stage":"None","artifact":{"uri":"s3://bucket/churn/1/model","sha256":"","sizeBytes":null},"lineage":null,"params":{},"metrics":{},"tags":{},"description":null,"metadata":null}""");
+        Assert.Equal(new ArtifactReference("s3://bucket/churn/1/model", "", null), old.Artifact);
+        Assert.False(old.Artifact.IsVerified());
+        Assert.True(new ArtifactReference(null, Sha256, 1).IsVerified());
+        // A digest declared with an external URI was never checked by the registry.
+        Assert.False(new ArtifactReference("s3://bucket/model.onnx", Sha256, 1).IsVerified());
+    }
+
     [Fact]
     public void model_version_metadata_edited_is_stored_as_its_contract() =>
         MatchesItsContract(new ModelVersionMetadataEdited(ModelId, 3, "Quantized to int8.",

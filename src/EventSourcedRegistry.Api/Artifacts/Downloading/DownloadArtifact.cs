@@ -123,8 +123,9 @@ public static class DownloadArtifactEndpoint
     /// The whole artifact, hashed as it streams. Each chunk is sent only after the next read succeeded, and the
     /// read that reaches the end is the one that checks the digest, so the last chunk of a corrupted artifact is
     /// never sent: the client gets a 500 (nothing sent yet) or a connection aborted short of Content-Length.
+    /// With <paramref name="fileName"/> (MLflow's artifact proxy) it is sent as an attachment of that name.
     /// </summary>
-    private sealed class VerifiedDownload(IArtifactStore store, ArtifactInfo info) : IResult
+    internal sealed class VerifiedDownload(IArtifactStore store, ArtifactInfo info, string? fileName = null) : IResult
     {
         private const int ChunkSize = 256 * 1024;
 
@@ -146,6 +147,12 @@ public static class DownloadArtifactEndpoint
                 http.Response.StatusCode = StatusCodes.Status200OK;
                 http.Response.ContentType = "application/octet-stream";
                 http.Response.ContentLength = artifact.Info.SizeBytes;
+                if (fileName is not null)
+                {
+                    // Always bytes, never rendered: whatever a client uploaded, the registry's origin serves no page of it.
+                    http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName }.ToString();
+                    http.Response.Headers.XContentTypeOptions = "nosniff";
+                }
                 var heldCount = await content.ReadAtLeastAsync(held.AsMemory(0, ChunkSize), ChunkSize, throwOnEndOfStream: false, ct);
                 while (heldCount > 0)
                 {
@@ -166,6 +173,7 @@ public static class DownloadArtifactEndpoint
                 http.Response.Headers.Remove(HeaderNames.ETag);
                 http.Response.Headers.Remove(HeaderNames.CacheControl);
                 http.Response.ContentLength = null;
+                http.Response.Headers.ContentDisposition = default;
                 await Infrastructure.Problems.Problem(StatusCodes.Status500InternalServerError, "Artifact corrupted",
                     $"The stored bytes of artifact {info.Sha256} do not match its SHA-256; it is not served.").ExecuteAsync(http);
             }

@@ -29,11 +29,16 @@ public static partial class OrphanArtifacts
         return orphans.OrderBy(o => o.StoredAt).ThenBy(o => o.Sha256, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Digests versions name, and every file of the MLflow artifact proxy: a proxy path keeps its bytes whether or not a
+    /// version was registered on its directory yet (a version binds the files' manifest digest, which names no blob).
+    /// </summary>
     public static async Task<HashSet<string>> ReferencedDigests(WorkspaceStore documents, CancellationToken ct)
     {
         await using var session = documents.QuerySession();
         var digests = await session.Query<ModelVersionView>().Select(v => v.Artifact.Sha256).Distinct().ToListAsync(ct);
-        return digests.Select(d => d.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        var files = await session.Query<EventSourcedRegistry.Mlflow.MlflowArtifactFile>().Select(f => f.Sha256).Distinct().ToListAsync(ct);
+        return digests.Concat(files).Select(d => d.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>

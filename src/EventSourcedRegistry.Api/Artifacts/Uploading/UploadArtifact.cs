@@ -34,9 +34,28 @@ public static class UploadArtifactEndpoint
         if (declared.Length > 0 && !Sha256Digest.TryParse(declared.Trim(), out expected, out var problem))
             return Problems.Validation([(ArtifactRoutes.DigestHeader, $"{ArtifactRoutes.DigestHeader} {problem} Give {Sha256Digest.AcceptedForms}.")]);
 
+        var (result, refused) = await Intake(http, store, settings, quota, limits, expected);
+        if (refused is not null) return refused;
+        // Asked before this upload is recorded: could the caller read these bytes without it?
+        var couldRead = await access.MayRead(http.Workspace(), http.User, result!.Sha256, ct);
+        await access.RecordUpload(http.Workspace(), http.User, result.Sha256, ct);
+        var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
+        var status = result.Outcome == ArtifactPutOutcome.AlreadyStored && couldRead ? StatusCodes.Status200OK : StatusCodes.Status201Created;
+        return Results.Json(response, Json.Options, statusCode: status).WithLocation(http, response.Uri);
+    }
+
+    /// <summary>
+    /// The request body into the workspace's store under the upload size limit and the workspace's quota (every upload counts
+    /// as new bytes): the stored result, or the refusal (413, 422 for a declared digest the bytes miss, 507). Shared by every
+    /// door that takes artifact bytes (this endpoint, MLflow's artifact proxy).
+    /// </summary>
+    public static async Task<(ArtifactPutResult? Stored, IResult? Refused)> Intake(HttpContext http, IArtifactStore store, ArtifactSettings settings,
+        ArtifactQuota quota, WorkspaceLimits limits, string? expected)
+    {
+        var ct = http.RequestAborted;
         var limit = settings.MaxUploadBytes;
-        if (http.Request.ContentLength > limit) return TooLarge(limit);
-        // Kestrel's server-wide default (30 MB) would refuse a model file; this endpoint allows the configured limit.
+        if (http.Request.ContentLength > limit) return (null, TooLarge(limit));
+        // Kestrel's server-wide default (30 MB) would refuse a model file; artifact uploads allow the configured limit.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
             bodyLimit.MaxRequestBodySize = limit;
 
@@ -46,30 +65,21 @@ public static class UploadArtifactEndpoint
         if (quotaBytes.Value is { } room)
         {
             reservation = await quota.Reserve(http.Workspace(), room, http.Request.ContentLength, ct);
-            if (reservation is null) return QuotaExceeded(quotaBytes);
+            if (reservation is null) return (null, QuotaExceeded(quotaBytes));
         }
         try
         {
             var maxBytes = Math.Min(limit, reservation?.Bytes ?? limit);
             var result = await store.PutAsync(http.Request.Body, new ArtifactPutOptions(expected, maxBytes), ct);
-            if (!result.Stored)
+            if (result.Stored) return (result, null);
+            return (null, result.Outcome switch
             {
-                return result.Outcome switch
-                {
-                    ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
-                        $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
-                    ArtifactPutOutcome.TooLarge when maxBytes < limit => QuotaExceeded(quotaBytes),
-                    ArtifactPutOutcome.TooLarge => TooLarge(limit),
-                    _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
-                };
-            }
-
-            // Asked before this upload is recorded: could the caller read these bytes without it?
-            var couldRead = await access.MayRead(http.Workspace(), http.User, result.Sha256, ct);
-            await access.RecordUpload(http.Workspace(), http.User, result.Sha256, ct);
-            var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
-            var status = result.Outcome == ArtifactPutOutcome.AlreadyStored && couldRead ? StatusCodes.Status200OK : StatusCodes.Status201Created;
-            return Results.Json(response, Json.Options, statusCode: status).WithLocation(http, response.Uri);
+                ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
+                    $"The uploaded bytes hash to {result.Sha256}, not to the declared {expected}; nothing was stored."),
+                ArtifactPutOutcome.TooLarge when maxBytes < limit => QuotaExceeded(quotaBytes),
+                ArtifactPutOutcome.TooLarge => TooLarge(limit),
+                _ => throw new InvalidOperationException($"Unexpected upload outcome {result.Outcome}."),
+            });
         }
         finally
         {
