@@ -39,6 +39,28 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
     private readonly HashChainProjection _chain = new();
     private Dictionary<string, Type>? _types;
 
+    private readonly SemaphoreSlim _polling = new(1, 1);
+
+    /// <summary>
+    /// Holds the worker between polls until the returned handle is disposed (a reset of the store's data must not meet a
+    /// poll half-way); what it remembers of earlier polls is forgotten.
+    /// </summary>
+    public async Task<IAsyncDisposable> PauseAsync(CancellationToken ct = default)
+    {
+        await _polling.WaitAsync(ct);
+        _earlier.Clear();
+        return new Resume(_polling);
+    }
+
+    private sealed class Resume(SemaphoreSlim polling) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            polling.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     /// <summary>Whether this node holds the lock (tests and the health of a cluster read it).</summary>
     public bool IsLeader { get; private set; }
 
@@ -58,7 +80,9 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
                 _earlier.Clear();
                 while (!ct.IsCancellationRequested)
                 {
-                    await PollAsync(data, ct);
+                    await _polling.WaitAsync(ct);
+                    try { await PollAsync(data, ct); }
+                    finally { _polling.Release(); }
                     // The lock is only as good as its connection: a broken one is found here, before the next poll.
                     await using (var alive = new NpgsqlCommand("select 1", leader)) await alive.ExecuteScalarAsync(ct);
                     await Task.Delay(timeTravel.HighWaterPoll, ct);
@@ -125,6 +149,15 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         {
             // Only workspaces' tenants (a slug, or the platform): the tenant id is written into the event read as a literal.
             if (WorkspaceId.FromTenantId(workspace.TenantId) is null) continue;
+            if (workspace.Allocated < workspace.Mark)
+            {
+                // The workspace's sequence is below its mark: its numbering restarted (the store's data was reset, or the
+                // sequence came back from a crash below numbers that were handed out and never committed). Those numbers
+                // will be drawn again, so the mark and the projections' progress go back to what is stored.
+                await RestartAsync(data, workspace.TenantId, workspace.Allocated, ct);
+                _earlier.Remove(workspace.TenantId);
+                continue;
+            }
             // Nothing drawn past the mark and both projections there: no event of this workspace is read.
             if (workspace.Allocated <= workspace.Mark && workspace.Log >= workspace.Mark && workspace.Chain >= workspace.Mark)
             {
@@ -179,6 +212,24 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
             // Read again only when this read was cut short by its limit and everything it held is now done.
             if (complete || events.Count == 0 || mark < events[^1].Sequence) return;
         }
+    }
+
+    private async Task RestartAsync(NpgsqlDataSource data, string tenant, long allocated, CancellationToken ct)
+    {
+        var workspace = WorkspaceId.FromTenantId(tenant)!;
+        logger.LogWarning("The event sequence of workspace {Workspace} is below its high-water mark; the audit marks restart at {Sequence}", tenant, allocated);
+        await using var command = data.CreateCommand(
+            $"update {AuditTrail.ProgressionTable} set last_seq_id = least(last_seq_id, $2) where name = any($1)");
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = new[]
+            {
+                Settlement.HighWaterMarkName(workspace), AuditProgress.Shard(AuditTrail.AuditLogProjectionName, workspace),
+                AuditProgress.Shard(AuditTrail.HashChainProjectionName, workspace),
+            },
+        });
+        command.Parameters.Add(new NpgsqlParameter { Value = allocated });
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private sealed record Read(long Sequence, IEvent Event, bool Known);
