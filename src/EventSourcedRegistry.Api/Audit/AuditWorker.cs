@@ -197,20 +197,22 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
                 await command.ExecuteNonQueryAsync(ct);
                 mark = next;
             }
-            if (from >= mark) return;
+            // A read cut short by its limit covers the projections only as far as its last event.
+            var upTo = complete ? mark : Math.Min(mark, events[^1].Sequence);
+            if (upTo <= from) return;
 
             // Both projections' rows and their progress in one transaction, as the daemon commits a batch.
             await using (var session = store.LightweightSession(workspace.TenantId))
             {
-                await _log.ApplyAsync(session, events.Where(e => e.Sequence > log && e.Sequence <= mark && e.Known).Select(e => e.Event).ToList(), ct);
-                await _chain.ApplyAsync(session, events.Where(e => e.Sequence > chain && e.Sequence <= mark).Select(e => e.Event).ToList(), ct);
+                await _log.ApplyAsync(session, events.Where(e => e.Sequence > log && e.Sequence <= upTo && e.Known).Select(e => e.Event).ToList(), ct);
+                await _chain.ApplyAsync(session, events.Where(e => e.Sequence > chain && e.Sequence <= upTo).Select(e => e.Event).ToList(), ct);
                 foreach (var name in new[] { AuditTrail.AuditLogProjectionName, AuditTrail.HashChainProjectionName })
-                    session.QueueSqlCommand($"select {RegistryStore.Schema}.mt_mark_event_progression(?, ?)", AuditProgress.Shard(name, WorkspaceId.FromTenantId(workspace.TenantId)!), mark);
+                    session.QueueSqlCommand($"select {RegistryStore.Schema}.mt_mark_event_progression(?, ?)",
+                        AuditProgress.Shard(name, WorkspaceId.FromTenantId(workspace.TenantId)!), upTo);
                 await session.SaveChangesAsync(ct);
             }
-            log = chain = mark;
-            // Read again only when this read was cut short by its limit and everything it held is now done.
-            if (complete || events.Count == 0 || mark < events[^1].Sequence) return;
+            log = chain = upTo;
+            if (complete) return;
         }
     }
 
