@@ -64,6 +64,20 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
     /// <summary>Whether this node holds the lock (tests and the health of a cluster read it).</summary>
     public bool IsLeader { get; private set; }
 
+    public override Task StartAsync(CancellationToken ct)
+    {
+        // With the worker on, Marten's daemon is off: an async projection the worker does not run would never run.
+        var others = store.Options.Events.Projections()
+            .Where(p => p.Lifecycle == JasperFx.Events.Projections.ProjectionLifecycle.Async)
+            .Select(p => p.Name)
+            .Where(name => name is not (AuditTrail.AuditLogProjectionName or AuditTrail.HashChainProjectionName))
+            .ToList();
+        if (others.Count > 0)
+            throw new InvalidOperationException(
+                $"Registry:Audit:Worker turns Marten's async daemon off, but async projection(s) {string.Join(", ", others)} need it.");
+        return base.StartAsync(ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         // The lock lives as long as this connection: not pooled, so it is never handed back with the lock still held.
