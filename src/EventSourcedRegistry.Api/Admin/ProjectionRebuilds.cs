@@ -26,7 +26,7 @@ public sealed record RebuildStatus(
 /// ever extended; any other async projection is rebuilt by Marten's daemon. A rebuild is one workspace's: it reads and
 /// writes that workspace's rows only. One at a time across workspaces: a rebuild is heavy, and the node has one pool.
 /// </summary>
-public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IProjectionCoordinator coordinator,
+public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IServiceProvider services,
     TimeTravelSettings timeTravel, ILogger<ProjectionRebuilds> logger)
 {
     private readonly object _gate = new();
@@ -136,7 +136,10 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
                     reports.Add(await ExtendChain(workspace, watch));
                     continue;
                 }
-                // The workspace's shard only: Marten tears down and replays that tenant's rows.
+                // The workspace's shard only: Marten tears down and replays that tenant's rows. Resolved here: with the audit
+                // worker on (Registry:Audit:Worker) Marten's daemon is not registered, and the audit projections never get here.
+                var coordinator = services.GetService<IProjectionCoordinator>()
+                                  ?? throw new InvalidOperationException($"Projection {name} is rebuilt by Marten's async daemon, which is off.");
                 await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, workspace.TenantId, TimeSpan.FromMinutes(30), CancellationToken.None);
                 reports.Add(new RebuildReport(name, 0, total, 0, [], watch.Elapsed));
             }

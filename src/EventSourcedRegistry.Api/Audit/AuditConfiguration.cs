@@ -19,6 +19,15 @@ public sealed class AuditOptions
 
     /// <summary>How long an event may wait to be chained before the audit health check calls the chain stalled.</summary>
     public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Runs the audit projections and the workspaces' high-water marks on the registry's own worker (<see cref="AuditWorker"/>)
+    /// instead of Marten's async daemon, whose per-workspace polls do not scale to many workspaces.
+    /// </summary>
+    public bool Worker { get; set; }
+
+    /// <summary>Reads <see cref="Worker"/> before the services are built (Marten's daemon is registered from it).</summary>
+    public static bool WorkerFrom(IConfiguration configuration) => configuration.GetValue($"{Section}:{nameof(Worker)}", false);
 }
 
 public static class AuditConfiguration

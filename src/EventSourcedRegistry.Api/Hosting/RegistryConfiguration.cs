@@ -36,6 +36,7 @@ public static class RegistryConfiguration
         builder.Services.AddSingleton(new History.TimeTravelSettings(snapshotEvery));
         var timeTravel = TimeTravel.TimeTravelOptions.From(builder.Configuration);
         builder.Services.AddSingleton(timeTravel);
+        var auditWorker = AuditOptions.WorkerFrom(builder.Configuration);
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.PooledConnectionString);
@@ -46,8 +47,14 @@ public static class RegistryConfiguration
             })
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup()
-            // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster.
-            .AddAsyncDaemon(DaemonMode.HotCold);
+            // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster. With the
+            // audit worker on, the worker runs both (the audit projections are the only async ones) and the daemon is off.
+            .AddAsyncDaemon(auditWorker ? DaemonMode.Disabled : DaemonMode.HotCold);
+        if (auditWorker)
+        {
+            builder.Services.AddSingleton<AuditWorker>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<AuditWorker>());
+        }
         // Before anything reads or writes: the workspaces every store has (a session of a workspace without its partition
         // cannot append). Registered after Marten's own start-up, which applies the schema first.
         builder.Services.AddHostedService<WorkspaceRegistration>();

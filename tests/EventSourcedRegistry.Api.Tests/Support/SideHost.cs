@@ -71,6 +71,10 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
     /// </summary>
     public static async Task ResetStore(IAlbaHost host, string connectionString)
     {
+        // With the audit worker on (Registry:Audit:Worker) no poll may run into the reset; Marten's helper pauses only its daemon.
+        await using var paused = host.Services.GetService<EventSourcedRegistry.Api.Audit.AuditWorker>() is { } worker
+            ? await worker.PauseAsync()
+            : null;
         if (await TryTruncateStore(host, connectionString)) return;
         await host.ResetAllMartenDataAsync();
         var store = host.Services.GetRequiredService<Marten.IDocumentStore>();
