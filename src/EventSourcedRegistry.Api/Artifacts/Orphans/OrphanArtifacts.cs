@@ -30,15 +30,17 @@ public static partial class OrphanArtifacts
     }
 
     /// <summary>
-    /// Digests versions name, and every file of the MLflow artifact proxy: a proxy path keeps its bytes whether or not a
-    /// version was registered on its directory yet (a version binds the files' manifest digest, which names no blob).
+    /// Digests any version ever named, and every file of the MLflow artifact proxy: a proxy path keeps its bytes whether or
+    /// not a version was registered on its directory yet (a version binds the files' manifest digest, which names no blob).
+    /// Versions are read from their events, not the current views: a deleted model or version leaves the views, but its
+    /// history still names its bytes, and an auditor reading it as of an earlier point must still be able to fetch them.
     /// </summary>
     public static async Task<HashSet<string>> ReferencedDigests(WorkspaceStore documents, CancellationToken ct)
     {
         await using var session = documents.QuerySession();
-        var digests = await session.Query<ModelVersionView>().Select(v => v.Artifact.Sha256).Distinct().ToListAsync(ct);
+        var digests = await session.Events.QueryRawEventDataOnly<ModelVersionRegistered>().Select(e => e.Artifact.Sha256).Distinct().ToListAsync(ct);
         var files = await session.Query<EventSourcedRegistry.Mlflow.MlflowArtifactFile>().Select(f => f.Sha256).Distinct().ToListAsync(ct);
-        return digests.Concat(files).Select(d => d.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        return digests.Concat(files).Where(d => !string.IsNullOrEmpty(d)).Select(d => d.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>
