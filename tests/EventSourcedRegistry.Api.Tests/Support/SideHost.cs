@@ -83,6 +83,15 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
         await TruncateViews(connectionString);
     }
 
+    /// <summary>PL/pgSQL (a record <c>s</c> declared): every event sequence, the store-wide one and each workspace's, starts at 1 again.</summary>
+    private static readonly string RestartEventSequences =
+        $"""
+         for s in select sequence_name from information_schema.sequences
+                  where sequence_schema = '{RegistryStore.Schema}' and sequence_name like 'mt\_events\_sequence%' loop
+           execute format('alter sequence %I.%I restart with 1', '{RegistryStore.Schema}', s.sequence_name);
+         end loop;
+         """;
+
     /// <summary>
     /// The reset every test pays for, in one round trip, when the store has only the partitions every store has (default and
     /// the platform; most tests create no workspace). Marten's reset deletes each document table and the event tables one
@@ -123,10 +132,7 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
                        execute format('delete from %I.%I', '{RegistryStore.Schema}', t.relname);
                      end if;
                    end loop;
-                   for s in select sequence_name from information_schema.sequences
-                            where sequence_schema = '{RegistryStore.Schema}' and sequence_name like 'mt\_events\_sequence%' loop
-                     execute format('alter sequence %I.%I restart with 1', '{RegistryStore.Schema}', s.sequence_name);
-                   end loop;
+                   {RestartEventSequences}
                  end $$
                  """, connection);
             await truncate.ExecuteNonQueryAsync();
@@ -155,12 +161,7 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
         // Marten's reset restarts only the store-wide sequence; every workspace numbers its events in one of its own.
         await using var restart = new NpgsqlCommand(
             $"""
-             do $$ declare s record; begin
-               for s in select sequence_name from information_schema.sequences
-                        where sequence_schema = '{RegistryStore.Schema}' and sequence_name like 'mt\_events\_sequence\_%' loop
-                 execute format('alter sequence %I.%I restart with 1', '{RegistryStore.Schema}', s.sequence_name);
-               end loop;
-             end $$
+             do $$ declare s record; begin {RestartEventSequences} end $$
              """, connection);
         await restart.ExecuteNonQueryAsync();
     }
