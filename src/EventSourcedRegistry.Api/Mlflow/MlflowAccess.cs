@@ -13,14 +13,17 @@ namespace EventSourcedRegistry.Api.Mlflow;
 /// </summary>
 public static class MlflowAccess
 {
-    public static async Task<IResult?> Refusal(HttpContext http, ModelCommands models, string role, string modelName, Func<IResult> hidden)
+    /// <param name="boundModelId">The model the thing asked for belongs to, when it is bound to one by id (an artifact proxy
+    /// file): a key's grant is checked against it instead of against the model that holds <paramref name="modelName"/> now.</param>
+    public static async Task<IResult?> Refusal(HttpContext http, ModelCommands models, string role, string modelName, Func<IResult> hidden,
+        Guid? boundModelId = null)
     {
         var grants = AccessClaims.GrantsOf(http.User);
         if (grants.Any(g => g.RegistryWide && Roles.Implies(g.Role, role))) return null;
 
         var normalized = InputRules.NormalizeName(modelName);
-        Guid? modelId = null;
-        if (grants.Any(g => g.ModelId is not null))
+        var modelId = boundModelId;
+        if (modelId is null && grants.Any(g => g.ModelId is not null))
             modelId = await models.ModelIdOf(http.Workspace(), modelName, http.RequestAborted);
         bool Covers(Grant g) => g.RegistryWide || g.ModelId is { } id && id == modelId || g.ModelName == normalized;
 

@@ -43,7 +43,7 @@ public static class MlflowArtifactsEndpoints
             return refused;
 
         await using var session = store.QuerySession();
-        var below = await Below(session, path, http.RequestAborted);
+        var below = (await Below(session, path, http.RequestAborted)).Where(f => MayRead(http, f)).ToList();
         var files = below.Where(f => f.Directory == path).Select(f => new ArtifactFileInfo(f.Name, false, f.SizeBytes));
         var directories = below.Where(f => f.Directory != path)
             .Select(f => f.Directory[(path.Length + 1)..].Split('/')[0]).Distinct(StringComparer.Ordinal)
@@ -60,10 +60,11 @@ public static class MlflowArtifactsEndpoints
     {
         var (path, bad) = PathOf(http);
         if (bad is not null) return bad;
-        if (await MlflowAccess.Refusal(http, commands, Roles.Reader, MlflowArtifactPaths.ModelOf(path), () => NoSuchFile(path)) is { } refused)
-            return refused;
         await using var session = store.QuerySession();
         var file = await session.LoadAsync<MlflowArtifactFile>(path, http.RequestAborted);
+        // A bound file is authorized against its own model, an unbound one (or none) against the model of the path's name.
+        if (await MlflowAccess.Refusal(http, commands, Roles.Reader, MlflowArtifactPaths.ModelOf(path), () => NoSuchFile(path), file?.ModelId) is { } refused)
+            return refused;
         if (file is null) return NoSuchFile(path);
         if (await artifacts.GetInfoAsync(file.Sha256, http.RequestAborted) is not { } info)
             return MlflowErrors.Error(MlflowErrors.InternalError, $"The stored bytes of artifact '{path}' (SHA-256 {file.Sha256}) are missing; it is not served.");
@@ -99,6 +100,7 @@ public static class MlflowArtifactsEndpoints
         {
             Id = path, Directory = MlflowArtifactPaths.DirectoryOf(path), Sha256 = stored!.Sha256, SizeBytes = stored.SizeBytes,
             UploadedBy = Callers.Of(http.User) ?? "", UploadedAt = time.GetUtcNow(),
+            ModelId = await commands.ModelIdOf(http.Workspace(), MlflowArtifactPaths.ModelOf(path), ct),
         });
         try
         {
@@ -120,16 +122,41 @@ public static class MlflowArtifactsEndpoints
     /// the manifest's (<see cref="MlflowArtifactPaths.ManifestDigest"/>); for any other source, the unverified URI.
     /// Only the model's own paths: binding another model's files would show whether they exist.
     /// </summary>
-    public static async Task<ArtifactReference> ReferenceOf(WorkspaceStore store, string modelName, string source, CancellationToken ct)
+    /// <remarks>
+    /// Files bound to another model (<see cref="MlflowArtifactFile.ModelId"/>: a model that had this name before a rename or a
+    /// deletion) are not this model's: a directory holding any stays an unverified reference. <see cref="Bind"/> binds the
+    /// rest to the model in the registration's transaction.
+    /// </remarks>
+    public static async Task<(ArtifactReference Reference, IReadOnlyList<string> Files)> ReferenceOf(WorkspaceStore store, Guid? modelId,
+        string modelName, string source, CancellationToken ct)
     {
         var unverified = new ArtifactReference(source, "", null);
-        if (MlflowArtifactPaths.PathOf(source) is not { } path) return unverified;
-        if (InputRules.NormalizeName(MlflowArtifactPaths.ModelOf(path)) != InputRules.NormalizeName(modelName)) return unverified;
+        if (MlflowArtifactPaths.PathOf(source) is not { } path) return (unverified, []);
+        if (InputRules.NormalizeName(MlflowArtifactPaths.ModelOf(path)) != InputRules.NormalizeName(modelName)) return (unverified, []);
         await using var session = store.QuerySession();
         var files = await Below(session, path, ct);
-        if (files.Count == 0) return unverified;
+        if (files.Count == 0 || files.Any(f => f.ModelId is { } owner && owner != modelId)) return (unverified, []);
         var digest = MlflowArtifactPaths.ManifestDigest(files.Select(f => (f.Id[(path.Length + 1)..], f.Sha256)));
-        return new ArtifactReference(source, digest, files.Sum(f => f.SizeBytes), Verified: true);
+        return (new ArtifactReference(source, digest, files.Sum(f => f.SizeBytes), Verified: true), files.Select(f => f.Id).ToList());
+    }
+
+    /// <summary>Binds the files a version was just registered on to its model, in the registration's session.</summary>
+    public static async ValueTask Bind(CommandOutcome outcome, IReadOnlyList<string> files, CancellationToken ct)
+    {
+        foreach (var id in files)
+        {
+            if (await outcome.Session.LoadAsync<MlflowArtifactFile>(id, ct) is not { ModelId: null } file) continue;
+            file.ModelId = outcome.After.Id;
+            outcome.Session.Store(file);
+        }
+    }
+
+    /// <summary>Whether a listing shows the file: one bound to a model the caller may not read is left out (see <see cref="MlflowArtifactFile.ModelId"/>).</summary>
+    private static bool MayRead(HttpContext http, MlflowArtifactFile file)
+    {
+        if (file.ModelId is not { } owner || MlflowAccess.ReadsEverything(http)) return true;
+        var (ids, names) = MlflowAccess.Readable(http);
+        return ids.Contains(owner) || names.Contains(InputRules.NormalizeName(MlflowArtifactPaths.ModelOf(file.Id)));
     }
 
     /// <summary>Every file under a directory, at any depth.</summary>

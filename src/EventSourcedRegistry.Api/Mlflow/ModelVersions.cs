@@ -51,7 +51,8 @@ public static class ModelVersionsEndpoints
         if (errors.Count > 0) return RegisteredModelsEndpoints.Invalid(errors);
 
         // Files on the registry's own store are bound by their digest; any other source stays an unverified reference.
-        var artifact = await MlflowArtifactsEndpoints.ReferenceOf(store, name, source, http.RequestAborted);
+        var modelId = await commands.ModelIdOf(http.Workspace(), name, http.RequestAborted);
+        var (artifact, files) = await MlflowArtifactsEndpoints.ReferenceOf(store, modelId, name, source, http.RequestAborted);
         var lineage = string.IsNullOrEmpty(runId) && string.IsNullOrEmpty(runLink)
             ? null
             : new Lineage(string.IsNullOrEmpty(runId) ? null : runId, null, null, null, string.IsNullOrEmpty(runLink) ? null : runLink);
@@ -64,7 +65,8 @@ public static class ModelVersionsEndpoints
                 var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
                 return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, null) ?? decision;
             },
-            () => MlflowErrors.ModelNotFound(name));
+            () => MlflowErrors.ModelNotFound(name),
+            beforeSave: files.Count == 0 ? null : (outcome, ct) => MlflowArtifactsEndpoints.Bind(outcome, files, ct));
         if (error is not null) return error;
         var registered = events.OfType<ModelVersionRegistered>().Single();
         return await Answer(http, name, registered.Version, withAliases: true);

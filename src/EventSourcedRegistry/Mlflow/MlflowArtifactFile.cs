@@ -21,6 +21,13 @@ public sealed class MlflowArtifactFile
     /// <summary>An API key's id or a token's actor.</summary>
     public string UploadedBy { get; set; } = "";
     public DateTimeOffset UploadedAt { get; set; }
+    /// <summary>
+    /// The model the file belongs to, by id: the model its path named when it was uploaded, or, for a file uploaded before
+    /// that model existed, the model a version was first registered on it for. Null until then. Reads are authorized against
+    /// it, not against whichever model holds the path's name now, so a rename and a new model of the old name never hand the
+    /// files to a caller scoped to that new model.
+    /// </summary>
+    public Guid? ModelId { get; set; }
 
     public string Name => Id[(Id.LastIndexOf('/') + 1)..];
 }

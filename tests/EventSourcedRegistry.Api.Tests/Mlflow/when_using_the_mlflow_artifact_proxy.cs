@@ -193,6 +193,36 @@ public sealed class when_using_the_mlflow_artifact_proxy(AppFixture app) : Mlflo
         Assert.Empty(await Host.Services.GetRequiredService<ArtifactStores>().For(workspace).ListAsync().ToListAsync());
     }
 
+    /// <summary>
+    /// Files belong to their model by id: after churn is renamed and a new model takes the name, a key scoped to the new
+    /// churn neither lists nor downloads the old churn's files, a key scoped to the old one still reads them, and the new
+    /// churn cannot bind them to a version of its own. (Authorized by the path's name, the new model's reader got them.)
+    /// </summary>
+    [Fact]
+    public async Task a_renamed_models_files_stay_its_own_when_a_new_model_takes_the_name()
+    {
+        var ws = await CreateWorkspace();
+        var admin = await KeyIn(ws, "admin");
+        var bearer = Credential.Bearer(admin);
+        Assert.Equal(200, (await Artifacts(ws, HttpMethod.Put, "/churn/1/model/MLmodel", admin, MlModel)).Status);
+        Assert.Equal(200, (await Mlflow(ws, HttpMethod.Post, "registered-models/create", new { name = "churn" }, bearer)).Status);
+        Assert.Equal(200, (await Mlflow(ws, HttpMethod.Post, "model-versions/create", new { name = "churn", source = "mlflow-artifacts:/churn/1/model" }, bearer)).Status);
+        var oldReader = await KeyFor(ws, "reader", "churn");
+        Assert.Equal(200, (await Mlflow(ws, HttpMethod.Post, "registered-models/rename", new { name = "churn", new_name = "churn-old" }, bearer)).Status);
+        Assert.Equal(200, (await Mlflow(ws, HttpMethod.Post, "registered-models/create", new { name = "churn" }, bearer)).Status);
+        var newReader = await KeyFor(ws, "reader", "churn");
+
+        var download = await Artifacts(ws, HttpMethod.Get, "/churn/1/model/MLmodel", newReader);
+        Assert.Equal((404, "RESOURCE_DOES_NOT_EXIST"), (download.Status, download.Code));
+        Assert.Equal("{}", (await Artifacts(ws, HttpMethod.Get, "?path=churn/1/model", newReader)).Text);
+        var own = await Artifacts(ws, HttpMethod.Get, "/churn/1/model/MLmodel", oldReader);
+        Assert.Equal((200, Sha256Of(MlModel)), (own.Status, Sha256Of(own.Bytes)));
+
+        Assert.Equal(200, (await Mlflow(ws, HttpMethod.Post, "model-versions/create", new { name = "churn", source = "mlflow-artifacts:/churn/1/model" }, bearer)).Status);
+        var reference = (await Get($"/api/v1/workspaces/{ws}/models/churn/versions/1", key: admin)).Body!["artifact"]!;
+        Assert.False(reference["verified"]!.GetValue<bool>());
+    }
+
     [Fact]
     public async Task a_reader_cannot_upload_and_a_caller_scoped_to_another_model_or_workspace_sees_nothing()
     {
