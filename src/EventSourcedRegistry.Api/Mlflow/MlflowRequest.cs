@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
 
 namespace EventSourcedRegistry.Api.Mlflow;
 
@@ -21,6 +22,22 @@ public sealed class MlflowRequest
     }
 
     /// <summary>The request's fields, or the error that its body is not a JSON object.</summary>
+    /// <summary>
+    /// The prologue of every call on one model: the request read, its <c>name</c> required, and the caller's
+    /// <paramref name="role"/> on that model checked (<see cref="MlflowAccess.Refusal"/>: a model the caller may not read
+    /// answers as one that does not exist). <c>Refusal</c> is the answer when any of them fails.
+    /// </summary>
+    public static async Task<(MlflowRequest Request, string Name, IResult? Refusal)> ForModelAsync(HttpContext http, ModelCommands commands, string role)
+    {
+        var (request, bad) = await ReadAsync(http);
+        if (bad is not null) return (null!, "", bad);
+        var name = request!.String("name");
+        if (string.IsNullOrEmpty(name)) return (null!, "", MlflowErrors.Missing("name"));
+        return await MlflowAccess.Refusal(http, commands, role, name, () => MlflowErrors.ModelNotFound(name)) is { } refused
+            ? (null!, "", refused)
+            : (request, name, null);
+    }
+
     public static async Task<(MlflowRequest? Request, IResult? Error)> ReadAsync(HttpContext http)
     {
         if (HttpMethods.IsGet(http.Request.Method)) return (new MlflowRequest(http.Request.Query, default), null);

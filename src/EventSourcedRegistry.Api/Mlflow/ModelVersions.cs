@@ -29,11 +29,8 @@ public static class ModelVersionsEndpoints
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/create", OperationId = "MlflowCreateModelVersion")]
     public static async Task<IResult> Create(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, RecordLimits limits, WorkspaceStore store)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         var source = request.String("source");
         if (string.IsNullOrEmpty(source)) return MlflowErrors.Missing("source");
         if (SourceProblem(source) is { } sourceProblem) return MlflowErrors.Error(MlflowErrors.InvalidParameterValue, sourceProblem);

@@ -20,11 +20,8 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/set-tag", OperationId = "MlflowSetRegisteredModelTag")]
     public static async Task<IResult> SetTag(HttpContext http, ModelCommands commands, RecordLimits limits)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         var key = request.String("key");
         if (string.IsNullOrEmpty(key)) return MlflowErrors.Missing("key");
         var set = new Dictionary<string, string> { [key] = request.String("value") ?? "" };
@@ -45,11 +42,8 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/delete-tag", OperationId = "MlflowDeleteRegisteredModelTag")]
     public static async Task<IResult> DeleteTag(HttpContext http, ModelCommands commands)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         var key = request.String("key");
         if (string.IsNullOrEmpty(key)) return MlflowErrors.Missing("key");
 
@@ -68,11 +62,8 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/alias", OperationId = "MlflowSetRegisteredModelAlias")]
     public static async Task<IResult> SetAlias(HttpContext http, ModelCommands commands, ApprovalPolicy approvals, TimeProvider time)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         var alias = request.String("alias");
         if (string.IsNullOrEmpty(alias)) return MlflowErrors.Missing("alias");
         var (number, badVersion) = MlflowRequest.Version(request.String("version"));
@@ -105,11 +96,8 @@ public static class RegisteredModelTagsAndAliasesEndpoints
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/alias", OperationId = "MlflowDeleteRegisteredModelAlias")]
     public static async Task<IResult> DeleteAlias(HttpContext http, ModelCommands commands)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         var alias = request.String("alias");
         if (string.IsNullOrEmpty(alias)) return MlflowErrors.Missing("alias");
 
@@ -157,11 +145,8 @@ public static class RegisteredModelTagsAndAliasesEndpoints
 
     private static async Task<IResult> LatestVersions(HttpContext http, ModelCommands commands, WorkspaceStore store, Lifecycle.Lifecycle lifecycle)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Reader, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Reader);
+        if (refused is not null) return refused;
         var stages = new List<string>();
         foreach (var stage in request.Strings("stages"))
         {

@@ -75,11 +75,8 @@ public static class RegisteredModelsEndpoints
     [WolverinePatch(MlflowRoutes.Prefix + "/registered-models/update", OperationId = "MlflowUpdateRegisteredModel")]
     public static async Task<IResult> Update(HttpContext http, ModelCommands commands)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         // MLflow's update sets the description; an absent one leaves it as it is.
         var description = request.String("description");
         if (InputRules.CheckText(description, InputRules.MaxDescriptionLength, "A description") is { } d) return Invalid([("description", d)]);
@@ -95,11 +92,8 @@ public static class RegisteredModelsEndpoints
     [WolverinePost(MlflowRoutes.Prefix + "/registered-models/rename", OperationId = "MlflowRenameRegisteredModel")]
     public static async Task<IResult> Rename(HttpContext http, ModelCommands commands)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Contributor, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
+        if (refused is not null) return refused;
         if (MlflowAccess.NameClaimRefusal(http) is { } denied) return denied;
         var newName = request.String("new_name");
         if (string.IsNullOrEmpty(newName)) return MlflowErrors.Missing("new_name");
@@ -142,11 +136,8 @@ public static class RegisteredModelsEndpoints
     [WolverineDelete(MlflowRoutes.Prefix + "/registered-models/delete", OperationId = "MlflowDeleteRegisteredModel")]
     public static async Task<IResult> Delete(HttpContext http, ModelCommands commands, ApprovalPolicy approvals)
     {
-        var (request, bad) = await MlflowRequest.ReadAsync(http);
-        if (bad is not null) return bad;
-        var name = request!.String("name");
-        if (string.IsNullOrEmpty(name)) return MlflowErrors.Missing("name");
-        if (await MlflowAccess.Refusal(http, commands, Roles.Admin, name, () => MlflowErrors.ModelNotFound(name)) is { } refused) return refused;
+        var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Admin);
+        if (refused is not null) return refused;
         var (_, error) = await MlflowCommands.RunAsync(http, commands, name,
             // MLflow's delete carries no reason: none is recorded (the actor and the door are).
             (model, _, _) => ValueTask.FromResult(ModelDecisions.Delete(model, approvals, null)),
