@@ -2,7 +2,6 @@ using Alba;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace EventSourcedRegistry.Api.Tests.Support;
 
@@ -29,9 +28,9 @@ public sealed class LoopbackRelay : IAsyncDisposable
 
     public static async Task<LoopbackRelay> Start(IAlbaHost target)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        // No configuration sources, no logging: nothing in the test run's settings or environment can move it.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var host = target.Server.CreateClient();
         app.Run(context => Forward(context, host));
