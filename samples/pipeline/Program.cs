@@ -12,6 +12,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 
 var model = Argument("--model") ?? "demand";
 var server = Argument("--server") ?? Environment.GetEnvironmentVariable("ESR_SERVER") ?? "http://localhost:5000";

@@ -4,8 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EventSourcedRegistry.Contracts;
+using EventSourcedRegistry.Contracts.V1;
 
 namespace EventSourcedRegistry.Client;
 
@@ -19,12 +19,7 @@ public sealed class RegistryClient : IDisposable
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ApiKeyVariable = "ESR_API_KEY";
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // A version's metadata may be nested as deep as the server accepts (64) and arrives inside a page: read what it serves.
-        MaxDepth = 256,
-    };
+    private static readonly JsonSerializerOptions JsonOptions = WireJson.Options;
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 
 namespace EventSourcedRegistry.Api.Tests.Client;
 
