@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EventSourcedRegistry.Contracts.V1;
 
 namespace EventSourcedRegistry.Client;
 
@@ -13,16 +12,6 @@ public sealed record ModelQuery(
     IReadOnlyDictionary<string, string>? Tags = null,
     string? Cursor = null,
     int? Limit = null);
-
-/// <summary>A version to register: <see cref="Artifact"/> is <c>{sha256}</c> of an uploaded artifact or an external <c>{uri, sha256, sizeBytes}</c>.</summary>
-public sealed record RegisterVersionRequest(
-    ArtifactReference Artifact,
-    Lineage? Lineage = null,
-    IReadOnlyDictionary<string, string>? Params = null,
-    IReadOnlyDictionary<string, double>? Metrics = null,
-    IReadOnlyDictionary<string, string>? Tags = null,
-    string? Description = null,
-    JsonElement? Metadata = null);
 
 /// <summary>Where to roll back to: an instant or a global sequence (exactly one).</summary>
 public sealed record RollbackRequest(string Reason, DateTimeOffset? AsOf = null, long? AtSequence = null, bool DryRun = false);

@@ -67,18 +67,19 @@ public sealed record TransitionModelVersionStage(string? Stage, string? Reason, 
 // ModelVersions / Registering
 public sealed record ArtifactInput(string? Uri, string? Sha256, long? SizeBytes);
 
-public sealed record DatasetInput(string? Uri, string? Digest);
+public sealed record DatasetInput(string? Uri, string? Digest = null);
 
-public sealed record LineageInput(string? RunId, string? SourceRepository, string? SourceCommit, List<DatasetInput>? Datasets);
+public sealed record LineageInput(string? RunId = null, string? SourceRepository = null, string? SourceCommit = null, List<DatasetInput>? Datasets = null);
 
+/// <summary>A version to register: <see cref="Artifact"/> is <c>{sha256}</c> of an uploaded artifact or an external <c>{uri, sha256, sizeBytes}</c>.</summary>
 public sealed record RegisterModelVersion(
     ArtifactInput? Artifact,
-    LineageInput? Lineage,
-    Dictionary<string, string>? Params,
-    Dictionary<string, double>? Metrics,
-    Dictionary<string, string>? Tags,
-    string? Description,
-    JsonElement? Metadata);
+    LineageInput? Lineage = null,
+    Dictionary<string, string>? Params = null,
+    Dictionary<string, double>? Metrics = null,
+    Dictionary<string, string>? Tags = null,
+    string? Description = null,
+    JsonElement? Metadata = null);
 
 // Workspaces / Creating
 public sealed record CreateWorkspace(string? Slug, string? DisplayName);

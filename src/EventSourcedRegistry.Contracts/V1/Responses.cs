@@ -58,7 +58,8 @@ public sealed record Lineage(
     string? RunId = null,
     string? SourceRepository = null,
     string? SourceCommit = null,
-    IReadOnlyList<DatasetReference>? Datasets = null);
+    IReadOnlyList<DatasetReference>? Datasets = null,
+    string? RunLink = null);
 
 public sealed record ModelVersionInfo(
     string Model,

@@ -30,6 +30,7 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         ["ChainVerification.FirstBrokenSequence"] = "a broken chain",
         ["ChainVerification.FirstUnchainedSequence"] = "an incomplete chain",
         ["ChainVerification.Problem"] = "a broken or incomplete chain",
+        ["Lineage.RunLink"] = "a version registered through the MLflow API",
         ["ApiKeyGrant.Workspace"] = "a platform key's grant, shown to a platform admin",
         ["WorkspaceInfo.CreatedAt"] = "a workspace created through the API (the default one has no creation)",
         ["WorkspaceInfo.ArchivedAt"] = "an archived workspace",
