@@ -243,3 +243,28 @@ public sealed record RegistryProblem(
     [System.Text.Json.Serialization.JsonExtensionData]
     public Dictionary<string, JsonElement>? Extensions { get; init; }
 }
+
+/// <summary><c>GET /api/v1/models/{name}/metadata-schema</c>: the model's metadata standard.</summary>
+public sealed record MetadataSchemaInfo(string? Model, JsonElement Schema, long Revision);
+
+/// <summary>Where a stage or deployment interval began or ended: the event's sequence and time, who and why.</summary>
+public sealed record IntervalEnd(long Sequence, DateTimeOffset At, string? Actor, string? Reason);
+
+/// <summary>One span of time during which a version was in a stage (<c>kind</c> stage), or deployed in an environment (deployment); <c>left</c> absent while it lasts.</summary>
+public sealed record DeploymentInterval(string Kind, int Version, string? Stage, string? Environment, string? Target,
+    IntervalEnd Entered, IntervalEnd? Left);
+
+public sealed record DeploymentHistoryPage(string Model, IReadOnlyList<DeploymentInterval> Items, string? NextCursor);
+
+/// <summary>One model in a registry rollback: <c>outcome</c> planned (a dry run), rolledBack, unchanged or failed (with <c>error</c>).</summary>
+public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error,
+    bool ApprovalRequired = false);
+
+public sealed record RegistryRollbackOutcome(long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, int RolledBack, int Unchanged,
+    int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
+
+/// <summary>A signed audit checkpoint: <c>message</c> is the text signed, <c>signature</c> its signature under <c>keyId</c>.</summary>
+public sealed record CheckpointInfo(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message,
+    string Signature, string Workspace);
+
+public sealed record CheckpointPage(IReadOnlyList<CheckpointInfo> Items, string? NextCursor);

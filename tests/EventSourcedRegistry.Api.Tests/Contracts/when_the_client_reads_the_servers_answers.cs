@@ -31,6 +31,9 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         ["ChainVerification.FirstUnchainedSequence"] = "an incomplete chain",
         ["ChainVerification.Problem"] = "a broken or incomplete chain",
         ["Lineage.RunLink"] = "a version registered through the MLflow API",
+        ["RegistryRollbackOutcome.AsOf"] = "a rollback to an instant (this one rolls back to a sequence)",
+        ["CheckpointPage.NextCursor"] = "more checkpoints than a page holds (one checkpoint per new chain head)",
+        ["ModelRollbackOutcome.Error"] = "a model whose rollback failed",
         ["ApiKeyGrant.Workspace"] = "a platform key's grant, shown to a platform admin",
         ["WorkspaceInfo.CreatedAt"] = "a workspace created through the API (the default one has no creation)",
         ["WorkspaceInfo.ArchivedAt"] = "an archived workspace",
@@ -56,6 +59,7 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         var model = "/api/v1/models/churn";
         await Answer(HttpMethod.Post, "/api/v1/models", new { name = "churn", description = "who leaves", tags = new { team = "growth" } }, 201);
         await Answer(HttpMethod.Put, $"{model}/metadata-schema", new { schema = new { type = "object" }, reason = "a standard" });
+        drift.Check<MetadataSchemaInfo>("GET /metadata-schema", await Answer(HttpMethod.Get, $"{model}/metadata-schema"));
 
         var bytes = RandomNumberGenerator.GetBytes(4096);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -101,6 +105,7 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         await Answer(HttpMethod.Post, "/api/v1/models", new { name = "fraud" }, 201); // a second model: pages of one have a next cursor
         drift.Check<DeploymentInfo>("POST /deployments", await Answer(HttpMethod.Post, $"{model}/deployments",
             new { version = 1, environment = "prod", target = "eu-1", action = "deployed", reason = "release" }));
+        await Answer(HttpMethod.Post, $"{model}/deployments", new { version = 2, environment = "prod", target = "eu-1", action = "deployed" });
 
         drift.Check<ModelInfo>("GET /models/{name}", await Answer(HttpMethod.Get, model));
         drift.Check<ModelPage>("GET /models", await Answer(HttpMethod.Get, "/api/v1/models"));
@@ -126,6 +131,12 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         drift.Check<RegistryChangesPage>("GET /registry/changes?limit=1", await Answer(HttpMethod.Get, "/api/v1/registry/changes?from=0&limit=1"));
         drift.Check<RollbackOutcome>("POST /rollback (dry run)", await Answer(HttpMethod.Post, $"{model}/rollback",
             new { atSequence = 3, reason = "regressed", dryRun = true }));
+        drift.Check<DeploymentHistoryPage>("GET /deployments", await Answer(HttpMethod.Get, $"{model}/deployments"));
+        drift.Check<DeploymentHistoryPage>("GET /deployments?limit=1", await Answer(HttpMethod.Get, $"{model}/deployments?limit=1"));
+        drift.Check<RegistryRollbackOutcome>("POST /registry/rollback (dry run)", await Answer(HttpMethod.Post, "/api/v1/registry/rollback",
+            new { atSequence = 3, reason = "regressed", dryRun = true }));
+        drift.Check<CheckpointInfo>("POST /audit/checkpoints", await Answer(HttpMethod.Post, "/api/v1/audit/checkpoints", status: 201));
+        drift.Check<CheckpointPage>("GET /audit/checkpoints", await Answer(HttpMethod.Get, "/api/v1/audit/checkpoints"));
         drift.Check<AuditPage>("GET /audit", await Answer(HttpMethod.Get, "/api/v1/audit"));
         drift.Check<AuditPage>("GET /audit?limit=1", await Answer(HttpMethod.Get, "/api/v1/audit?limit=1"));
         drift.Check<ChainVerification>("GET /audit/verify", await Answer(HttpMethod.Get, "/api/v1/audit/verify"));
