@@ -12,6 +12,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
+using EventSourcedRegistry.Contracts.V1.Requests;
 
 var model = Argument("--model") ?? "demand";
 var server = Argument("--server") ?? Environment.GetEnvironmentVariable("ESR_SERVER") ?? "http://localhost:5000";
@@ -61,10 +63,10 @@ catch (RegistryRequestException e) when (e.Status == 404)
 {
     await registry.RegisterModelAsync(model, "Linear demand forecast (samples/pipeline)", new Dictionary<string, string> { ["team"] = "samples" });
 }
-var version = await registry.RegisterVersionAsync(model, new RegisterVersionRequest(
-    new ArtifactReference(null, artifact.Sha256, null),
-    new Lineage(RunId: Guid.NewGuid().ToString("N")[..12], SourceRepository: Git("remote get-url origin"), SourceCommit: Git("rev-parse HEAD"),
-        Datasets: [new DatasetReference("generated://samples/pipeline/line", datasetDigest)]),
+var version = await registry.RegisterVersionAsync(model, new RegisterModelVersion(
+    new ArtifactInput(null, artifact.Sha256, null),
+    new LineageInput(RunId: Guid.NewGuid().ToString("N")[..12], SourceRepository: Git("remote get-url origin"), SourceCommit: Git("rev-parse HEAD"),
+        Datasets: [new DatasetInput("generated://samples/pipeline/line", datasetDigest)]),
     Params: new Dictionary<string, string> { ["method"] = "least-squares", ["trainRows"] = "400" },
     Metrics: new Dictionary<string, double> { ["rmse"] = rmse, ["r2"] = r2 }));
 Console.WriteLine($"Registered {model} v{version.Version} (artifact {artifact.Sha256[..12]}…)");

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 
 namespace EventSourcedRegistry.Cli;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EventSourcedRegistry.Cli.Commands;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using EventSourcedRegistry.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;

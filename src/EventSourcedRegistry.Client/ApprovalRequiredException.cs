@@ -1,3 +1,5 @@
+using EventSourcedRegistry.Contracts.V1;
+
 namespace EventSourcedRegistry.Client;
 
 /// <summary>

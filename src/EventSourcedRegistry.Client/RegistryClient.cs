@@ -4,8 +4,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EventSourcedRegistry.Contracts;
+using EventSourcedRegistry.Contracts.V1;
+using EventSourcedRegistry.Contracts.V1.Requests;
 
 namespace EventSourcedRegistry.Client;
 
@@ -19,12 +20,7 @@ public sealed class RegistryClient : IDisposable
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string ApiKeyVariable = "ESR_API_KEY";
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // A version's metadata may be nested as deep as the server accepts (64) and arrives inside a page: read what it serves.
-        MaxDepth = 256,
-    };
+    private static readonly JsonSerializerOptions JsonOptions = WireJson.Options;
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -64,22 +60,22 @@ public sealed class RegistryClient : IDisposable
         SendAsync<WorkspaceList>(HttpMethod.Get, "api/v1/workspaces", ct: ct);
 
     public Task<WorkspaceInfo> CreateWorkspaceAsync(string slug, string displayName, CancellationToken ct = default) =>
-        SendAsync<WorkspaceInfo>(HttpMethod.Post, "api/v1/workspaces", new { slug, displayName }, ct: ct);
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, "api/v1/workspaces", new CreateWorkspace(slug, displayName), ct: ct);
 
     public Task<WorkspaceInfo> GetWorkspaceAsync(string slug, CancellationToken ct = default) =>
         SendAsync<WorkspaceInfo>(HttpMethod.Get, $"api/v1/workspaces/{E(slug)}", ct: ct);
 
     public Task<WorkspaceInfo> RenameWorkspaceAsync(string slug, string displayName, string? reason = null, CancellationToken ct = default) =>
-        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/rename", new { displayName, reason }, ct: ct);
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/rename", new RenameWorkspace(displayName, reason), ct: ct);
 
     public Task<WorkspaceInfo> ArchiveWorkspaceAsync(string slug, string? reason = null, CancellationToken ct = default) =>
-        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/archive", new { reason }, ct: ct);
+        SendAsync<WorkspaceInfo>(HttpMethod.Post, $"api/v1/workspaces/{E(slug)}/archive", new ArchiveWorkspace(reason), ct: ct);
 
     // Models
 
     public Task<ModelInfo> RegisterModelAsync(string name, string? description = null,
         IReadOnlyDictionary<string, string>? tags = null, CancellationToken ct = default) =>
-        SendAsync<ModelInfo>(HttpMethod.Post, "api/v1/models", new { name, description, tags }, ct: ct);
+        SendAsync<ModelInfo>(HttpMethod.Post, "api/v1/models", new RegisterModel(name, description, tags is null ? null : new Dictionary<string, string>(tags)), ct: ct);
 
     public Task<ModelInfo> GetModelAsync(string name, PointInTime? at = null, CancellationToken ct = default) =>
         SendAsync<ModelInfo>(HttpMethod.Get, $"api/v1/models/{E(name)}{Query(at?.Pairs())}", ct: ct);
@@ -97,7 +93,7 @@ public sealed class RegistryClient : IDisposable
 
     // Versions
 
-    public Task<ModelVersionInfo> RegisterVersionAsync(string model, RegisterVersionRequest request,
+    public Task<ModelVersionInfo> RegisterVersionAsync(string model, RegisterModelVersion request,
         long? ifRevision = null, CancellationToken ct = default) =>
         SendAsync<ModelVersionInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/versions", request, ifRevision, ct);
 
@@ -116,7 +112,7 @@ public sealed class RegistryClient : IDisposable
     public Task<ModelVersionInfo> TransitionStageAsync(string model, int version, string stage, string? reason = null,
         bool archiveExisting = false, long? ifRevision = null, CancellationToken ct = default) =>
         SendAsync<ModelVersionInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/versions/{version}/stage",
-            new { stage, reason, archiveExisting }, ifRevision, ct, acceptedIsRequest: true);
+            new TransitionModelVersionStage(stage, reason, archiveExisting), ifRevision, ct, acceptedIsRequest: true);
 
     // Transition requests (four-eyes approval)
 
@@ -132,17 +128,17 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Approves a request; <paramref name="sha256"/> is the artifact digest you reviewed (a different one is refused).</summary>
     public Task<TransitionRequestInfo> ApproveRequestAsync(string model, Guid id, string? sha256 = null, string? reason = null,
         CancellationToken ct = default) =>
-        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/approve", new { sha256, reason }, ct: ct);
+        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/approve", new ApproveTransitionRequest(sha256, reason), ct: ct);
 
     public Task<TransitionRequestInfo> RejectRequestAsync(string model, Guid id, string reason, CancellationToken ct = default) =>
-        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/reject", new { reason }, ct: ct);
+        SendAsync<TransitionRequestInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/requests/{id}/reject", new RejectTransitionRequest(reason), ct: ct);
 
     // Aliases
 
     /// <summary>Points an alias at a version; a protected alias throws <see cref="ApprovalRequiredException"/> with the request.</summary>
     public Task<AliasInfo> SetAliasAsync(string model, string alias, int version, string? reason = null,
         long? ifRevision = null, CancellationToken ct = default) =>
-        SendAsync<AliasInfo>(HttpMethod.Put, $"api/v1/models/{E(model)}/aliases/{E(alias)}", new { version, reason }, ifRevision, ct,
+        SendAsync<AliasInfo>(HttpMethod.Put, $"api/v1/models/{E(model)}/aliases/{E(alias)}", new AssignAlias(version, reason), ifRevision, ct,
             acceptedIsRequest: true);
 
     public Task RemoveAliasAsync(string model, string alias, string? reason = null, long? ifRevision = null, CancellationToken ct = default) =>
@@ -156,7 +152,7 @@ public sealed class RegistryClient : IDisposable
     public Task<DeploymentInfo> ReportDeploymentAsync(string model, int version, string environment, string? target = null,
         bool undeployed = false, string? reason = null, CancellationToken ct = default) =>
         SendAsync<DeploymentInfo>(HttpMethod.Post, $"api/v1/models/{E(model)}/deployments",
-            new { version, environment, target, action = undeployed ? "undeployed" : "deployed", reason }, ct: ct);
+            new ReportDeployment(version, environment, target, undeployed ? "undeployed" : "deployed", reason), ct: ct);
 
     public Task<HistoryPage> GetHistoryAsync(string model, string? cursor = null, int? limit = null, CancellationToken ct = default) =>
         SendAsync<HistoryPage>(HttpMethod.Get, $"api/v1/models/{E(model)}/history" +
@@ -173,13 +169,8 @@ public sealed class RegistryClient : IDisposable
             ("cursor", cursor), ("limit", limit?.ToString(CultureInfo.InvariantCulture))]), ct: ct);
 
     public Task<RollbackOutcome> RollbackAsync(string model, RollbackRequest request, CancellationToken ct = default) =>
-        SendAsync<RollbackOutcome>(HttpMethod.Post, $"api/v1/models/{E(model)}/rollback", new
-        {
-            asOf = request.AsOf is { } instant ? Instants.Format(instant) : null,
-            atSequence = request.AtSequence,
-            reason = request.Reason,
-            dryRun = request.DryRun,
-        }, ct: ct);
+        SendAsync<RollbackOutcome>(HttpMethod.Post, $"api/v1/models/{E(model)}/rollback", new RollBackModel(request.AsOf is { } instant ? Instants.Format(instant) : null,
+            request.AtSequence, request.Reason, request.DryRun), ct: ct);
 
     // Audit
 
@@ -299,7 +290,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Creates a key for <paramref name="owner"/> (the person or service it belongs to); the answer is the only time the registry shows it.</summary>
     public Task<CreatedApiKey> CreateKeyAsync(string name, string owner, IReadOnlyList<ApiKeyGrant> grants, CancellationToken ct = default) =>
         SendAsync<CreatedApiKey>(HttpMethod.Post, "api/v1/admin/keys",
-            new { name, owner, grants = grants.Select(g => new { role = g.Role, model = g.Model }) }, ct: ct);
+            new CreateApiKey(name, owner, grants.Select(g => (GrantRequest?)new GrantRequest(g.Role, g.Model)).ToList()), ct: ct);
 
     public Task<ApiKeyList> ListKeysAsync(CancellationToken ct = default) =>
         SendAsync<ApiKeyList>(HttpMethod.Get, "api/v1/admin/keys", ct: ct);

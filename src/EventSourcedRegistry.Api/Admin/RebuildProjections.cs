@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -9,8 +10,6 @@ using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Admin;
-
-public sealed record RebuildProjections(string? Projection);
 
 public sealed record ProjectionState(string Name, string Lifecycle, long Sequence, long HighWaterMark, long Lag);
 

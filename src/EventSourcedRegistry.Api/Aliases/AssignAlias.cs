@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
@@ -8,9 +9,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Aliases;
-
-// "Version" here is a model version number, bound from the body by this endpoint alone (no Wolverine aggregate workflow).
-public sealed record AssignAlias(int? Version, string? Reason);
 
 public sealed record AliasResponse(string Model, string Alias, int Version, long Revision);
 
@@ -53,8 +51,6 @@ public static class AssignAliasEndpoint
     internal static string Reserved(string alias) =>
         $"'{alias}' is reserved: 'latest' and 'v<number>' always resolve to the newest and the numbered version.";
 }
-
-public sealed record RemoveAlias(string? Reason);
 
 public static class RemoveAliasEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Access;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -8,9 +9,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Approvals;
-
-/// <summary><c>sha256</c>: the artifact digest the approver reviewed (optional; it must be the version's).</summary>
-public sealed record ApproveTransitionRequest(string? Sha256, string? Reason);
 
 public static class ApproveTransitionRequestEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
@@ -5,8 +6,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Approvals;
-
-public sealed record RejectTransitionRequest(string? Reason);
 
 public static class RejectTransitionRequestEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -5,9 +6,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Deployments;
-
-// "Version" is a model version number here; this endpoint binds it itself (no Wolverine aggregate workflow).
-public sealed record ReportDeployment(int? Version, string? Environment, string? Target, string? Action, string? Reason);
 
 public sealed record DeploymentReported(string Model, int Version, string Environment, string? Target, string Action, long Revision);
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -11,8 +12,6 @@ using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Rollback;
-
-public sealed record RollBackModel(string? AsOf, long? AtSequence, string? Reason, bool? DryRun);
 
 /// <summary><c>approvalRequired</c>: the plan moves a version into a protected stage or moves a protected alias, so applying it is refused.</summary>
 public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Collections.Concurrent;
@@ -12,8 +13,6 @@ using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Rollback;
-
-public sealed record RollBackRegistry(string? AsOf, long? AtSequence, string? Reason, bool? DryRun, List<string>? Models);
 
 /// <summary><c>approvalRequired</c>: the model's plan moves a version into a protected stage or moves a protected alias, so it is not applied.</summary>
 public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error,

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using EventSourcedRegistry.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

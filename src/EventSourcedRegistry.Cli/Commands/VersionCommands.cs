@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -54,16 +56,16 @@ public sealed class RegisterVersionCommand(CliEnvironment env) : RegistryCommand
 {
     protected override async Task<int> RunAsync(RegistryClient client, RegisterVersionSettings s, CancellationToken ct)
     {
-        ArtifactReference artifact;
+        ArtifactInput artifact;
         if (File.Exists(s.Artifact))
         {
             var uploaded = await ArtifactCommands.UploadAsync(Env, client, s.Artifact, s.Sha256, showProgress: !s.Json, ct);
-            artifact = new ArtifactReference(null, uploaded.Sha256, null);
+            artifact = new ArtifactInput(null, uploaded.Sha256, null);
         }
         else if (Uri.TryCreate(s.Artifact, UriKind.Absolute, out _) && s.Artifact.Contains(':'))
         {
             if (s.Sha256 is null) throw new UsageException("An external artifact needs --sha256 (and preferably --size).");
-            artifact = new ArtifactReference(s.Artifact, s.Sha256, s.SizeBytes);
+            artifact = new ArtifactInput(s.Artifact, s.Sha256, s.SizeBytes);
         }
         else
         {
@@ -73,12 +75,12 @@ public sealed class RegisterVersionCommand(CliEnvironment env) : RegistryCommand
         var metrics = Pairs(s.Metrics, "--metric")?.ToDictionary(p => p.Key, p =>
             double.TryParse(p.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
                 ? value : throw new UsageException($"Metric '{p.Key}' is not a number: '{p.Value}'."));
-        var datasets = s.Datasets?.Select(d => d.LastIndexOf('@') is var at and > 0 ? new DatasetReference(d[..at], d[(at + 1)..]) : new DatasetReference(d)).ToList();
+        var datasets = s.Datasets?.Select(d => d.LastIndexOf('@') is var at and > 0 ? new DatasetInput(d[..at], d[(at + 1)..]) : new DatasetInput(d)).ToList();
         var lineage = s.RunId is not null || s.Commit is not null || s.Repository is not null || datasets is not null
-            ? new Lineage(s.RunId, s.Repository, s.Commit, datasets) : null;
+            ? new LineageInput(s.RunId, s.Repository, s.Commit, datasets) : null;
 
         var version = await client.RegisterVersionAsync(s.Model,
-            new RegisterVersionRequest(artifact, lineage, Pairs(s.Params, "--param"), metrics, Pairs(s.Tags, "--tag"), s.Description), ct: ct);
+            new RegisterModelVersion(artifact, lineage, Pairs(s.Params, "--param"), metrics, Pairs(s.Tags, "--tag"), s.Description), ct: ct);
         return Show(s, version, v => ShowVersionCommand.Render(Console, v));
     }
 }

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1.Requests;
 
 namespace EventSourcedRegistry.Api.Tests.Approvals;
 
@@ -13,7 +14,7 @@ public sealed class when_a_pipeline_promotes_through_the_client(AppFixture app) 
         var pipeline = new RegistryClient(new RegistryClientOptions { HttpClient = host.ClientWithKey((await host.CreateKey("contributor")).Key) });
         var approver = new RegistryClient(new RegistryClientOptions { HttpClient = host.ClientWithKey((await host.CreateKey("approver")).Key) });
         await pipeline.RegisterModelAsync("churn");
-        await pipeline.RegisterVersionAsync("churn", new RegisterVersionRequest(new ArtifactReference("s3://m/1.onnx", RegistryCalls.Sha256A, 1)));
+        await pipeline.RegisterVersionAsync("churn", new RegisterModelVersion(new ArtifactInput("s3://m/1.onnx", RegistryCalls.Sha256A, 1)));
 
         var pending = await Assert.ThrowsAsync<ApprovalRequiredException>(() =>
             pipeline.TransitionStageAsync("churn", 1, "Production", "beats v0", archiveExisting: true));

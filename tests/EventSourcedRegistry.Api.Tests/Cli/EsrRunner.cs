@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EventSourcedRegistry.Cli;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 
 namespace EventSourcedRegistry.Api.Tests.Cli;

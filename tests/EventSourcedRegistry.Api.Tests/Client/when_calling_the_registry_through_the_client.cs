@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
+using EventSourcedRegistry.Contracts.V1.Requests;
 
 namespace EventSourcedRegistry.Api.Tests.Client;
 
@@ -12,9 +14,9 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
         RetryDelay = TimeSpan.FromMilliseconds(1),
     });
 
-    private static RegisterVersionRequest External(string sha256, double auc) =>
-        new(new ArtifactReference($"s3://models/churn/{Guid.NewGuid():N}.onnx", sha256, 1234),
-            new Lineage(RunId: "42", SourceCommit: "abc123"), Metrics: new Dictionary<string, double> { ["auc"] = auc });
+    private static RegisterModelVersion External(string sha256, double auc) =>
+        new(new ArtifactInput($"s3://models/churn/{Guid.NewGuid():N}.onnx", sha256, 1234),
+            new LineageInput(RunId: "42", SourceCommit: "abc123"), Metrics: new Dictionary<string, double> { ["auc"] = auc });
 
     [Fact]
     public async Task a_model_is_registered_promoted_and_aliased_with_typed_answers()
@@ -86,7 +88,7 @@ public sealed class when_calling_the_registry_through_the_client(AppFixture app)
         Assert.Equal(bytes.Length, reported[^1]);
 
         await client.RegisterModelAsync("churn");
-        var version = await client.RegisterVersionAsync("churn", new RegisterVersionRequest(new ArtifactReference(null, uploaded.Sha256, null)));
+        var version = await client.RegisterVersionAsync("churn", new RegisterModelVersion(new ArtifactInput(null, uploaded.Sha256, null)));
         Assert.NotNull(version.DownloadUrl);
 
         var downloaded = new MemoryStream();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Alba;
 using EventSourcedRegistry.Cli;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Spectre.Console;
 
 namespace EventSourcedRegistry.Api.Tests.Support;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Cli;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 using Npgsql;
 using Spectre.Console;
 

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Client;
+using EventSourcedRegistry.Contracts.V1;
 
 namespace EventSourcedRegistry.Api.Tests.Workspaces;
 

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Models;
@@ -8,11 +9,6 @@ using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Access.Keys;
-
-public sealed record GrantRequest(string? Role, string? Model);
-
-/// <summary><c>owner</c>: the person or service the key belongs to (required, never changed); <c>reason</c> goes into the event.</summary>
-public sealed record CreateApiKey(string? Name, string? Owner, List<GrantRequest?>? Grants, string? Reason = null);
 
 /// <summary><c>workspace</c>: where a platform key's grant holds; absent for a grant in the key's own workspace.</summary>
 public sealed record GrantResponse(string Role, string? Model, Guid? ModelId, string? Workspace = null);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -8,11 +9,6 @@ using Npgsql;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Access.Keys;
-
-/// <summary>A platform key's grant: a role in one workspace (for one model of it, optionally), or <c>platform-admin</c> alone.</summary>
-public sealed record PlatformGrantRequest(string? Role, string? Workspace, string? Model);
-
-public sealed record CreatePlatformKey(string? Name, string? Owner, List<PlatformGrantRequest?>? Grants, string? Reason = null);
 
 /// <summary>
 /// Keys of the platform, made by a platform admin: the one kind of key that may hold grants in several workspaces (an

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -9,9 +10,6 @@ using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Editing;
-
-/// <summary>Description: omitted = unchanged, "" = cleared. Metadata: omitted = unchanged, otherwise replaced. Metrics and lineage are facts of training and cannot be edited.</summary>
-public sealed record EditModelVersion(string? Description, Dictionary<string, string>? SetTags, List<string>? RemoveTags, JsonElement? Metadata);
 
 public static class EditModelVersionEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
@@ -9,8 +10,6 @@ using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Promoting;
-
-public sealed record TransitionModelVersionStage(string? Stage, string? Reason, bool? ArchiveExisting);
 
 public static class TransitionModelVersionStageEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
@@ -14,21 +15,6 @@ using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Registering;
-
-public sealed record ArtifactInput(string? Uri, string? Sha256, long? SizeBytes);
-
-public sealed record DatasetInput(string? Uri, string? Digest);
-
-public sealed record LineageInput(string? RunId, string? SourceRepository, string? SourceCommit, List<DatasetInput>? Datasets);
-
-public sealed record RegisterModelVersion(
-    ArtifactInput? Artifact,
-    LineageInput? Lineage,
-    Dictionary<string, string>? Params,
-    Dictionary<string, double>? Metrics,
-    Dictionary<string, string>? Tags,
-    string? Description,
-    JsonElement? Metadata);
 
 public static class RegisterModelVersionEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -5,8 +6,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Archiving;
-
-public sealed record ArchiveModel(string? Reason);
 
 /// <summary>Soft archive: the model and its history stay; it accepts no commands but restore, and lists hide it by default.</summary>
 public static class ArchiveModelEndpoint

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -5,9 +6,6 @@ using EventSourcedRegistry.Validation;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Editing;
-
-/// <summary>Description: omitted = unchanged, "" = cleared.</summary>
-public sealed record EditModel(string? Description, Dictionary<string, string>? SetTags, List<string>? RemoveTags);
 
 public static class EditModelEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -8,9 +9,6 @@ using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.MetadataSchema;
-
-/// <summary>A JSON Schema for the metadata of the model's new versions, and why it is set.</summary>
-public sealed record SetMetadataSchema(JsonElement? Schema, string? Reason);
 
 /// <summary>A metadata standard: the model's name (none for the registry's own), its schema and the revision it was read at.</summary>
 public sealed record MetadataSchemaResponse(string? Model, JsonElement Schema, long Revision);

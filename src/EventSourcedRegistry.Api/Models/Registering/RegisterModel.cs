@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -8,8 +9,6 @@ using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Registering;
-
-public sealed record RegisterModel(string? Name, string? Description, Dictionary<string, string>? Tags);
 
 public static class RegisterModelEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -7,8 +8,6 @@ using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.Renaming;
-
-public sealed record RenameModel(string? NewName, string? Reason);
 
 public static class RenameModelEndpoint
 {

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Store;
@@ -7,8 +8,6 @@ using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Workspaces.Creating;
-
-public sealed record CreateWorkspace(string? Slug, string? DisplayName);
 
 public static class CreateWorkspaceEndpoint
 {

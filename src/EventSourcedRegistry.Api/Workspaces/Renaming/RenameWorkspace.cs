@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Contracts.V1.Requests;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
@@ -6,8 +7,6 @@ using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Workspaces.Renaming;
-
-public sealed record RenameWorkspace(string? DisplayName, string? Reason);
 
 public static class RenameWorkspaceEndpoint
 {
