@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
@@ -21,6 +22,8 @@ public static class AssignAliasEndpoint
     /// records a transition request instead and answers 202 Accepted with it.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<AliasResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
         ApprovalPolicy approvals, TimeProvider time)
@@ -59,6 +62,7 @@ public sealed record RemoveAlias(string? Reason);
 public static class RemoveAliasEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
     [WolverineDelete("/api/v1/models/{name}/aliases/{alias}", OperationId = "RemoveAlias")]
     public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
     {

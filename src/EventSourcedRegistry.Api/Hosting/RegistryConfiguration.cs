@@ -93,7 +93,7 @@ public static class RegistryConfiguration
         builder.Services.AddHostedService<RegistryStatesBackfill>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
         builder.Services.AddExceptionHandler<FaultHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddRegistryOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddEmbeddedPostgresSupervisor(database);
         return builder;
@@ -118,6 +118,7 @@ public static class RegistryConfiguration
         {
             options.RejectUnparseableQueryValues = true;
             options.RequireCheckedJsonBodies();
+            options.AddPolicy<ApiResponsesPolicy>();
         });
         // The only anonymous endpoints: the API's description and the health probes.
         app.MapOpenApi().AllowAnonymous();

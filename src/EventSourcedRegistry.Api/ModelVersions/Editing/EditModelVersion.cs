@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -16,6 +17,7 @@ public sealed record EditModelVersion(string? Description, Dictionary<string, st
 public static class EditModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
     [WolverinePatch("/api/v1/models/{name}/versions/{version}", OperationId = "EditModelVersion")]
     public static async Task<IResult> Patch(string name, string version, EditModelVersion? request, HttpContext http, ModelCommands commands,
         RecordLimits limits)

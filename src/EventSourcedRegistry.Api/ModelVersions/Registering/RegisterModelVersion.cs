@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
@@ -92,6 +93,7 @@ public static class RegisterModelVersionEndpoint
 
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status201Created)]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
         Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts, ArtifactAccess access, RecordLimits limits)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -12,6 +13,7 @@ public sealed record ArchiveModel(string? Reason);
 public static class ArchiveModelEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/archive", OperationId = "ArchiveModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         Run(name, request, http, commands, ModelDecisions.Archive);
@@ -30,6 +32,7 @@ public static class ArchiveModelEndpoint
 public static class RestoreModelEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/restore", OperationId = "RestoreModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         ArchiveModelEndpoint.Run(name, request, http, commands, ModelDecisions.Restore);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -20,6 +21,7 @@ public static class EditModelEndpoint
     }
 
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
     public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands, RecordLimits limits)
     {

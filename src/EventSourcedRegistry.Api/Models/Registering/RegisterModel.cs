@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -26,6 +27,9 @@ public static class RegisterModelEndpoint
     /// name exactly one commits; the others fail on the name index's primary key and get 409.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status201Created)]
+    [ReadsIdempotencyKey]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
     public static async Task<IResult> Post(RegisterModel? request, HttpContext http, WorkspaceStore store, IdempotencySettings idempotencySettings,
         RecordLimits limits)
