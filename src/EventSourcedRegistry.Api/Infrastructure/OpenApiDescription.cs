@@ -123,6 +123,11 @@ public static class OpenApiDescription
                 Describe(document);
                 return Task.CompletedTask;
             });
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                Describe(schema, context.JsonTypeInfo.Type);
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer((operation, context, _) =>
             {
                 Describe(operation, context);
@@ -154,13 +159,58 @@ public static class OpenApiDescription
         // Ordered by name, so the document does not depend on the order endpoints were discovered in.
         var paths = document.Paths.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         document.Paths.Clear();
-        foreach (var (path, item) in paths) document.Paths.Add(path, item);
+        string[] methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+        foreach (var (path, item) in paths)
+        {
+            if (item is OpenApiPathItem { Operations: { } operations } pathItem)
+                pathItem.Operations = operations.OrderBy(o => Array.IndexOf(methods, o.Key.Method) is var i and >= 0 ? i : methods.Length)
+                    .ThenBy(o => o.Key.Method, StringComparer.Ordinal).ToDictionary();
+            document.Paths.Add(path, item);
+        }
         if (document.Components.Schemas is { } schemas)
+        {
+            // The API leaves nulls out (Json.Options), so a property that may be null may be absent: it is not required.
+            // (Here rather than in a schema transformer: a nullable reference becomes its oneOf [null, $ref] only in the document.)
+            foreach (var schema in schemas.Values)
+                if (schema.Required is { Count: > 0 } required && schema.Properties is { } properties)
+                    foreach (var (name, property) in properties)
+                        if (MayBeNull(property)) required.Remove(name);
             document.Components.Schemas = schemas.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary();
+        }
         document.Tags = new HashSet<OpenApiTag>(document.Paths.Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? [])
             .SelectMany(o => o.Tags ?? new HashSet<OpenApiTagReference>()).Select(t => t.Name).OfType<string>().Distinct()
             .Order(StringComparer.Ordinal).Select(name => new OpenApiTag { Name = name }));
     }
+
+    /// <summary>The bodies a read of the past (asOf/atSequence) answers, which carry the point they were read at (PastModel.Stamped).</summary>
+    private static readonly Lazy<HashSet<Type>> StampedBodies = new(() => typeof(OpenApiDescription).Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
+        .Where(m => m.IsDefined(typeof(AuthorizesModelReadAtPointAttribute), false) || m.IsDefined(typeof(ReadsPointInTimeAttribute), false))
+        .SelectMany(m => m.GetCustomAttributes(typeof(ProducesResponseTypeAttribute), false).Cast<ProducesResponseTypeAttribute>())
+        .Where(a => a.StatusCode == StatusCodes.Status200OK && a.Type is not null)
+        .Select(a => a.Type!).ToHashSet());
+
+    private static void Describe(OpenApiSchema schema, Type type)
+    {
+        if (StampedBodies.Value.Contains(type) && schema.Properties is { } stamped && !stamped.ContainsKey("asOfSequence"))
+        {
+            stamped["asOfSequence"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer, Format = "int64",
+                Description = "On a read of the past (asOf/atSequence) only: the global event sequence the answer was read at.",
+            };
+            stamped["asOf"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Format = "date-time",
+                Description = "On a read of the past by asOf only: the instant asked for.",
+            };
+        }
+    }
+
+    private static bool MayBeNull(IOpenApiSchema property) =>
+        property.Type is { } t && t.HasFlag(JsonSchemaType.Null)
+        || property.OneOf?.Any(s => s.Type == JsonSchemaType.Null) == true
+        || property.AnyOf?.Any(s => s.Type == JsonSchemaType.Null) == true;
 
     private static void Describe(OpenApiOperation operation, OpenApiOperationTransformerContext context)
     {
