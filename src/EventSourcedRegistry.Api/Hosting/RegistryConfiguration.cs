@@ -120,8 +120,9 @@ public static class RegistryConfiguration
             options.RequireCheckedJsonBodies();
             options.AddPolicy<ApiResponsesPolicy>();
         });
-        // The only anonymous endpoints: the API's description and the health probes.
+        // The only anonymous endpoints: the API's description (and its reference page) and the health probes.
         app.MapOpenApi().AllowAnonymous();
+        app.MapApiReference();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAuditHealth();

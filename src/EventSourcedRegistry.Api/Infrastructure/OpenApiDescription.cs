@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ApiExplorer;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Scalar.AspNetCore;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Infrastructure;
@@ -134,6 +135,24 @@ public static class OpenApiDescription
                 return Task.CompletedTask;
             });
         });
+
+    /// <summary>The interactive API reference (Scalar), rendered in the browser from /openapi/v1.json.</summary>
+    public const string ReferencePath = "/api/reference";
+
+    /// <summary>
+    /// The reference page at <see cref="ReferencePath"/>, anonymous like the document it renders. Its script is the bundle
+    /// Scalar.AspNetCore ships inside its assembly, served by this app under the same path; nothing is fetched from a CDN, and
+    /// Scalar's web fonts, telemetry, AI agent and MCP links are off, so the page works on a network without internet access.
+    /// </summary>
+    public static IEndpointConventionBuilder MapApiReference(this IEndpointRouteBuilder app) =>
+        app.MapScalarApiReference(ReferencePath, options => options
+                .WithTitle("EventSourcedRegistry API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .DisableDefaultFonts()
+                .DisableTelemetry()
+                .DisableAgent()
+                .DisableMcp())
+            .AllowAnonymous();
 
     private static void Describe(OpenApiDocument document)
     {
