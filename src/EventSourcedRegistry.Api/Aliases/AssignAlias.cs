@@ -24,6 +24,7 @@ public static class AssignAliasEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [ProducesResponseType<AliasResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
+    [RequestExample("""{"version": 3, "reason": "champion after the A/B test"}""")]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
         ApprovalPolicy approvals, TimeProvider time)

@@ -42,6 +42,13 @@ public sealed class AlsoStreamsAttribute(params string[] mediaTypes) : Attribute
     public IReadOnlyList<string> MediaTypes { get; } = mediaTypes;
 }
 
+/// <summary>An example request body for the document (JSON text); a test checks it against the request's schema.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RequestExampleAttribute(string json) : Attribute
+{
+    public string Json { get; } = json;
+}
+
 /// <summary>A ProblemDetails answer (application/problem+json) the document lists for an endpoint.</summary>
 internal sealed class ProblemResponse(int statusCode) : IProducesResponseTypeMetadata
 {
@@ -292,6 +299,9 @@ public static class OpenApiDescription
             Add(operation, PointsInTime.AtSequence, ParameterLocation.Query, "Read the state as of this global event sequence.");
         }
         if (operation.Parameters.Count == 0) operation.Parameters = null;
+        if (method.GetCustomAttributes(typeof(RequestExampleAttribute), false) is [RequestExampleAttribute example]
+            && operation.RequestBody?.Content?.TryGetValue("application/json", out var body) == true)
+            body.Example = JsonNode.Parse(example.Json);
         foreach (AlsoStreamsAttribute streams in method.GetCustomAttributes(typeof(AlsoStreamsAttribute), false))
             if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse { Content: { } content })
                 foreach (var mediaType in streams.MediaTypes)

@@ -122,6 +122,20 @@ public sealed class when_describing_every_operation(AppFixture app) : ApiTest(ap
         }
     }
 
+    [Fact]
+    public async Task every_request_example_satisfies_the_request_schema()
+    {
+        var document = await OpenApiDocument.Served(Host);
+        var answers = new DocumentedAnswers(document);
+
+        var examples = Operations(document)
+            .Select(o => (o.Key, Body: o.Value["requestBody"]?["content"]?["application/json"]))
+            .Where(o => o.Body?["example"] is not null).ToList();
+
+        Assert.Contains(examples, e => e.Key == "post /api/v1/models");
+        Assert.All(examples, e => Assert.Empty(answers.Validate(e.Body!["schema"]!, e.Body["example"]!)));
+    }
+
     /// <summary>"get /api/v1/models/{name}" → the endpoint the app maps for it (route constraints aside).</summary>
     private Dictionary<string, RouteEndpoint> Mapped() =>
         Host.Services.GetServices<EndpointDataSource>().SelectMany(s => s.Endpoints).OfType<RouteEndpoint>()

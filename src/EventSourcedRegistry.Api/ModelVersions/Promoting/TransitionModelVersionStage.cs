@@ -23,6 +23,7 @@ public static class TransitionModelVersionStageEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
     [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
+    [RequestExample("""{"stage": "Production", "reason": "AUC 0.91 on the holdout set", "archiveExisting": true}""")]
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
     public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)

@@ -30,6 +30,7 @@ public static class RegisterModelEndpoint
     [ProducesResponseType<ModelView>(StatusCodes.Status201Created)]
     [ReadsIdempotencyKey]
     [ProducesProblems(StatusCodes.Status409Conflict)]
+    [RequestExample("""{"name": "churn-predictor", "description": "Predicts customer churn", "tags": {"team": "growth"}}""")]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
     public static async Task<IResult> Post(RegisterModel? request, HttpContext http, WorkspaceStore store, IdempotencySettings idempotencySettings,
         RecordLimits limits)
