@@ -183,6 +183,7 @@ public static class QueryAuditLogEndpoint
     [Authorize(Policy = Policies.Audit)]
     [ProducesResponseType<AuditPage>(StatusCodes.Status200OK)]
     [AlsoStreams("application/x-ndjson", "text/csv")]
+    [ProducesProblems(StatusCodes.Status503ServiceUnavailable)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace, PointResolver points)
     {

@@ -62,7 +62,8 @@ internal sealed class ProblemResponse(int statusCode) : IProducesResponseTypeMet
 /// which Wolverine describes as a 200 of a schema named IResult and an empty 404: both guesses are dropped here, the endpoint's own
 /// <c>[ProducesResponseType]</c> attributes say what it answers on success, and the refusals are the ones its kind can give —
 /// 400/401/403/429 everywhere (a bad query value, no or a wrong credential, a rate limit), 404 where the route names something,
-/// 413/415 where a JSON body is read (the input door), 404/409/412/422 where <see cref="ModelCommands"/> runs the command, plus
+/// 413/415 where a JSON body is read (the input door), 404/409/412/422 where <see cref="ModelCommands"/> runs the command,
+/// 409/503 where a point in history is read (one in the future; one not settled yet), plus
 /// <see cref="ProducesProblemsAttribute"/>'s. Wolverine reads response metadata from the endpoint (see HttpChain.ApiDescription).
 /// </summary>
 public sealed class ApiResponsesPolicy : IHttpPolicy
@@ -104,6 +105,12 @@ public sealed class ApiResponsesPolicy : IHttpPolicy
             yield return StatusCodes.Status422UnprocessableEntity;
         }
         if (method.GetCustomAttributes(typeof(ReadsIfMatchAttribute), false).Length > 0) yield return StatusCodes.Status412PreconditionFailed;
+        if (method.IsDefined(typeof(AuthorizesModelReadAtPointAttribute), false) || method.IsDefined(typeof(ReadsPointInTimeAttribute), false))
+        {
+            // A point still in the future, and one the store has not settled yet (Retry-After).
+            yield return StatusCodes.Status409Conflict;
+            yield return StatusCodes.Status503ServiceUnavailable;
+        }
         foreach (ProducesProblemsAttribute declared in method.GetCustomAttributes(typeof(ProducesProblemsAttribute), false))
             foreach (var status in declared.Statuses) yield return status;
     }

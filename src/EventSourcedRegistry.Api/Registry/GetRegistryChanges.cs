@@ -55,6 +55,7 @@ public static class GetRegistryChangesEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [ProducesResponseType<RegistryChangesPage>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable)]
     [WolverineGet("/api/v1/registry/changes", OperationId = "GetRegistryChanges")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)
     {

@@ -26,6 +26,7 @@ public static class UploadArtifactEndpoint
     [OpaqueBody]
     [ProducesResponseType<ArtifactResponse>(StatusCodes.Status201Created)]
     [ProducesResponseType<ArtifactResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status422UnprocessableEntity, StatusCodes.Status507InsufficientStorage)]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
     public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota,
         WorkspaceLimits limits)

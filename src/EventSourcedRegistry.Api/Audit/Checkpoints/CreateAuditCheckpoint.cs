@@ -29,6 +29,7 @@ public static class CreateAuditCheckpointEndpoint
     [Authorize(Policy = Policies.Audit)]
     [ProducesResponseType<CheckpointResponse>(StatusCodes.Status201Created)]
     [ProducesResponseType<CheckpointResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
     public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)
     {

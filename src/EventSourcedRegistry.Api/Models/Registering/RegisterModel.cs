@@ -29,7 +29,7 @@ public static class RegisterModelEndpoint
     [Authorize(Policy = Policies.Contribute)]
     [ProducesResponseType<ModelView>(StatusCodes.Status201Created)]
     [ReadsIdempotencyKey]
-    [ProducesProblems(StatusCodes.Status409Conflict)]
+    [ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity)]
     [RequestExample("""{"name": "churn-predictor", "description": "Predicts customer churn", "tags": {"team": "growth"}}""")]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
     public static async Task<IResult> Post(RegisterModel? request, HttpContext http, WorkspaceStore store, IdempotencySettings idempotencySettings,
