@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -19,6 +20,8 @@ public static class RebuildProjectionsEndpoint
 {
     /// <summary>Starts rebuilding one projection (or all, when none is named) in the background; the API keeps serving.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<RebuildStatus>(StatusCodes.Status202Accepted)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/admin/projections/rebuild", OperationId = "RebuildProjections")]
     public static IResult Post(RebuildProjections? request, HttpContext http, ProjectionRebuilds rebuilds)
     {
@@ -38,6 +41,7 @@ public static class GetProjectionsEndpoint
 {
     /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the latest rebuild.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<ProjectionsStatus>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
     public static async Task<IResult> Get(HttpContext http, ProjectionRebuilds rebuilds, WorkspaceStore store, NpgsqlDataSource data)
     {

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
@@ -19,6 +20,9 @@ public static class AssignAliasEndpoint
     /// records a transition request instead and answers 202 Accepted with it.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<AliasResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
+    [RequestExample("""{"version": 3, "reason": "champion after the A/B test"}""")]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
         ApprovalPolicy approvals, TimeProvider time)
@@ -55,6 +59,7 @@ public static class AssignAliasEndpoint
 public static class RemoveAliasEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
     [WolverineDelete("/api/v1/models/{name}/aliases/{alias}", OperationId = "RemoveAlias")]
     public static async Task<IResult> Delete(string name, string alias, HttpContext http, ModelCommands commands)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
@@ -12,6 +13,7 @@ public static class GetTransitionRequestEndpoint
 {
     /// <summary>One transition request with its approvals, in any state.</summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/requests/{id}", OperationId = "GetTransitionRequest")]
     public static async Task<IResult> Get(string name, string id, HttpContext http, WorkspaceStore store, ApprovalPolicy approvals, TimeProvider time)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Api.Workspaces;
 using System.Globalization;
@@ -25,6 +26,7 @@ public static class ListTransitionRequestsEndpoint
     /// the view, which only ever appends (in event order), so a position is a cursor that never shifts.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<TransitionRequestList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/requests", OperationId = "ListTransitionRequests")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, ApprovalPolicy approvals,
         TimeProvider time)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -180,6 +181,9 @@ public static class QueryAuditLogEndpoint
     /// <c>to</c> the answer is complete up to it or refused (503, Retry-After) once the wait for that runs out.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
+    [ProducesResponseType<AuditPage>(StatusCodes.Status200OK)]
+    [AlsoStreams("application/x-ndjson", "text/csv")]
+    [ProducesProblems(StatusCodes.Status503ServiceUnavailable)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace, PointResolver points)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Audit;
 using Marten;
@@ -26,6 +27,7 @@ public static class VerifyOperatorChainEndpoint
     /// checkpoint heads recomputed from its first link, each link matched with the checkpoint its workspace holds.
     /// </summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
+    [ProducesResponseType<OperatorVerifyResponse>(StatusCodes.Status200OK)]
     [WolverineGet(Path, OperationId = "VerifyOperatorChain")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
@@ -33,6 +34,7 @@ public static class GetDeploymentHistoryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
+    [ProducesResponseType<DeploymentHistoryPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, PastModels pastModels)
     {

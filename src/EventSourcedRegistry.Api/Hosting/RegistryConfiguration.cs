@@ -93,7 +93,7 @@ public static class RegistryConfiguration
         builder.Services.AddHostedService<RegistryStatesBackfill>();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Describe);
         builder.Services.AddExceptionHandler<FaultHandler>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddRegistryOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddEmbeddedPostgresSupervisor(database);
         return builder;
@@ -118,9 +118,11 @@ public static class RegistryConfiguration
         {
             options.RejectUnparseableQueryValues = true;
             options.RequireCheckedJsonBodies();
+            options.AddPolicy<ApiResponsesPolicy>();
         });
-        // The only anonymous endpoints: the API's description and the health probes.
+        // The only anonymous endpoints: the API's description (and its reference page) and the health probes.
         app.MapOpenApi().AllowAnonymous();
+        app.MapApiReference();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAuditHealth();

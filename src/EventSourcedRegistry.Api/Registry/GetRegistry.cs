@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Text;
@@ -21,6 +22,8 @@ public static class GetRegistryEndpoint
     /// by replaying streams.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<RegistryPage>(StatusCodes.Status200OK)]
+    [ReadsPointInTime]
     [WolverineGet("/api/v1/registry", OperationId = "GetRegistry")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)
     {
@@ -70,6 +73,13 @@ public static class GetRegistryEndpoint
         var next = models.Count > limit ? EncodeCursor(page[^1].Name.ToLowerInvariant(), page[^1].Id) : null;
         return new RegistryPageResult(page, next, point);
     }
+
+    /// <summary>The page <see cref="RegistryPageResult"/> writes, named for the OpenAPI document (nothing serializes it).</summary>
+    public sealed record RegistryPage(IReadOnlyList<RegistryPageItem> Items, string? NextCursor, long AsOfSequence, DateTimeOffset? AsOf);
+
+    /// <summary>One model of <see cref="RegistryPage"/>: its name and registry state then (versions by stage, alias and deployment targets).</summary>
+    public sealed record RegistryPageItem(string Model, Guid ModelId, bool Archived, IReadOnlyDictionary<string, IReadOnlyList<int>> VersionsByStage,
+        IReadOnlyDictionary<string, int> Aliases, IReadOnlyDictionary<string, int> Deployments);
 
     /// <summary>One model of the page: its name then, and its stored registry state then (null: nothing held yet).</summary>
     private sealed record PastState(Guid Id, string Name, string? State);

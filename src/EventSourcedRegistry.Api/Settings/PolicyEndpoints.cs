@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -41,6 +42,7 @@ public static class PolicyEndpoints
     public const string Route = "/api/v1/settings/policy";
 
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<PolicyResponse>(StatusCodes.Status200OK)]
     [WolverineGet(Route, OperationId = "GetWorkspacePolicy")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, WorkspacePolicies policies, RateLimitSettings rates)
     {
@@ -63,6 +65,9 @@ public static class PolicyEndpoints
 
     /// <summary>Replaces the workspace's policy, validated exactly as startup validates configuration; nothing is appended on bad input.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<PolicyResponse>(StatusCodes.Status200OK)]
+    [ReadsIfMatch]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePut(Route, OperationId = "SetWorkspacePolicy")]
     public static async Task<IResult> Put(SetWorkspacePolicy? request, HttpContext http, WorkspaceStore store, WorkspacePolicies policies,
         RateLimitSettings rates)
@@ -78,6 +83,9 @@ public static class PolicyEndpoints
 
     /// <summary>Removes the workspace's policy: every part is the configuration's again. Nothing to remove answers 204 and appends nothing.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
+    [ReadsIfMatch]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverineDelete(Route, OperationId = "RemoveWorkspacePolicy")]
     public static async Task<IResult> Delete(HttpContext http, WorkspaceStore store, WorkspacePolicies policies, RateLimitSettings rates)
     {

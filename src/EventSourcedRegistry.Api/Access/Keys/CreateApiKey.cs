@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Models;
@@ -93,6 +94,8 @@ public static class CreateApiKeyEndpoint
     /// (<c>POST /api/v1/platform/keys</c>).
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<CreatedApiKey>(StatusCodes.Status201Created)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/admin/keys", OperationId = "CreateApiKey")]
     public static async Task<IResult> Post(CreateApiKey? request, HttpContext http, ApiKeys keys, WorkspaceStore store)
     {

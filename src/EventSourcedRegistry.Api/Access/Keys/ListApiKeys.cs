@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
@@ -14,6 +15,7 @@ public static class ListApiKeysEndpoint
     /// that hold a grant in it (with those grants only).
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/keys", OperationId = "ListApiKeys")]
     public static async Task<IResult> Get(HttpContext http, ApiKeys keys)
     {

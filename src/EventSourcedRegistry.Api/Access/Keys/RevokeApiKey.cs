@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Validation;
@@ -14,6 +15,7 @@ public static class RevokeApiKeyEndpoint
     /// (<c>Registry:Auth:ApiKeyCacheSeconds</c>, 30 s by default). <c>?reason=</c> goes into the event.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<ApiKeyResponse>(StatusCodes.Status200OK)]
     [WolverineDelete("/api/v1/admin/keys/{id}", OperationId = "RevokeApiKey")]
     public static async Task<IResult> Delete(string id, HttpContext http, ApiKeys keys)
     {

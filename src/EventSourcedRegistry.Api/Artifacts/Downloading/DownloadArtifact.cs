@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
@@ -16,12 +17,18 @@ public static class DownloadArtifactEndpoint
     /// is hashed as it streams and aborted if the bytes do not match their digest.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType(typeof(Stream), StatusCodes.Status200OK, "application/octet-stream")]
+    [ProducesResponseType(typeof(Stream), StatusCodes.Status206PartialContent, "application/octet-stream")]
+    [ProducesResponseType(StatusCodes.Status304NotModified)]
+    [ProducesProblems(StatusCodes.Status416RangeNotSatisfiable)]
     [WolverineGet("/api/v1/artifacts/{sha256}", OperationId = "DownloadArtifact")]
     public static Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access) =>
         Serve(sha256, http, store, access, withBody: true);
 
     /// <summary>Whether an artifact the caller may read is stored, and its size, without the bytes.</summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType(StatusCodes.Status200OK)]
+    [ProducesResponseType(StatusCodes.Status304NotModified)]
     [WolverineHead("/api/v1/artifacts/{sha256}", OperationId = "HeadArtifact")]
     public static Task<IResult> Head(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access) =>
         Serve(sha256, http, store, access, withBody: false);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -21,6 +22,7 @@ public static class DeleteOrphanArtifactsEndpoint
     /// is about to be registered: uploads come first, registrations after.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<DeletedOrphanArtifacts>(StatusCodes.Status200OK)]
     [WolverineDelete("/api/v1/admin/artifacts/orphans", OperationId = "DeleteOrphanArtifacts")]
     public static async Task<IResult> Delete(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents, ArtifactAccess access,
         ILoggerFactory loggers)

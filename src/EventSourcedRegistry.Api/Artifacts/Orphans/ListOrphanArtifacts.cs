@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -12,6 +13,7 @@ public static class ListOrphanArtifactsEndpoint
 {
     /// <summary>Stored artifacts that no model version references, oldest first.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<OrphanArtifactList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/artifacts/orphans", OperationId = "ListOrphanArtifacts")]
     public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Settings;
@@ -23,6 +24,9 @@ public static class UploadArtifactEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [OpaqueBody]
+    [ProducesResponseType<ArtifactResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<ArtifactResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status422UnprocessableEntity, StatusCodes.Status507InsufficientStorage)]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
     public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota,
         WorkspaceLimits limits)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -10,6 +11,7 @@ public static class VerifyArtifactEndpoint
 {
     /// <summary>Re-hashes a stored artifact: <c>verified</c> is false when its bytes no longer match their digest.</summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<EventSourcedRegistry.Artifacts.ArtifactVerification>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/artifacts/{sha256}/verify", OperationId = "VerifyArtifact")]
     public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access, ILoggerFactory loggers)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -26,6 +27,9 @@ public static class CreateAuditCheckpointEndpoint
     /// 404 while nothing is chained yet.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
+    [ProducesResponseType<CheckpointResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<CheckpointResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
     public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Audit;
@@ -11,6 +12,7 @@ public static class GetAuditPublicKeyEndpoint
 
     /// <summary>The public half of the checkpoint signing key, as a PEM SubjectPublicKeyInfo (what <c>openssl dgst -verify</c> takes).</summary>
     [Authorize(Policy = Policies.Audit)]
+    [ProducesResponseType(typeof(string), StatusCodes.Status200OK, "application/x-pem-file")]
     [WolverineGet("/api/v1/audit/public-key", OperationId = "GetAuditPublicKey")]
     public static IResult Get(HttpContext http, CheckpointSigner signer)
     {

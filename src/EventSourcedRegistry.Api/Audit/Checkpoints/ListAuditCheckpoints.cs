@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -17,6 +18,7 @@ public static class ListAuditCheckpointsEndpoint
 
     /// <summary>The request's workspace's signed checkpoints, newest first; keyset-paged by sequence.</summary>
     [Authorize(Policy = Policies.Audit)]
+    [ProducesResponseType<CheckpointPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/audit/checkpoints", OperationId = "ListAuditCheckpoints")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
@@ -13,6 +14,7 @@ public static class GetModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
+    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
     public static async Task<IResult> Get(string name, string version, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
@@ -19,6 +20,8 @@ public static class ListModelVersionsEndpoint
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
+    [ProducesResponseType<ModelVersionPage>(StatusCodes.Status200OK)]
+    [ReadsPointInTime]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store,
         Lifecycle.Lifecycle lifecycle, PastModels pastModels)

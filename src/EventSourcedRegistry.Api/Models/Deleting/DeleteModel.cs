@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Approvals;
@@ -16,6 +17,7 @@ namespace EventSourcedRegistry.Api.Models.Deleting;
 public static class DeleteModelEndpoint
 {
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
     [WolverineDelete("/api/v1/models/{name}", OperationId = "DeleteModel")]
     public static async Task<IResult> Delete(string name, HttpContext http, ModelCommands commands, ApprovalPolicy approvals)
     {
@@ -48,6 +50,7 @@ public static class DeleteModelEndpoint
 public static class DeleteModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
     [WolverineDelete("/api/v1/models/{name}/versions/{version}", OperationId = "DeleteModelVersion")]
     public static async Task<IResult> Delete(string name, string version, HttpContext http, ModelCommands commands, ApprovalPolicy approvals)
     {

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
@@ -18,6 +19,7 @@ public static class EditModelEndpoint
     }
 
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
     public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands, RecordLimits limits)
     {

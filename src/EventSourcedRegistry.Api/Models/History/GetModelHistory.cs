@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
@@ -33,6 +34,7 @@ public static class GetModelHistoryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
+    [ProducesResponseType<HistoryPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/history", OperationId = "GetModelHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using System.Text;
@@ -22,6 +23,7 @@ public static class ListModelsEndpoint
     /// (repeatable, all must match), <c>stage</c> (has a version in it), <c>includeArchived</c> (archived models are hidden by default).
     /// </summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<ModelPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models", OperationId = "ListModels")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, Lifecycle.Lifecycle lifecycle, TagListing tagListing)
     {

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -35,6 +36,7 @@ public static class SetModelMetadataSchemaEndpoint
     /// contributors are the ones a standard constrains, so they may not relax it.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
     [WolverinePut("/api/v1/models/{name}/metadata-schema", OperationId = "SetModelMetadataSchema")]
     public static async Task<IResult> Put(string name, SetMetadataSchema? request, HttpContext http, ModelCommands commands)
     {
@@ -53,6 +55,7 @@ public static class GetModelMetadataSchemaEndpoint
 {
     /// <summary>The model's own metadata standard (the registry's is at /api/v1/registry/metadata-schema); 404 when it has none.</summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/metadata-schema", OperationId = "GetModelMetadataSchema")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store)
     {
@@ -70,6 +73,7 @@ public static class RemoveModelMetadataSchemaEndpoint
 {
     /// <summary>Removes the model's metadata standard; versions registered later are checked against the registry's alone.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
     [WolverineDelete("/api/v1/models/{name}/metadata-schema", OperationId = "RemoveModelMetadataSchema")]
     public static async Task<IResult> Delete(string name, HttpContext http, ModelCommands commands)
     {

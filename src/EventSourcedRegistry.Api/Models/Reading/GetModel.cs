@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
@@ -13,6 +14,7 @@ public static class GetModelEndpoint
     /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
+    [ProducesResponseType<EventSourcedRegistry.Models.ModelView>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -25,6 +26,10 @@ public static class RegisterModelEndpoint
     /// name exactly one commits; the others fail on the name index's primary key and get 409.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
+    [ProducesResponseType<ModelView>(StatusCodes.Status201Created)]
+    [ReadsIdempotencyKey]
+    [ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity)]
+    [RequestExample("""{"name": "churn-predictor", "description": "Predicts customer churn", "tags": {"team": "growth"}}""")]
     [WolverinePost("/api/v1/models", OperationId = "RegisterModel")]
     public static async Task<IResult> Post(RegisterModel? request, HttpContext http, WorkspaceStore store, IdempotencySettings idempotencySettings,
         RecordLimits limits)

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Models.MetadataSchema;
@@ -21,6 +22,9 @@ public static class RegistryMetadataSchemaEndpoints
 
     /// <summary>Sets (or replaces) the registry's metadata standard, which every model's new versions must meet.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ReadsIfMatch]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePut(Route, OperationId = "SetRegistryMetadataSchema")]
     public static async Task<IResult> Put(SetMetadataSchema? request, HttpContext http, WorkspaceStore store)
     {
@@ -33,6 +37,8 @@ public static class RegistryMetadataSchemaEndpoints
 
     /// <summary>The registry's metadata standard; 404 when there is none.</summary>
     [Authorize(Policy = Policies.Read)]
+    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status404NotFound)]
     [WolverineGet(Route, OperationId = "GetRegistryMetadataSchema")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore store)
     {
@@ -46,6 +52,9 @@ public static class RegistryMetadataSchemaEndpoints
 
     /// <summary>Removes the registry's metadata standard; models' own standards still apply.</summary>
     [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType(StatusCodes.Status204NoContent)]
+    [ReadsIfMatch]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverineDelete(Route, OperationId = "RemoveRegistryMetadataSchema")]
     public static async Task<IResult> Delete(HttpContext http, WorkspaceStore store)
     {

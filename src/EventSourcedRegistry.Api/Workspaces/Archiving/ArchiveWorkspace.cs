@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
@@ -16,6 +17,8 @@ public static class ArchiveWorkspaceEndpoint
     /// archived workspace changes nothing.
     /// </summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
+    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/workspaces/{ws}/archive", OperationId = "ArchiveWorkspace")]
     public static async Task<IResult> Post(string ws, ArchiveWorkspace? request, HttpContext http, WorkspaceDirectory directory)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Store;
 using Microsoft.AspNetCore.Authorization;
@@ -9,6 +10,7 @@ public static class GetWorkspaceEndpoint
 {
     /// <summary>One workspace, to the platform admin and its members; to anyone else the answer of a workspace that does not exist.</summary>
     [Authorize(Policy = Policies.Authenticated)]
+    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/workspaces/{ws}", OperationId = "GetWorkspace")]
     public static async Task<IResult> Get(string ws, HttpContext http, WorkspaceDirectory directory)
     {

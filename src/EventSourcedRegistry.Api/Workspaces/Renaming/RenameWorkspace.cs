@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Contracts.V1.Requests;
+using Microsoft.AspNetCore.Mvc;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Validation;
@@ -12,6 +13,8 @@ public static class RenameWorkspaceEndpoint
 {
     /// <summary>Changes the display name only: the slug, and so every address and all data, stay. The same name again changes nothing.</summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
+    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/workspaces/{ws}/rename", OperationId = "RenameWorkspace")]
     public static async Task<IResult> Post(string ws, RenameWorkspace? request, HttpContext http, WorkspaceDirectory directory)
     {
