@@ -4,6 +4,8 @@ using Alba;
 using EventSourcedRegistry.Api.Hosting;
 using EventSourcedRegistry.Api.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace EventSourcedRegistry.Api.Tests.Observability;
 
@@ -57,6 +59,22 @@ public sealed class when_observing_the_registry(AppFixture app, ObservedHost obs
         Assert.True(found is not null, $"no server span carries the correlation id {correlation} among {spans.Count} spans");
         // Derived from the request's own trace, as CommandContext does when the client sends none.
         Assert.Equal(found.Value.Server.TraceId, correlation);
+    }
+
+    [Fact]
+    public async Task the_logs_of_a_request_are_json_and_carry_its_correlation_id()
+    {
+        var host = await observed.Use(app);
+        var formatter = host.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName;
+        Assert.Equal(ConsoleFormatterNames.Json, formatter);
+        Assert.True(host.Services.GetRequiredService<IOptionsMonitor<JsonConsoleFormatterOptions>>().CurrentValue.IncludeScopes);
+
+        var correlation = $"logged-{Guid.NewGuid():N}";
+        var response = await host.Post("/api/v1/models", new { name = "logged" }, new Dictionary<string, string> { ["X-Correlation-Id"] = correlation });
+        Assert.Equal(201, response.Status);
+
+        Assert.Contains(observed.Logs.Entries, entry => entry.Category.StartsWith("Microsoft.AspNetCore.Routing", StringComparison.Ordinal)
+            && entry.ScopeValues.Any(v => v.Key == Api.Hosting.Observability.CorrelationScope && Equals(v.Value, correlation)));
     }
 
     [Fact]
