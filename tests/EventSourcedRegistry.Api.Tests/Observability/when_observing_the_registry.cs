@@ -114,6 +114,37 @@ public sealed class when_observing_the_registry(AppFixture app, ObservedHost obs
     }
 
     [Fact]
+    public async Task artifact_bytes_in_and_out_are_counted()
+    {
+        var host = await observed.Use(app);
+        var factory = host.Services.GetRequiredService<IMeterFactory>();
+        long received = 0, sent = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name is RegistryMetrics.ArtifactBytesReceived or RegistryMetrics.ArtifactBytesSent)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == RegistryMetrics.ArtifactBytesReceived) Interlocked.Add(ref received, value);
+            else Interlocked.Add(ref sent, value);
+        });
+        listener.Start();
+
+        var bytes = new byte[1_500];
+        Random.Shared.NextBytes(bytes);
+        var sha256 = await host.UploadOk(bytes);
+        using var download = await host.Download($"/api/v1/artifacts/{sha256}");
+        Assert.Equal(bytes, await download.Content.ReadAsByteArrayAsync());
+
+        var until = DateTime.UtcNow + Patience;
+        while ((Interlocked.Read(ref received) < bytes.Length || Interlocked.Read(ref sent) < bytes.Length) && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.Equal(bytes.Length, Interlocked.Read(ref received));
+        Assert.Equal(bytes.Length, Interlocked.Read(ref sent));
+    }
+
+    [Fact]
     public async Task the_prometheus_endpoint_shows_commands_and_the_audit_progress_to_platform_admins()
     {
         var host = await observed.Use(app);
