@@ -100,7 +100,7 @@ public static class Observability
     public static WebApplication MapObservability(this WebApplication app)
     {
         if (app.Services.GetRequiredService<ObservabilityOptions>().Prometheus)
-            app.MapPrometheusScrapingEndpoint(ObservabilityOptions.PrometheusPath).RequireAuthorization(Policies.PlatformAdmin);
+            app.MapPrometheusScrapingEndpoint(ObservabilityOptions.PrometheusPath).RequireAuthorization(Policies.PlatformAdmin).ExcludeFromDescription();
         return app;
     }
 
