@@ -60,6 +60,12 @@ public sealed record BenchOptions
 
     public const int DefaultWorkspaces = 1_000;
 
+    /// <summary>
+    /// Runs the telemetry scenario too (<c>--telemetry</c>): register and promote with traces and metrics exported over OTLP
+    /// to a local stand-in, against the same with telemetry off, in the same run.
+    /// </summary>
+    public bool Telemetry { get; init; }
+
     public BenchSizes Sizes
     {
         get
@@ -81,10 +87,13 @@ public sealed record BenchOptions
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
           --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, mlflow, asof,
-                            rebuild, audit, artifacts, workspaces (PostgreSQL, the dataset and the baselines still run)
+                            rebuild, audit, artifacts, telemetry, workspaces (PostgreSQL, the dataset and the baselines still run)
           --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
           --workspaces <n>  run the workspaces scenario too, with n workspaces of 100 models each
                             (--only workspaces alone: 1000); it is not part of a run without one of these
+          --telemetry       run the telemetry scenario too: register and promote at 8 clients with OpenTelemetry
+                            traces and metrics exported over OTLP to a local stand-in, and their ratio to the same
+                            with telemetry off (also: --only telemetry)
 
         Exit code: 0 every target passed, 3 a target failed, 1 the run itself failed.
         """;
@@ -104,6 +113,7 @@ public sealed record BenchOptions
                 "--only" => options with { Only = OnlyKeys(Value(args, ref i)) },
                 "--models" => options with { Models = int.Parse(Value(args, ref i), NumberStyles.Integer, CultureInfo.InvariantCulture) },
                 "--workspaces" => options with { Workspaces = Positive(Value(args, ref i), "--workspaces") },
+                "--telemetry" => options with { Telemetry = true },
                 "-h" or "--help" => options with { Help = true },
                 var unknown => throw new ArgumentException($"Unknown option '{unknown}'."),
             };

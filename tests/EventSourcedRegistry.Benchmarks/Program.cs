@@ -123,6 +123,7 @@ public static class BenchmarkProgram
         {
             ApiAssembly = apiAssembly,
             ConnectionString = postgres.ConnectionString,
+            PostgresProcessId = postgres.ServerProcessId,
         };
 
         var rows = new List<ResultRow>();

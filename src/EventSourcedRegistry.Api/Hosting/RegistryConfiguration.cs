@@ -96,6 +96,7 @@ public static class RegistryConfiguration
         builder.Services.AddRegistryOpenApi();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("postgresql", tags: ["ready"]);
         builder.Services.AddEmbeddedPostgresSupervisor(database);
+        builder.AddObservability();
         return builder;
     }
 
@@ -126,6 +127,7 @@ public static class RegistryConfiguration
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAuditHealth();
+        app.MapObservability();
         return app;
     }
 }

@@ -28,6 +28,7 @@ public sealed record CommandResponse(int Status, object? Body, string? Location 
 public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource data, IdempotencySettings idempotencySettings, ILogger<ModelCommands> logger)
 {
     private const int MaxAttempts = 25;
+    private readonly bool _tracedSessions = documents.Options is StoreOptions { OpenTelemetry.TrackConnections: not JasperFx.OpenTelemetry.TrackLevel.None };
 
     public delegate ValueTask<Decision> Decide(ModelView model, IDocumentSession session, CancellationToken ct);
     public delegate ValueTask<CommandResponse> Respond(CommandOutcome outcome, CancellationToken ct);
@@ -116,9 +117,12 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
         for (var attempt = 1; ; attempt++)
         {
             // One connection for the whole attempt (fetch, the inline projections' loads, the write and the commit)
-            // instead of a pool checkout per statement.
-            await using var connection = await data.OpenConnectionAsync(ct);
-            await using var session = store.LightweightSession(SessionOptions.ForConnection(connection));
+            // instead of a pool checkout per statement. With Marten's connection tracing on (OpenTelemetry), Marten opens
+            // it itself: its tracing wrapper around a connection it was handed cannot begin the transaction that
+            // FetchForExclusiveWriting needs (Marten 9 throws "does not implement ITransactionStarter"); the session
+            // then holds the connection it opens for that transaction from the fetch to the commit, as here.
+            await using var connection = _tracedSessions ? null : await data.OpenConnectionAsync(ct);
+            await using var session = connection is null ? store.LightweightSession() : store.LightweightSession(SessionOptions.ForConnection(connection));
             context.ApplyTo(session);
 
             // Exclusive: the stream's row is locked (select … for update, in the command's transaction) until commit,

@@ -61,5 +61,5 @@ public static class Problems
             null => null,
         };
 
-    private static string TypeOf(int status) => $"https://httpstatuses.io/{status}";
+    public static string TypeOf(int status) => $"https://httpstatuses.io/{status}";
 }

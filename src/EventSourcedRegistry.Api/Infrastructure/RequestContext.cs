@@ -13,6 +13,20 @@ public sealed record CommandContext(string Actor, string CorrelationId, string C
     /// </summary>
     public static CommandContext For(HttpContext http, string? reason)
     {
+        var correlation = CorrelationOf(http);
+        http.Response.Headers[CorrelationHeader] = correlation;
+        var actor = Access.AccessClaims.ActorOf(http.User)
+                    ?? throw new InvalidOperationException($"{http.Request.Method} {http.Request.Path} ran a command without an authenticated caller; every command endpoint needs a policy.");
+        return new CommandContext(actor, correlation, http.TraceIdentifier, string.IsNullOrWhiteSpace(reason) ? null : reason);
+    }
+
+    /// <summary>
+    /// The request's correlation id: its X-Correlation-Id, else its traceparent's trace id, else its own trace's. Derived
+    /// once per request (kept in its items), so the telemetry and the events of one request carry the same one.
+    /// </summary>
+    public static string CorrelationOf(HttpContext http)
+    {
+        if (http.Items[CorrelationItem] is string known) return known;
         var correlation = http.Request.Headers[CorrelationHeader].ToString();
         if (string.IsNullOrWhiteSpace(correlation) || correlation.Length > 200)
         {
@@ -20,11 +34,11 @@ public sealed record CommandContext(string Actor, string CorrelationId, string C
                           ?? Activity.Current?.TraceId.ToHexString()
                           ?? Guid.NewGuid().ToString("N");
         }
-        http.Response.Headers[CorrelationHeader] = correlation;
-        var actor = Access.AccessClaims.ActorOf(http.User)
-                    ?? throw new InvalidOperationException($"{http.Request.Method} {http.Request.Path} ran a command without an authenticated caller; every command endpoint needs a policy.");
-        return new CommandContext(actor, correlation, http.TraceIdentifier, string.IsNullOrWhiteSpace(reason) ? null : reason);
+        http.Items[CorrelationItem] = correlation;
+        return correlation;
     }
+
+    private static readonly object CorrelationItem = new();
 
     private static string? TraceIdOf(string traceparent)
     {

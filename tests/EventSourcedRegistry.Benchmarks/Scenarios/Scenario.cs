@@ -52,6 +52,9 @@ public sealed class BenchContext(
     /// <summary>The run's PostgreSQL, for scenarios that launch an API instance of their own.</summary>
     public string ConnectionString { get; init; } = "";
 
+    /// <summary>The run's PostgreSQL server process, for the CPU meter of an API instance a scenario launches.</summary>
+    public int PostgresProcessId { get; init; }
+
     /// <summary>The first unexpected answer of the run, to show instead of a number that means nothing.</summary>
     public string? FirstFailure { get; private set; }
 
@@ -151,6 +154,7 @@ public static class Catalogue
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
         ("artifacts", new ArtifactUploadScenario()),
+        (TelemetryKey, new TelemetryScenario()),
         // Last: it leaves a thousand workspaces in the store.
         (WorkspacesKey, new WorkspacesScenario()),
     ];
@@ -166,9 +170,14 @@ public static class Catalogue
     public static IReadOnlyList<IScenario> Selected(BenchOptions options) =>
         [.. Keyed().Where(k => k.Key == WorkspacesKey
                 ? options.Workspaces is not null || options.Only.Contains(k.Key)
-                : options.Only.Count == 0 || options.Only.Contains(k.Key))
+                : k.Key == TelemetryKey
+                    ? options.Telemetry || options.Only.Contains(k.Key)
+                    : options.Only.Count == 0 || options.Only.Contains(k.Key))
             .Select(k => k.Scenario)];
 
     /// <summary>Runs only when asked for by name or by <c>--workspaces</c> (see <see cref="BenchOptions.Workspaces"/>).</summary>
     public const string WorkspacesKey = "workspaces";
+
+    /// <summary>Runs only when asked for by name or by <c>--telemetry</c>: it starts a second API instance.</summary>
+    public const string TelemetryKey = "telemetry";
 }

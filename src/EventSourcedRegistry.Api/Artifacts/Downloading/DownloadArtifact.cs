@@ -123,6 +123,7 @@ public static class DownloadArtifactEndpoint
             http.Response.Headers.ContentRange = $"bytes {from}-{from + length - 1}/{info.SizeBytes}";
             http.Response.ContentLength = length;
             await content.CopyToAsync(http.Response.Body, http.RequestAborted);
+            http.RequestServices.GetService<Hosting.RegistryMetrics>()?.Sent(length);
         }
     }
 
@@ -167,6 +168,7 @@ public static class DownloadArtifactEndpoint
                     await http.Response.Body.WriteAsync(held.AsMemory(0, heldCount), ct);
                     (held, next, heldCount) = (next, held, nextCount);
                 }
+                http.RequestServices.GetService<Hosting.RegistryMetrics>()?.Sent(artifact.Info.SizeBytes);
             }
             catch (ArtifactCorruptedException corrupted)
             {

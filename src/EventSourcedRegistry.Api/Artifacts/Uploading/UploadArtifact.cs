@@ -75,7 +75,11 @@ public static class UploadArtifactEndpoint
         {
             var maxBytes = Math.Min(limit, reservation?.Bytes ?? limit);
             var result = await store.PutAsync(http.Request.Body, new ArtifactPutOptions(expected, maxBytes), ct);
-            if (result.Stored) return (result, null);
+            if (result.Stored)
+            {
+                http.RequestServices.GetService<Hosting.RegistryMetrics>()?.Received(result.SizeBytes);
+                return (result, null);
+            }
             return (null, result.Outcome switch
             {
                 ArtifactPutOutcome.DigestMismatch => Problems.Problem(StatusCodes.Status422UnprocessableEntity, "Digest mismatch",
