@@ -268,3 +268,20 @@ public sealed record CheckpointInfo(long Sequence, string Head, DateTimeOffset S
     string Signature, string Workspace);
 
 public sealed record CheckpointPage(IReadOnlyList<CheckpointInfo> Items, string? NextCursor);
+
+/// <summary>A stored artifact no model version references (admin).</summary>
+public sealed record OrphanArtifactInfo(string Sha256, long SizeBytes, DateTimeOffset StoredAt);
+
+public sealed record OrphanArtifactList(IReadOnlyList<OrphanArtifactInfo> Orphans, int Count, long TotalBytes);
+
+/// <summary>One workspace's line in the operator's verdict: its slug and its chain's verdict (as <c>/audit/verify</c> gives it).</summary>
+public sealed record WorkspaceChainVerification(string Workspace, bool Verified, string State, string Mode, long FromSequence, long Events,
+    string? Head, long HeadSequence, long? FirstBrokenSequence, long? FirstUnchainedSequence, string? Problem, int Checkpoints,
+    long StoreHeadSequence);
+
+/// <summary>The operator's chain over every workspace's checkpoint heads.</summary>
+public sealed record OperatorChainVerification(bool Verified, long Links, string? Head, long? FirstBrokenPosition, string? Problem);
+
+/// <summary><c>GET /api/v1/platform/audit/verify</c>: verified only when the operator's chain and every workspace's chain verify.</summary>
+public sealed record OperatorVerification(bool Verified, string Mode, OperatorChainVerification OperatorChain,
+    IReadOnlyList<WorkspaceChainVerification> Workspaces);

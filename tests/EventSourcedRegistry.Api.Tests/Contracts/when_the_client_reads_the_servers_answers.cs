@@ -30,6 +30,11 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
         ["ChainVerification.FirstBrokenSequence"] = "a broken chain",
         ["ChainVerification.FirstUnchainedSequence"] = "an incomplete chain",
         ["ChainVerification.Problem"] = "a broken or incomplete chain",
+        ["WorkspaceChainVerification.FirstBrokenSequence"] = "a broken chain",
+        ["WorkspaceChainVerification.FirstUnchainedSequence"] = "an incomplete chain",
+        ["WorkspaceChainVerification.Problem"] = "a broken or incomplete chain",
+        ["OperatorChainVerification.FirstBrokenPosition"] = "a broken operator chain",
+        ["OperatorChainVerification.Problem"] = "a broken operator chain",
         ["Lineage.RunLink"] = "a version registered through the MLflow API",
         ["RegistryRollbackOutcome.AsOf"] = "a rollback to an instant (this one rolls back to a sequence)",
         ["CheckpointPage.NextCursor"] = "more checkpoints than a page holds (one checkpoint per new chain head)",
@@ -71,6 +76,9 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
             Assert.True(uploaded.Status is 200 or 201, $"upload: {uploaded.Status} {uploaded.Body}");
             drift.Check<ArtifactInfo>("POST /artifacts", uploaded.Body);
         }
+        using (var orphan = new ByteArrayContent(RandomNumberGenerator.GetBytes(64)) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } })
+            Assert.True((await host.Client().PostAsync("/api/v1/artifacts", orphan)).IsSuccessStatusCode, "uploading an orphan");
+        drift.Check<OrphanArtifactList>("GET /admin/artifacts/orphans", await Answer(HttpMethod.Get, "/api/v1/admin/artifacts/orphans"));
         drift.Check<ArtifactVerification>("GET /artifacts/{sha256}/verify", await Answer(HttpMethod.Get, $"/api/v1/artifacts/{sha256}/verify"));
 
         drift.Check<ModelVersionInfo>("POST /versions", await Answer(HttpMethod.Post, $"{model}/versions", new
@@ -137,6 +145,7 @@ public sealed class when_the_client_reads_the_servers_answers(AppFixture app) : 
             new { atSequence = 3, reason = "regressed", dryRun = true }));
         drift.Check<CheckpointInfo>("POST /audit/checkpoints", await Answer(HttpMethod.Post, "/api/v1/audit/checkpoints", status: 201));
         drift.Check<CheckpointPage>("GET /audit/checkpoints", await Answer(HttpMethod.Get, "/api/v1/audit/checkpoints"));
+        drift.Check<OperatorVerification>("GET /platform/audit/verify", await Answer(HttpMethod.Get, "/api/v1/platform/audit/verify"));
         drift.Check<AuditPage>("GET /audit", await Answer(HttpMethod.Get, "/api/v1/audit"));
         drift.Check<AuditPage>("GET /audit?limit=1", await Answer(HttpMethod.Get, "/api/v1/audit?limit=1"));
         drift.Check<ChainVerification>("GET /audit/verify", await Answer(HttpMethod.Get, "/api/v1/audit/verify"));
