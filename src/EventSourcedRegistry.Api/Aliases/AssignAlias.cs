@@ -20,8 +20,8 @@ public static class AssignAliasEndpoint
     /// records a transition request instead and answers 202 Accepted with it.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<AliasResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<Wire.AliasInfo>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status202Accepted)]
     [RequestExample("""{"version": 3, "reason": "champion after the A/B test"}""")]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,

@@ -17,7 +17,7 @@ public static class ResolveAliasEndpoint
     /// <summary>The version an alias names now (or at <c>asOf</c>/<c>atSequence</c>); <c>latest</c> and <c>v&lt;n&gt;</c> always resolve.</summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/aliases/{alias}", OperationId = "ResolveAlias")]
     public static async Task<IResult> Get(string name, string alias, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -18,7 +18,7 @@ public static class ApproveTransitionRequestEndpoint
     /// the model as it is now (lifecycle, gates) and appended in the same commit as the approval.
     /// </summary>
     [Authorize(Policy = Policies.Approve)]
-    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/requests/{id}/approve", OperationId = "ApproveTransitionRequest")]
     public static async Task<IResult> Post(string name, string id, ApproveTransitionRequest? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)

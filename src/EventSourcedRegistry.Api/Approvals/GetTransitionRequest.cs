@@ -13,7 +13,7 @@ public static class GetTransitionRequestEndpoint
 {
     /// <summary>One transition request with its approvals, in any state.</summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/requests/{id}", OperationId = "GetTransitionRequest")]
     public static async Task<IResult> Get(string name, string id, HttpContext http, WorkspaceStore store, ApprovalPolicy approvals, TimeProvider time)
     {

@@ -26,7 +26,7 @@ public static class ListTransitionRequestsEndpoint
     /// the view, which only ever appends (in event order), so a position is a cursor that never shifts.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<TransitionRequestList>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/requests", OperationId = "ListTransitionRequests")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, ApprovalPolicy approvals,
         TimeProvider time)

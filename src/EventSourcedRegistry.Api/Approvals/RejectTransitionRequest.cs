@@ -12,7 +12,7 @@ public static class RejectTransitionRequestEndpoint
 {
     /// <summary>Rejects a pending request, which closes it. A reason is required. The requester may reject (withdraw) their own.</summary>
     [Authorize(Policy = Policies.Approve)]
-    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/requests/{id}/reject", OperationId = "RejectTransitionRequest")]
     public static async Task<IResult> Post(string name, string id, RejectTransitionRequest? request, HttpContext http,
         ModelCommands commands, ApprovalPolicy approvals, TimeProvider time)

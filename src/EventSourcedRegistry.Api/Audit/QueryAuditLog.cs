@@ -181,7 +181,7 @@ public static class QueryAuditLogEndpoint
     /// <c>to</c> the answer is complete up to it or refused (503, Retry-After) once the wait for that runs out.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
-    [ProducesResponseType<AuditPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.AuditPage>(StatusCodes.Status200OK)]
     [AlsoStreams("application/x-ndjson", "text/csv")]
     [ProducesProblems(StatusCodes.Status503ServiceUnavailable)]
     [WolverineGet("/api/v1/audit", OperationId = "QueryAuditLog")]

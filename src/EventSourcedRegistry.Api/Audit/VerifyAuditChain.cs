@@ -56,7 +56,7 @@ public static class VerifyAuditChainEndpoint
     /// kept outside the registry to the comparison (an incremental check then starts below it).
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
-    [ProducesResponseType<VerifyResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ChainVerification>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/audit/verify", OperationId = "VerifyAuditChain")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace, CheckpointSigner signer)
     {

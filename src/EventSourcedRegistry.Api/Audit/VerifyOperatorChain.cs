@@ -27,7 +27,7 @@ public static class VerifyOperatorChainEndpoint
     /// checkpoint heads recomputed from its first link, each link matched with the checkpoint its workspace holds.
     /// </summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<OperatorVerifyResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.OperatorVerification>(StatusCodes.Status200OK)]
     [WolverineGet(Path, OperationId = "VerifyOperatorChain")]
     public static async Task<IResult> Get(HttpContext http, IDocumentStore store, CheckpointSigner signer)
     {

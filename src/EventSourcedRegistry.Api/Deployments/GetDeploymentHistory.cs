@@ -34,7 +34,7 @@ public static class GetDeploymentHistoryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<DeploymentHistoryPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.DeploymentHistoryPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/deployments", OperationId = "GetDeploymentHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, NpgsqlDataSource data, PastModels pastModels)
     {

@@ -29,7 +29,7 @@ public static class ReportDeploymentEndpoint
 
     /// <summary>CD systems report what they deployed or took down; the registry records it as history.</summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<DeploymentReported>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.DeploymentInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/deployments", OperationId = "ReportDeployment")]
     public static async Task<IResult> Post(string name, ReportDeployment? request, HttpContext http, ModelCommands commands)
     {

@@ -22,7 +22,7 @@ public static class GetRegistryEndpoint
     /// by replaying streams.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<RegistryPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.RegistryPage>(StatusCodes.Status200OK)]
     [ReadsPointInTime]
     [WolverineGet("/api/v1/registry", OperationId = "GetRegistry")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)

@@ -54,7 +54,7 @@ public static class GetRegistryChangesEndpoint
     /// sequence or an RFC 3339 instant, settled before it is answered; <c>to</c> defaults to the store's high-water mark), in order.
     /// </summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<RegistryChangesPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.RegistryChangesPage>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable)]
     [WolverineGet("/api/v1/registry/changes", OperationId = "GetRegistryChanges")]
     public static async Task<IResult> Get(HttpContext http, NpgsqlDataSource data, PointResolver points)

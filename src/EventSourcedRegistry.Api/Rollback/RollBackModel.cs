@@ -35,7 +35,7 @@ public static class RollBackModelEndpoint
     /// a protected alias is refused (409, pointing at the approval flow); its dry run marks those changes.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<RollbackOutcome>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.RollbackOutcome>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/rollback", OperationId = "RollBackModel")]
     public static async Task<IResult> Post(string name, RollBackModel? request, HttpContext http, ModelCommands commands,
         NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)

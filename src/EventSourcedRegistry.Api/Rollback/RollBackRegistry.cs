@@ -32,7 +32,7 @@ public static class RollBackRegistryEndpoint
     /// protected stage or move a protected alias fails with the reason (four eyes binds admins too); a dry run marks it.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<RegistryRollbackOutcome>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.RegistryRollbackOutcome>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, WorkspaceStore store,
         NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)

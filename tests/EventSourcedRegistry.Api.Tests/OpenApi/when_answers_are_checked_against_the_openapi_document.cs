@@ -85,14 +85,19 @@ public sealed class when_answers_are_checked_against_the_openapi_document(AppFix
     public async Task the_check_refuses_a_status_or_a_body_the_document_does_not_declare()
     {
         var answers = new DocumentedAnswers(await OpenApiDocument.Served(Host));
-        var model = JsonNode.Parse("""{"$ref": "#/components/schemas/ModelView"}""")!;
-
-        // A field of the wrong type, and a field the schema does not name, each fail the check.
-        Assert.NotEmpty(answers.Validate(model, JsonNode.Parse("""{"name": 5}""")!));
-        Assert.NotEmpty(answers.Validate(model, JsonNode.Parse("""{"name": "churn", "undocumented": true}""")!));
-        Assert.Empty(answers.Validate(model, JsonNode.Parse("""{"name": "churn", "revision": 1}""")!));
-        // A status the operation does not declare fails too (GET of a model never answers 201).
+        var model = JsonNode.Parse("""{"$ref": "#/components/schemas/ModelInfo"}""")!;
         var created = await Host.Post("/api/v1/models", new { name = "churn" });
+        var real = created.Body!;
+        Assert.Empty(answers.Validate(model, real.DeepClone()));
+
+        // A field of the wrong type, a field the schema does not name, and a required field left out each fail the check.
+        var wrongType = real.DeepClone(); wrongType["name"] = 5;
+        Assert.NotEmpty(answers.Validate(model, wrongType));
+        var undocumented = real.DeepClone(); undocumented["undocumented"] = true;
+        Assert.NotEmpty(answers.Validate(model, undocumented));
+        var missing = real.DeepClone().AsObject(); missing.Remove("revision");
+        Assert.NotEmpty(answers.Validate(model, missing));
+        // A status the operation does not declare fails too (GET of a model never answers 201).
         Assert.NotEmpty(answers.Mismatches("get", Model, created));
     }
 

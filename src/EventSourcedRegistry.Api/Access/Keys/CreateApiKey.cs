@@ -94,7 +94,7 @@ public static class CreateApiKeyEndpoint
     /// (<c>POST /api/v1/platform/keys</c>).
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<CreatedApiKey>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.CreatedApiKey>(StatusCodes.Status201Created)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/admin/keys", OperationId = "CreateApiKey")]
     public static async Task<IResult> Post(CreateApiKey? request, HttpContext http, ApiKeys keys, WorkspaceStore store)

@@ -15,7 +15,7 @@ public static class ListApiKeysEndpoint
     /// that hold a grant in it (with those grants only).
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ApiKeyList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/keys", OperationId = "ListApiKeys")]
     public static async Task<IResult> Get(HttpContext http, ApiKeys keys)
     {

@@ -47,7 +47,7 @@ public static class PlatformKeysEndpoints
     }
 
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<CreatedApiKey>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.CreatedApiKey>(StatusCodes.Status201Created)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost(Route, OperationId = "CreatePlatformKey")]
     public static async Task<IResult> Post(CreatePlatformKey? request, HttpContext http, ApiKeys keys, IDocumentStore store, NpgsqlDataSource data)
@@ -93,7 +93,7 @@ public static class PlatformKeysEndpoints
 
     /// <summary>Every platform key, revoked ones included, with every grant; never a secret or a hash.</summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<ApiKeyList>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ApiKeyList>(StatusCodes.Status200OK)]
     [WolverineGet(Route, OperationId = "ListPlatformKeys")]
     public static async Task<IResult> Get(HttpContext http, ApiKeys keys)
     {
@@ -103,7 +103,7 @@ public static class PlatformKeysEndpoints
 
     /// <summary>Revokes a platform key (<c>?reason=</c> goes into the platform's event); a workspace's key is not found here.</summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<ApiKeyResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ApiKeyInfo>(StatusCodes.Status200OK)]
     [WolverineDelete(Route + "/{id}", OperationId = "RevokePlatformKey")]
     public static async Task<IResult> Delete(string id, HttpContext http, ApiKeys keys)
     {

@@ -15,7 +15,7 @@ public static class RevokeApiKeyEndpoint
     /// (<c>Registry:Auth:ApiKeyCacheSeconds</c>, 30 s by default). <c>?reason=</c> goes into the event.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<ApiKeyResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ApiKeyInfo>(StatusCodes.Status200OK)]
     [WolverineDelete("/api/v1/admin/keys/{id}", OperationId = "RevokeApiKey")]
     public static async Task<IResult> Delete(string id, HttpContext http, ApiKeys keys)
     {

@@ -13,7 +13,7 @@ public static class ListOrphanArtifactsEndpoint
 {
     /// <summary>Stored artifacts that no model version references, oldest first.</summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<OrphanArtifactList>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.OrphanArtifactList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/artifacts/orphans", OperationId = "ListOrphanArtifacts")]
     public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents)
     {

@@ -24,8 +24,8 @@ public static class UploadArtifactEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
     [OpaqueBody]
-    [ProducesResponseType<ArtifactResponse>(StatusCodes.Status201Created)]
-    [ProducesResponseType<ArtifactResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ArtifactInfo>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.ArtifactInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status422UnprocessableEntity, StatusCodes.Status507InsufficientStorage)]
     [WolverinePost("/api/v1/artifacts", OperationId = "UploadArtifact")]
     public static async Task<IResult> Post(HttpContext http, IArtifactStore store, ArtifactSettings settings, ArtifactAccess access, ArtifactQuota quota,

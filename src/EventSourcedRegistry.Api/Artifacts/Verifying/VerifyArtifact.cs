@@ -11,7 +11,7 @@ public static class VerifyArtifactEndpoint
 {
     /// <summary>Re-hashes a stored artifact: <c>verified</c> is false when its bytes no longer match their digest.</summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<EventSourcedRegistry.Artifacts.ArtifactVerification>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ArtifactVerification>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/artifacts/{sha256}/verify", OperationId = "VerifyArtifact")]
     public static async Task<IResult> Get(string sha256, HttpContext http, IArtifactStore store, ArtifactAccess access, ILoggerFactory loggers)
     {

@@ -27,8 +27,8 @@ public static class CreateAuditCheckpointEndpoint
     /// 404 while nothing is chained yet.
     /// </summary>
     [Authorize(Policy = Policies.Audit)]
-    [ProducesResponseType<CheckpointResponse>(StatusCodes.Status201Created)]
-    [ProducesResponseType<CheckpointResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.CheckpointInfo>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.CheckpointInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/audit/checkpoints", OperationId = "CreateAuditCheckpoint")]
     public static async Task<IResult> Post(HttpContext http, AuditCheckpoints checkpoints)

@@ -18,7 +18,7 @@ public static class ListAuditCheckpointsEndpoint
 
     /// <summary>The request's workspace's signed checkpoints, newest first; keyset-paged by sequence.</summary>
     [Authorize(Policy = Policies.Audit)]
-    [ProducesResponseType<CheckpointPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.CheckpointPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/audit/checkpoints", OperationId = "ListAuditCheckpoints")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore workspace)
     {

@@ -15,7 +15,7 @@ namespace EventSourcedRegistry.Api.ModelVersions.Editing;
 public static class EditModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status200OK)]
     [WolverinePatch("/api/v1/models/{name}/versions/{version}", OperationId = "EditModelVersion")]
     public static async Task<IResult> Patch(string name, string version, EditModelVersion? request, HttpContext http, ModelCommands commands,
         RecordLimits limits)

@@ -20,8 +20,8 @@ public static class TransitionModelVersionStageEndpoint
     /// instead and answers 202 Accepted with it; the move happens when the last approval lands.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
-    [ProducesResponseType<TransitionRequestResponse>(StatusCodes.Status202Accepted)]
+    [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status202Accepted)]
     [RequestExample("""{"stage": "Production", "reason": "AUC 0.91 on the holdout set", "archiveExisting": true}""")]
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
     public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,

@@ -14,7 +14,7 @@ public static class GetModelVersionEndpoint
 {
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/versions/{version}", OperationId = "GetModelVersion")]
     public static async Task<IResult> Get(string name, string version, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -20,7 +20,7 @@ public static class ListModelVersionsEndpoint
     /// <summary>Versions in ascending order, optionally of one stage; keyset-paged by version number.</summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<ModelVersionPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelVersionPage>(StatusCodes.Status200OK)]
     [ReadsPointInTime]
     [WolverineGet("/api/v1/models/{name}/versions", OperationId = "ListModelVersions")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store,

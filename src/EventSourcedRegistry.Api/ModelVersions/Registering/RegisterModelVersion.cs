@@ -79,7 +79,7 @@ public static class RegisterModelVersionEndpoint
 
     /// <summary>Registers the next version (latest + 1, decided on the stream's state) in one write round trip.</summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelVersionResponse>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status201Created)]
     [RequestExample("""{"artifact": {"uri": "s3://models/churn/model.onnx", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "sizeBytes": 1048576}, "lineage": {"runId": "run-42", "sourceRepository": "https://git.example.com/ml/churn", "sourceCommit": "3f2c1d0"}, "params": {"learning_rate": "0.01"}, "metrics": {"auc": 0.91}}""")]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,

@@ -12,7 +12,7 @@ namespace EventSourcedRegistry.Api.Models.Archiving;
 public static class ArchiveModelEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/archive", OperationId = "ArchiveModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         Run(name, request, http, commands, ModelDecisions.Archive);
@@ -31,7 +31,7 @@ public static class ArchiveModelEndpoint
 public static class RestoreModelEndpoint
 {
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/restore", OperationId = "RestoreModel")]
     public static Task<IResult> Post(string name, ArchiveModel? request, HttpContext http, ModelCommands commands) =>
         ArchiveModelEndpoint.Run(name, request, http, commands, ModelDecisions.Restore);

@@ -19,7 +19,7 @@ public static class EditModelEndpoint
     }
 
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverinePatch("/api/v1/models/{name}", OperationId = "EditModel")]
     public static async Task<IResult> Patch(string name, EditModel? request, HttpContext http, ModelCommands commands, RecordLimits limits)
     {

@@ -34,7 +34,7 @@ public static class GetModelHistoryEndpoint
     /// </summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<HistoryPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.HistoryPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/history", OperationId = "GetModelHistory")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

@@ -23,7 +23,7 @@ public static class ListModelsEndpoint
     /// (repeatable, all must match), <c>stage</c> (has a version in it), <c>includeArchived</c> (archived models are hidden by default).
     /// </summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<ModelPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelPage>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models", OperationId = "ListModels")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore store, Lifecycle.Lifecycle lifecycle, TagListing tagListing)
     {

@@ -36,7 +36,7 @@ public static class SetModelMetadataSchemaEndpoint
     /// contributors are the ones a standard constrains, so they may not relax it.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.MetadataSchemaInfo>(StatusCodes.Status200OK)]
     [WolverinePut("/api/v1/models/{name}/metadata-schema", OperationId = "SetModelMetadataSchema")]
     public static async Task<IResult> Put(string name, SetMetadataSchema? request, HttpContext http, ModelCommands commands)
     {
@@ -55,7 +55,7 @@ public static class GetModelMetadataSchemaEndpoint
 {
     /// <summary>The model's own metadata standard (the registry's is at /api/v1/registry/metadata-schema); 404 when it has none.</summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.MetadataSchemaInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}/metadata-schema", OperationId = "GetModelMetadataSchema")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store)
     {

@@ -14,7 +14,7 @@ public static class GetModelEndpoint
     /// <summary>The model view, with its revision as ETag for If-Match on later commands; <c>asOf</c>/<c>atSequence</c> replay the past.</summary>
     [Authorize(Policy = Policies.Read)]
     [AuthorizesModelReadAtPoint]
-    [ProducesResponseType<EventSourcedRegistry.Models.ModelView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
     public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
     {

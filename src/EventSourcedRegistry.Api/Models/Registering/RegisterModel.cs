@@ -26,7 +26,7 @@ public static class RegisterModelEndpoint
     /// name exactly one commits; the others fail on the name index's primary key and get 409.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelView>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status201Created)]
     [ReadsIdempotencyKey]
     [ProducesProblems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity)]
     [RequestExample("""{"name": "churn-predictor", "description": "Predicts customer churn", "tags": {"team": "growth"}}""")]

@@ -19,7 +19,7 @@ public static class RenameModelEndpoint
     /// (the model is theirs) and is refused here.
     /// </summary>
     [Authorize(Policy = Policies.Contribute)]
-    [ProducesResponseType<ModelView>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverinePost("/api/v1/models/{name}/rename", OperationId = "RenameModel")]
     public static async Task<IResult> Post(string name, RenameModel? request, HttpContext http, ModelCommands commands, WorkspaceStore store)
     {

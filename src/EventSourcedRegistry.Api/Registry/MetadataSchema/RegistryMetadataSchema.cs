@@ -22,7 +22,7 @@ public static class RegistryMetadataSchemaEndpoints
 
     /// <summary>Sets (or replaces) the registry's metadata standard, which every model's new versions must meet.</summary>
     [Authorize(Policy = Policies.Admin)]
-    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.MetadataSchemaInfo>(StatusCodes.Status200OK)]
     [ReadsIfMatch]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePut(Route, OperationId = "SetRegistryMetadataSchema")]
@@ -37,7 +37,7 @@ public static class RegistryMetadataSchemaEndpoints
 
     /// <summary>The registry's metadata standard; 404 when there is none.</summary>
     [Authorize(Policy = Policies.Read)]
-    [ProducesResponseType<MetadataSchemaResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.MetadataSchemaInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status404NotFound)]
     [WolverineGet(Route, OperationId = "GetRegistryMetadataSchema")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceStore store)

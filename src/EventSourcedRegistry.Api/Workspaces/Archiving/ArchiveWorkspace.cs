@@ -17,7 +17,7 @@ public static class ArchiveWorkspaceEndpoint
     /// archived workspace changes nothing.
     /// </summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.WorkspaceInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/workspaces/{ws}/archive", OperationId = "ArchiveWorkspace")]
     public static async Task<IResult> Post(string ws, ArchiveWorkspace? request, HttpContext http, WorkspaceDirectory directory)

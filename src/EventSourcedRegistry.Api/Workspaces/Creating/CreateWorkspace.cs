@@ -25,8 +25,8 @@ public static class CreateWorkspaceEndpoint
     /// 200 with the workspace and appends nothing; any other creation of a taken slug (<c>default</c> included) is 409.
     /// </summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status201Created)]
-    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.WorkspaceInfo>(StatusCodes.Status201Created)]
+    [ProducesResponseType<Wire.WorkspaceInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/workspaces", OperationId = "CreateWorkspace")]
     public static async Task<IResult> Post(CreateWorkspace? request, HttpContext http, WorkspaceDirectory directory, IDocumentStore store)

@@ -13,7 +13,7 @@ public static class ListWorkspacesEndpoint
     /// is a member of, so a workspace it may not see shows nowhere, not even its slug.
     /// </summary>
     [Authorize(Policy = Policies.Authenticated)]
-    [ProducesResponseType<WorkspaceList>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.WorkspaceList>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/workspaces", OperationId = "ListWorkspaces")]
     public static async Task<IResult> Get(HttpContext http, WorkspaceDirectory directory)
     {

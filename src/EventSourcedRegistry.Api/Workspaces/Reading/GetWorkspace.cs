@@ -10,7 +10,7 @@ public static class GetWorkspaceEndpoint
 {
     /// <summary>One workspace, to the platform admin and its members; to anyone else the answer of a workspace that does not exist.</summary>
     [Authorize(Policy = Policies.Authenticated)]
-    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.WorkspaceInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/workspaces/{ws}", OperationId = "GetWorkspace")]
     public static async Task<IResult> Get(string ws, HttpContext http, WorkspaceDirectory directory)
     {

@@ -13,7 +13,7 @@ public static class RenameWorkspaceEndpoint
 {
     /// <summary>Changes the display name only: the slug, and so every address and all data, stay. The same name again changes nothing.</summary>
     [Authorize(Policy = Policies.PlatformAdmin)]
-    [ProducesResponseType<WorkspaceResponse>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.WorkspaceInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/workspaces/{ws}/rename", OperationId = "RenameWorkspace")]
     public static async Task<IResult> Post(string ws, RenameWorkspace? request, HttpContext http, WorkspaceDirectory directory)
