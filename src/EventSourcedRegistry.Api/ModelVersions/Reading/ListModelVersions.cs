@@ -10,8 +10,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.ModelVersions.Reading;
 
-public sealed record ModelVersionPage(IReadOnlyList<ModelVersionResponse> Items, string? NextCursor);
-
 public static class ListModelVersionsEndpoint
 {
     public const int DefaultLimit = 100;
@@ -54,7 +52,7 @@ public static class ListModelVersionsEndpoint
                 : past!.Model.VersionsByStage.GetValueOrDefault(stage, []).Where(v => v > after);
             var then = (await past.Versions(numbers.Take(limit + 1), ct)).Values.ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
-            return past.Json(new ModelVersionPage(pastItems,
+            return past.Json(new Wire.ModelVersionPage(pastItems,
                 then.Count > limit ? pastItems[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
         }
 
@@ -68,6 +66,6 @@ public static class ListModelVersionsEndpoint
         var items = page.Take(limit).Select(v => ModelVersionResponse.From(model.Name, v)).ToList();
         var next = page.Count > limit ? items[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         Revisions.Write(http.Response, model.Revision);
-        return Results.Json(new ModelVersionPage(items, next), Json.Options);
+        return Results.Json(new Wire.ModelVersionPage(items, next), Json.Options);
     }
 }
