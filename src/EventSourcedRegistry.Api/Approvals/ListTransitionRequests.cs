@@ -12,8 +12,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Approvals;
 
-public sealed record TransitionRequestList(string Model, IReadOnlyList<TransitionRequestResponse> Items, string? NextCursor = null);
-
 public static class ListTransitionRequestsEndpoint
 {
     public const int DefaultLimit = 100;
@@ -80,7 +78,7 @@ public static class ListTransitionRequestsEndpoint
             versions.GetValueOrDefault(r.Request.VersionNumber)?.Artifact)).ToList();
         var next = page.Count > limit ? EncodeCursor(page[limit - 1].Position) : null;
         Revisions.Write(http.Response, model.Revision);
-        return Results.Json(new TransitionRequestList(model.Name, items, next), Json.Options);
+        return Results.Json(new Wire.TransitionRequestList(model.Name, items, next), Json.Options);
     }
 
     private static string EncodeCursor(long position) =>

@@ -3,51 +3,29 @@ using EventSourcedRegistry.Approvals;
 
 namespace EventSourcedRegistry.Api.Approvals;
 
-/// <summary><c>approverOwner</c> and <c>approverKeyId</c>: who approved as four eyes judged it (the actor alone for approvals from before owners).</summary>
-public sealed record ApprovalResponse(string Approver, string Sha256, DateTimeOffset ApprovedAt, DateTimeOffset ExpiresAt, string? Reason,
-    string ApproverOwner, string? ApproverKeyId);
-
 /// <summary>
-/// A transition request as clients see it. <c>approvalsValid</c> counts the approvals that count (from owners
+/// A transition request as clients see it (the shared contract <see cref="Wire.TransitionRequestInfo"/>).
+/// <c>approvalsValid</c> counts the approvals that count (from owners
 /// independent of the requester and of each other, for the artifact's digest, not expired): now for a pending request,
 /// when it was closed for a closed one (see <see cref="ApprovalDecisions.CountingWhenDecided"/>).
-/// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it. <c>artifactUri</c> and
-/// <c>artifactVerified</c> (on the request's reads): what the reviewer is asked to approve. Verified: <c>sha256</c> is the
-/// digest of bytes the registry itself hashed, and the approvals bind to them; not verified: the version is a reference
-/// (an external URI), and four eyes binds to that URI string only (with <c>sha256</c> empty or as declared), not to bytes.
+/// <c>requesterOwner</c> and <c>requesterKeyId</c>: who asked, as four eyes judges it; an approval's <c>approverOwner</c>
+/// and <c>approverKeyId</c>: who approved as four eyes judged it (the actor alone for approvals from before owners).
+/// <c>artifactUri</c> and <c>artifactVerified</c> (on the request's reads): what the reviewer is asked to approve. Verified:
+/// <c>sha256</c> is the digest of bytes the registry itself hashed, and the approvals bind to them; not verified: the
+/// version is a reference (an external URI), and four eyes binds to that URI string only (with <c>sha256</c> empty or as
+/// declared), not to bytes.
 /// </summary>
-public sealed record TransitionRequestResponse(
-    Guid Id,
-    string Model,
-    string Kind,
-    int Version,
-    string Target,
-    bool ArchiveExisting,
-    string Sha256,
-    string RequestedBy,
-    string RequesterOwner,
-    string? RequesterKeyId,
-    string? Reason,
-    DateTimeOffset RequestedAt,
-    string State,
-    int ApprovalsRequired,
-    int ApprovalsValid,
-    IReadOnlyList<ApprovalResponse> Approvals,
-    string? ClosedBy,
-    string? ClosedReason,
-    DateTimeOffset? ClosedAt,
-    Guid? SupersededBy,
-    string? ArtifactUri = null,
-    bool? ArtifactVerified = null)
+public static class TransitionRequestResponse
 {
-    public static TransitionRequestResponse From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now,
+    public static Wire.TransitionRequestInfo From(string model, TransitionRequest request, ApprovalPolicy policy, DateTimeOffset now,
         EventSourcedRegistry.Models.ArtifactReference? artifact = null) =>
         new(request.Id, model, request.Kind, request.VersionNumber, request.Target, request.ArchiveExisting, request.Sha256,
-            request.RequestedBy, request.Requester().Owner, request.Requester().KeyId, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
+            request.RequestedBy, request.Reason, request.RequestedAt, request.State, policy.RequiredApprovals,
             ApprovalDecisions.CountingWhenDecided(request, policy, now).Count,
-            request.Approvals.Select(a => new ApprovalResponse(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason,
+            request.Approvals.Select(a => new Wire.ApprovalInfo(a.Approver, a.Sha256, a.ApprovedAt, a.ApprovedAt + policy.ApprovalLifetime, a.Reason,
                 a.By().Owner, a.By().KeyId)).ToList(),
-            request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy, artifact?.Uri, artifact?.IsVerified());
+            request.ClosedBy, request.ClosedReason, request.ClosedAt, request.SupersededBy,
+            request.Requester().Owner, request.Requester().KeyId, artifact?.Uri, artifact?.IsVerified());
 
     public static string Location(string model, Guid id) => $"/api/v1/models/{Uri.EscapeDataString(model)}/requests/{id}";
 
