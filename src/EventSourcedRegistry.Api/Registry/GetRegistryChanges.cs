@@ -13,26 +13,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Registry;
 
-/// <summary>One stage, alias or deployment change, with who made it and why.</summary>
-public sealed record RegistryChange(
-    long Sequence,
-    DateTimeOffset Timestamp,
-    string? Model,
-    Guid ModelId,
-    string Type,
-    int Version,
-    string? FromStage,
-    string? ToStage,
-    string? Alias,
-    int? PreviousVersion,
-    string? Environment,
-    string? Target,
-    string? Actor,
-    string? Reason,
-    string? CorrelationId);
-
-public sealed record RegistryChangesPage(long FromSequence, long ToSequence, IReadOnlyList<RegistryChange> Items, string? NextCursor);
-
 public static class GetRegistryChangesEndpoint
 {
     public const int DefaultLimit = 500;
@@ -96,7 +76,7 @@ public static class GetRegistryChangesEndpoint
         command.Parameters.Add(new NpgsqlParameter { Value = Changes.Keys.ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = http.Workspace().TenantId });
 
-        var items = new List<RegistryChange>();
+        var items = new List<Wire.RegistryChange>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -108,10 +88,10 @@ public static class GetRegistryChangesEndpoint
             }
         }
         var next = items.Count > limit ? items[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
-        return Results.Json(new RegistryChangesPage(from, to, items.Take(limit).ToList(), next), Json.Options);
+        return Results.Json(new Wire.RegistryChangesPage(from, to, items.Take(limit).ToList(), next), Json.Options);
     }
 
-    private static RegistryChange Describe(long sequence, Guid modelId, object @event, DateTimeOffset at, string? actor,
+    private static Wire.RegistryChange Describe(long sequence, Guid modelId, object @event, DateTimeOffset at, string? actor,
         string? headerReason, string? correlation, string? model) => @event switch
     {
         ModelVersionStageTransitioned e => new(sequence, at, model, modelId, nameof(ModelVersionStageTransitioned), e.Version,
