@@ -4,23 +4,11 @@ using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.TimeTravel;
+using System.Text.Json;
 using Marten;
 using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.History;
-
-public sealed record HistoryEntry(
-    long Sequence,
-    long Revision,
-    string Type,
-    DateTimeOffset Timestamp,
-    string? Actor,
-    string? Reason,
-    string? CorrelationId,
-    string? CausationId,
-    object Data);
-
-public sealed record HistoryPage(string Model, IReadOnlyList<HistoryEntry> Items, string? NextCursor);
 
 public static class GetModelHistoryEndpoint
 {
@@ -61,16 +49,17 @@ public static class GetModelHistoryEndpoint
     }
 
     /// <summary>The events after revision <paramref name="after"/>, at most <paramref name="limit"/>, none past <paramref name="last"/>.</summary>
-    private static async Task<HistoryPage> Page(IQuerySession session, Guid modelId, string name, long after, int limit, long last,
+    private static async Task<Wire.HistoryPage> Page(IQuerySession session, Guid modelId, string name, long after, int limit, long last,
         CancellationToken ct)
     {
-        if (after >= last) return new HistoryPage(name, [], null);
+        if (after >= last) return new Wire.HistoryPage(name, [], null);
         var events = await session.Events.FetchStreamAsync(modelId, version: Math.Min(after + limit, last), fromVersion: after + 1, token: ct);
-        var items = events.OrderBy(e => e.Version).Select(e => new HistoryEntry(
+        var items = events.OrderBy(e => e.Version).Select(e => new Wire.HistoryEntry(
             e.Sequence, e.Version, e.Data.GetType().Name, e.Timestamp, e.UserName,
             e.Headers is { } headers && headers.TryGetValue(CommandContextExtensions.ReasonHeader, out var reason) ? reason?.ToString() : null,
-            e.CorrelationId, e.CausationId, e.Data)).ToList();
+            // The contract carries the event as JSON: written with the API's options, as serializing the event itself wrote it.
+            e.CorrelationId, e.CausationId, JsonSerializer.SerializeToElement(e.Data, e.Data.GetType(), Json.Options))).ToList();
         var next = items.Count == limit && items[^1].Revision < last ? items[^1].Revision.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        return new HistoryPage(name, items, next);
+        return new Wire.HistoryPage(name, items, next);
     }
 }
