@@ -13,14 +13,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Deployments;
 
-public sealed record IntervalEnd(long Sequence, DateTimeOffset At, string? Actor, string? Reason);
-
-/// <summary>One span of time during which a version was in a stage, or deployed in an environment.</summary>
-public sealed record DeploymentInterval(string Kind, int Version, string? Stage, string? Environment, string? Target,
-    IntervalEnd Entered, IntervalEnd? Left);
-
-public sealed record DeploymentHistoryPage(string Model, IReadOnlyList<DeploymentInterval> Items, string? NextCursor);
-
 public static class GetDeploymentHistoryEndpoint
 {
     public const int DefaultLimit = 200;
@@ -87,15 +79,15 @@ public static class GetDeploymentHistoryEndpoint
         var items = rows.Take(limit).Select(ToInterval)
             .Select(i => past is not null && i.Left is { } left && left.Sequence > past.Point.Sequence ? i with { Left = null } : i).ToList();
         var next = rows.Count > limit ? rows[limit - 1].EnteredSeq.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
-        var page = new DeploymentHistoryPage(model.Name, items, next);
+        var page = new Wire.DeploymentHistoryPage(model.Name, items, next);
         return past is not null ? past.Json(page) : Results.Json(page, Json.Options);
     }
 
-    public static DeploymentInterval ToInterval(Interval row) => new(
+    public static Wire.DeploymentInterval ToInterval(Interval row) => new(
         row.Kind, row.Version ?? 0,
         row.Kind == DeploymentHistory.Kinds.Stage ? row.Subject : null,
         row.Kind == DeploymentHistory.Kinds.Deployment ? row.Subject : null,
         row.Target,
-        new IntervalEnd(row.EnteredSeq, row.EnteredAt, row.EnteredBy, row.EnteredReason),
-        row.LeftSeq is { } left ? new IntervalEnd(left, row.LeftAt!.Value, row.LeftBy, row.LeftReason) : null);
+        new Wire.IntervalEnd(row.EnteredSeq, row.EnteredAt, row.EnteredBy, row.EnteredReason),
+        row.LeftSeq is { } left ? new Wire.IntervalEnd(left, row.LeftAt!.Value, row.LeftBy, row.LeftReason) : null);
 }
