@@ -11,8 +11,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Aliases;
 
-public sealed record AliasResponse(string Model, string Alias, int Version, long Revision);
-
 public static class AssignAliasEndpoint
 {
     /// <summary>
@@ -49,7 +47,7 @@ public static class AssignAliasEndpoint
             },
             (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)
                 ?? new CommandResponse(StatusCodes.Status200OK,
-                    new AliasResponse(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
+                    new Wire.AliasInfo(outcome.After.Name, InputRules.NormalizeAlias(alias), request.Version!.Value, outcome.After.Revision))));
     }
 
     internal static string Reserved(string alias) =>

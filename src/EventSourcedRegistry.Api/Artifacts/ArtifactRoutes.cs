@@ -4,9 +4,6 @@ using EventSourcedRegistry.Contracts;
 
 namespace EventSourcedRegistry.Api.Artifacts;
 
-/// <summary>An uploaded artifact as the API reports it.</summary>
-public sealed record ArtifactResponse(string Sha256, long SizeBytes, string Uri, string? FileName = null);
-
 public static class ArtifactRoutes
 {
     public const string DigestHeader = "X-Content-SHA256";

@@ -43,7 +43,7 @@ public static class UploadArtifactEndpoint
         // Asked before this upload is recorded: could the caller read these bytes without it?
         var couldRead = await access.MayRead(http.Workspace(), http.User, result!.Sha256, ct);
         await access.RecordUpload(http.Workspace(), http.User, result.Sha256, ct);
-        var response = new ArtifactResponse(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
+        var response = new Wire.ArtifactInfo(result.Sha256, result.SizeBytes, ArtifactRoutes.UriOf(result.Sha256), FileName(http.Request));
         var status = result.Outcome == ArtifactPutOutcome.AlreadyStored && couldRead ? StatusCodes.Status200OK : StatusCodes.Status201Created;
         return Results.Json(response, Json.Options, statusCode: status).WithLocation(http, response.Uri);
     }

@@ -11,9 +11,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Models.MetadataSchema;
 
-/// <summary>A metadata standard: the model's name (none for the registry's own), its schema and the revision it was read at.</summary>
-public sealed record MetadataSchemaResponse(string? Model, JsonElement Schema, long Revision);
-
 public static class MetadataSchemaInput
 {
     /// <summary>The shape checks of a PUT: a schema that is a usable JSON Schema, a reason of reasonable length.</summary>
@@ -47,7 +44,7 @@ public static class SetModelMetadataSchemaEndpoint
         return await commands.Execute(http, name, request, request.Reason,
             (model, _, _) => ValueTask.FromResult(MetadataStandard.SetModelSchema(model, request.Schema!.Value)),
             (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
-                new MetadataSchemaResponse(outcome.After.Name, outcome.After.MetadataSchema!.Value, outcome.After.Revision))));
+                new Wire.MetadataSchemaInfo(outcome.After.Name, outcome.After.MetadataSchema!.Value, outcome.After.Revision))));
     }
 }
 
@@ -64,7 +61,7 @@ public static class GetModelMetadataSchemaEndpoint
         if (model is null) return Problems.ModelNotFound(name);
         Revisions.Write(http.Response, model.Revision);
         return model.MetadataSchema is { } schema
-            ? Results.Json(new MetadataSchemaResponse(model.Name, schema, model.Revision), Json.Options)
+            ? Results.Json(new Wire.MetadataSchemaInfo(model.Name, schema, model.Revision), Json.Options)
             : Problems.Problem(StatusCodes.Status404NotFound, "No metadata schema", $"Model '{model.Name}' has no metadata schema.");
     }
 }

@@ -32,7 +32,7 @@ public static class RegistryMetadataSchemaEndpoints
         var errors = MetadataSchemaInput.Check(request);
         if (errors.Count > 0) return Problems.Validation(errors);
         return await Change(http, store, request.Reason, settings => MetadataStandard.SetRegistrySchema(settings, request.Schema!.Value),
-            after => Results.Json(new MetadataSchemaResponse(null, after.MetadataSchema!.Value, after.Revision), Json.Options));
+            after => Results.Json(new Wire.MetadataSchemaInfo(null, after.MetadataSchema!.Value, after.Revision), Json.Options));
     }
 
     /// <summary>The registry's metadata standard; 404 when there is none.</summary>
@@ -46,7 +46,7 @@ public static class RegistryMetadataSchemaEndpoints
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, http.RequestAborted);
         Revisions.Write(http.Response, settings?.Revision ?? 0);
         return settings?.MetadataSchema is { } schema
-            ? Results.Json(new MetadataSchemaResponse(null, schema, settings.Revision), Json.Options)
+            ? Results.Json(new Wire.MetadataSchemaInfo(null, schema, settings.Revision), Json.Options)
             : Problems.Problem(StatusCodes.Status404NotFound, "No metadata schema", "The registry has no metadata schema.");
     }
 
