@@ -5,14 +5,12 @@ using EventSourcedRegistry.Workspaces;
 
 namespace EventSourcedRegistry.Api.Workspaces;
 
-/// <summary>A workspace as the API shows it; <c>createdAt</c> is null for a <c>default</c> whose creation is not recorded.</summary>
-public sealed record WorkspaceResponse(string Slug, string DisplayName, DateTimeOffset? CreatedAt, bool Archived, DateTimeOffset? ArchivedAt, string Href)
+/// <summary>A workspace as the API shows it (the shared contract <see cref="Wire.WorkspaceInfo"/>); <c>createdAt</c> is null for a <c>default</c> whose creation is not recorded.</summary>
+public static class WorkspaceResponse
 {
-    public static WorkspaceResponse From(WorkspaceView view) =>
+    public static Wire.WorkspaceInfo From(WorkspaceView view) =>
         new(view.Id, view.DisplayName, view.CreatedAt == default ? null : view.CreatedAt, view.Archived, view.ArchivedAt, $"{WorkspaceAddressing.Prefix}/{view.Id}");
 }
-
-public sealed record WorkspaceList(IReadOnlyList<WorkspaceResponse> Items);
 
 /// <summary>The rules the directory's routes share.</summary>
 public static class WorkspaceRules

@@ -20,13 +20,13 @@ public static class ListWorkspacesEndpoint
         if (WorkspaceRules.IsPlatformAdmin(http))
         {
             var all = await directory.AllAsync(fresh: true, http.RequestAborted);
-            return Results.Json(new WorkspaceList(all.Select(WorkspaceResponse.From).ToList()), Json.Options);
+            return Results.Json(new Wire.WorkspaceList(all.Select(WorkspaceResponse.From).ToList()), Json.Options);
         }
         // Each of the caller's workspaces, looked up as the membership check does (one the node's copy lacks is read).
-        var visible = new List<WorkspaceResponse>();
+        var visible = new List<Wire.WorkspaceInfo>();
         foreach (var slug in WorkspaceMembership.MembershipsOf(http.User).Order(StringComparer.Ordinal))
             if (WorkspaceId.TryParse(slug, out var workspace) && await directory.FindAsync(workspace, fresh: false, http.RequestAborted) is { } view)
                 visible.Add(WorkspaceResponse.From(view));
-        return Results.Json(new WorkspaceList(visible), Json.Options);
+        return Results.Json(new Wire.WorkspaceList(visible), Json.Options);
     }
 }
