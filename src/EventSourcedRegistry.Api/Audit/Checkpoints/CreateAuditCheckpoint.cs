@@ -9,13 +9,12 @@ using Wolverine.Http;
 namespace EventSourcedRegistry.Api.Audit.Checkpoints;
 
 /// <summary>
-/// A signed checkpoint as the API shows it; <c>message</c> is exactly the ASCII text that was signed, and names
+/// A signed checkpoint as the API shows it (the shared contract <see cref="Wire.CheckpointInfo"/>); <c>message</c> is exactly the ASCII text that was signed, and names
 /// <c>workspace</c> (a checkpoint signed before workspaces has the v1 text without it, and is the default workspace's).
 /// </summary>
-public sealed record CheckpointResponse(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message, string Signature,
-    string Workspace)
+public static class CheckpointResponse
 {
-    public static CheckpointResponse From(AuditCheckpoint c) =>
+    public static Wire.CheckpointInfo From(AuditCheckpoint c) =>
         new(c.Id, c.Head, c.SignedAt, c.KeyId, AuditCheckpoint.Algorithm, c.Message, c.Signature, c.Workspace ?? WorkspaceId.Default.Slug);
 }
 

@@ -9,8 +9,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit.Checkpoints;
 
-public sealed record CheckpointPage(IReadOnlyList<CheckpointResponse> Items, string? NextCursor);
-
 public static class ListAuditCheckpointsEndpoint
 {
     public const int DefaultLimit = 100;
@@ -39,6 +37,6 @@ public static class ListAuditCheckpointsEndpoint
         var page = await query.OrderByDescending(x => x.Id).Take(limit + 1).ToListAsync(http.RequestAborted);
         var items = page.Take(limit).Select(CheckpointResponse.From).ToList();
         var next = page.Count > limit ? items[^1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
-        return Results.Json(new CheckpointPage(items, next), Json.Options);
+        return Results.Json(new Wire.CheckpointPage(items, next), Json.Options);
     }
 }
