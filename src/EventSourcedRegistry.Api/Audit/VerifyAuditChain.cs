@@ -10,40 +10,29 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit;
 
-/// <summary>The verdict on a workspace's hash chain, what the check covered, and how far the chain reaches (in the workspace's own sequences).</summary>
-/// <param name="Verified">True only when <paramref name="State"/> is <c>verified</c>.</param>
-/// <param name="State"><c>verified</c>: every event the store held when the check began is chained, and every link checked
+/// <summary>The verdict on a workspace's hash chain, what the check covered, and how far the chain reaches (in the workspace's own sequences): the shared contract <see cref="Wire.ChainVerification"/>.</summary>
+/// <remarks>
+/// <para><c>verified</c>: True only when <c>state</c> is <c>verified</c>.</para>
+/// <para><c>state</c>: <c>verified</c>: every event the store held when the check began is chained, and every link checked
 /// recomputes; <c>incomplete</c>: the links checked recompute but the chain stops short of the store (see
-/// <paramref name="FirstUnchainedSequence"/>); <c>broken</c>: store and chain disagree at <paramref name="FirstBrokenSequence"/>.</param>
-/// <param name="Mode"><c>incremental</c> (from the newest signed checkpoint, the default) or <c>full</c> (from the first link).</param>
-/// <param name="FromSequence">Links after this sequence were recomputed: the starting checkpoint's sequence, 0 for a full check.
-/// An incremental check does not see edits to events at or before it.</param>
-/// <param name="Events">Links recomputed and matched by this check (after <paramref name="FromSequence"/>).</param>
-/// <param name="Head">The chain's head hash (hex) at <paramref name="HeadSequence"/>: the check covers the chain up to it.</param>
-/// <param name="FirstBrokenSequence">The first sequence where store and chain disagree (changed, deleted or inserted event).</param>
-/// <param name="FirstUnchainedSequence">When incomplete: the first event in the store the chain does not reach.</param>
-/// <param name="Problem">What is wrong there, or why the chain stops.</param>
-/// <param name="Checkpoints">Signed checkpoints that were checked against the chain (the starting one included).</param>
-/// <param name="StoreHeadSequence">The highest event sequence in the store when the check began.</param>
-/// <param name="HighWaterMark">The async daemon's high-water mark.</param>
-public sealed record VerifyResponse(
-    bool Verified,
-    string State,
-    string Mode,
-    long FromSequence,
-    long Events,
-    string? Head,
-    long HeadSequence,
-    long? FirstBrokenSequence,
-    long? FirstUnchainedSequence,
-    string? Problem,
-    int Checkpoints,
-    long StoreHeadSequence,
-    long HighWaterMark)
+/// <c>firstUnchainedSequence</c>); <c>broken</c>: store and chain disagree at <c>firstBrokenSequence</c>.</para>
+/// <para><c>mode</c>: <c>incremental</c> (from the newest signed checkpoint, the default) or <c>full</c> (from the first link).</para>
+/// <para><c>fromSequence</c>: Links after this sequence were recomputed: the starting checkpoint's sequence, 0 for a full check.
+/// An incremental check does not see edits to events at or before it.</para>
+/// <para><c>events</c>: Links recomputed and matched by this check (after <c>fromSequence</c>).</para>
+/// <para><c>head</c>: The chain's head hash (hex) at <c>headSequence</c>: the check covers the chain up to it.</para>
+/// <para><c>firstBrokenSequence</c>: The first sequence where store and chain disagree (changed, deleted or inserted event).</para>
+/// <para><c>firstUnchainedSequence</c>: When incomplete: the first event in the store the chain does not reach.</para>
+/// <para><c>problem</c>: What is wrong there, or why the chain stops.</para>
+/// <para><c>checkpoints</c>: Signed checkpoints that were checked against the chain (the starting one included).</para>
+/// <para><c>storeHeadSequence</c>: The highest event sequence in the store when the check began.</para>
+/// <para><c>highWaterMark</c>: The async daemon's high-water mark.</para>
+/// </remarks>
+public static class VerifyResponse
 {
-    public static VerifyResponse From(ChainVerification v, long highWaterMark) => new(v.Verified, v.State.ToString().ToLowerInvariant(),
-        v.Full ? "full" : "incremental", v.FromSequence, v.Events, v.Head, v.HeadSequence, v.FirstBrokenSequence, v.FirstUnchainedSequence,
-        v.Problem, v.Checkpoints, v.StoreHeadSequence, highWaterMark);
+    public static Wire.ChainVerification From(ChainVerification v, long highWaterMark) => new(v.Verified, v.Events, v.Head, v.HeadSequence,
+        v.FirstBrokenSequence, v.Problem, v.Checkpoints, highWaterMark, v.State.ToString().ToLowerInvariant(), v.Full ? "full" : "incremental",
+        v.FromSequence, v.FirstUnchainedSequence, v.StoreHeadSequence);
 }
 
 public static class VerifyAuditChainEndpoint

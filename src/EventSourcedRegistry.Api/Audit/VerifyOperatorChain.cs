@@ -7,16 +7,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Audit;
 
-/// <summary>One workspace's line in the operator's verdict: its slug and its chain's verdict (as <c>/audit/verify</c> gives it).</summary>
-public sealed record WorkspaceChainResponse(string Workspace, bool Verified, string State, string Mode, long FromSequence, long Events, string? Head,
-    long HeadSequence, long? FirstBrokenSequence, long? FirstUnchainedSequence, string? Problem, int Checkpoints, long StoreHeadSequence);
-
-/// <summary>The operator's chain over every workspace's checkpoint heads.</summary>
-public sealed record OperatorChainResponse(bool Verified, long Links, string? Head, long? FirstBrokenPosition, string? Problem);
-
-/// <summary>The operator's verdict: verified only when the operator's chain and every workspace's chain verify.</summary>
-public sealed record OperatorVerifyResponse(bool Verified, string Mode, OperatorChainResponse OperatorChain, IReadOnlyList<WorkspaceChainResponse> Workspaces);
-
 public static class VerifyOperatorChainEndpoint
 {
     public const string Path = "/api/v1/platform/audit/verify";
@@ -38,9 +28,9 @@ public static class VerifyOperatorChainEndpoint
 
         var verdict = await OperatorVerification.CheckAsync(store, signer, full, http.RequestAborted);
         var chain = verdict.OperatorChain;
-        return Results.Json(new OperatorVerifyResponse(verdict.Verified, full ? "full" : "incremental",
-            new OperatorChainResponse(chain.Verified, chain.Links, chain.Head, chain.FirstBrokenPosition, chain.Problem),
-            verdict.Workspaces.Select(w => new WorkspaceChainResponse(w.Workspace.Slug, w.Chain.Verified, w.Chain.State.ToString().ToLowerInvariant(),
+        return Results.Json(new Wire.OperatorVerification(verdict.Verified, full ? "full" : "incremental",
+            new Wire.OperatorChainVerification(chain.Verified, chain.Links, chain.Head, chain.FirstBrokenPosition, chain.Problem),
+            verdict.Workspaces.Select(w => new Wire.WorkspaceChainVerification(w.Workspace.Slug, w.Chain.Verified, w.Chain.State.ToString().ToLowerInvariant(),
                 w.Chain.Full ? "full" : "incremental", w.Chain.FromSequence, w.Chain.Events, w.Chain.Head, w.Chain.HeadSequence,
                 w.Chain.FirstBrokenSequence, w.Chain.FirstUnchainedSequence, w.Chain.Problem, w.Chain.Checkpoints, w.Chain.StoreHeadSequence)).ToList()),
             Json.Options);
