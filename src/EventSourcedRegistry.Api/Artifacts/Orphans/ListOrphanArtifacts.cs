@@ -7,8 +7,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Artifacts.Orphans;
 
-public sealed record OrphanArtifactList(IReadOnlyList<OrphanArtifact> Orphans, int Count, long TotalBytes);
-
 public static class ListOrphanArtifactsEndpoint
 {
     /// <summary>Stored artifacts that no model version references, oldest first.</summary>
@@ -18,6 +16,8 @@ public static class ListOrphanArtifactsEndpoint
     public static async Task<IResult> Get(HttpContext http, IArtifactStore artifacts, WorkspaceStore documents)
     {
         var orphans = await OrphanArtifacts.Find(artifacts, documents, http.RequestAborted);
-        return Results.Json(new OrphanArtifactList(orphans, orphans.Count, orphans.Sum(o => o.SizeBytes)), Json.Options);
+        // OrphanArtifact itself stays: the sweep's answer (DeletedOrphanArtifacts, no shared contract) names it in the OpenAPI document.
+        return Results.Json(new Wire.OrphanArtifactList(orphans.Select(o => new Wire.OrphanArtifactInfo(o.Sha256, o.SizeBytes, o.StoredAt)).ToList(),
+            orphans.Count, orphans.Sum(o => o.SizeBytes)), Json.Options);
     }
 }
