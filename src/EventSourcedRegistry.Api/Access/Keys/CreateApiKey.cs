@@ -11,35 +11,28 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Access.Keys;
 
-/// <summary><c>workspace</c>: where a platform key's grant holds; absent for a grant in the key's own workspace.</summary>
-public sealed record GrantResponse(string Role, string? Model, Guid? ModelId, string? Workspace = null);
-
 /// <summary>
-/// A key as the admin API shows it: never its secret. <c>issuers</c> are the owners who could have seen its secret when
+/// A key as the admin API shows it (the shared contract <see cref="Wire.ApiKeyInfo"/>): never its secret. <c>issuers</c> are the owners who could have seen its secret when
 /// it was made (its creator's owner and, up the chain, theirs): none of them can approve what this key requests.
+/// <c>workspace</c> is the key's own: a workspace's slug, or <c>~platform</c> for a key a platform admin made; a grant's
+/// <c>workspace</c>: where a platform key's grant holds, absent for a grant in the key's own workspace.
 /// </summary>
-/// <c>workspace</c> is the key's own: a workspace's slug, or <c>~platform</c> for a key a platform admin made.
-public sealed record ApiKeyResponse(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, IReadOnlyList<GrantResponse> Grants,
-    string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? RevokedBy, string Workspace, string Actor)
+public static class ApiKeyResponse
 {
     /// <summary>The key with every grant: what its own workspace's admin (or, for a platform key, a platform admin) sees.</summary>
-    public static ApiKeyResponse From(ApiKeyRecord key) => Shown(key, key.Grants);
+    public static Wire.ApiKeyInfo From(ApiKeyRecord key) => Shown(key, key.Grants);
 
     /// <summary>
     /// The key as <paramref name="workspace"/>'s admin sees it: a platform key shows only its grants there, so nothing
     /// tells of the other workspaces it reaches.
     /// </summary>
-    public static ApiKeyResponse In(ApiKeyRecord key, WorkspaceId workspace) =>
+    public static Wire.ApiKeyInfo In(ApiKeyRecord key, WorkspaceId workspace) =>
         key.Workspace == workspace.Slug ? From(key) : Shown(key, key.GrantsIn(workspace));
 
-    private static ApiKeyResponse Shown(ApiKeyRecord key, IReadOnlyList<Grant> grants) => new(key.Id, key.Name, key.Owner, key.Issuers,
-        grants.Select(g => new GrantResponse(g.Role, g.ModelName, g.ModelId, g.Workspace)).ToList(),
+    private static Wire.ApiKeyInfo Shown(ApiKeyRecord key, IReadOnlyList<Grant> grants) => new(key.Id, key.Name, key.Owner, key.Issuers,
+        grants.Select(g => new Wire.ApiKeyGrant(g.Role, g.ModelName, g.ModelId, g.Workspace)).ToList(),
         key.CreatedBy, key.CreatedAt, key.RevokedAt, key.RevokedBy, key.Workspace, key.Actor);
 }
-
-/// <summary>The one answer that carries the key itself; the registry cannot show it again.</summary>
-public sealed record CreatedApiKey(string Id, string Name, string Owner, IReadOnlyList<string> Issuers, string Key,
-    IReadOnlyList<GrantResponse> Grants, string CreatedBy, DateTimeOffset CreatedAt);
 
 public static class CreateApiKeyEndpoint
 {
@@ -138,7 +131,7 @@ public static class CreateApiKeyEndpoint
 
         var shown = ApiKeyResponse.From(made.Record);
         http.Response.Headers.Location = $"{collection}/{made.Record.Id}";
-        return Results.Json(new CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
+        return Results.Json(new Wire.CreatedApiKey(shown.Id, shown.Name, shown.Owner, shown.Issuers, made.Key, shown.Grants, shown.CreatedBy, shown.CreatedAt),
             Json.Options, statusCode: StatusCodes.Status201Created);
     }
 }

@@ -6,8 +6,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Access.Keys;
 
-public sealed record ApiKeyList(IReadOnlyList<ApiKeyResponse> Items);
-
 public static class ListApiKeysEndpoint
 {
     /// <summary>
@@ -21,6 +19,6 @@ public static class ListApiKeysEndpoint
     {
         var workspace = http.Workspace();
         var all = await keys.List(workspace, http.RequestAborted);
-        return Results.Json(new ApiKeyList(all.Select(k => ApiKeyResponse.In(k, workspace)).ToList()), Json.Options);
+        return Results.Json(new Wire.ApiKeyList(all.Select(k => ApiKeyResponse.In(k, workspace)).ToList()), Json.Options);
     }
 }

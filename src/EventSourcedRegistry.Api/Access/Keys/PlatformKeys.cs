@@ -98,7 +98,7 @@ public static class PlatformKeysEndpoints
     public static async Task<IResult> Get(HttpContext http, ApiKeys keys)
     {
         var all = await keys.List(WorkspaceId.Platform, http.RequestAborted);
-        return Results.Json(new ApiKeyList(all.Select(ApiKeyResponse.From).ToList()), Json.Options);
+        return Results.Json(new Wire.ApiKeyList(all.Select(ApiKeyResponse.From).ToList()), Json.Options);
     }
 
     /// <summary>Revokes a platform key (<c>?reason=</c> goes into the platform's event); a workspace's key is not found here.</summary>
