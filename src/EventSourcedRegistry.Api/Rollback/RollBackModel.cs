@@ -14,10 +14,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Rollback;
 
-/// <summary><c>approvalRequired</c>: the plan moves a version into a protected stage or moves a protected alias, so applying it is refused.</summary>
-public sealed record RollbackOutcome(string Model, long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, bool Applied,
-    IReadOnlyList<RollbackChange> Plan, long Revision, bool ApprovalRequired);
-
 public static class RollBackModelEndpoint
 {
     public static IEnumerable<(string Field, string Error)> Check(RollBackModel request)
@@ -68,9 +64,14 @@ public static class RollBackModelEndpoint
                     : decision;
             },
             (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK,
-                new RollbackOutcome(outcome.After.Name, point.Sequence, point.Instant, dryRun, outcome.Changed, plan, outcome.After.Revision,
+                // approvalRequired: the plan moves a version into a protected stage or moves a protected alias, so applying it is refused.
+                new Wire.RollbackOutcome(outcome.After.Name, point.Sequence, point.Instant, dryRun, outcome.Changed, ToWire(plan), outcome.After.Revision,
                     plan.Any(c => c.RequiresApproval)))));
     }
+
+    /// <summary>A plan as the shared contract shows it; shared with the registry-wide rollback.</summary>
+    public static IReadOnlyList<Wire.RollbackChange> ToWire(IReadOnlyList<RollbackChange> plan) =>
+        plan.Select(c => new Wire.RollbackChange(c.Kind, c.Subject, c.Version, c.From, c.To, c.RequiresApproval)).ToList();
 
     /// <summary>The plan for one model, gated by four eyes; shared with the registry-wide rollback.</summary>
     public static async Task<(IReadOnlyList<RollbackChange> Plan, Decision Decision)> Plan(ModelView model, Marten.IQuerySession session,

@@ -15,13 +15,6 @@ using Wolverine.Http;
 
 namespace EventSourcedRegistry.Api.Rollback;
 
-/// <summary><c>approvalRequired</c>: the model's plan moves a version into a protected stage or moves a protected alias, so it is not applied.</summary>
-public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnlyList<RollbackChange> Plan, long? Revision, string? Error,
-    bool ApprovalRequired = false);
-
-public sealed record RegistryRollbackOutcome(long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, int RolledBack, int Unchanged,
-    int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
-
 public static class RollBackRegistryEndpoint
 {
     public const int MaxParallelModels = 4;
@@ -66,23 +59,23 @@ public static class RollBackRegistryEndpoint
 
         var dryRun = request.DryRun ?? false;
         var context = CommandContext.For(http, request.Reason);
-        var outcomes = new ConcurrentDictionary<int, ModelRollbackOutcome>();
+        var outcomes = new ConcurrentDictionary<int, Wire.ModelRollbackOutcome>();
         await Parallel.ForEachAsync(targets.Select((t, i) => (t.Name, t.Id, Index: i)),
             new ParallelOptions { MaxDegreeOfParallelism = MaxParallelModels, CancellationToken = ct },
             async (target, token) =>
             {
                 outcomes[target.Index] = target.Id is { } id
                     ? await RollBack(store, commands, data, lifecycle, approvals, context, id, target.Name, point!, request.Reason!, dryRun, token)
-                    : new ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
+                    : new Wire.ModelRollbackOutcome(target.Name, "failed", [], null, Problems.NoSuchModel(target.Name));
             });
 
         var ordered = Enumerable.Range(0, targets.Count).Select(i => outcomes[i]).ToList();
-        return Results.Json(new RegistryRollbackOutcome(point!.Sequence, point.Instant, dryRun,
+        return Results.Json(new Wire.RegistryRollbackOutcome(point!.Sequence, point.Instant, dryRun,
             ordered.Count(o => o.Outcome == "rolledBack"), ordered.Count(o => o.Outcome is "unchanged" or "planned"),
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<ModelRollbackOutcome> RollBack(WorkspaceStore store, ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
+    private static async Task<Wire.ModelRollbackOutcome> RollBack(WorkspaceStore store, ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
         ApprovalPolicy approvals, CommandContext context, Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
@@ -100,13 +93,13 @@ public static class RollBackRegistryEndpoint
                 (outcome, _) => ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, null)),
                 beforeSave: null, ct);
             var approvalRequired = plan.Any(c => c.RequiresApproval);
-            if (ran.Refused is { } refused) return new ModelRollbackOutcome(name, "failed", plan, null, refused.Detail, approvalRequired);
+            if (ran.Refused is { } refused) return new Wire.ModelRollbackOutcome(name, "failed", RollBackModelEndpoint.ToWire(plan), null, refused.Detail, approvalRequired);
             var outcome = ran.Changed ? "rolledBack" : dryRun && plan.Count > 0 ? "planned" : "unchanged";
-            return new ModelRollbackOutcome(name, outcome, plan, ran.Revision, null, approvalRequired);
+            return new Wire.ModelRollbackOutcome(name, outcome, RollBackModelEndpoint.ToWire(plan), ran.Revision, null, approvalRequired);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return new ModelRollbackOutcome(name, "failed", plan, null, "The rollback of this model failed: " + ex.Message);
+            return new Wire.ModelRollbackOutcome(name, "failed", RollBackModelEndpoint.ToWire(plan), null, "The rollback of this model failed: " + ex.Message);
         }
     }
 }
