@@ -74,20 +74,13 @@ public static class GetRegistryEndpoint
         return new RegistryPageResult(page, next, point);
     }
 
-    /// <summary>The page <see cref="RegistryPageResult"/> writes, named for the OpenAPI document (nothing serializes it).</summary>
-    public sealed record RegistryPage(IReadOnlyList<RegistryPageItem> Items, string? NextCursor, long AsOfSequence, DateTimeOffset? AsOf);
-
-    /// <summary>One model of <see cref="RegistryPage"/>: its name and registry state then (versions by stage, alias and deployment targets).</summary>
-    public sealed record RegistryPageItem(string Model, Guid ModelId, bool Archived, IReadOnlyDictionary<string, IReadOnlyList<int>> VersionsByStage,
-        IReadOnlyDictionary<string, int> Aliases, IReadOnlyDictionary<string, int> Deployments);
-
     /// <summary>One model of the page: its name then, and its stored registry state then (null: nothing held yet).</summary>
     private sealed record PastState(Guid Id, string Name, string? State);
 
     /// <summary>
     /// Writes the page straight to the response — <c>{items: [{model, modelId, archived, versionsByStage, aliases,
     /// deployments}], nextCursor?, asOfSequence, asOf?}</c>, the stamps as <see cref="PastModel.Stamped"/> adds them —
-    /// without building a document tree of 1,000 models first.
+    /// without building a document tree of 1,000 models first; the shape is the shared contract <see cref="Wire.RegistryPage"/>.
     /// </summary>
     private sealed class RegistryPageResult(List<PastState> models, string? next, PointInTime point) : IResult
     {
