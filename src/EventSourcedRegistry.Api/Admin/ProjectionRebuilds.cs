@@ -150,5 +150,10 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             logger.LogError(ex, "Projection rebuild {Id} failed", started.Id);
             lock (_gate) _current = _current! with { State = "failed", FinishedAt = DateTimeOffset.UtcNow, Error = ex.Message };
         }
+        finally
+        {
+            // The audit worker remembers the audit's progress; whatever a rebuild did to the audit's rows, it reads them again.
+            services.GetService<Audit.AuditWorker>()?.Reload();
+        }
     }
 }
