@@ -22,12 +22,13 @@ public sealed class AuditOptions
 
     /// <summary>
     /// Runs the audit projections and the workspaces' high-water marks on the registry's own worker (<see cref="AuditWorker"/>)
-    /// instead of Marten's async daemon, whose per-workspace polls do not scale to many workspaces.
+    /// instead of Marten's async daemon, whose per-workspace polls do not scale to many workspaces. On by default; <c>false</c>
+    /// runs them on Marten's daemon (HotCold) as before the worker.
     /// </summary>
-    public bool Worker { get; set; }
+    public bool Worker { get; set; } = true;
 
     /// <summary>Reads <see cref="Worker"/> before the services are built (Marten's daemon is registered from it).</summary>
-    public static bool WorkerFrom(IConfiguration configuration) => configuration.GetValue($"{Section}:{nameof(Worker)}", false);
+    public static bool WorkerFrom(IConfiguration configuration) => configuration.GetValue($"{Section}:{nameof(Worker)}", true);
 }
 
 public static class AuditConfiguration

@@ -96,7 +96,7 @@ public sealed partial class AppFixture : IAsyncLifetime
         await _governed.DisposeAsync();
         await _limited.DisposeAsync();
         await _workspaces.DisposeAsync();
-        await _auditWorker.DisposeAsync();
+        await _auditDaemon.DisposeAsync();
         if (Host is not null) await Host.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         if (Directory.Exists(ArtifactsDirectory)) Directory.Delete(ArtifactsDirectory, recursive: true);

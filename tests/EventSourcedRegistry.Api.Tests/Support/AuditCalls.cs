@@ -15,9 +15,12 @@ public static class AuditCalls
     /// <summary>Waits until the async daemon has projected every event appended so far.</summary>
     public static Task WaitForAuditTrail(this IDocumentStore store) => store.WaitForNonStaleProjectionDataAsync(CatchUpTimeout);
 
-    public static async Task<int> Sql(this AppFixture app, string sql, params object[] parameters)
+    public static Task<int> Sql(this AppFixture app, string sql, params object[] parameters) => app.SqlOn(app.ConnectionString, sql, parameters);
+
+    /// <summary>As <see cref="Sql"/>, on another of the fixture's databases (a side host's).</summary>
+    public static async Task<int> SqlOn(this AppFixture app, string connectionString, string sql, params object[] parameters)
     {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var parameter in parameters) command.Parameters.Add(new NpgsqlParameter { Value = parameter });
