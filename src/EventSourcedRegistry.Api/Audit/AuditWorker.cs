@@ -146,10 +146,11 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
                     await _polling.WaitAsync(ct);
                     try { await PollAsync(leader, ct); }
                     finally { _polling.Release(); }
-                    // The poll interval is kept, not stretched while nothing moves: a poll now costs ~2 ms of PostgreSQL
-                    // time at 1,000 workspaces (docs/workspaces.md "The audit worker"), under 1 % of a core at 250 ms,
-                    // and a backoff would add its length to the audit lag of the first write after a quiet spell (verify,
-                    // the audit health), which a nudge could only shorten on the node that took the write.
+                    // The poll interval is kept, not stretched while nothing moves: a poll now costs 1.2–1.6 ms of
+                    // PostgreSQL CPU at 1,000 workspaces (6.3–6.7 ms before; docs/workspaces.md "The audit worker"), about
+                    // 0.6 % of a core at 250 ms, and a backoff would add its length to the audit lag of the first write after
+                    // a quiet spell (verify, the audit health), which a nudge could shorten only on the node that took the
+                    // write. Time travel's settle check does not wait for this mark: it is a head start, the check settles by its own probes.
                     await Task.Delay(timeTravel.HighWaterPoll, ct);
                 }
             }
