@@ -56,9 +56,14 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
     private long _partitions;
     private DateTimeOffset _reconciled;
     private volatile bool _reload;
+    // A partition registered before its sequence exists (Marten writes the partition rows first): looked for again soon.
+    private bool _unsequenced;
 
     /// <summary>How long remembered marks go without being compared with the progression rows (a write checks them anyway).</summary>
     public static readonly TimeSpan ReconcileAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>How soon the marks are read again while a registered workspace has no event sequence yet.</summary>
+    private static readonly TimeSpan UnsequencedAfter = TimeSpan.FromSeconds(1);
 
     private sealed class Marks(string tenantId, WorkspaceId workspace, uint sequence)
     {
@@ -69,7 +74,7 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         public long Mark { get; set; }
         public long Log { get; set; }
         public long Chain { get; set; }
-        public bool SameAs(Marks other) => Mark == other.Mark && Log == other.Log && Chain == other.Chain && Sequence == other.Sequence;
+        public bool SameAs(Marks other) => Mark == other.Mark && Log == other.Log && Chain == other.Chain;
     }
 
     /// <summary>
@@ -176,11 +181,15 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>Every workspace's marks from the progression rows, with its sequence's oid (the one statement that joins them).</summary>
-    private static async Task<List<Marks>> LoadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>
+    /// Every workspace's marks from the progression rows, with its sequence's oid (the one statement that joins them), and
+    /// the number of registered partitions in the same snapshot (a poll compares it with the count it reads).
+    /// </summary>
+    private static async Task<(List<Marks> Marks, long Partitions)> LoadAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         var schema = RegistryStore.Schema;
         var marks = new List<Marks>();
+        long partitions = 0;
         await using var command = new NpgsqlCommand(
             $"""
              select p.partition_value,
@@ -195,6 +204,7 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
+            partitions++;
             var tenant = reader.GetString(0);
             // Only workspaces' tenants (a slug, or the platform): the tenant id is written into the event read as a literal.
             if (WorkspaceId.FromTenantId(tenant) is not { } workspace) continue;
@@ -203,14 +213,12 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
                 Mark = reader.GetInt64(2), Log = reader.GetInt64(3), Chain = reader.GetInt64(4),
             });
         }
-        return marks;
+        return (marks, partitions);
     }
 
     private async Task RememberAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        var fresh = await LoadAsync(connection, ct);
-        await using (var count = new NpgsqlCommand($"select count(*) from {RegistryStore.Schema}.mt_tenant_partitions", connection))
-            _partitions = (long)(await count.ExecuteScalarAsync(ct))!;
+        (var fresh, _partitions) = await LoadAsync(connection, ct);
         if (_marks is not null)
         {
             var known = _marks.ToDictionary(m => m.TenantId, StringComparer.Ordinal);
@@ -220,6 +228,7 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         }
         _marks = fresh;
         _sequences = fresh.Where(m => m.Sequence != 0).Select(m => m.Sequence).ToArray();
+        _unsequenced = _sequences.Length < fresh.Count;
         _reconciled = DateTimeOffset.UtcNow;
     }
 
@@ -260,7 +269,8 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
     /// <summary>One poll on the worker's connection: every workspace's sequence against its remembered marks, then the workspaces that moved.</summary>
     private async Task PollAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        if (_reload || _marks is null || DateTimeOffset.UtcNow - _reconciled > ReconcileAfter)
+        var since = DateTimeOffset.UtcNow - _reconciled;
+        if (_reload || _marks is null || since > ReconcileAfter || _unsequenced && since > UnsequencedAfter)
         {
             _reload = false;
             await RememberAsync(connection, ct);
