@@ -126,7 +126,8 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         }
     }
 
-    // Which nodes' sessions hold an advisory lock: the HotCold daemon's leadership is one, held for as long as it leads.
+    // Which nodes' sessions hold an advisory lock: the audit's leadership is one (the audit worker's lock by default, the
+    // HotCold daemon's with Registry:Audit:Worker=false), held for as long as it leads.
     private static async Task<List<string>> DaemonNodes(NpgsqlDataSource store)
     {
         await using var command = store.CreateCommand(
