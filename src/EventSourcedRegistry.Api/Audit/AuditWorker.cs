@@ -285,7 +285,8 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
 
         foreach (var workspace in _marks!)
         {
-            var allocated = workspace.Sequence == 0 ? 0 : reading.Allocated.GetValueOrDefault(workspace.Sequence);
+            // No event sequence yet (a registration under way): nothing can have been appended, and its marks stay as stored.
+            if (workspace.Sequence == 0 || !reading.Allocated.TryGetValue(workspace.Sequence, out var allocated)) continue;
             if (allocated < workspace.Mark)
             {
                 // The workspace's sequence is below its mark: its numbering restarted (the store's data was reset, or the
