@@ -126,13 +126,17 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         }
     }
 
-    // Which nodes' sessions hold an advisory lock: the audit's leadership is one (the audit worker's lock by default, the
-    // HotCold daemon's with Registry:Audit:Worker=false), held for as long as it leads.
+    // Which nodes' sessions hold the audit worker's advisory lock: the audit's leadership, held for as long as it leads.
+    // Only that key counts: a command's transaction-scoped advisory locks (quota, key grants, partitions) on the other
+    // node would otherwise look like a second leader for the instant they are held. A bigint key shows in pg_locks as
+    // classid (high 32 bits), objid (low 32 bits) and objsubid 1.
     private static async Task<List<string>> DaemonNodes(NpgsqlDataSource store)
     {
         await using var command = store.CreateCommand(
             "select distinct a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid " +
-            $"where l.locktype = 'advisory' and l.granted and a.application_name like '{NodePrefix}%' order by 1");
+            "where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and ((l.classid::bigint << 32) | l.objid::bigint) = $1 " +
+            $"and a.application_name like '{NodePrefix}%' order by 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = EventSourcedRegistry.Api.Audit.AuditWorker.LockKey });
         await using var reader = await command.ExecuteReaderAsync();
         var names = new List<string>();
         while (await reader.ReadAsync()) names.Add(reader.GetString(0));
