@@ -18,7 +18,8 @@ namespace EventSourcedRegistry.Benchmarks.Scenarios;
 /// the store as loaded (<c>default</c> and the platform only): commands (register, promote) on models made for this
 /// scenario and the audit lag. Then it creates the workspaces through the API (<c>POST /api/v1/workspaces</c>: partitions
 /// and directory entry, the product's own path), bulk-loads 100 catalogue models into each (<see cref="BulkLoader"/>, the
-/// same loader as the main dataset), and measures in the middle workspace, through its prefixed routes and a platform
+/// same loader as the main dataset), settles the store as after the main dataset (vacuum analyze, checkpoint, every
+/// workspace's audit caught up), and measures in the middle workspace, through its prefixed routes and a platform
 /// key that is admin there: list/search, as-of reads, the same commands (ratio to the single-workspace figure, same run)
 /// and the audit lag (an append until the workspace's <c>audit/verify</c> says verified up to it). Runs last: it leaves
 /// the store with every workspace in it.
