@@ -25,10 +25,18 @@ public sealed class RegistryDatabase : IAsyncDisposable
     /// <c>Timezone=UTC</c>: Marten stamps an event with <c>now() at time zone 'utc'</c> into a <c>timestamptz</c> column,
     /// which PostgreSQL reads in the session's time zone, so a session in any other zone would store every event's time
     /// shifted by its offset, and time travel by instant would answer for the wrong moment.
+    /// And <c>plan_cache_mode=force_custom_plan</c> unless the string's <c>Options</c> set a plan cache mode: the event
+    /// tables are partitioned per workspace and every statement on them names its workspace by a bound value. From a
+    /// prepared statement's sixth run on a connection, PostgreSQL would build a generic plan of it, which covers (plans,
+    /// and locks) every workspace's partition — about a second at 1,000 workspaces, per statement and connection — and
+    /// then throw it away for being dearer than a custom plan, which is pruned to the one partition when it is planned
+    /// (docs/benchmarks.md "Workspaces at scale", run 4).
     /// </summary>
     public string PooledConnectionString => Tune(ConnectionString);
 
     public const int MaxAutoPrepare = 64;
+    public const string PlanCacheMode = "plan_cache_mode";
+    public const string CustomPlans = "force_custom_plan";
 
     public static string Tune(string connectionString)
     {
@@ -38,6 +46,8 @@ public sealed class RegistryDatabase : IAsyncDisposable
         if (!Has("No Reset On Close", "NoResetOnClose")) tuned.NoResetOnClose = true;
         if (!Has("Max Auto Prepare", "MaxAutoPrepare")) tuned.MaxAutoPrepare = MaxAutoPrepare;
         tuned.Timezone = "UTC";
+        if (tuned.Options?.Contains(PlanCacheMode, StringComparison.OrdinalIgnoreCase) != true)
+            tuned.Options = $"{tuned.Options} -c {PlanCacheMode}={CustomPlans}".Trim();
         return tuned.ConnectionString;
     }
     public EmbeddedPostgres? Embedded { get; }

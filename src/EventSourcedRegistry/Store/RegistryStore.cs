@@ -76,6 +76,7 @@ public static class RegistryStore
         // tags to update on every command.
         // Created by the host with the model_tags table; Marten is told to leave it be.
         options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.NamePatternIndex);
+        options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.TenantNameIndex);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
         // Which versions reference a stored artifact: what decides who may read it.
         options.Schema.For<ModelVersionView>().Index(x => x.Artifact.Sha256);

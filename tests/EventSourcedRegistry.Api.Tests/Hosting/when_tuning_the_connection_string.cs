@@ -26,4 +26,14 @@ public sealed class when_tuning_the_connection_string
         Assert.Equal(0, tuned.MaxAutoPrepare);
         Assert.False(tuned.NoResetOnClose);
     }
+
+    [Fact]
+    public void statements_are_planned_for_their_bound_values_unless_the_string_says_otherwise()
+    {
+        // The event tables are partitioned per workspace (see when_statements_name_their_workspace_by_a_bound_value).
+        Assert.Equal("-c plan_cache_mode=force_custom_plan", new NpgsqlConnectionStringBuilder(RegistryDatabase.Tune("Host=db")).Options);
+        Assert.Equal("-c enable_seqscan=off -c plan_cache_mode=force_custom_plan",
+            new NpgsqlConnectionStringBuilder(RegistryDatabase.Tune("Host=db;Options=-c enable_seqscan=off")).Options);
+        Assert.Equal("-c plan_cache_mode=auto", new NpgsqlConnectionStringBuilder(RegistryDatabase.Tune("Host=db;Options=-c plan_cache_mode=auto")).Options);
+    }
 }

@@ -18,7 +18,8 @@ namespace EventSourcedRegistry.Benchmarks.Scenarios;
 /// the store as loaded (<c>default</c> and the platform only): commands (register, promote) on models made for this
 /// scenario and the audit lag. Then it creates the workspaces through the API (<c>POST /api/v1/workspaces</c>: partitions
 /// and directory entry, the product's own path), bulk-loads 100 catalogue models into each (<see cref="BulkLoader"/>, the
-/// same loader as the main dataset), and measures in the middle workspace, through its prefixed routes and a platform
+/// same loader as the main dataset), settles the store as after the main dataset (vacuum analyze, checkpoint, every
+/// workspace's audit caught up), and measures in the middle workspace, through its prefixed routes and a platform
 /// key that is admin there: list/search, as-of reads, the same commands (ratio to the single-workspace figure, same run)
 /// and the audit lag (an append until the workspace's <c>audit/verify</c> says verified up to it). Runs last: it leaves
 /// the store with every workspace in it.
@@ -71,6 +72,16 @@ public sealed class WorkspacesScenario : IScenario
         var loaded = Stopwatch.StartNew();
         var names = await LoadAsync(context, count, measured, ct);
         context.Log($"workspaces: bulk-loaded {count:N0} × {ModelsPerWorkspace} models in {loaded.Elapsed.TotalSeconds:0.0} s");
+        // As after the main dataset (and before the single-workspace phase): fresh planner statistics, a checkpoint, and
+        // the audit caught up on every workspace's loaded events. Otherwise the measurements at scale are billed for
+        // autovacuum analysing thousands of new partitions, the checkpointer writing the load, and the audit working off
+        // 100,000 models' events in every workspace, none of which a request causes.
+        var settled = Stopwatch.StartNew();
+        await SettleAsync(context, ct);
+        var settleTook = settled.Elapsed;
+        var behind = await AuditCaughtUpAsync(context, ct);
+        context.Log($"workspaces: vacuum analyze and checkpoint took {settleTook.TotalSeconds:0.0} s, the audit of every workspace's loaded events " +
+                    (behind == 0 ? $"{(settled.Elapsed - settleTook).TotalSeconds:0.0} s more" : $"was still behind in {behind:N0} workspaces after {AuditCatchUpTimeout.TotalMinutes:0} min"));
 
         using var http = await KeyInAsync(context, measured, ct);
         var prefix = $"/api/v1/workspaces/{measured.Slug}";
@@ -172,6 +183,40 @@ public sealed class WorkspacesScenario : IScenario
         });
         names.Sort(StringComparer.Ordinal);
         return names;
+    }
+
+    private static async Task SettleAsync(BenchContext context, CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(context.ConnectionString);
+        await connection.OpenAsync(ct);
+        foreach (var sql in new[] { "vacuum analyze", "checkpoint" })
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection) { CommandTimeout = 1200 };
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// Waits until both audit projections of every workspace have reached the workspace's last sequence (their progress
+    /// rows, whichever runs them: the audit worker or Marten's daemon), at most <see cref="AuditCatchUpTimeout"/>; returns
+    /// how many workspaces are still behind (0: none).
+    /// </summary>
+    private static async Task<long> AuditCaughtUpAsync(BenchContext context, CancellationToken ct)
+    {
+        var schema = RegistryStore.Schema;
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var command = context.Db.CreateCommand(
+                $"select count(*) from {schema}.mt_tenant_partitions p " +
+                $"left join {Audit.AuditTrail.ProgressionTable} l on l.name = '{Audit.AuditTrail.AuditLogProjectionName}:All:' || p.partition_value " +
+                $"left join {Audit.AuditTrail.ProgressionTable} c on c.name = '{Audit.AuditTrail.HashChainProjectionName}:All:' || p.partition_value " +
+                $"where coalesce(pg_sequence_last_value(to_regclass(format('%I.%I', '{schema}', '{EventGaps.SequencePrefix}' || p.partition_suffix))), 0) " +
+                "> least(coalesce(l.last_seq_id, 0), coalesce(c.last_seq_id, 0))");
+            var behind = (long)(await command.ExecuteScalarAsync(ct))!;
+            if (behind == 0 || watch.Elapsed > AuditCatchUpTimeout) return behind;
+            await Task.Delay(500, ct);
+        }
     }
 
     /// <summary>A client with a platform key that is admin of the measured workspace only.</summary>

@@ -31,11 +31,7 @@ public static class ListModelsEndpoint
         var errors = new List<(string, string)>();
         var limit = Paging.Limit(query["limit"], DefaultLimit, MaxLimit, errors);
 
-        var where = new List<string>();
-        var args = new List<object>();
-
-        // The first tag drives the query: its model_tags rows come off the (pair hash, name) index in name order, so a
-        // page costs its own rows, not every match.
+        // The first tag drives the query (see PageQuery).
         var tags = new List<(string Key, string Value)>();
         foreach (var tag in query["tag"])
         {
@@ -43,6 +39,69 @@ public static class ListModelsEndpoint
             if (tag is null || colon <= 0) { errors.Add(("tag", "A tag filter is key:value, e.g. tag=team:fraud.")); continue; }
             tags.Add((tag[..colon], tag[(colon + 1)..]));
         }
+
+        var prefix = query["prefix"].ToString();
+        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
+
+        string? stage = null;
+        var stageRaw = query["stage"].ToString();
+        if (stageRaw.Length > 0)
+        {
+            stage = lifecycle.Resolve(stageRaw);
+            if (stage is null) errors.Add(("stage", $"'{stageRaw}' is not a stage. The stages are: {string.Join(", ", lifecycle.Stages)}."));
+        }
+
+        var includeArchived = query["includeArchived"].ToString();
+        if (includeArchived.Length > 0 && !bool.TryParse(includeArchived, out _))
+            errors.Add(("includeArchived", "includeArchived is true or false."));
+
+        string? after = null;
+        var cursor = query["cursor"].ToString();
+        if (cursor.Length > 0)
+        {
+            after = DecodeCursor(cursor);
+            if (after is null) errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
+        }
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var (sql, args) = PageQuery(store.Workspace.TenantId, tags, prefix.Length > 0 ? InputRules.NormalizeName(prefix) : null, stage,
+            string.Equals(includeArchived, "true", StringComparison.OrdinalIgnoreCase), after, limit);
+        IReadOnlyList<ModelView> page;
+        if (tags.Count > 0)
+        {
+            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
+            await using var session = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
+            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args);
+        }
+        else
+        {
+            await using var session = store.QuerySession();
+            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args);
+        }
+
+        var items = page.Take(limit).ToList();
+        var next = page.Count > limit ? EncodeCursor(items[^1].NormalizedName) : null;
+        // A different tag whose key/value hashes the same (an MD5 collision) is dropped here; the cursor still
+        // continues after the last row read, so paging stays complete.
+        if (tags.Count > 0)
+            items.RemoveAll(item => !(item.Tags.TryGetValue(tags[0].Key, out var value) && value == tags[0].Value));
+        return Results.Json(new ModelPage(items, next), Json.Options);
+    }
+
+    /// <summary>
+    /// The SQL of one page (Marten's <c>?</c> placeholders) and its arguments, in the workspace <paramref name="tenant"/>: the
+    /// first <paramref name="limit"/> + 1 models in name order after <paramref name="after"/>, filtered. Without a tag it walks
+    /// the workspace's range of <see cref="ModelTagIndex.TenantNameIndex"/> in name order and stops after the page, however many
+    /// models the workspace or the store holds.
+    /// </summary>
+    public static (string Sql, object[] Args) PageQuery(string tenant, IReadOnlyList<(string Key, string Value)> tags, string? normalizedPrefix,
+        string? stage, bool includeArchived, string? after, int limit)
+    {
+        var where = new List<string>();
+        var args = new List<object>();
+
+        // The first tag drives the query: its model_tags rows come off the (pair hash, name) index in name order, so a
+        // page costs its own rows, not every match.
         var name = tags.Count > 0 ? "t.normalized_name" : "d.normalized_name";
         // The tag rows of the request's workspace only (their index leads with it), joined to that workspace's views.
         var from = tags.Count > 0
@@ -51,7 +110,7 @@ public static class ListModelsEndpoint
         if (tags.Count > 0)
         {
             where.Add("t.tenant_id = ?");
-            args.Add(http.Workspace().TenantId);
+            args.Add(tenant);
         }
         for (var i = 0; i < tags.Count; i++)
         {
@@ -59,7 +118,7 @@ public static class ListModelsEndpoint
             if (i == 0)
             {
                 // Only the hash in SQL (a key/value condition beside it would shrink the planner's estimate below a
-                // page and make it sort every match); the page's items are checked against the tag below.
+                // page and make it sort every match); the page's items are checked against the tag by the caller.
                 where.Add($"t.pair_hash = {string.Format(ModelTagIndex.PairHashSql, "?", "?")}");
                 args.AddRange([key, value]);
             }
@@ -71,72 +130,33 @@ public static class ListModelsEndpoint
             }
         }
 
-        var prefix = query["prefix"].ToString();
-        if (prefix.Length > InputRules.MaxNameLength) errors.Add(("prefix", $"A prefix has at most {InputRules.MaxNameLength} characters."));
-        else if (prefix.Length > 0)
+        if (normalizedPrefix is { Length: > 0 })
         {
             // Both spellings: the pattern index serves the like, the range lets a walk in name order stop early.
-            var normalizedPrefix = InputRules.NormalizeName(prefix);
             where.Add($"{name} like ? escape '\\' and {name} >= ?");
             args.Add(EscapeLike(normalizedPrefix) + "%");
             args.Add(normalizedPrefix);
         }
 
-        var stageRaw = query["stage"].ToString();
-        if (stageRaw.Length > 0)
+        if (stage is not null)
         {
-            if (lifecycle.Resolve(stageRaw) is { } stage)
-            {
-                where.Add("jsonb_exists(d.data -> 'versionsByStage', ?)");
-                args.Add(stage);
-            }
-            else errors.Add(("stage", $"'{stageRaw}' is not a stage. The stages are: {string.Join(", ", lifecycle.Stages)}."));
+            where.Add("jsonb_exists(d.data -> 'versionsByStage', ?)");
+            args.Add(stage);
         }
 
-        var includeArchived = query["includeArchived"].ToString();
-        if (includeArchived.Length > 0 && !bool.TryParse(includeArchived, out _))
-            errors.Add(("includeArchived", "includeArchived is true or false."));
-        if (!string.Equals(includeArchived, "true", StringComparison.OrdinalIgnoreCase))
+        if (!includeArchived)
             where.Add("coalesce((d.data ->> 'archived')::boolean, false) = false");
 
-        var cursor = query["cursor"].ToString();
-        if (cursor.Length > 0)
+        if (after is not null)
         {
-            if (DecodeCursor(cursor) is { } after)
-            {
-                where.Add($"{name} > ?");
-                args.Add(after);
-            }
-            else errors.Add(("cursor", "The cursor is the nextCursor of an earlier page."));
+            where.Add($"{name} > ?");
+            args.Add(after);
         }
-        if (errors.Count > 0) return Problems.Validation(errors);
         // Raw SQL gets no tenant filter from Marten: the workspace's rows only, and a constant the planner can use.
         where.Insert(0, "d.tenant_id = ?");
-        args.Insert(0, store.Workspace.TenantId);
+        args.Insert(0, tenant);
 
-        var sql = $"select d.data from {from}"
-                  + (where.Count > 0 ? " where " + string.Join(" and ", where) : "")
-                  + $" order by {name} limit {limit + 1}";
-        IReadOnlyList<ModelView> page;
-        if (tags.Count > 0)
-        {
-            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
-            await using var session = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
-            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
-        }
-        else
-        {
-            await using var session = store.QuerySession();
-            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args.ToArray());
-        }
-
-        var items = page.Take(limit).ToList();
-        var next = page.Count > limit ? EncodeCursor(items[^1].NormalizedName) : null;
-        // A different tag whose key/value hashes the same (an MD5 collision) is dropped here; the cursor still
-        // continues after the last row read, so paging stays complete.
-        if (tags.Count > 0)
-            items.RemoveAll(item => !(item.Tags.TryGetValue(tags[0].Key, out var value) && value == tags[0].Value));
-        return Results.Json(new ModelPage(items, next), Json.Options);
+        return ($"select d.data from {from} where {string.Join(" and ", where)} order by {name} limit {limit + 1}", args.ToArray());
     }
 
     private static string EscapeLike(string value) =>
