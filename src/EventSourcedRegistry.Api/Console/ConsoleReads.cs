@@ -1,0 +1,71 @@
+using System.Text.Json;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Models.Listing;
+using EventSourcedRegistry.Api.Registry;
+using EventSourcedRegistry.Api.Settings;
+using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Api.Workspaces;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Primitives;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.WebConsole;
+
+/// <summary>An endpoint's answer as a page shows it: the value, or the refusal's status, title and detail.</summary>
+public sealed record ConsoleAnswer<T>(T? Value, int Status, string? Title, string? Detail) where T : class
+{
+    public bool Ok => Value is not null;
+}
+
+/// <summary>
+/// The console reads through the API's own endpoints, called in process with the page's query as theirs: one
+/// implementation of every read (filters, paging, the as-of settle rule and its refusals), and the pages show exactly
+/// what the API would answer the same key. The endpoint's authorization attribute is not run by a direct call, so
+/// each read first asks the same policy of the same authorization service the API's pipeline asks.
+/// </summary>
+public sealed class ConsoleReads(IAuthorizationService authorization)
+{
+    /// <summary>Whether the caller may call the API's registry-wide reads (a key scoped to models may not).</summary>
+    public async Task<bool> ReadsRegistryWide(HttpContext http) =>
+        (await authorization.AuthorizeAsync(http.User, null, Policies.Read)).Succeeded;
+
+    /// <summary><c>GET /api/v1/models</c>: prefix, tag, stage, cursor.</summary>
+    public async Task<ConsoleAnswer<Wire.ModelPage>> Models(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        var policy = await http.RequestServices.GetRequiredService<WorkspacePolicies>().ForAsync(http.Workspace(), http.RequestAborted);
+        return await Call<Wire.ModelPage>(http, "/api/v1/models", query, sub => ListModelsEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), policy.Lifecycle, http.RequestServices.GetRequiredService<TagListing>()));
+    }
+
+    /// <summary><c>GET /api/v1/registry</c>: the registry at asOf, paged by cursor.</summary>
+    public Task<ConsoleAnswer<Wire.RegistryPage>> Registry(HttpContext http, IDictionary<string, StringValues> query) =>
+        Call<Wire.RegistryPage>(http, "/api/v1/registry", query, sub => GetRegistryEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
+
+    private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
+        Func<HttpContext, Task<IResult>> endpoint) where T : class
+    {
+        using var body = new MemoryStream();
+        var sub = new DefaultHttpContext { RequestServices = http.RequestServices, User = http.User, RequestAborted = http.RequestAborted };
+        sub.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(http.Workspace()));
+        sub.Request.Method = HttpMethods.Get;
+        sub.Request.Path = path;
+        sub.Request.Query = new QueryCollection(new Dictionary<string, StringValues>(query.Where(q => !StringValues.IsNullOrEmpty(q.Value))));
+        sub.Response.Body = body;
+        var result = await endpoint(sub);
+        await result.ExecuteAsync(sub);
+        await sub.Response.BodyWriter.FlushAsync(http.RequestAborted);
+        body.Position = 0;
+        if (sub.Response.StatusCode == StatusCodes.Status200OK)
+            return new ConsoleAnswer<T>(await JsonSerializer.DeserializeAsync<T>(body, Json.Options, http.RequestAborted), 200, null, null);
+        string? title = null, detail = null;
+        try
+        {
+            using var problem = await JsonDocument.ParseAsync(body, cancellationToken: http.RequestAborted);
+            title = problem.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
+            detail = problem.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+        }
+        catch (JsonException) { }
+        return new ConsoleAnswer<T>(null, sub.Response.StatusCode, title, detail);
+    }
+}
