@@ -1,5 +1,9 @@
 using System.Text.Json;
+using EventSourcedRegistry.Access;
+using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using Marten;
 using EventSourcedRegistry.Api.Models.Listing;
 using EventSourcedRegistry.Api.Registry;
 using EventSourcedRegistry.Api.Settings;
@@ -41,6 +45,22 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
     public Task<ConsoleAnswer<Wire.RegistryPage>> Registry(HttpContext http, IDictionary<string, StringValues> query) =>
         Call<Wire.RegistryPage>(http, "/api/v1/registry", query, sub => GetRegistryEndpoint.Get(sub,
             http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
+
+    /// <summary>
+    /// The models a key scoped to models may read, as <c>GET /api/v1/models/{name}</c> reads each (the model view, now):
+    /// those its grants name, by id or by name; a deleted one is gone.
+    /// </summary>
+    public async Task<IReadOnlyList<ModelView>> GrantedModels(HttpContext http)
+    {
+        var grants = AccessClaims.GrantsOf(http.User).Where(g => !g.RegistryWide && Roles.Implies(g.Role, Roles.Reader)).ToList();
+        await using var session = http.RequestServices.GetRequiredService<WorkspaceStore>().QuerySession();
+        var models = new List<ModelView>();
+        var ids = grants.Where(g => g.ModelId is not null).Select(g => g.ModelId!.Value).Distinct().ToList();
+        if (ids.Count > 0) models.AddRange(await session.LoadManyAsync<ModelView>(http.RequestAborted, ids));
+        foreach (var name in grants.Where(g => g.ModelName is not null).Select(g => g.ModelName!).Distinct(StringComparer.Ordinal))
+            if (await session.FindModel(name, http.RequestAborted) is { } model) models.Add(model);
+        return models.DistinctBy(m => m.Id).OrderBy(m => m.NormalizedName, StringComparer.Ordinal).ToList();
+    }
 
     private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
         Func<HttpContext, Task<IResult>> endpoint) where T : class

@@ -30,18 +30,24 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
     public string? Problem { get; private set; }
     public long? AsOfSequence { get; private set; }
     public DateTimeOffset? AsOfInstant { get; private set; }
-    /// <summary>Null for a key that reads the whole registry; else the models its grants name (a key scoped to models).</summary>
-    public IReadOnlyList<string>? ScopedModels { get; private set; }
+    /// <summary>A key scoped to models: the page lists the models its grants name, and has no search.</summary>
+    public bool Scoped { get; private set; }
     public bool PastView => !string.IsNullOrEmpty(AsOf);
 
     public async Task OnGet()
     {
         if (!await reads.ReadsRegistryWide(HttpContext))
         {
-            // A key scoped to models may not call the registry-wide reads; it is shown its own grants' model names and
-            // nothing else of the workspace (no other name, no count).
-            ScopedModels = AccessClaims.GrantsOf(User).Where(g => g.ModelName is not null).Select(g => g.ModelName!)
-                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            // A key scoped to models may not call the registry-wide reads: it is shown the models its grants name, read
+            // as GET /api/v1/models/{name} reads them, and nothing else of the workspace (no other name, no count).
+            Scoped = true;
+            if (PastView)
+            {
+                Problem = "The registry as of an instant lists every model of the workspace; this key reads single models only.";
+                return;
+            }
+            Rows = (await reads.GrantedModels(HttpContext)).Select(m => new RegistryRow(m.Name, m.Description, m.Tags, m.Archived,
+                m.VersionsByStage, m.Aliases)).ToList();
             return;
         }
         var query = new Dictionary<string, StringValues> { ["cursor"] = Cursor, ["limit"] = "25" };
