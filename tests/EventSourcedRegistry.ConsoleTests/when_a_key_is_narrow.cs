@@ -37,5 +37,15 @@ public sealed class when_a_key_is_narrow(ConsoleFixture console) : ConsoleTest(c
         await page.GotoAsync("/console/workspaces/default/registry?asOf=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O")));
         Assert.DoesNotContain(theirs, await page.ContentAsync());
         Assert.Equal(0, await page.Locator("table.registry").CountAsync());
+
+        // Its own model's page opens; another model's page answers as a model that does not exist.
+        Assert.Equal(200, (await page.GotoAsync($"/console/workspaces/default/models/{mine}"))!.Status);
+        var other = await page.GotoAsync($"/console/workspaces/default/models/{theirs}");
+        var otherBody = await other!.TextAsync();
+        var missing = await page.GotoAsync($"/console/workspaces/default/models/{Unique("nothing")}");
+        Assert.Equal(404, other.Status);
+        Assert.Equal(404, missing!.Status);
+        Assert.Equal(WithoutTraceId(await missing.TextAsync()), WithoutTraceId(otherBody));
+        Assert.DoesNotContain(theirs, otherBody);
     }
 }

@@ -47,6 +47,29 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
         Assert.DoesNotContain($"{second}", stages);
         Assert.Contains("as of", await pasted.Locator("p.asof").InnerTextAsync());
         await AssertAccessible(pasted);
+
+        // The model's page at the same instant: the versions and the timeline as they were.
+        await past.Locator("th.model a").ClickAsync();
+        await pasted.WaitForURLAsync(new Regex($"/models/{model}\\?asOf="));
+        var versions = pasted.Locator("table.versions tbody tr");
+        await Assertions.Expect(versions).ToHaveCountAsync(1);
+        Assert.Equal("Production", await versions.Locator("td.stage").InnerTextAsync());
+        Assert.Equal("champion", await versions.Locator("td.aliases").InnerTextAsync());
+        Assert.Equal(new string('a', 64), await versions.Locator("td.digest").InnerTextAsync());
+        Assert.Contains("external reference", await versions.Locator("td.verification").InnerTextAsync());
+        var reasons = await pasted.Locator("table.timeline td.reason").AllInnerTextsAsync();
+        Assert.Contains("first release", reasons);
+        Assert.Contains("the A/B winner", reasons);
+        Assert.DoesNotContain("second release", reasons);
+        Assert.All(await pasted.Locator("table.timeline td.actor").AllInnerTextsAsync(), actor => Assert.Equal("key:bootstrap-admin", actor));
+        Assert.All(await pasted.Locator("table.timeline td.correlation").AllInnerTextsAsync(), id => Assert.False(string.IsNullOrWhiteSpace(id)));
+        await AssertAccessible(pasted);
+
+        // And now: both versions, the second release in the timeline.
+        var now = await pasted.GotoAsync($"/console/workspaces/default/models/{model}");
+        Assert.Equal(200, now!.Status);
+        await Assertions.Expect(pasted.Locator("table.versions tbody tr")).ToHaveCountAsync(2);
+        Assert.Contains("second release", await pasted.Locator("table.timeline td.reason").AllInnerTextsAsync());
     }
 
     [Fact]

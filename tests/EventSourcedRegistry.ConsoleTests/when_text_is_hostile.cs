@@ -28,5 +28,16 @@ public sealed class when_text_is_hostile(ConsoleFixture console) : ConsoleTest(c
         Assert.Equal(0, await page.Locator("main img, main script").CountAsync());
         Assert.Empty(dialogs);
         await AssertAccessible(page);
+
+        // The reason of a promotion, on the model's timeline.
+        var version = await RegisterVersion(model);
+        await Promote(model, version, "Staging", Hostile);
+        await row.Locator("th.model a").ClickAsync();
+        await page.WaitForURLAsync($"**/models/{model}");
+        Assert.Contains(Hostile, await page.Locator("table.timeline td.reason").AllInnerTextsAsync());
+        Assert.Equal(Hostile, await page.Locator("p.description").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("main img, main script").CountAsync());
+        Assert.Empty(dialogs);
+        await AssertAccessible(page);
     }
 }

@@ -3,13 +3,8 @@ using EventSourcedRegistry.ConsoleTests.Support;
 
 namespace EventSourcedRegistry.ConsoleTests;
 
-public sealed partial class when_workspaces_hold_the_same_names(ConsoleFixture console) : ConsoleTest(console)
+public sealed class when_workspaces_hold_the_same_names(ConsoleFixture console) : ConsoleTest(console)
 {
-    [GeneratedRegex("\"traceId\":\"[^\"]*\"")]
-    private static partial Regex TraceId();
-
-    private static string WithoutTraceId(string body) => TraceId().Replace(body, "");
-
     [Fact]
     public async Task a_key_of_one_workspace_sees_nothing_of_the_other()
     {

@@ -47,6 +47,38 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
             http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
 
     /// <summary>
+    /// Whether the caller may read the model the name names: the API's own decision for <c>GET /api/v1/models/{name}</c>
+    /// (a key scoped to other models is refused, as for an unknown model). Read at a point, the endpoint then judges the
+    /// model the name named then, as it does for the API.
+    /// </summary>
+    public async Task<bool> ReadsModel(HttpContext http, string name, IDictionary<string, StringValues> query)
+    {
+        var sub = SubRequest(http, $"/api/v1/models/{Uri.EscapeDataString(name)}", query, name);
+        // As the model endpoints are marked: a read at a point is judged by the model it reads, in the endpoint.
+        sub.SetEndpoint(new Endpoint(null, new EndpointMetadataCollection(new AuthorizesModelReadAtPointAttribute()), "console model read"));
+        return (await authorization.AuthorizeAsync(http.User, sub, Policies.Read)).Succeeded;
+    }
+
+    /// <summary><c>GET /api/v1/models/{name}</c> (asOf).</summary>
+    public Task<ConsoleAnswer<Wire.ModelInfo>> Model(HttpContext http, string name, IDictionary<string, StringValues> query) =>
+        Call<Wire.ModelInfo>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}", query, sub => Api.Models.Reading.GetModelEndpoint.Get(name, sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+
+    /// <summary><c>GET /api/v1/models/{name}/versions</c> (asOf, cursor).</summary>
+    public async Task<ConsoleAnswer<Wire.ModelVersionPage>> Versions(HttpContext http, string name, IDictionary<string, StringValues> query)
+    {
+        var policy = await http.RequestServices.GetRequiredService<WorkspacePolicies>().ForAsync(http.Workspace(), http.RequestAborted);
+        return await Call<Wire.ModelVersionPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/versions", query, sub =>
+            ModelVersions.Reading.ListModelVersionsEndpoint.Get(name, sub, http.RequestServices.GetRequiredService<WorkspaceStore>(),
+                policy.Lifecycle, http.RequestServices.GetRequiredService<PastModels>()), name);
+    }
+
+    /// <summary><c>GET /api/v1/models/{name}/history</c> (asOf, cursor): the timeline.</summary>
+    public Task<ConsoleAnswer<Wire.HistoryPage>> History(HttpContext http, string name, IDictionary<string, StringValues> query) =>
+        Call<Wire.HistoryPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/history", query, sub => Api.Models.History.GetModelHistoryEndpoint.Get(name, sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+
+    /// <summary>
     /// The models a key scoped to models may read, as <c>GET /api/v1/models/{name}</c> reads each (the model view, now):
     /// those its grants name, by id or by name; a deleted one is gone.
     /// </summary>
@@ -62,15 +94,22 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         return models.DistinctBy(m => m.Id).OrderBy(m => m.NormalizedName, StringComparer.Ordinal).ToList();
     }
 
-    private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
-        Func<HttpContext, Task<IResult>> endpoint) where T : class
+    private static HttpContext SubRequest(HttpContext http, string path, IDictionary<string, StringValues> query, string? name)
     {
-        using var body = new MemoryStream();
         var sub = new DefaultHttpContext { RequestServices = http.RequestServices, User = http.User, RequestAborted = http.RequestAborted };
         sub.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(http.Workspace()));
         sub.Request.Method = HttpMethods.Get;
         sub.Request.Path = path;
         sub.Request.Query = new QueryCollection(new Dictionary<string, StringValues>(query.Where(q => !StringValues.IsNullOrEmpty(q.Value))));
+        if (name is not null) sub.Request.RouteValues["name"] = name;
+        return sub;
+    }
+
+    private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
+        Func<HttpContext, Task<IResult>> endpoint, string? name = null) where T : class
+    {
+        using var body = new MemoryStream();
+        var sub = SubRequest(http, path, query, name);
         sub.Response.Body = body;
         var result = await endpoint(sub);
         await result.ExecuteAsync(sub);

@@ -10,8 +10,14 @@ namespace EventSourcedRegistry.ConsoleTests.Support;
 /// what the pages show, made through the API with the bootstrap key (the platform admin, and admin of default).
 /// </summary>
 [Collection(ConsoleCollection.Name)]
-public abstract class ConsoleTest(ConsoleFixture console) : IAsyncLifetime
+public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifetime
 {
+    [GeneratedRegex("\"traceId\":\"[^\"]*\"")]
+    private static partial Regex TraceId();
+
+    /// <summary>An answer's body without the trace id every answer carries (two answers compared for sameness).</summary>
+    protected static string WithoutTraceId(string body) => TraceId().Replace(body, "");
+
     protected ConsoleFixture Console { get; } = console;
     protected IBrowserContext Browser { get; private set; } = null!;
     protected HttpClient Admin { get; } = console.ClientWithKey(AppFixture.AdminKey);

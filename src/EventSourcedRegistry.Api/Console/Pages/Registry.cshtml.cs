@@ -99,4 +99,9 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
     }.Where(p => !string.IsNullOrEmpty(p.Value))).ToUriComponent();
 
     public string Workspace => HttpContext.Workspace().Slug;
+
+    /// <summary>The model's page, at this page's instant.</summary>
+    public string ModelLink(string name) =>
+        ConsoleConfiguration.PathOf(HttpContext.Workspace(), "models/" + Uri.EscapeDataString(name)) +
+        (PastView ? "?asOf=" + Uri.EscapeDataString(AsOf!) : "");
 }
