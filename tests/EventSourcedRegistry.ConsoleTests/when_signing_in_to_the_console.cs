@@ -137,10 +137,24 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
     {
         var (_, reader) = await KeyOfDefault(new { role = "reader" });
         var page = await SignIn(reader);
+        // A copy of the session cookie taken before signing out (another tab, a stolen copy) works until then...
+        var copy = (await Browser.CookiesAsync()).Single(c => c.Name == "esr-console");
+        Assert.Equal(HttpStatusCode.OK, await RegistryWith(copy));
         await page.Locator("form.signout button[type=submit]").ClickAsync();
         await page.WaitForURLAsync(new Regex("/console/signin"));
         Assert.DoesNotContain(await Browser.CookiesAsync(), c => c.Name == "esr-console");
         await page.GotoAsync("/console/workspaces/default/registry");
         Assert.Contains("/console/signin", page.Url);
+        // ...and is refused after: the server ended the session, not just the browser's cookie.
+        Assert.Equal(HttpStatusCode.Redirect, await RegistryWith(copy));
+    }
+
+    private async Task<HttpStatusCode> RegistryWith(BrowserContextCookiesResult cookie)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Console.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/console/workspaces/default/registry");
+        request.Headers.Add("Cookie", $"{cookie.Name}={cookie.Value}");
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
     }
 }

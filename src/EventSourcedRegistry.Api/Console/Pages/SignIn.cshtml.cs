@@ -8,7 +8,7 @@ namespace EventSourcedRegistry.Api.WebConsole.Pages;
 
 /// <summary>The one anonymous page: an API key in, a session cookie out (see <see cref="ConsoleSession"/>).</summary>
 [AllowAnonymous]
-public sealed class SignInModel(ApiKeys keys) : PageModel
+public sealed class SignInModel(ApiKeys keys, ConsoleSessions sessions) : PageModel
 {
     [BindProperty(SupportsGet = true)] public string? ReturnUrl { get; set; }
 
@@ -26,7 +26,8 @@ public sealed class SignInModel(ApiKeys keys) : PageModel
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        await HttpContext.SignInAsync(ConsoleSession.Scheme, ConsoleSession.SessionOf(record));
+        var session = await sessions.StartAsync(record.Id, HttpContext.RequestAborted);
+        await HttpContext.SignInAsync(ConsoleSession.Scheme, ConsoleSession.SessionOf(record, session));
         // Only back into the console: a return address elsewhere would make the form an open redirect.
         return LocalRedirect(ReturnUrl is { } back && Url.IsLocalUrl(back) && ConsoleConfiguration.IsConsole(new PathString(back.Split('?')[0]))
             ? back : ConsoleConfiguration.Root);
