@@ -36,7 +36,9 @@ public static class AccessConfiguration
 
         var authentication = builder.Services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API key or bearer token", options => options.ForwardDefaultSelector = http =>
-                jwtOn && http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                // The console's pages know only its session cookie (an API key is exchanged for one at sign-in).
+                WebConsole.ConsoleConfiguration.IsConsole(http.Request.Path) ? WebConsole.ConsoleSession.Scheme
+                : jwtOn && http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                       && !Mlflow.MlflowCredentials.IsApiKeyBearer(http.Request)
                     ? JwtBearerDefaults.AuthenticationScheme
                     : ApiKeyAuthenticationHandler.SchemeName)
@@ -175,8 +177,16 @@ public static class AccessConfiguration
 /// <summary>401, 403 and 404 as ProblemDetails instead of the framework's empty answers.</summary>
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
+    private readonly AuthorizationMiddlewareResultHandler _framework = new();
+
     public async Task HandleAsync(RequestDelegate next, HttpContext http, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
+        // The console's pages are for browsers: a missing session is the cookie's challenge (to the sign-in form).
+        if (WebConsole.ConsoleConfiguration.IsConsole(http.Request.Path))
+        {
+            await _framework.HandleAsync(next, http, policy, result);
+            return;
+        }
         if (result.Succeeded)
         {
             await next(http);

@@ -4,6 +4,7 @@ using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Settings;
+using EventSourcedRegistry.Api.WebConsole;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -86,6 +87,7 @@ public static class RegistryConfiguration
         builder.AddAuditCheckpoints();
         builder.AddRegistryAccess();
         builder.AddWorkspaces();
+        builder.AddConsole();
         builder.AddCanonicalJsonInput();
         builder.AddRegistryLimits();
 
@@ -110,6 +112,8 @@ public static class RegistryConfiguration
         app.UseStatusCodePages();
         // /api/v1/workspaces/{ws}/… → /api/v1/… in workspace ws, then routing (explicitly after it).
         app.UseWorkspaceAddressing();
+        // /console/workspaces/{ws}/… in workspace ws, and the console's security headers.
+        app.UseConsoleAddressing();
         // The input door: the request's text before anything reads it, its body after authorization.
         app.UseCanonicalRequestText();
         app.UseRegistryAccess();
@@ -127,6 +131,7 @@ public static class RegistryConfiguration
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAuditHealth();
+        app.MapConsole();
         app.MapObservability();
         return app;
     }

@@ -127,7 +127,8 @@ public sealed class CanonicalJsonInput(RequestDelegate next, InputOptions option
     public async Task InvokeAsync(HttpContext http)
     {
         var request = http.Request;
-        if (http.GetEndpoint()?.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null)
+        // The console's forms are form posts its own pages read (antiforgery-checked); no API endpoint receives them.
+        if (http.GetEndpoint()?.Metadata.GetMetadata<OpaqueBodyAttribute>() is not null || WebConsole.ConsoleConfiguration.IsConsole(request.Path))
         {
             await next(http);
             return;

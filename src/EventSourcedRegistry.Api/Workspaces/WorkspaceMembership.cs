@@ -53,11 +53,13 @@ public sealed class WorkspaceMembership(RequestDelegate next, WorkspaceDirectory
     public static IReadOnlySet<string> MembershipsOf(ClaimsPrincipal user) =>
         user.FindAll(Claim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Unprefixed routes that belong to no workspace: the directory's, the platform's keys, health and the OpenAPI document.</summary>
+    /// <summary>Unprefixed routes that belong to no workspace: the directory's, the platform's keys, health, the OpenAPI document and the console's own.</summary>
     public static bool OutsideWorkspaces(HttpContext http) =>
         http.Features.Get<IWorkspaceFeature>() is null &&
         (http.Request.Path.StartsWithSegments(WorkspaceAddressing.Prefix, StringComparison.OrdinalIgnoreCase) ||
          http.Request.Path.StartsWithSegments("/api/v1/platform", StringComparison.OrdinalIgnoreCase) ||
          http.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase) ||
-         http.Request.Path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase));
+         http.Request.Path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase) ||
+         // The console's own pages outside a workspace (sign-in, sign-out, /console itself, its stylesheet).
+         WebConsole.ConsoleConfiguration.IsConsole(http.Request.Path));
 }

@@ -39,6 +39,16 @@ public sealed class when_authenticating(AppFixture app) : ApiTest(app)
                 Assert.True(response.Status is 200 or 302 or 404 && !path.StartsWith("/api/v1", StringComparison.Ordinal), $"{method} {path}: {response.Status}");
                 continue;
             }
+            if (path.StartsWith("/console", StringComparison.Ordinal))
+            {
+                // The console is for browsers: its sign-in form and stylesheet are open, a post without the form's
+                // antiforgery token is refused, and every other page sends the browser to the sign-in form.
+                var expected = path is "/console/signin" or "/console/assets/console.css" && method == "GET" ? 200
+                    : method == "POST" ? 400 : 302;
+                Assert.True(response.Status == expected, $"{method} {path}: {response.Status}, expected {expected}");
+                if (expected == 302) Assert.StartsWith("/console/signin", response.Raw.Headers.Location!.PathAndQuery);
+                continue;
+            }
             Assert.True(response.Status == 401, $"{method} {path}: {response.Status} {response.Body}");
             if (path.StartsWith("/api/2.0/mlflow", StringComparison.Ordinal))
             {

@@ -1,0 +1,130 @@
+using System.Text.Json;
+using EventSourcedRegistry.Access;
+using EventSourcedRegistry.Api.Access;
+using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Models;
+using Marten;
+using EventSourcedRegistry.Api.Models.Listing;
+using EventSourcedRegistry.Api.Registry;
+using EventSourcedRegistry.Api.Settings;
+using EventSourcedRegistry.Api.TimeTravel;
+using EventSourcedRegistry.Api.Workspaces;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Primitives;
+using Npgsql;
+
+namespace EventSourcedRegistry.Api.WebConsole;
+
+/// <summary>An endpoint's answer as a page shows it: the value, or the refusal's status, title and detail.</summary>
+public sealed record ConsoleAnswer<T>(T? Value, int Status, string? Title, string? Detail) where T : class
+{
+    public bool Ok => Value is not null;
+}
+
+/// <summary>
+/// The console reads through the API's own endpoints, called in process with the page's query as theirs: one
+/// implementation of every read (filters, paging, the as-of settle rule and its refusals), and the pages show exactly
+/// what the API would answer the same key. The endpoint's authorization attribute is not run by a direct call, so
+/// each read first asks the same policy of the same authorization service the API's pipeline asks.
+/// </summary>
+public sealed class ConsoleReads(IAuthorizationService authorization)
+{
+    /// <summary>Whether the caller may call the API's registry-wide reads (a key scoped to models may not).</summary>
+    public async Task<bool> ReadsRegistryWide(HttpContext http) =>
+        (await authorization.AuthorizeAsync(http.User, null, Policies.Read)).Succeeded;
+
+    /// <summary><c>GET /api/v1/models</c>: prefix, tag, stage, cursor.</summary>
+    public async Task<ConsoleAnswer<Wire.ModelPage>> Models(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        var policy = await http.RequestServices.GetRequiredService<WorkspacePolicies>().ForAsync(http.Workspace(), http.RequestAborted);
+        return await Call<Wire.ModelPage>(http, "/api/v1/models", query, sub => ListModelsEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), policy.Lifecycle, http.RequestServices.GetRequiredService<TagListing>()));
+    }
+
+    /// <summary><c>GET /api/v1/registry</c>: the registry at asOf, paged by cursor.</summary>
+    public Task<ConsoleAnswer<Wire.RegistryPage>> Registry(HttpContext http, IDictionary<string, StringValues> query) =>
+        Call<Wire.RegistryPage>(http, "/api/v1/registry", query, sub => GetRegistryEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
+
+    /// <summary>
+    /// Whether the caller may read the model the name names: the API's own decision for <c>GET /api/v1/models/{name}</c>
+    /// (a key scoped to other models is refused, as for an unknown model). Read at a point, the endpoint then judges the
+    /// model the name named then, as it does for the API.
+    /// </summary>
+    public async Task<bool> ReadsModel(HttpContext http, string name, IDictionary<string, StringValues> query)
+    {
+        var sub = SubRequest(http, $"/api/v1/models/{Uri.EscapeDataString(name)}", query, name);
+        // As the model endpoints are marked: a read at a point is judged by the model it reads, in the endpoint.
+        sub.SetEndpoint(new Endpoint(null, new EndpointMetadataCollection(new AuthorizesModelReadAtPointAttribute()), "console model read"));
+        return (await authorization.AuthorizeAsync(http.User, sub, Policies.Read)).Succeeded;
+    }
+
+    /// <summary><c>GET /api/v1/models/{name}</c> (asOf).</summary>
+    public Task<ConsoleAnswer<Wire.ModelInfo>> Model(HttpContext http, string name, IDictionary<string, StringValues> query) =>
+        Call<Wire.ModelInfo>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}", query, sub => Api.Models.Reading.GetModelEndpoint.Get(name, sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+
+    /// <summary><c>GET /api/v1/models/{name}/versions</c> (asOf, cursor).</summary>
+    public async Task<ConsoleAnswer<Wire.ModelVersionPage>> Versions(HttpContext http, string name, IDictionary<string, StringValues> query)
+    {
+        var policy = await http.RequestServices.GetRequiredService<WorkspacePolicies>().ForAsync(http.Workspace(), http.RequestAborted);
+        return await Call<Wire.ModelVersionPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/versions", query, sub =>
+            ModelVersions.Reading.ListModelVersionsEndpoint.Get(name, sub, http.RequestServices.GetRequiredService<WorkspaceStore>(),
+                policy.Lifecycle, http.RequestServices.GetRequiredService<PastModels>()), name);
+    }
+
+    /// <summary><c>GET /api/v1/models/{name}/history</c> (asOf, cursor): the timeline.</summary>
+    public Task<ConsoleAnswer<Wire.HistoryPage>> History(HttpContext http, string name, IDictionary<string, StringValues> query) =>
+        Call<Wire.HistoryPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/history", query, sub => Api.Models.History.GetModelHistoryEndpoint.Get(name, sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+
+    /// <summary>
+    /// The models a key scoped to models may read, as <c>GET /api/v1/models/{name}</c> reads each (the model view, now):
+    /// those its grants name, by id or by name; a deleted one is gone.
+    /// </summary>
+    public async Task<IReadOnlyList<ModelView>> GrantedModels(HttpContext http)
+    {
+        var grants = AccessClaims.GrantsOf(http.User).Where(g => !g.RegistryWide && Roles.Implies(g.Role, Roles.Reader)).ToList();
+        await using var session = http.RequestServices.GetRequiredService<WorkspaceStore>().QuerySession();
+        var models = new List<ModelView>();
+        var ids = grants.Where(g => g.ModelId is not null).Select(g => g.ModelId!.Value).Distinct().ToList();
+        if (ids.Count > 0) models.AddRange(await session.LoadManyAsync<ModelView>(http.RequestAborted, ids));
+        foreach (var name in grants.Where(g => g.ModelName is not null).Select(g => g.ModelName!).Distinct(StringComparer.Ordinal))
+            if (await session.FindModel(name, http.RequestAborted) is { } model) models.Add(model);
+        return models.DistinctBy(m => m.Id).OrderBy(m => m.NormalizedName, StringComparer.Ordinal).ToList();
+    }
+
+    private static HttpContext SubRequest(HttpContext http, string path, IDictionary<string, StringValues> query, string? name)
+    {
+        var sub = new DefaultHttpContext { RequestServices = http.RequestServices, User = http.User, RequestAborted = http.RequestAborted };
+        sub.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(http.Workspace()));
+        sub.Request.Method = HttpMethods.Get;
+        sub.Request.Path = path;
+        sub.Request.Query = new QueryCollection(new Dictionary<string, StringValues>(query.Where(q => !StringValues.IsNullOrEmpty(q.Value))));
+        if (name is not null) sub.Request.RouteValues["name"] = name;
+        return sub;
+    }
+
+    private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
+        Func<HttpContext, Task<IResult>> endpoint, string? name = null) where T : class
+    {
+        using var body = new MemoryStream();
+        var sub = SubRequest(http, path, query, name);
+        sub.Response.Body = body;
+        var result = await endpoint(sub);
+        await result.ExecuteAsync(sub);
+        await sub.Response.BodyWriter.FlushAsync(http.RequestAborted);
+        body.Position = 0;
+        if (sub.Response.StatusCode == StatusCodes.Status200OK)
+            return new ConsoleAnswer<T>(await JsonSerializer.DeserializeAsync<T>(body, Json.Options, http.RequestAborted), 200, null, null);
+        string? title = null, detail = null;
+        try
+        {
+            using var problem = await JsonDocument.ParseAsync(body, cancellationToken: http.RequestAborted);
+            title = problem.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
+            detail = problem.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+        }
+        catch (JsonException) { }
+        return new ConsoleAnswer<T>(null, sub.Response.StatusCode, title, detail);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Claims;
+using EventSourcedRegistry.Api.Access;
+using EventSourcedRegistry.Api.Workspaces;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+namespace EventSourcedRegistry.Api.WebConsole;
+
+/// <summary>
+/// The console's session: an API key, presented once to the sign-in form, exchanged for an encrypted cookie (ASP.NET
+/// Core cookie authentication over the shared Data Protection key ring) that carries the key's id and actor, never its
+/// secret. Every request reads the key's row and the session's row again (<see cref="ApiKeys.Find"/>, uncached): a revoked key's session dies
+/// at its next request, on any node, and the request's principal is the one the API builds for the key
+/// (<see cref="ApiKeys.PrincipalOf"/>, for the request's workspace), so the console holds exactly the key's grants.
+/// </summary>
+public static class ConsoleSession
+{
+    public const string Scheme = "Console";
+    public const string CookieName = "esr-console";
+    public const string IdleTimeoutSetting = "Registry:Console:IdleTimeout";
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromMinutes(30);
+
+    public static void Add(WebApplicationBuilder builder)
+    {
+        var idle = builder.Configuration.GetValue(IdleTimeoutSetting, DefaultIdleTimeout);
+        if (idle <= TimeSpan.Zero) throw new InvalidOperationException($"{IdleTimeoutSetting} must be positive; it is {idle:c}.");
+        builder.Services.AddAuthentication().AddCookie(Scheme, options =>
+        {
+            options.Cookie.Name = CookieName;
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.Path = ConsoleConfiguration.Root;
+            // Idle expiry: each request past half the window renews it; a session left alone for the window ends.
+            options.ExpireTimeSpan = idle;
+            options.SlidingExpiration = true;
+            options.LoginPath = ConsoleConfiguration.Root + "/signin";
+            options.LogoutPath = ConsoleConfiguration.Root + "/signout";
+            options.Events.OnRedirectToAccessDenied = context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+            options.Events.OnValidatePrincipal = Validate;
+        });
+    }
+
+    /// <summary>
+    /// The cookie's principal: the key's id and actor and the server's session row (<see cref="ConsoleSessions"/>) only;
+    /// the grants are read again at every request.
+    /// </summary>
+    public static ClaimsPrincipal SessionOf(ApiKeyRecord key, string session)
+    {
+        var identity = new ClaimsIdentity(Scheme, ClaimTypes.Name, ClaimTypes.Role);
+        identity.AddClaim(new Claim(AccessClaims.KeyId, key.Id));
+        identity.AddClaim(new Claim(ConsoleSessions.Claim, session));
+        identity.AddClaim(new Claim(ClaimTypes.Name, key.Name));
+        identity.AddClaim(new Claim(AccessClaims.Actor, key.Actor));
+        return new ClaimsPrincipal(identity);
+    }
+
+    private static async Task Validate(CookieValidatePrincipalContext context)
+    {
+        var http = context.HttpContext;
+        var keyId = context.Principal?.FindFirst(AccessClaims.KeyId)?.Value;
+        var session = context.Principal?.FindFirst(ConsoleSessions.Claim)?.Value;
+        var key = keyId is null ? null : await http.RequestServices.GetRequiredService<ApiKeys>().Find(keyId, http.RequestAborted);
+        // A signed-out session is refused whatever copy of its cookie comes back.
+        if (key is not { Active: true } || session is null
+            || !await http.RequestServices.GetRequiredService<ConsoleSessions>().IsOpenAsync(session, key.Id, http.RequestAborted))
+        {
+            context.RejectPrincipal();
+            await http.SignOutAsync(Scheme);
+            return;
+        }
+        // The API's own principal of the key, for this request's workspace, named as the API key scheme names it: the
+        // caller (idempotency, rate limits) and the actor are the key's, as when it calls the API.
+        var principal = ApiKeys.PrincipalOf(key, ApiKeyAuthenticationHandler.SchemeName, http.Workspace());
+        // The session row's id stays with the principal: sign-out ends that row, and a renewed cookie (sliding expiry
+        // writes the replaced principal) still names it.
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(ConsoleSessions.Claim, session));
+        context.ReplacePrincipal(principal);
+    }
+}
