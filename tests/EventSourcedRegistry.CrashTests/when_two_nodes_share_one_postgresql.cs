@@ -14,7 +14,7 @@ namespace EventSourcedRegistry.CrashTests;
 /// audit log catches up and <c>/audit/verify</c> covers every event in the store.
 /// </summary>
 public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output)
-    : CrashScenario(output, "two API nodes on one PostgreSQL, the async daemon's node SIGKILLed")
+    : CrashScenario(output, "two API nodes on one PostgreSQL, the audit worker's node SIGKILLed")
 {
     private static readonly string[] ModelNames = ["nodes-a", "nodes-b"];
     private const string NodePrefix = "esr-crash-node-";
@@ -29,7 +29,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         var shared = NewDirectory("shared");
         Dictionary<string, string?> Node(string name) => new()
         {
-            // The application name tells the nodes' sessions apart in pg_stat_activity (who holds the daemon's lock).
+            // The application name tells the nodes' sessions apart in pg_stat_activity (who holds the audit worker's lock).
             ["ConnectionStrings__Registry"] = postgres.ConnectionString + $";Application Name={NodePrefix}{name}",
             ["Registry__DataDirectory"] = shared,
         };
@@ -55,7 +55,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             var leader = nodes.Single(n => leaders[0] == NodePrefix + n.Name);
             survivor = nodes.Single(n => n != leader);
 
-            // Kill the daemon's node; the survivor must take the projections over and run them past what is written now.
+            // Kill the audit worker's node; the survivor must take the projections over and run them past what is written now.
             await leader.Kill();
             var down = Stopwatch.StartNew();
             await writers.WaitForMoreAcks(1, atLeast: TimeSpan.Zero, timeout: TimeSpan.FromSeconds(60));
@@ -79,8 +79,8 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
 
             Figures.Add(verdict);
             Figures.Add("same key sent through both nodes at once: keys / stored once", $"{twice.Count / 2} / {twice.Count / 2 - verdict.Duplicated}");
-            Figures.Add("daemon node SIGKILLed -> survivor holds the daemon lock", takeover!.Value);
-            Figures.Add("daemon node SIGKILLed -> audit projections past the writes made after the kill", caughtUp.Value);
+            Figures.Add("worker node SIGKILLed -> survivor holds the worker lock", takeover!.Value);
+            Figures.Add("worker node SIGKILLed -> audit projections past the writes made after the kill", caughtUp.Value);
             Figures.Add("retries (same key) / unanswered attempts", $"{writers.Retries} / {writers.Unanswered}");
             Figures.Add("answers by status", writers.Statuses);
             Figures.Add("audit/verify: verified, events / store events", $"{verify["verified"]}, {verify["events"]} / {storeEvents}");
