@@ -49,12 +49,12 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
     }
 
     /// <summary>The form a page would post, sent by the page's own session (its cookies), with or without the form's token.</summary>
-    private static async Task<IAPIResponse> Post(IPage page, Pending p, string decision, bool withToken = true)
+    private static async Task<IAPIResponse> Post(IPage page, Pending p, string decision, bool withToken = true, string reason = "forged")
     {
         var form = page.APIRequest.CreateFormData();
         form.Set("modelName", p.Model);
         form.Set("requestId", p.Request.ToString());
-        form.Set("reason", "forged");
+        form.Set("reason", reason);
         form.Set("decision", decision);
         if (withToken) form.Set("__RequestVerificationToken", await page.Locator("form.signout input[name=__RequestVerificationToken]").GetAttributeAsync("value") ?? "");
         return await page.APIRequest.PostAsync(p.Inbox, new() { Form = form, MaxRedirects = 0 });
@@ -169,6 +169,19 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
         await page.GotoAsync(p.Inbox);
         await Assertions.Expect(page.Locator("li.request")).ToHaveCountAsync(1);
         Assert.Equal(400, (await Post(page, p, "approve", withToken: false)).Status);
+        // A decision needs a reason, whatever the form's required attribute let through.
+        var blank = await Post(page, p, "reject", reason: "  ");
+        Assert.Equal(422, blank.Status);
+        Assert.Contains("Give a reason", await blank.TextAsync());
         Assert.Equal(before, await Revision(p));
+
+        // The approver rejects it instead: closed, and gone from the inbox.
+        var request = page.Locator("li.request");
+        await request.Locator("textarea[name=reason]").FillAsync("the evaluation used last year's data");
+        await request.Locator("button[value=reject]").ClickAsync();
+        await page.WaitForURLAsync(new Regex("outcome=rejected"));
+        Assert.Contains("rejected", await page.Locator("p.done").InnerTextAsync());
+        await Assertions.Expect(page.Locator("li.request")).ToHaveCountAsync(0);
+        Assert.Equal(before + 1, await Revision(p));
     }
 }
