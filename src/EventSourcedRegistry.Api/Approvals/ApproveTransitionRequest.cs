@@ -42,13 +42,20 @@ public static class ApproveTransitionRequestEndpoint
                 if (pending is null) return await TransitionRequestLookup.NotPending(model, requestId, session, ct);
                 var version = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, pending.VersionNumber), ct);
                 now = time.GetUtcNow();
-                return ApprovalDecisions.Approve(model, approvals, requestId, approver, reviewed,
-                    version!.Artifact.Sha256, request.Reason, now,
-                    // The same decisions as a direct command, against the state of this moment.
-                    r => r.Kind == TransitionKinds.Stage
-                        ? ModelDecisions.TransitionStage(model, lifecycle, r.VersionNumber, r.Target, r.Reason, r.ArchiveExisting, version)
-                        : ModelDecisions.AssignAlias(model, r.Target, r.VersionNumber));
+                return Decide(model, version!, lifecycle, approvals, requestId, approver, reviewed, request.Reason, now);
             },
             (outcome, _) => ValueTask.FromResult(TransitionRequestLookup.After(outcome, requestId, approvals, now)));
     }
+
+    /// <summary>
+    /// The approval's decision against the model and the request's version as they are: also what the console asks,
+    /// without appending, to offer an approve button only where this decision would accept.
+    /// </summary>
+    public static Decision Decide(ModelView model, ModelVersionView version, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals,
+        Guid requestId, EventSourcedRegistry.Access.Principal approver, string? reviewedSha256, string? reason, DateTimeOffset now) =>
+        ApprovalDecisions.Approve(model, approvals, requestId, approver, reviewedSha256, version.Artifact.Sha256, reason, now,
+            // The same decisions as a direct command, against the state of this moment.
+            r => r.Kind == TransitionKinds.Stage
+                ? ModelDecisions.TransitionStage(model, lifecycle, r.VersionNumber, r.Target, r.Reason, r.ArchiveExisting, version)
+                : ModelDecisions.AssignAlias(model, r.Target, r.VersionNumber));
 }

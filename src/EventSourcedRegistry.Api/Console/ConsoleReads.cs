@@ -94,7 +94,7 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         return models.DistinctBy(m => m.Id).OrderBy(m => m.NormalizedName, StringComparer.Ordinal).ToList();
     }
 
-    private static HttpContext SubRequest(HttpContext http, string path, IDictionary<string, StringValues> query, string? name)
+    internal static HttpContext SubRequest(HttpContext http, string path, IDictionary<string, StringValues> query, string? name)
     {
         var sub = new DefaultHttpContext { RequestServices = http.RequestServices, User = http.User, RequestAborted = http.RequestAborted };
         sub.Features.Set<IWorkspaceFeature>(new WorkspaceFeature(http.Workspace()));
@@ -105,11 +105,14 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         return sub;
     }
 
-    private static async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
-        Func<HttpContext, Task<IResult>> endpoint, string? name = null) where T : class
+    private static Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string path, IDictionary<string, StringValues> query,
+        Func<HttpContext, Task<IResult>> endpoint, string? name = null) where T : class =>
+        Answer<T>(http, SubRequest(http, path, query, name), endpoint);
+
+    /// <summary>Runs an endpoint on a request built by <see cref="SubRequest"/>: its value, or its refusal as the page shows it.</summary>
+    internal static async Task<ConsoleAnswer<T>> Answer<T>(HttpContext http, HttpContext sub, Func<HttpContext, Task<IResult>> endpoint) where T : class
     {
         using var body = new MemoryStream();
-        var sub = SubRequest(http, path, query, name);
         sub.Response.Body = body;
         var result = await endpoint(sub);
         await result.ExecuteAsync(sub);

@@ -78,7 +78,12 @@ public static class ConsoleSession
         var principal = ApiKeys.PrincipalOf(key, ApiKeyAuthenticationHandler.SchemeName, http.Workspace());
         // The session row's id stays with the principal: sign-out ends that row, and a renewed cookie (sliding expiry
         // writes the replaced principal) still names it.
-        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(ConsoleSessions.Claim, session));
+        var identity = (ClaimsIdentity)principal.Identity!;
+        identity.AddClaim(new Claim(ConsoleSessions.Claim, session));
+        // Antiforgery binds a form's token to the user's unique id, else to a hash of all its claims, which differ per
+        // workspace (grants, memberships): a sign-out form rendered in a workspace other than default was refused (400) at
+        // /console/signout, which has none. The session is that id, the same on every page of it.
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, "console-session:" + session));
         context.ReplacePrincipal(principal);
     }
 }

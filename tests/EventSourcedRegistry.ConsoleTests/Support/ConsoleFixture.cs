@@ -49,7 +49,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
         [$"ConnectionStrings__{RegistryDatabase.ConnectionStringName}"] = ConnectionString,
         ["Registry__Artifacts__Directory"] = Path.Combine(_dataDirectory, "artifacts"),
         ["Registry__Audit__SigningKeyPath"] = Path.Combine(_dataDirectory, "audit", "audit-signing-key.pem"),
-        // Promotions and alias moves act at once (four-eyes approval is the approvals inbox's, not built yet).
+        // Promotions and alias moves act at once; the approvals inbox tests protect Production in workspaces of their own.
         ["Registry__Approvals__ProtectedStages"] = "",
         ["Registry__Approvals__ProtectedAliases"] = "",
         ["Registry__RateLimits__Enabled"] = "false",
