@@ -28,12 +28,13 @@ public static class ConsoleConfiguration
         builder.Services.AddRazorPages(options => options.RootDirectory = "/Console/Pages");
         builder.Services.AddSingleton<ConsoleReads>();
         builder.Services.AddSingleton<ConsoleApprovals>();
+        builder.Services.AddSingleton<ConsoleTables>();
         builder.Services.AddSingleton<ConsoleSessions>();
         // One key ring for every node, in the database they share (see DataProtectionKeys); the application name, not
         // the content root (the default discriminator), decides which nodes read each other's cookies.
         builder.Services.AddDataProtection().SetApplicationName("EventSourcedRegistry");
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>
-            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = new DataProtectionKeys(services.GetRequiredService<NpgsqlDataSource>())));
+            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = new DataProtectionKeys(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<ConsoleTables>())));
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "esr-console-antiforgery";

@@ -11,31 +11,17 @@ namespace EventSourcedRegistry.Api.WebConsole;
 /// at the next sign-in. Kept beside the key ring, as the platform's rows (a session is a key's, whichever workspace it
 /// visits).
 /// </summary>
-public sealed class ConsoleSessions(NpgsqlDataSource data)
+public sealed class ConsoleSessions(NpgsqlDataSource data, ConsoleTables tables)
 {
     public const string Table = RegistryStore.Schema + ".console_sessions";
 
     /// <summary>The cookie's claim naming its session row.</summary>
     public const string Claim = "esr:console-session";
 
-    private static readonly string CreateSql = $"""
-        create schema if not exists {RegistryStore.Schema};
-        create table if not exists {Table} (
-            tenant_id  text not null,
-            session_id text not null,
-            key_id     text not null,
-            started_at timestamptz not null default now(),
-            ended_at   timestamptz,
-            primary key (tenant_id, session_id)
-        );
-        """;
-
-    private volatile bool _created;
-
     /// <summary>A new session of the key: its id (256 random bits) goes into the cookie.</summary>
     public async Task<string> StartAsync(string keyId, CancellationToken ct)
     {
-        await EnsureAsync(ct);
+        tables.Ensure();
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await using var batch = data.CreateBatch();
         batch.BatchCommands.Add(Command($"delete from {Table} where tenant_id = $1 and ended_at < now() - interval '1 day'"));
@@ -50,7 +36,7 @@ public sealed class ConsoleSessions(NpgsqlDataSource data)
     /// <summary>Whether the session was started for this key and has not been ended.</summary>
     public async Task<bool> IsOpenAsync(string sessionId, string keyId, CancellationToken ct)
     {
-        await EnsureAsync(ct);
+        tables.Ensure();
         await using var command = data.CreateCommand(
             $"select exists (select 1 from {Table} where tenant_id = $1 and session_id = $2 and key_id = $3 and ended_at is null)");
         command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.TenantId });
@@ -61,7 +47,7 @@ public sealed class ConsoleSessions(NpgsqlDataSource data)
 
     public async Task EndAsync(string sessionId, CancellationToken ct)
     {
-        await EnsureAsync(ct);
+        tables.Ensure();
         await using var command = data.CreateCommand($"update {Table} set ended_at = now() where tenant_id = $1 and session_id = $2 and ended_at is null");
         command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.TenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
@@ -73,15 +59,5 @@ public sealed class ConsoleSessions(NpgsqlDataSource data)
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.TenantId });
         return command;
-    }
-
-    private async Task EnsureAsync(CancellationToken ct)
-    {
-        if (_created) return;
-        await using var command = data.CreateCommand(CreateSql);
-        try { await command.ExecuteNonQueryAsync(ct); }
-        // Two nodes starting together both create it: the loser's duplicate is the winner's table.
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable) { }
-        _created = true;
     }
 }

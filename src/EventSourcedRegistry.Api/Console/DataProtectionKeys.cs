@@ -13,26 +13,13 @@ namespace EventSourcedRegistry.Api.WebConsole;
 /// the platform's, so their rows carry the platform tenant. The key ring is read once per refresh (a day by default, or
 /// when an unknown key id is met), so the synchronous calls the interface demands cost nothing per request.
 /// </summary>
-public sealed class DataProtectionKeys(NpgsqlDataSource data) : IXmlRepository
+public sealed class DataProtectionKeys(NpgsqlDataSource data, ConsoleTables tables) : IXmlRepository
 {
     public const string Table = RegistryStore.Schema + ".data_protection_keys";
 
-    private static readonly string CreateSql = $"""
-        create schema if not exists {RegistryStore.Schema};
-        create table if not exists {Table} (
-            tenant_id     text not null,
-            friendly_name text not null,
-            xml           text not null,
-            created_at    timestamptz not null default now(),
-            primary key (tenant_id, friendly_name)
-        );
-        """;
-
-    private volatile bool _created;
-
     public IReadOnlyCollection<XElement> GetAllElements()
     {
-        Ensure();
+        tables.Ensure();
         using var command = data.CreateCommand($"select xml from {Table} where tenant_id = $1 order by created_at, friendly_name");
         command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.TenantId });
         using var reader = command.ExecuteReader();
@@ -43,22 +30,12 @@ public sealed class DataProtectionKeys(NpgsqlDataSource data) : IXmlRepository
 
     public void StoreElement(XElement element, string friendlyName)
     {
-        Ensure();
+        tables.Ensure();
         // A key is written once and never changed (revoking one stores a new revocation element under its own name).
         using var command = data.CreateCommand($"insert into {Table} (tenant_id, friendly_name, xml) values ($1, $2, $3) on conflict do nothing");
         command.Parameters.Add(new NpgsqlParameter { Value = WorkspaceId.Platform.TenantId });
         command.Parameters.Add(new NpgsqlParameter { Value = friendlyName });
         command.Parameters.Add(new NpgsqlParameter { Value = element.ToString(SaveOptions.DisableFormatting) });
         command.ExecuteNonQuery();
-    }
-
-    private void Ensure()
-    {
-        if (_created) return;
-        using var command = data.CreateCommand(CreateSql);
-        try { command.ExecuteNonQuery(); }
-        // Two nodes starting together both create it: the loser's duplicate is the winner's table.
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable) { }
-        _created = true;
     }
 }
