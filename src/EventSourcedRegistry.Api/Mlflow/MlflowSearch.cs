@@ -63,18 +63,7 @@ public static class MlflowSearch
         var (filter, keys, max, _) = request!;
 
         var (sql, args, byTag) = ModelsQuery(tenant, request!, Grants(http));
-        IReadOnlyList<ModelView> rows;
-        if (byTag)
-        {
-            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
-            await using var tagSession = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
-            rows = await tagSession.QueryAsync<ModelView>(sql, http.RequestAborted, args);
-        }
-        else
-        {
-            await using var plain = store.QuerySession();
-            rows = await plain.QueryAsync<ModelView>(sql, http.RequestAborted, args);
-        }
+        var rows = await tagListing.QueryAsync(store, sql, args, byTag, http.RequestAborted);
         if (rows.Count == 0) return MlflowJson.Empty();
 
         var page = rows.Take(max).ToList();

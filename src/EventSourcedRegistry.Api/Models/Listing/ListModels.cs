@@ -66,18 +66,7 @@ public static class ListModelsEndpoint
 
         var (sql, args) = PageQuery(store.Workspace.TenantId, tags, prefix.Length > 0 ? InputRules.NormalizeName(prefix) : null, stage,
             string.Equals(includeArchived, "true", StringComparison.OrdinalIgnoreCase), after, limit);
-        IReadOnlyList<ModelView> page;
-        if (tags.Count > 0)
-        {
-            await using var connection = await tagListing.Data.OpenConnectionAsync(http.RequestAborted);
-            await using var session = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
-            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args);
-        }
-        else
-        {
-            await using var session = store.QuerySession();
-            page = await session.QueryAsync<ModelView>(sql, http.RequestAborted, args);
-        }
+        var page = await tagListing.QueryAsync(store, sql, args, byTag: tags.Count > 0, http.RequestAborted);
 
         var items = page.Take(limit).ToList();
         var next = page.Count > limit ? EncodeCursor(items[^1].NormalizedName) : null;
@@ -189,6 +178,19 @@ public static class ListModelsEndpoint
 public sealed class TagListing(NpgsqlDataSource data) : IAsyncDisposable
 {
     public NpgsqlDataSource Data { get; } = data;
+
+    /// <summary>A model list's page: on this pool when it filters by tag, else on the workspace's ordinary session.</summary>
+    public async Task<IReadOnlyList<ModelView>> QueryAsync(WorkspaceStore store, string sql, object[] args, bool byTag, CancellationToken ct)
+    {
+        if (!byTag)
+        {
+            await using var plain = store.QuerySession();
+            return await plain.QueryAsync<ModelView>(sql, ct, args);
+        }
+        await using var connection = await Data.OpenConnectionAsync(ct);
+        await using var session = store.QuerySession(Marten.Services.SessionOptions.ForConnection(connection));
+        return await session.QueryAsync<ModelView>(sql, ct, args);
+    }
 
     public static TagListing For(string connectionString)
     {
