@@ -33,14 +33,6 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
         return new Pending(ws, admin, model, version, Guid.Parse(asked.Body!["id"]!.GetValue<string>()), requester, approver, "key:" + approverName);
     }
 
-    private async Task<(string Key, string Name)> KeyIn(string ws, string admin, params object[] grants)
-    {
-        var name = Unique("key");
-        var made = await Call(HttpMethod.Post, $"/api/v1/workspaces/{ws}/admin/keys", new { name, owner = Unique("owner"), grants }, admin);
-        Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
-        return (made.Body!["key"]!.GetValue<string>(), name);
-    }
-
     private async Task<long> Revision(Pending p)
     {
         var model = await Call(HttpMethod.Get, $"{p.Api}/models/{p.Model}", key: p.Admin);

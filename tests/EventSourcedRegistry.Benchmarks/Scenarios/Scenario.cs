@@ -151,6 +151,7 @@ public static class Catalogue
         ("list", new ListModelsScenario()),
         ("mlflow", new MlflowScenario()),
         ("asof", new AsOfScenario()),
+        ("console", new ConsoleScenario()),
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
         ("artifacts", new ArtifactUploadScenario()),

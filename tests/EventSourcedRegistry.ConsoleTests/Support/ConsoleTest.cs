@@ -101,10 +101,19 @@ public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifeti
         return (made.Body!["id"]!.GetValue<string>(), made.Body["key"]!.GetValue<string>());
     }
 
-    /// <summary>A new workspace and a key of its own holding <paramref name="role"/> there (made by a platform key that administers it).</summary>
-    protected async Task<(string Slug, string Key, string Admin)> WorkspaceWithKey(string role)
+    /// <summary>A key of workspace <paramref name="ws"/> with these grants, made by that workspace's admin key; its secret and name.</summary>
+    protected async Task<(string Key, string Name)> KeyIn(string ws, string admin, params object[] grants)
     {
-        var slug = Unique("ws");
+        var name = Unique("key");
+        var made = await Call(HttpMethod.Post, $"/api/v1/workspaces/{ws}/admin/keys", new { name, owner = Unique("owner"), grants }, admin);
+        Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
+        return (made.Body!["key"]!.GetValue<string>(), name);
+    }
+
+    /// <summary>A new workspace and a key of its own holding <paramref name="role"/> there (made by a platform key that administers it).</summary>
+    protected async Task<(string Slug, string Key, string Admin)> WorkspaceWithKey(string role, string? slug = null)
+    {
+        slug ??= Unique("ws");
         var created = await Call(HttpMethod.Post, "/api/v1/workspaces", new { slug, displayName = $"Workspace {slug}" });
         Assert.True(created.Status == 201, $"creating {slug}: {created.Status} {created.Body}");
         var admin = await Call(HttpMethod.Post, "/api/v1/platform/keys", new

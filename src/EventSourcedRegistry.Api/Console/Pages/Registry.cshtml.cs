@@ -19,6 +19,9 @@ public sealed record RegistryRow(string Name, string? Description, IReadOnlyDict
 [Authorize(Policy = Policies.Authenticated)]
 public sealed class RegistryModel(ConsoleReads reads) : PageModel
 {
+    /// <summary>Models a page lists: issue 15's speed line measures the as-of page at 50 models.</summary>
+    public const int PageSize = 50;
+
     [BindProperty(SupportsGet = true)] public string? Prefix { get; set; }
     [BindProperty(SupportsGet = true)] public string? Tag { get; set; }
     [BindProperty(SupportsGet = true)] public string? Stage { get; set; }
@@ -50,7 +53,7 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
                 m.VersionsByStage, m.Aliases)).ToList();
             return;
         }
-        var query = new Dictionary<string, StringValues> { ["cursor"] = Cursor, ["limit"] = "25" };
+        var query = new Dictionary<string, StringValues> { ["cursor"] = Cursor, ["limit"] = PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         if (PastView)
         {
             query["asOf"] = AsOf;
