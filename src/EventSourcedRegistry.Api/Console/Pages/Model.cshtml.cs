@@ -70,7 +70,12 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
 
         // The transitions that put each version where it is (its open stage interval), explained by the model's events up
         // to the same point: read a page at a time, as far as MaxHistoryPages pages.
-        var open = Deployments.Where(i => i.Kind == "stage" && i.Left is null).ToList();
+        var stages = Deployments.Where(i => i.Kind == "stage").ToList();
+        // A version still in the stage it was registered in was put there by its registration: no transition to explain,
+        // and no events to read for it.
+        SinceRegistration = stages.Where(i => i.Left is null && !stages.Any(o => o.Version == i.Version && o.Entered.Sequence < i.Entered.Sequence))
+            .ToDictionary(i => i.Version, i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
+        var open = stages.Where(i => i.Left is null && !SinceRegistration.ContainsKey(i.Version)).ToList();
         if (open.Count == 0) return;
         var events = new List<Wire.HistoryEntry>();
         string? cursor = null;
@@ -108,6 +113,8 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
     public DateTimeOffset ChartEnd { get; private set; }
     /// <summary>Per version in a stage: the transition that put it there and the request it completed.</summary>
     public IReadOnlyDictionary<int, StageProvenance.Entry> Provenance { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
+    /// <summary>Per version in the stage it was registered in: its registration.</summary>
+    public IReadOnlyDictionary<int, StageProvenance.Entry> SinceRegistration { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     public System.Text.Json.JsonElement? ModelSchema { get; private set; }
     public System.Text.Json.JsonElement? WorkspaceSchema { get; private set; }
 
