@@ -78,6 +78,22 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         Call<Wire.HistoryPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/history", query, sub => Api.Models.History.GetModelHistoryEndpoint.Get(name, sub,
             http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
 
+    /// <summary><c>GET /api/v1/registry/changes</c> (from, to, cursor): every stage, alias and deployment change between two points.</summary>
+    public Task<ConsoleAnswer<Wire.RegistryChangesPage>> Changes(HttpContext http, IDictionary<string, StringValues> query) =>
+        Call<Wire.RegistryChangesPage>(http, "/api/v1/registry/changes", query, sub => GetRegistryChangesEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
+
+    /// <summary><c>GET /api/v1/models/{name}/deployments</c> (asOf, cursor): each version's stage intervals and reported deployments.</summary>
+    public Task<ConsoleAnswer<Wire.DeploymentHistoryPage>> Deployments(HttpContext http, string name, IDictionary<string, StringValues> query) =>
+        Call<Wire.DeploymentHistoryPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/deployments", query, sub =>
+            Api.Deployments.GetDeploymentHistoryEndpoint.Get(name, sub, http.RequestServices.GetRequiredService<WorkspaceStore>(),
+                http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+
+    /// <summary><c>GET /api/v1/registry/metadata-schema</c>: the workspace's metadata standard (a registry-wide read).</summary>
+    public Task<ConsoleAnswer<Wire.MetadataSchemaInfo>> RegistryMetadataSchema(HttpContext http) =>
+        Call<Wire.MetadataSchemaInfo>(http, "/api/v1/registry/metadata-schema", new Dictionary<string, StringValues>(), sub =>
+            Api.Registry.MetadataSchema.RegistryMetadataSchemaEndpoints.Get(sub, http.RequestServices.GetRequiredService<WorkspaceStore>()));
+
     /// <summary>
     /// The models a key scoped to models may read, as <c>GET /api/v1/models/{name}</c> reads each (the model view, now):
     /// those its grants name, by id or by name; a deleted one is gone.

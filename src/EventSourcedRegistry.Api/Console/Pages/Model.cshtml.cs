@@ -1,3 +1,4 @@
+using System.Globalization;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Workspaces;
 using Microsoft.AspNetCore.Authorization;
@@ -8,8 +9,9 @@ using Microsoft.Extensions.Primitives;
 namespace EventSourcedRegistry.Api.WebConsole.Pages;
 
 /// <summary>
-/// One model, now or as of an instant: its versions (stage, aliases, artifact digest and whether the registry verified
-/// it) and the timeline of its events (who, when, why, correlation id), read through the API's model endpoints.
+/// One model, now or as of an instant: its versions (stage and who put it there with whose approval, aliases, metrics,
+/// lineage, artifact digest and whether the registry verified it), its deployment history as a chart, the metadata
+/// standard, and the timeline of its events (who, when, why, correlation id), read through the API's model endpoints.
 /// </summary>
 [Authorize(Policy = Policies.Authenticated)]
 public sealed class ModelModel(ConsoleReads reads) : PageModel
@@ -48,8 +50,108 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
         Versions = versions.Value.Items;
         MoreVersions = versions.Value.NextCursor is not null;
         Timeline = history.Value;
+        await ReadDeploymentHistory(query);
+        await ReadMetadataStandard();
         return Page();
     }
+
+    /// <summary>The stage intervals and deployments the chart draws, and who put each version in its stage with whose approval.</summary>
+    private async Task ReadDeploymentHistory(Dictionary<string, StringValues> query)
+    {
+        var deployments = await reads.Deployments(HttpContext, Name, new Dictionary<string, StringValues>(query) { ["limit"] = MaxIntervals.ToString(CultureInfo.InvariantCulture) });
+        if (deployments.Value is null)
+        {
+            Problem = Describe(deployments.Title, deployments.Detail);
+            return;
+        }
+        Deployments = deployments.Value.Items;
+        MoreIntervals = deployments.Value.NextCursor is not null;
+        ChartEnd = Info?.AsOf ?? DateTimeOffset.UtcNow;
+
+        // The transitions that put each version where it is (its open stage interval), explained by the model's events up
+        // to the same point: read a page at a time, as far as MaxHistoryPages pages.
+        var stages = Deployments.Where(i => i.Kind == "stage").ToList();
+        // A version still in the stage it was registered in was put there by its registration: no transition to explain,
+        // and no events to read for it.
+        SinceRegistration = stages.Where(i => i.Left is null && !stages.Any(o => o.Version == i.Version && o.Entered.Sequence < i.Entered.Sequence))
+            .ToDictionary(i => i.Version, i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
+        var open = stages.Where(i => i.Left is null && !SinceRegistration.ContainsKey(i.Version)).ToList();
+        if (open.Count == 0) return;
+        var events = new List<Wire.HistoryEntry>();
+        string? cursor = null;
+        for (var page = 0; page < MaxHistoryPages; page++)
+        {
+            var answer = await reads.History(HttpContext, Name, new Dictionary<string, StringValues>(query) { ["cursor"] = cursor, ["limit"] = "1000" });
+            if (answer.Value is null) break;
+            events.AddRange(answer.Value.Items);
+            cursor = answer.Value.NextCursor;
+            if (cursor is null) break;
+        }
+        var entries = StageProvenance.Of(events, open.Select(i => i.Entered.Sequence));
+        Provenance = open.ToDictionary(i => i.Version, i => entries.TryGetValue(i.Entered.Sequence, out var entry)
+            ? entry : new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
+    }
+
+    /// <summary>
+    /// The metadata standard new versions must meet: the model's own (as of the page's point) and the workspace's (now; a
+    /// registry-wide read, so not for a key scoped to models).
+    /// </summary>
+    private async Task ReadMetadataStandard()
+    {
+        ModelSchema = Info?.MetadataSchema;
+        if (!await reads.ReadsRegistryWide(HttpContext)) return;
+        var answer = await reads.RegistryMetadataSchema(HttpContext);
+        WorkspaceSchema = answer.Value?.Schema;
+    }
+
+    /// <summary>The deployment history's intervals the page reads (the endpoint's page limit).</summary>
+    public const int MaxIntervals = 1000;
+    private const int MaxHistoryPages = 20;
+
+    public IReadOnlyList<Wire.DeploymentInterval> Deployments { get; private set; } = [];
+    public bool MoreIntervals { get; private set; }
+    public DateTimeOffset ChartEnd { get; private set; }
+    /// <summary>Per version in a stage: the transition that put it there and the request it completed.</summary>
+    public IReadOnlyDictionary<int, StageProvenance.Entry> Provenance { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
+    /// <summary>Per version in the stage it was registered in: its registration.</summary>
+    public IReadOnlyDictionary<int, StageProvenance.Entry> SinceRegistration { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
+    public System.Text.Json.JsonElement? ModelSchema { get; private set; }
+    public System.Text.Json.JsonElement? WorkspaceSchema { get; private set; }
+
+    /// <summary>An http or https address as a link target; anything else (<c>javascript:</c>, <c>data:</c>, a relative path) is not one.</summary>
+    public static string? SafeLink(string? address) =>
+        Uri.TryCreate(address?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri.AbsoluteUri : null;
+
+    /// <summary>The commit's page on the repository's host (<c>{repository}/commit/{sha}</c>), when both look like that.</summary>
+    public static string? CommitLink(Wire.Lineage lineage) =>
+        SafeLink(lineage.SourceRepository) is { } repository && lineage.SourceCommit is { } commit && IsCommit(commit)
+            ? repository.TrimEnd('/') + "/commit/" + commit : null;
+
+    private static bool IsCommit(string commit) => commit.Length is >= 7 and <= 64 && commit.All(char.IsAsciiHexDigit);
+
+    /// <summary>A schema in short: the names of its required properties, else of its properties.</summary>
+    public static string SchemaSummary(System.Text.Json.JsonElement schema)
+    {
+        static IEnumerable<string> Names(System.Text.Json.JsonElement s, string member) =>
+            s.ValueKind == System.Text.Json.JsonValueKind.Object && s.TryGetProperty(member, out var m)
+                ? m.ValueKind switch
+                {
+                    System.Text.Json.JsonValueKind.Array => m.EnumerateArray().Where(e => e.ValueKind == System.Text.Json.JsonValueKind.String).Select(e => e.GetString()!),
+                    System.Text.Json.JsonValueKind.Object => m.EnumerateObject().Select(p => p.Name),
+                    _ => [],
+                }
+                : [];
+        var required = Names(schema, "required").ToList();
+        if (required.Count > 0) return "requires " + string.Join(", ", required);
+        var properties = Names(schema, "properties").ToList();
+        return properties.Count > 0 ? "describes " + string.Join(", ", properties) : "no named properties";
+    }
+
+    /// <summary>A schema as indented JSON.</summary>
+    public static string Indented(System.Text.Json.JsonElement schema) => System.Text.Json.JsonSerializer.Serialize(schema, IndentedJson);
+
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     public static string Describe(string? title, string? detail) =>
         (title, detail) switch

@@ -103,6 +103,9 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
 
     public string Workspace => HttpContext.Workspace().Slug;
 
+    /// <summary>The diff between this page's instant and now.</summary>
+    public string ChangesLink() => ConsoleConfiguration.PathOf(HttpContext.Workspace(), "changes") + "?from=" + Uri.EscapeDataString(AsOf!);
+
     /// <summary>The model's page, at this page's instant.</summary>
     public string ModelLink(string name) =>
         ConsoleConfiguration.PathOf(HttpContext.Workspace(), "models/" + Uri.EscapeDataString(name)) +
