@@ -88,11 +88,14 @@ public sealed class when_auditing_a_model_and_its_changes(ConsoleFixture console
         Assert.Equal($"https://git.example.com/ml/fraud/commit/{Commit}", await details.Locator("dd.lineage a", new() { HasText = Commit }).GetAttributeAsync("href"));
         Assert.Equal("https://data.example.com/fraud/2026-03", await details.Locator("dd.lineage a", new() { HasText = "data.example.com" }).GetAttributeAsync("href"));
         // Who put it in Production (the approver's key, whose approval completed the request), who asked, who approved and why.
-        Assert.Contains(approverActor, await details.Locator(".put-by").InnerTextAsync());
-        Assert.Contains(requesterActor, await details.Locator(".requested-by").InnerTextAsync());
-        var approval = await details.Locator(".approved-by .approval").InnerTextAsync();
-        Assert.Contains(approverActor, approval);
-        Assert.Contains("reviewed the evaluation", approval);
+        var putBy = await details.Locator(".put-by").InnerTextAsync();
+        Assert.Contains($"put there by {approverActor} (beats the champion)", putBy);
+        Assert.StartsWith($"requested by {requesterActor} at ", (await details.Locator(".requested-by").InnerTextAsync()).Trim());
+        var approval = (await details.Locator(".approved-by .approval").InnerTextAsync()).Trim();
+        Assert.StartsWith($"{approverActor} at ", approval);
+        Assert.EndsWith(" UTC (reviewed the evaluation)", approval);
+        // No markup or template text leaks onto the page as text.
+        Assert.DoesNotContain("@", await page.Locator("section.version").First.InnerTextAsync());
         // The chart: one bar per interval the API reports, a name for assistive technology, and its data as a table.
         var chart = page.Locator("figure.deployment-chart svg.chart");
         Assert.Equal(1, await chart.CountAsync());

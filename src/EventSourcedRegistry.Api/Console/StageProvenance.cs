@@ -31,7 +31,8 @@ public static class StageProvenance
         {
             if (!bySequence.TryGetValue(sequence, out var index)) continue;
             var transition = history[index];
-            result[sequence] = new Entry(transition.Sequence, transition.Timestamp, transition.Actor, transition.Reason,
+            // The transition's own reason (a request's, when it completed one), else the command's, as the registry's changes read it.
+            result[sequence] = new Entry(transition.Sequence, transition.Timestamp, transition.Actor, Text(transition.Data, "reason") ?? transition.Reason,
                 CompletedRequest(history, index));
         }
         return result;

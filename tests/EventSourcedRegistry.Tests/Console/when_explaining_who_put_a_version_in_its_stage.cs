@@ -19,7 +19,7 @@ public sealed class when_explaining_who_put_a_version_in_its_stage
         Event(3, "TransitionApproved", "key:bob", "c3", new { requestId = Request, approver = "key:bob", approvedAt = T0.AddMinutes(3), reason = "looked", completes = false }),
         Event(4, "TransitionApproved", "key:cy", "c4", new { requestId = Request, approver = "key:cy", approvedAt = T0.AddMinutes(4), reason = "fine", completes = true }),
         // The approval's commit: the version enters Production, the one there before is archived.
-        Event(5, "ModelVersionStageTransitioned", "key:cy", "c4", new { version = 2, toStage = "Production" }),
+        Event(5, "ModelVersionStageTransitioned", "key:cy", "c4", new { version = 2, toStage = "Production", reason = "ship it" }),
         Event(6, "ModelVersionStageTransitioned", "key:cy", "c4", new { version = 1, toStage = "Archived" }),
         // A later direct promotion, in a commit of its own right after another one.
         Event(7, "ModelVersionStageTransitioned", "key:ci", "c7", new { version = 3, toStage = "Staging" }),
@@ -32,6 +32,8 @@ public sealed class when_explaining_who_put_a_version_in_its_stage
 
         var production = entries[1005];
         Assert.Equal("key:cy", production.Actor);
+        // The transition's own reason (the request's), not the completing approval's command reason.
+        Assert.Equal("ship it", production.Reason);
         Assert.Equal("key:ana", production.Request!.RequestedBy);
         Assert.Equal("ship it", production.Request.Reason);
         Assert.Equal(["key:bob", "key:cy"], production.Request.Approvals.Select(a => a.Approver));

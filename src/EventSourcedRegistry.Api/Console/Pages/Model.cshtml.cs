@@ -130,6 +130,9 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
 
     private static bool IsCommit(string commit) => commit.Length is >= 7 and <= 64 && commit.All(char.IsAsciiHexDigit);
 
+    /// <summary>" (reason)", or nothing without one.</summary>
+    public static string Parenthesized(string? reason) => string.IsNullOrEmpty(reason) ? "" : $" ({reason})";
+
     /// <summary>A schema in short: the names of its required properties, else of its properties.</summary>
     public static string SchemaSummary(System.Text.Json.JsonElement schema)
     {
