@@ -254,6 +254,12 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         await page.GotoAsync($"/console/workspaces/{a.Ws}/audit/chain?sequence={checkpoint["sequence"]}&head={new string('0', 64)}");
         Assert.DoesNotContain("Verified", await page.Locator("p.verdict").InnerTextAsync());
         Assert.Equal("false", await page.Locator("dd.verified").InnerTextAsync());
+
+        // Values verify refuses are its message on the page, with no verdict at all.
+        var refused = await page.GotoAsync($"/console/workspaces/{a.Ws}/audit/chain?full=maybe&sequence=abc&head=%3Cscript%3E");
+        Assert.Equal(200, refused!.Status);
+        Assert.Contains("full is true", await page.Locator("p.problem").First.InnerTextAsync());
+        Assert.Equal(0, await page.Locator("p.verdict, main script").CountAsync());
     }
 
     [Fact]
@@ -261,8 +267,10 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
     {
         var a = await ApprovedProduction("ship it");
         await SignCheckpoint(a);
-        var (reader, readerName) = await KeyIn(a.Ws, a.Admin, new { role = "reader" });
-        var (scoped, _) = await KeyIn(a.Ws, a.Admin, new { role = "approver", model = a.Model });
+        var (reader, _) = await KeyIn(a.Ws, a.Admin, new { role = "reader" });
+        var other = Unique("other");
+        await RegisterModel(other, prefix: a.Api, key: a.Admin);
+        var (scoped, _) = await KeyIn(a.Ws, a.Admin, new { role = "approver", model = other });
         // Each console route, and the API endpoint it reads through.
         var routes = new[]
         {
@@ -274,8 +282,9 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         {
             var page = await SignIn(key);
             Assert.Equal(0, await page.Locator("nav.audit").CountAsync());
-            await page.GotoAsync($"/console/workspaces/{a.Ws}/models/{a.Model}");
-            Assert.Equal("Production", await page.Locator("table.versions tbody tr td.stage").InnerTextAsync());
+            // Its own model's page (the reader reads every model; the scoped key only the other): no audit trail link.
+            await page.GotoAsync($"/console/workspaces/{a.Ws}/models/{(key == reader ? a.Model : other)}");
+            await Assertions.Expect(page.Locator("table.timeline")).ToHaveCountAsync(1);
             Assert.Equal(0, await page.Locator("a.audit-csv").CountAsync());
             foreach (var (route, endpoint) in routes)
             {
@@ -293,13 +302,12 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
                 Assert.DoesNotContain("BEGIN PUBLIC KEY", body);
                 Assert.DoesNotContain("esr-audit-checkpoint", body);
                 Assert.DoesNotContain("<table", body);
-                if (key == scoped && !route.Contains("model=")) Assert.DoesNotContain(a.Model, body);
+                Assert.DoesNotContain(a.Model, body);
             }
             await AssertAccessible(page);
             await page.Locator("form.signout button[type=submit]").ClickAsync();
             await page.WaitForURLAsync(new Regex("/console/signin"));
         }
-        Assert.NotEmpty(readerName);
 
         // A key of another workspace: the audit pages of this one answer as a workspace that does not exist.
         var (_, stranger, _) = await WorkspaceWithKey("auditor");
