@@ -1,6 +1,9 @@
 using System.Text.Json;
 using EventSourcedRegistry.Access;
 using EventSourcedRegistry.Api.Access;
+using EventSourcedRegistry.Api.Audit;
+using EventSourcedRegistry.Api.Audit.Checkpoints;
+using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Models;
 using Marten;
@@ -108,6 +111,75 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         foreach (var name in grants.Where(g => g.ModelName is not null).Select(g => g.ModelName!).Distinct(StringComparer.Ordinal))
             if (await session.FindModel(name, http.RequestAborted) is { } model) models.Add(model);
         return models.DistinctBy(m => m.Id).OrderBy(m => m.NormalizedName, StringComparer.Ordinal).ToList();
+    }
+
+    // The audit pages (issue 15): the API's audit endpoints, each behind the audit policy asked first, as their [Authorize] asks it.
+
+    /// <summary>Whether the caller may read the audit log: the API's audit policy (auditor or admin, workspace-wide).</summary>
+    public async Task<bool> ReadsAudit(HttpContext http) =>
+        (await authorization.AuthorizeAsync(http.User, null, Policies.Audit)).Succeeded;
+
+    /// <summary>The answer the API gives a caller the audit policy refuses, in its words.</summary>
+    public static ConsoleAnswer<T> AuditRefused<T>(HttpContext http) where T : class => new(null, StatusCodes.Status403Forbidden, "Forbidden",
+        $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Roles.Auditor}, {ModelAccessHandler.WhereGranted(Roles.Auditor, http)}).");
+
+    /// <summary><c>GET /api/v1/audit</c> as a JSON page (from, to, actor, model, type, cursor, limit).</summary>
+    public async Task<ConsoleAnswer<Wire.AuditPage>> Audit(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        if (!await ReadsAudit(http)) return AuditRefused<Wire.AuditPage>(http);
+        // The page shows JSON pages only; the downloads run the export itself (AuditExportModel).
+        var page = new Dictionary<string, StringValues>(query) { ["format"] = "json" };
+        return await Call<Wire.AuditPage>(http, "/api/v1/audit", page, sub => QueryAuditLogEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PointResolver>()));
+    }
+
+    /// <summary>
+    /// <c>GET /api/v1/audit</c> as an export (the query carries <c>format=csv</c> or <c>ndjson</c>): the API's own streaming
+    /// result, not run yet, for the caller to execute on its response (its rows then go from PostgreSQL to the download
+    /// as the export writes them, never collected here); or the endpoint's refusal.
+    /// </summary>
+    public async Task<ConsoleAnswer<IResult>> ExportAudit(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        if (!await ReadsAudit(http)) return AuditRefused<IResult>(http);
+        var sub = SubRequest(http, "/api/v1/audit", query, null);
+        var result = await QueryAuditLogEndpoint.Get(sub, http.RequestServices.GetRequiredService<WorkspaceStore>(),
+            http.RequestServices.GetRequiredService<PointResolver>());
+        if (result is AuditExport)
+        {
+            foreach (var header in new[] { QueryAuditLogEndpoint.CompleteThroughHeader, QueryAuditLogEndpoint.HighWaterMarkHeader })
+                http.Response.Headers[header] = sub.Response.Headers[header];
+            return new ConsoleAnswer<IResult>(result, StatusCodes.Status200OK, null, null);
+        }
+        var refusal = await Answer<object>(http, sub, _ => Task.FromResult(result));
+        return new ConsoleAnswer<IResult>(null, refusal.Status, refusal.Title, refusal.Detail);
+    }
+
+    /// <summary><c>GET /api/v1/audit/verify</c> (full): the chain's verdict and what it covered.</summary>
+    public async Task<ConsoleAnswer<Wire.ChainVerification>> VerifyChain(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        if (!await ReadsAudit(http)) return AuditRefused<Wire.ChainVerification>(http);
+        return await Call<Wire.ChainVerification>(http, "/api/v1/audit/verify", query, sub => VerifyAuditChainEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<CheckpointSigner>()));
+    }
+
+    /// <summary><c>GET /api/v1/audit/checkpoints</c> (cursor, limit): the signed checkpoints, newest first.</summary>
+    public async Task<ConsoleAnswer<Wire.CheckpointPage>> Checkpoints(HttpContext http, IDictionary<string, StringValues> query)
+    {
+        if (!await ReadsAudit(http)) return AuditRefused<Wire.CheckpointPage>(http);
+        return await Call<Wire.CheckpointPage>(http, "/api/v1/audit/checkpoints", query, sub => ListAuditCheckpointsEndpoint.Get(sub,
+            http.RequestServices.GetRequiredService<WorkspaceStore>()));
+    }
+
+    /// <summary><c>GET /api/v1/audit/public-key</c>: the PEM and its key id (null when the audit policy refuses the caller).</summary>
+    public async Task<(string Pem, string KeyId)?> PublicKey(HttpContext http)
+    {
+        if (!await ReadsAudit(http)) return null;
+        var sub = SubRequest(http, "/api/v1/audit/public-key", new Dictionary<string, StringValues>(), null);
+        using var body = new MemoryStream();
+        sub.Response.Body = body;
+        await GetAuditPublicKeyEndpoint.Get(sub, http.RequestServices.GetRequiredService<CheckpointSigner>()).ExecuteAsync(sub);
+        if (sub.Response.StatusCode != StatusCodes.Status200OK) return null;
+        return (System.Text.Encoding.UTF8.GetString(body.ToArray()), sub.Response.Headers[GetAuditPublicKeyEndpoint.KeyIdHeader].ToString());
     }
 
     internal static HttpContext SubRequest(HttpContext http, string path, IDictionary<string, StringValues> query, string? name)
