@@ -201,7 +201,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                     : "This call needs credentials: send `Authorization: ApiKey <key>` (or `X-Api-Key`) or `Authorization: Bearer <token>`."),
             { AuthorizationFailure.FailureReasons: var reasons } when reasons.Any(r => r.Message == ModelAccessHandler.HiddenModel)
                 => (404, "Model not found", Problems.NoSuchModel(http.GetRouteValue("name") as string ?? "")),
-            _ => (403, "Forbidden", $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Needed(policy, http)})."),
+            _ => (403, "Forbidden", Forbidden(http, policy)),
         };
         if (status == 401) http.Response.Headers.WWWAuthenticate = "ApiKey, Bearer";
         http.Response.StatusCode = status;
@@ -211,6 +211,10 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = $"https://httpstatuses.io/{status}" },
         });
     }
+
+    /// <summary>The 403's detail: who lacks which role where (the console's admin pages show a refusal in these words).</summary>
+    public static string Forbidden(HttpContext http, AuthorizationPolicy policy) =>
+        $"{AccessClaims.ActorOf(http.User) ?? "The caller"} lacks the role this call needs ({Needed(policy, http)}).";
 
     private static bool HasCredentials(HttpRequest request) =>
         request.Headers.Authorization.Count > 0 || request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header);

@@ -41,6 +41,12 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         }
     }
 
+    /// <summary>
+    /// The latest rebuild when it is <paramref name="workspace"/>'s: another workspace's (its slug, projections and event
+    /// counts) is not this one's business.
+    /// </summary>
+    public RebuildStatus? CurrentOf(WorkspaceId workspace) => Current is { } current && current.Workspace == workspace.Slug ? current : null;
+
     /// <summary>The async projections Marten runs, by name.</summary>
     public IReadOnlyList<string> AsyncProjections =>
         store.Options.Events.Projections()

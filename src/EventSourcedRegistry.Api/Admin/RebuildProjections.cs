@@ -39,7 +39,7 @@ public static class RebuildProjectionsEndpoint
 
 public static class GetProjectionsEndpoint
 {
-    /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the latest rebuild.</summary>
+    /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the workspace's latest rebuild.</summary>
     [Authorize(Policy = Policies.Admin)]
     [ProducesResponseType<ProjectionsStatus>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
@@ -57,6 +57,6 @@ public static class GetProjectionsEndpoint
                 .Select(p => p.Sequence).DefaultIfEmpty(0).Min();
             states.Add(new ProjectionState(name, "Async", sequence, mark, Math.Max(0, mark - sequence)));
         }
-        return Results.Json(new ProjectionsStatus(mark, states, rebuilds.Current), Json.Options);
+        return Results.Json(new ProjectionsStatus(mark, states, rebuilds.CurrentOf(store.Workspace)), Json.Options);
     }
 }

@@ -206,8 +206,9 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         await result.ExecuteAsync(sub);
         await sub.Response.BodyWriter.FlushAsync(http.RequestAborted);
         body.Position = 0;
-        if (sub.Response.StatusCode == StatusCodes.Status200OK)
-            return new ConsoleAnswer<T>(await JsonSerializer.DeserializeAsync<T>(body, Json.Options, http.RequestAborted), 200, null, null);
+        // 200, and the 201 and 202 of the commands the admin pages call.
+        if (sub.Response.StatusCode is >= 200 and < 300)
+            return new ConsoleAnswer<T>(await JsonSerializer.DeserializeAsync<T>(body, Json.Options, http.RequestAborted), sub.Response.StatusCode, null, null);
         string? title = null, detail = null;
         try
         {
