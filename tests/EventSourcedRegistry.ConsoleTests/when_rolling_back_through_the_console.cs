@@ -37,9 +37,9 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         return (made.Body!["key"]!.GetValue<string>(), "key:" + name);
     }
 
-    private async Task<long> Revision(string model)
+    private async Task<long> Revision(string model, string prefix = "/api/v1", string? key = null)
     {
-        var read = await Call(HttpMethod.Get, $"/api/v1/models/{model}");
+        var read = await Call(HttpMethod.Get, $"{prefix}/models/{model}", key: key);
         Assert.True(read.Status == 200, $"{read.Status} {read.Body}");
         return read.Body!["revision"]!.GetValue<long>();
     }
@@ -210,5 +210,69 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         Assert.Equal(404, forged.Status);
         Assert.DoesNotContain(r.Model, await forged.TextAsync());
         Assert.Equal(before, await Revision(r.Model));
+    }
+
+    [Fact]
+    public async Task an_admin_rolls_the_registry_back_model_by_model_and_a_model_changed_meanwhile_is_refused()
+    {
+        var (ws, admin, wsAdmin) = await WorkspaceWithKey("admin");
+        var api = $"/api/v1/workspaces/{ws}";
+        var (first, second) = (Unique("alpha"), Unique("beta"));
+        foreach (var model in new[] { first, second })
+        {
+            await RegisterModel(model, prefix: api, key: admin);
+            await Promote(model, await RegisterVersion(model, api, admin), "Production", "first release", api, admin);
+        }
+        await Task.Delay(200);
+        var instant = DateTimeOffset.UtcNow.ToString("O");
+        await Task.Delay(200);
+        foreach (var model in new[] { first, second })
+            await Promote(model, await RegisterVersion(model, api, admin), "Production", "second release", api, admin);
+        var reader = await Call(HttpMethod.Post, $"{api}/admin/keys", new { name = Unique("reader"), owner = Unique("owner"), grants = new[] { new { role = "reader" } } }, wsAdmin);
+        Assert.True(reader.Status == 201, $"{reader.Status} {reader.Body}");
+
+        var page = await SignIn(admin);
+        await page.Locator("p.rollback-link a").ClickAsync();
+        await page.WaitForURLAsync($"**/console/workspaces/{ws}/rollback");
+        await page.Locator("#asOf").FillAsync(instant);
+        await page.Locator("form.filters button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync(new Regex("asOf="));
+        await Assertions.Expect(page.Locator("table.plan tbody tr")).ToHaveCountAsync(4);
+        await AssertAccessible(page);
+
+        // The second model changes after the plan: the first is rolled back, the second refused with nothing appended.
+        var aliased = await Call(HttpMethod.Put, $"{api}/models/{second}/aliases/champion", new { version = 2, reason = "meanwhile" }, admin);
+        Assert.True(aliased.Status == 200, $"{aliased.Status} {aliased.Body}");
+        var changed = await Revision(second, api, admin);
+        var firstBefore = await Revision(first, api, admin);
+        await page.Locator("#reason").FillAsync("both second releases misbehave");
+        var refused = await page.RunAndWaitForResponseAsync(() => page.Locator("form.confirm button[type=submit]").ClickAsync(),
+            response => response.Request.Method == "POST");
+        Assert.Equal(412, refused.Status);
+        Assert.Contains("1 of 2 models were not rolled back", await page.Locator("p.problem").InnerTextAsync());
+        Assert.Contains("Stale revision", await page.Locator("li.refused", new() { HasText = second }).InnerTextAsync());
+        await Assertions.Expect(page.Locator("li.rolled-back", new() { HasText = first })).ToHaveCountAsync(1);
+        Assert.Equal(changed, await Revision(second, api, admin));
+        Assert.True(await Revision(first, api, admin) > firstBefore);
+
+        // The plan as it is now holds the second model only; confirmed, the browser lands on the page's confirmation.
+        await Assertions.Expect(page.Locator("form.confirm input[name=model]")).ToHaveCountAsync(1);
+        Assert.Equal(second, await page.Locator("form.confirm input[name=model]").GetAttributeAsync("value"));
+        await page.Locator("#reason").FillAsync("both second releases misbehave");
+        await page.Locator("form.confirm button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync(new Regex("done=1"));
+        Assert.Contains("1 model(s) rolled back", await page.Locator("p.done").InnerTextAsync());
+        var history = await Call(HttpMethod.Get, $"{api}/models/{second}/history", key: admin);
+        var performed = history.Body!["items"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "RollbackPerformed")!;
+        Assert.Equal("both second releases misbehave", performed["reason"]!.GetValue<string>());
+
+        // A reader of the workspace: no link, and the page refuses (403) without a form.
+        await page.Locator("form.signout button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/signin"));
+        page = await SignIn(reader.Body!["key"]!.GetValue<string>());
+        Assert.Equal(0, await page.Locator("p.rollback-link").CountAsync());
+        var forbidden = await page.GotoAsync($"/console/workspaces/{ws}/rollback?asOf={Uri.EscapeDataString(instant)}");
+        Assert.Equal(403, forbidden!.Status);
+        Assert.Equal(0, await page.Locator("main form, table.plan").CountAsync());
     }
 }

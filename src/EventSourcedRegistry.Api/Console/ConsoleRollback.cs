@@ -15,6 +15,12 @@ namespace EventSourcedRegistry.Api.WebConsole;
 /// <summary>A plan as the page shows it: the dry run's answer, and the model it was made for (the confirmation binds to both).</summary>
 public sealed record RollbackPlan(Wire.RollbackOutcome Outcome, Guid ModelId);
 
+/// <summary>One model of a registry-wide plan as the page shows it, with the model it was made for (null: not to be confirmed).</summary>
+public sealed record RegistryPlanItem(Wire.ModelRollbackOutcome Outcome, Guid? ModelId);
+
+/// <summary>A registry-wide plan: the dry run's point and its models.</summary>
+public sealed record RegistryPlan(Wire.RegistryRollbackOutcome Outcome, IReadOnlyList<RegistryPlanItem> Items);
+
 /// <summary>Whether a key may roll a model back: yes, no (403: it may read the model), or the model is hidden (404).</summary>
 public enum RollbackAccess { Allowed, Forbidden, Hidden }
 
@@ -61,6 +67,43 @@ public sealed class ConsoleRollback(IAuthorizationService authorization, Workspa
     public Task<ConsoleAnswer<Wire.RollbackOutcome>> Confirm(HttpContext http, string model, Guid modelId, string asOf, long revision, string? reason) =>
         Run(http, model, new RollBackModel(asOf, null, reason, false), revision, modelId);
 
+    /// <summary>Whether the key may call <c>POST /api/v1/registry/rollback</c> (the admin role of the workspace).</summary>
+    public async Task<bool> MayRollBackRegistry(HttpContext http) =>
+        (await authorization.AuthorizeAsync(http.User, RegistryRequest(http), Policies.Admin)).Succeeded;
+
+    /// <summary>
+    /// The registry-wide dry run, <c>POST /api/v1/registry/rollback</c> with <c>dryRun</c>: every model's plan at the
+    /// instant, each model with a plan to confirm bound to its id (as for one model).
+    /// </summary>
+    public async Task<ConsoleAnswer<RegistryPlan>> PlanRegistry(HttpContext http, string asOf)
+    {
+        if (!await MayRollBackRegistry(http))
+            return new ConsoleAnswer<RegistryPlan>(null, StatusCodes.Status403Forbidden, "Forbidden",
+                "This key may not roll back the registry: that needs the admin role of the workspace.");
+        EffectivePolicy policy;
+        try
+        {
+            policy = await policies.ForAsync(http.Workspace(), http.RequestAborted);
+        }
+        catch (InvalidWorkspacePolicyException ex)
+        {
+            return new ConsoleAnswer<RegistryPlan>(null, StatusCodes.Status503ServiceUnavailable, "Workspace policy unusable", ex.Message);
+        }
+        var services = http.RequestServices;
+        var commands = services.GetRequiredService<ModelCommands>();
+        var answer = await ConsoleReads.Answer<Wire.RegistryRollbackOutcome>(http, RegistryRequest(http), s => RollBackRegistryEndpoint.Post(
+            new RollBackRegistry(asOf, null, "dry run from the console", true, null), s, commands, services.GetRequiredService<WorkspaceStore>(),
+            services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<PointResolver>(), policy.Lifecycle, policy.Approvals));
+        if (answer.Value is not { } outcome) return new ConsoleAnswer<RegistryPlan>(null, answer.Status, answer.Title, answer.Detail);
+        var items = new List<RegistryPlanItem>();
+        foreach (var model in outcome.Models.Where(m => m.Plan.Count > 0 || m.Outcome == "failed"))
+        {
+            var confirmable = model is { Outcome: "planned", ApprovalRequired: false, Revision: not null };
+            items.Add(new RegistryPlanItem(model, confirmable ? await commands.ModelIdOf(http.Workspace(), model.Model, http.RequestAborted) : null));
+        }
+        return new ConsoleAnswer<RegistryPlan>(new RegistryPlan(outcome, items), 200, null, null);
+    }
+
     private async Task<ConsoleAnswer<Wire.RollbackOutcome>> Run(HttpContext http, string model, RollBackModel request, long? revision, Guid? modelId)
     {
         var sub = Request(http, model, revision);
@@ -90,6 +133,14 @@ public sealed class ConsoleRollback(IAuthorizationService authorization, Workspa
         return await ConsoleReads.Answer<Wire.RollbackOutcome>(http, sub, s => RollBackModelEndpoint.Post(model, request, s,
             commands, services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<PointResolver>(),
             policy.Lifecycle, policy.Approvals));
+    }
+
+    private static HttpContext RegistryRequest(HttpContext http)
+    {
+        var sub = ConsoleReads.SubRequest(http, "/api/v1/registry/rollback", new Dictionary<string, StringValues>(), null);
+        sub.Request.Method = HttpMethods.Post;
+        sub.TraceIdentifier = http.TraceIdentifier;
+        return sub;
     }
 
     private static HttpContext Request(HttpContext http, string model, long? revision)
