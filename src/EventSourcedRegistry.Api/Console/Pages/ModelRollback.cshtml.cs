@@ -45,7 +45,7 @@ public sealed class ModelRollbackModel(ConsoleRollback rollback) : PageModel
 
     /// <summary>
     /// A key the API would not let roll this model back: one that may not read it gets the answer of a model that does
-    /// not exist (404, nothing of it on the page); one that may read it, 403 and no form.
+    /// not exist (404, nothing of it on the page); one that may read it, 403 and no form. A model that does not exist: 404.
     /// </summary>
     private async Task<IActionResult?> Refusal()
     {
@@ -58,7 +58,9 @@ public sealed class ModelRollbackModel(ConsoleRollback rollback) : PageModel
                 Response.StatusCode = StatusCodes.Status403Forbidden;
                 return Page();
             default:
-                return null;
+                // A key that may roll back every model: an unknown name is a missing page too, as the model page answers it.
+                return await HttpContext.RequestServices.GetRequiredService<ModelCommands>().ModelIdOf(HttpContext.Workspace(), Name,
+                    HttpContext.RequestAborted) is null ? NotFound() : null;
         }
     }
 
