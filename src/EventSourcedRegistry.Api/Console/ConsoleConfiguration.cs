@@ -29,6 +29,7 @@ public static class ConsoleConfiguration
         builder.Services.AddSingleton<ConsoleReads>();
         builder.Services.AddSingleton<ConsoleApprovals>();
         builder.Services.AddSingleton<ConsoleAdmin>();
+        builder.Services.AddSingleton<ConsoleRollback>();
         builder.Services.AddSingleton<ConsoleTables>();
         builder.Services.AddSingleton<ConsoleSessions>();
         // One key ring for every node, in the database they share (see DataProtectionKeys); the application name, not
