@@ -225,12 +225,4 @@ public sealed class when_administering_keys(ConsoleFixture console) : ConsoleTes
         await adminOfA.Context.DisposeAsync();
         await member.Context.DisposeAsync();
     }
-
-    private async Task<(string Key, string Name)> KeyIn(string ws, string admin, params object[] grants)
-    {
-        var name = Unique("key");
-        var made = await Call(HttpMethod.Post, $"/api/v1/workspaces/{ws}/admin/keys", new { name, owner = Unique("owner"), grants }, admin);
-        Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
-        return (made.Body!["key"]!.GetValue<string>(), name);
-    }
 }

@@ -9,12 +9,11 @@ public sealed class when_auditing_a_model_and_its_changes(ConsoleFixture console
 {
     private const string Commit = "0123456789abcdef0123456789abcdef01234567";
 
-    private async Task<(string Key, string Actor)> KeyIn(string ws, string admin, params object[] grants)
+    /// <summary>A key of the workspace and the actor its events record.</summary>
+    private async Task<(string Key, string Actor)> ActorKeyIn(string ws, string admin, params object[] grants)
     {
-        var name = Unique("key");
-        var made = await Call(HttpMethod.Post, $"/api/v1/workspaces/{ws}/admin/keys", new { name, owner = Unique("owner"), grants }, admin);
-        Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
-        return (made.Body!["key"]!.GetValue<string>(), "key:" + name);
+        var (key, name) = await KeyIn(ws, admin, grants);
+        return (key, "key:" + name);
     }
 
     private async Task<int> RegisterVersion(string api, string model, string key, object metrics, object lineage)
@@ -57,8 +56,8 @@ public sealed class when_auditing_a_model_and_its_changes(ConsoleFixture console
         var policy = await Call(HttpMethod.Put, $"{api}/settings/policy",
             new { approvals = new { protectedStages = new[] { "Production" }, requiredApprovals = 1 }, reason = "four eyes for Production" }, admin);
         Assert.True(policy.Status == 200, $"{policy.Status} {policy.Body}");
-        var (requester, requesterActor) = await KeyIn(ws, admin, new { role = "contributor" });
-        var (approver, approverActor) = await KeyIn(ws, admin, new { role = "approver" });
+        var (requester, requesterActor) = await ActorKeyIn(ws, admin, new { role = "contributor" });
+        var (approver, approverActor) = await ActorKeyIn(ws, admin, new { role = "approver" });
         var model = Unique("fraud");
         await RegisterModel(model, prefix: api, key: requester);
         var version = await RegisterVersion(api, model, requester, new { auc = 0.91, f1 = 0.8 },

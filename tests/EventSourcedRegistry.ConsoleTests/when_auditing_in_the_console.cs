@@ -46,13 +46,6 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         return new Approved(ws, admin, auditor, model, requester, "key:" + requesterName, "key:" + approverName, DateTimeOffset.UtcNow);
     }
 
-    private async Task<(string Key, string Name)> KeyIn(string ws, string admin, params object[] grants)
-    {
-        var name = Unique("key");
-        var made = await Call(HttpMethod.Post, $"/api/v1/workspaces/{ws}/admin/keys", new { name, owner = Unique("owner"), grants }, admin);
-        Assert.True(made.Status == 201, $"{made.Status} {made.Body}");
-        return (made.Body!["key"]!.GetValue<string>(), name);
-    }
 
     [Fact]
     public async Task an_auditor_finds_what_was_in_production_at_T_and_who_approved_it_in_three_clicks_and_downloads_the_csv()
