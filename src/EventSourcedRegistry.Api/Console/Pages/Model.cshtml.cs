@@ -88,8 +88,11 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
             if (cursor is null) break;
         }
         var entries = StageProvenance.Of(events, open.Select(i => i.Entered.Sequence));
-        Provenance = open.ToDictionary(i => i.Version, i => entries.TryGetValue(i.Entered.Sequence, out var entry)
-            ? entry : new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
+        Provenance = open.Where(i => entries.ContainsKey(i.Entered.Sequence)).ToDictionary(i => i.Version, i => entries[i.Entered.Sequence]);
+        // A transition whose events were not read (a history longer than the pages read, or a read refused) is shown from
+        // its interval alone, saying the approval could not be read: never as "without an approval request".
+        Unexplained = open.Where(i => !entries.ContainsKey(i.Entered.Sequence)).ToDictionary(i => i.Version,
+            i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
     }
 
     /// <summary>
@@ -113,6 +116,8 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
     public DateTimeOffset ChartEnd { get; private set; }
     /// <summary>Per version in a stage: the transition that put it there and the request it completed.</summary>
     public IReadOnlyDictionary<int, StageProvenance.Entry> Provenance { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
+    /// <summary>Per version in a stage whose transition's events were not read: the interval's own who and why.</summary>
+    public IReadOnlyDictionary<int, StageProvenance.Entry> Unexplained { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     /// <summary>Per version in the stage it was registered in: its registration.</summary>
     public IReadOnlyDictionary<int, StageProvenance.Entry> SinceRegistration { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     public System.Text.Json.JsonElement? ModelSchema { get; private set; }
