@@ -44,6 +44,7 @@ public static class ConsoleConfiguration
             options.SuppressXFrameOptionsHeader = true;
         });
         ConsoleSession.Add(builder);
+        ConsoleOidc.Add(builder);
         return builder;
     }
 
