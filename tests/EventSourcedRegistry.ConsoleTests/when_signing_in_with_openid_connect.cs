@@ -28,7 +28,10 @@ public sealed class when_signing_in_with_openid_connect(ConsoleFixture console) 
             ["Registry__Console__Oidc__ClientSecret"] = TestIdentityProvider.ClientSecret,
         });
         await using var browser = await Console.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = node.Client.BaseAddress!.ToString() });
-        browser.SetDefaultTimeout(30_000);
+        // A node started for this test: its first sign-in compiles the OpenID Connect and JWT handlers and fetches the
+        // provider's metadata and keys twice, on a loaded machine.
+        browser.SetDefaultTimeout(90_000);
+        browser.SetDefaultNavigationTimeout(90_000);
         var page = await browser.NewPageAsync();
 
         // The sign-in page offers the provider, by a link (a GET: the console's form-action policy stops a form's

@@ -30,6 +30,10 @@ public static class ConsoleOidc
     {
         var jwt = builder.Configuration.GetSection(AccessConfiguration.JwtSection);
         var oidc = builder.Configuration.GetSection(Section);
+        if (oidc["ClientId"] is { Length: > 0 } && jwt["Authority"] is not { Length: > 0 })
+            throw new InvalidOperationException(
+                $"{Section}:ClientId is set but {AccessConfiguration.JwtSection}:Authority is not: the console signs in with OpenID Connect only " +
+                "at the authority whose bearer tokens the API takes. Set the authority (and its audience), or remove the client id.");
         if (jwt["Authority"] is not { Length: > 0 } authority || oidc["ClientId"] is not { Length: > 0 } clientId)
         {
             builder.Services.AddSingleton(new ConsoleOidcSettings(false, ""));

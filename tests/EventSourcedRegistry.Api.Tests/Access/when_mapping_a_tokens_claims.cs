@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.WebConsole;
 using EventSourcedRegistry.Store;
@@ -63,5 +64,23 @@ public sealed class when_mapping_a_tokens_claims
         Assert.DoesNotContain(pairs, p => AccessClaims.IsServerClaim(p[0]));
         var rebuilt = Build(TeamA, pairs.Select(p => (p[0], p[1])).ToArray());
         Assert.Equal(caller.Claims.Select(c => (c.Type, c.Value)).Order(), rebuilt.Claims.Select(c => (c.Type, c.Value)).Order());
+    }
+
+    [Fact]
+    public void the_console_offers_openid_connect_only_with_a_client_id_at_the_apis_own_authority()
+    {
+        ConsoleOidcSettings SettingsOf(params (string, string)[] settings)
+        {
+            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+            foreach (var (name, value) in settings) builder.Configuration[name] = value;
+            ConsoleOidc.Add(builder);
+            return builder.Build().Services.GetRequiredService<ConsoleOidcSettings>();
+        }
+
+        Assert.False(SettingsOf(("Registry:Auth:Jwt:Authority", "https://login.example.com/tenant")).Enabled);
+        Assert.Equal(new ConsoleOidcSettings(true, "login.example.com:8443"),
+            SettingsOf(("Registry:Auth:Jwt:Authority", "https://login.example.com:8443/tenant"), ("Registry:Console:Oidc:ClientId", "console")));
+        var refused = Assert.Throws<InvalidOperationException>(() => SettingsOf(("Registry:Console:Oidc:ClientId", "console")));
+        Assert.Contains("Registry:Auth:Jwt:Authority", refused.Message);
     }
 }
