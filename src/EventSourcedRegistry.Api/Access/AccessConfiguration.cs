@@ -44,6 +44,7 @@ public static class AccessConfiguration
                     : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
         if (jwtOn) authentication.AddJwtBearer(options => ConfigureJwt(options, jwt));
+        builder.Services.AddSingleton(TokenPrincipals.From(jwt));
 
         builder.Services.AddAuthorization(options =>
         {
@@ -104,10 +105,16 @@ public static class AccessConfiguration
             options.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(bytes);
         }
 
-        var roleClaim = jwt["RoleClaim"] is { Length: > 0 } r ? r : "roles";
-        var nameClaim = jwt["NameClaim"] is { Length: > 0 } n ? n : "sub";
+        var tokens = TokenPrincipals.From(jwt);
         options.Events = new JwtBearerEvents
         {
+            // The console validates an OpenID Connect sign-in's access token through this handler, as the API would take
+            // it as a bearer token (ConsoleOidc); the token is the server's own, never read from the request.
+            OnMessageReceived = context =>
+            {
+                if (context.HttpContext.Items[WebConsole.ConsoleOidc.AccessTokenItem] is string token) context.Token = token;
+                return Task.CompletedTask;
+            },
             OnTokenValidated = context =>
             {
                 if (context.Principal?.Identity is not ClaimsIdentity token)
@@ -117,48 +124,13 @@ public static class AccessConfiguration
                 }
                 // The esr: namespace is the server's: a token's own esr:actor or esr:grant would otherwise be read as
                 // if the server had written it. The principal is rebuilt from the token's other claims.
-                var identity = new ClaimsIdentity(
-                    context.Principal.Identities.SelectMany(i => i.Claims).Where(c => !AccessClaims.IsServerClaim(c.Type)).Select(c => c.Clone()),
-                    token.AuthenticationType, token.NameClaimType, token.RoleClaimType);
-                if (identity.FindFirst(nameClaim)?.Value is not { Length: > 0 } name)
-                {
-                    context.Fail($"The token carries no '{nameClaim}' claim to name its caller.");
-                    return Task.CompletedTask;
-                }
-                identity.AddClaim(new Claim(AccessClaims.Actor, Principal.TokenActorPrefix + name));
-                // The token's subject is its owner: a person's API keys given the same owner count as the same person.
-                identity.AddClaim(new Claim(AccessClaims.Owner, name));
-                // Roles name their workspace (`team-a/reader`, `team-a/contributor:churn`); a role without one is the
-                // default workspace's, as before workspaces. Only the request's workspace's roles become grants.
-                var workspace = context.HttpContext.Workspace();
-                var members = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var value in identity.FindAll(roleClaim).SelectMany(c => RoleValues(c.Value)).ToList())
-                {
-                    if (value.Trim().Equals(Roles.PlatformAdmin, StringComparison.OrdinalIgnoreCase))
-                    {
-                        if (!identity.HasClaim(AccessClaims.Grant, Roles.PlatformAdmin)) identity.AddClaim(new Claim(AccessClaims.Grant, Roles.PlatformAdmin));
-                        continue;
-                    }
-                    if (AccessClaims.ParseTokenRole(value) is not var (where, grant)) continue;
-                    members.Add(where.Slug);
-                    if (where == workspace) identity.AddClaims(AccessClaims.ClaimsFor(grant));
-                }
-                // A token that names no workspace is default's, as every token was before workspaces (one without any role
-                // is refused by the role checks there, 403, not taken for a stranger to the registry).
-                if (members.Count == 0) members.Add(WorkspaceId.Default.Slug);
-                foreach (var member in members) identity.AddClaim(new Claim(AccessClaims.Workspace, member));
-                context.Principal = new ClaimsPrincipal(identity);
+                var (principal, failure) = tokens.Build(context.Principal.Identities.SelectMany(i => i.Claims),
+                    token.AuthenticationType, token.NameClaimType, token.RoleClaimType, context.HttpContext.Workspace());
+                if (principal is null) context.Fail(failure!);
+                else context.Principal = principal;
                 return Task.CompletedTask;
             },
         };
-    }
-
-    /// <summary>A role claim holds one role, or (from some providers) a JSON array of them.</summary>
-    private static IEnumerable<string> RoleValues(string value)
-    {
-        if (!value.TrimStart().StartsWith('[')) return [value];
-        try { return JsonSerializer.Deserialize<string[]>(value) ?? []; }
-        catch (JsonException) { return []; }
     }
 
     public static WebApplication UseRegistryAccess(this WebApplication app)

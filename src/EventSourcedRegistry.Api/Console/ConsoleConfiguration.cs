@@ -46,6 +46,7 @@ public static class ConsoleConfiguration
             options.SuppressXFrameOptionsHeader = true;
         });
         ConsoleSession.Add(builder);
+        ConsoleOidc.Add(builder);
         return builder;
     }
 

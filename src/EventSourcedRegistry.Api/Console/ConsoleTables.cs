@@ -28,6 +28,12 @@ public sealed class ConsoleTables(NpgsqlDataSource data)
             ended_at   timestamptz,
             primary key (tenant_id, session_id)
         );
+        -- Idle sessions end on the server too (and are swept), OpenID Connect sessions keep their token's claims and
+        -- expiry; added in place, since a store made by an earlier build already holds the table.
+        alter table {ConsoleSessions.Table} add column if not exists last_seen_at timestamptz not null default now();
+        alter table {ConsoleSessions.Table} add column if not exists expires_at timestamptz;
+        alter table {ConsoleSessions.Table} add column if not exists claims jsonb;
+        create index if not exists console_sessions_holder on {ConsoleSessions.Table} (tenant_id, key_id);
         """;
 
     private volatile bool _created;

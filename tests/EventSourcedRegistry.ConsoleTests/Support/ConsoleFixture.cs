@@ -43,18 +43,23 @@ public sealed class ConsoleFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>Another node of the same deployment: the same database, its own process and port.</summary>
-    public Task<ApiProcess> StartApi() => ApiProcess.Start(new Dictionary<string, string?>
+    /// <summary>Another node of the same deployment: the same database, its own process and port; <paramref name="settings"/> added to its environment.</summary>
+    public Task<ApiProcess> StartApi(IReadOnlyDictionary<string, string?>? settings = null)
     {
-        [$"ConnectionStrings__{RegistryDatabase.ConnectionStringName}"] = ConnectionString,
-        ["Registry__Artifacts__Directory"] = Path.Combine(_dataDirectory, "artifacts"),
-        ["Registry__Audit__SigningKeyPath"] = Path.Combine(_dataDirectory, "audit", "audit-signing-key.pem"),
-        // Promotions and alias moves act at once; the approvals inbox tests protect Production in workspaces of their own.
-        ["Registry__Approvals__ProtectedStages"] = "",
-        ["Registry__Approvals__ProtectedAliases"] = "",
-        ["Registry__RateLimits__Enabled"] = "false",
-        ["Logging__LogLevel__Default"] = "Warning",
-    }, TimeSpan.FromSeconds(60));
+        var environment = new Dictionary<string, string?>
+        {
+            [$"ConnectionStrings__{RegistryDatabase.ConnectionStringName}"] = ConnectionString,
+            ["Registry__Artifacts__Directory"] = Path.Combine(_dataDirectory, "artifacts"),
+            ["Registry__Audit__SigningKeyPath"] = Path.Combine(_dataDirectory, "audit", "audit-signing-key.pem"),
+            // Promotions and alias moves act at once; the approvals inbox tests protect Production in workspaces of their own.
+            ["Registry__Approvals__ProtectedStages"] = "",
+            ["Registry__Approvals__ProtectedAliases"] = "",
+            ["Registry__RateLimits__Enabled"] = "false",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>()) environment[name] = value;
+        return ApiProcess.Start(environment, TimeSpan.FromSeconds(60));
+    }
 
     /// <summary>An HTTP client of the API holding <paramref name="key"/>.</summary>
     public HttpClient ClientWithKey(string key) =>
