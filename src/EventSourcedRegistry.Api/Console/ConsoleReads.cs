@@ -86,6 +86,31 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
         Call<Wire.RegistryChangesPage>(http, "/api/v1/registry/changes", query, sub => GetRegistryChangesEndpoint.Get(sub,
             http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<PointResolver>()));
 
+    /// <summary><c>GET /api/v1/models/{name}/requests/{id}</c>: one transition request with its approvals.</summary>
+    public async Task<ConsoleAnswer<Wire.TransitionRequestInfo>> TransitionRequest(HttpContext http, string name, Guid id)
+    {
+        var policy = await http.RequestServices.GetRequiredService<WorkspacePolicies>().ForAsync(http.Workspace(), http.RequestAborted);
+        return await Call<Wire.TransitionRequestInfo>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/requests/{id}", new Dictionary<string, StringValues>(), sub =>
+            Api.Approvals.GetTransitionRequestEndpoint.Get(name, id.ToString(), sub, http.RequestServices.GetRequiredService<WorkspaceStore>(),
+                policy.Approvals, http.RequestServices.GetRequiredService<TimeProvider>()), name);
+    }
+
+    /// <summary>
+    /// The revision (stream version) of each of a model's events named by global sequence: one read of the event store's
+    /// own index, in the page's workspace (the session is the workspace's tenant). The model page asks it only for a model
+    /// the caller may read; no endpoint answers it, since the API's history is paged by revision.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, long>> RevisionsOf(HttpContext http, Guid modelId, IReadOnlyList<long> sequences)
+    {
+        if (sequences.Count == 0) return new Dictionary<long, long>();
+        await using var session = http.RequestServices.GetRequiredService<WorkspaceStore>().QuerySession();
+        var wanted = sequences.ToArray();
+        var found = await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamId == modelId && e.Sequence.IsOneOf(wanted))
+            .ToListAsync(http.RequestAborted);
+        return found.ToDictionary(e => e.Sequence, e => e.Version);
+    }
+
     /// <summary><c>GET /api/v1/models/{name}/deployments</c> (asOf, cursor): each version's stage intervals and reported deployments.</summary>
     public Task<ConsoleAnswer<Wire.DeploymentHistoryPage>> Deployments(HttpContext http, string name, IDictionary<string, StringValues> query) =>
         Call<Wire.DeploymentHistoryPage>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}/deployments", query, sub =>

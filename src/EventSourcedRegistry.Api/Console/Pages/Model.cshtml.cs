@@ -76,24 +76,67 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
         SinceRegistration = stages.Where(i => i.Left is null && !stages.Any(o => o.Version == i.Version && o.Entered.Sequence < i.Entered.Sequence))
             .ToDictionary(i => i.Version, i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
         var open = stages.Where(i => i.Left is null && !SinceRegistration.ContainsKey(i.Version)).ToList();
-        if (open.Count == 0) return;
-        var events = new List<Wire.HistoryEntry>();
-        string? cursor = null;
-        for (var page = 0; page < MaxHistoryPages; page++)
+        // An archived version was put there by whoever retired it: shown from its interval, with no approval to look for
+        // (an approval is of the version that displaced it, shown on that version). This keeps a model with many
+        // retired versions to one or two transitions to explain.
+        var archive = (await HttpContext.RequestServices.GetRequiredService<Settings.WorkspacePolicies>()
+            .ForAsync(HttpContext.Workspace(), HttpContext.RequestAborted)).Lifecycle.ArchiveStage;
+        Retired = open.Where(i => i.Stage == archive).ToDictionary(i => i.Version,
+            i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
+        open = open.Where(i => i.Stage != archive).ToList();
+        if (open.Count == 0 || Info is null) return;
+
+        var entries = new Dictionary<long, StageProvenance.Entry>();
+        var revisions = await reads.RevisionsOf(HttpContext, Info.Id, open.Select(i => i.Entered.Sequence).ToList());
+        foreach (var interval in open)
         {
-            var answer = await reads.History(HttpContext, Name, new Dictionary<string, StringValues>(query) { ["cursor"] = cursor, ["limit"] = "1000" });
-            if (answer.Value is null) break;
-            events.AddRange(answer.Value.Items);
-            cursor = answer.Value.NextCursor;
-            if (cursor is null) break;
+            if (!revisions.TryGetValue(interval.Entered.Sequence, out var revision)) continue;
+            if (await Explain(query, interval.Entered.Sequence, revision) is { } entry) entries[interval.Entered.Sequence] = entry;
         }
-        var entries = StageProvenance.Of(events, open.Select(i => i.Entered.Sequence));
         Provenance = open.Where(i => entries.ContainsKey(i.Entered.Sequence)).ToDictionary(i => i.Version, i => entries[i.Entered.Sequence]);
-        // A transition whose events were not read (a history longer than the pages read, or a read refused) is shown from
+        // A transition whose events were not read (a commit longer than the window read, or a read refused) is shown from
         // its interval alone, saying the approval could not be read: never as "without an approval request".
         Unexplained = open.Where(i => !entries.ContainsKey(i.Entered.Sequence)).ToDictionary(i => i.Version,
             i => new StageProvenance.Entry(i.Entered.Sequence, i.Entered.At, i.Entered.Actor, i.Entered.Reason, null));
     }
+
+    /// <summary>
+    /// The transition at <paramref name="sequence"/> (revision <paramref name="revision"/> of the model) and the request it
+    /// completed. Only the events just before it are read (its own commit, where the completing approval is), not the
+    /// model's whole history: a 1,000-event model's page stays one short read per staged version. The window widens while
+    /// the commit may reach further back; the request's requester and approvals are the request's own read.
+    /// </summary>
+    private async Task<StageProvenance.Entry?> Explain(Dictionary<string, StringValues> query, long sequence, long revision)
+    {
+        for (var window = CommitWindow; window <= GetModelHistoryMaxLimit; window *= 8)
+        {
+            var from = Math.Max(0, revision - window);
+            var answer = await reads.History(HttpContext, Name, new Dictionary<string, StringValues>(query)
+            {
+                ["cursor"] = from.ToString(CultureInfo.InvariantCulture),
+                ["limit"] = (revision - from).ToString(CultureInfo.InvariantCulture),
+            });
+            if (answer.Value is not { } page) return null;
+            var transition = page.Items.FirstOrDefault(e => e.Sequence == sequence);
+            if (transition is null) return null;
+            // The window's first event in the transition's commit: the commit may begin before it.
+            if (from > 0 && page.Items.Count > 0 && page.Items[0].CorrelationId == transition.CorrelationId) continue;
+            if (!StageProvenance.Of(page.Items, [sequence]).TryGetValue(sequence, out var entry)) return null;
+            if (entry.Request is not { } partial) return entry;
+            var request = await reads.TransitionRequest(HttpContext, Info!.Name, partial.Id);
+            if (request.Value is not { } read) return entry with { Request = partial with { RequestedBy = "" } };
+            return entry with
+            {
+                Request = new StageProvenance.Request(read.Id, read.RequestedBy, read.RequestedAt, read.Reason,
+                    read.Approvals.Select(a => new StageProvenance.Approval(a.Approver, a.ApprovedAt, a.Reason)).ToList()),
+            };
+        }
+        return null;
+    }
+
+    /// <summary>Events read before a transition to find its commit's start; widened eightfold up to the history's page limit.</summary>
+    private const int CommitWindow = 16;
+    private const int GetModelHistoryMaxLimit = Api.Models.History.GetModelHistoryEndpoint.MaxLimit;
 
     /// <summary>
     /// The metadata standard new versions must meet: the model's own (as of the page's point) and the workspace's (now; a
@@ -109,7 +152,6 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
 
     /// <summary>The deployment history's intervals the page reads (the endpoint's page limit).</summary>
     public const int MaxIntervals = 1000;
-    private const int MaxHistoryPages = 20;
 
     public IReadOnlyList<Wire.DeploymentInterval> Deployments { get; private set; } = [];
     public bool MoreIntervals { get; private set; }
@@ -118,6 +160,8 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
     public IReadOnlyDictionary<int, StageProvenance.Entry> Provenance { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     /// <summary>Per version in a stage whose transition's events were not read: the interval's own who and why.</summary>
     public IReadOnlyDictionary<int, StageProvenance.Entry> Unexplained { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
+    /// <summary>Per archived version: the transition that retired it.</summary>
+    public IReadOnlyDictionary<int, StageProvenance.Entry> Retired { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     /// <summary>Per version in the stage it was registered in: its registration.</summary>
     public IReadOnlyDictionary<int, StageProvenance.Entry> SinceRegistration { get; private set; } = new Dictionary<int, StageProvenance.Entry>();
     public System.Text.Json.JsonElement? ModelSchema { get; private set; }
