@@ -111,6 +111,35 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
     }
 
     [Fact]
+    public async Task signing_in_returns_to_an_address_with_any_letters_and_never_outside_the_console()
+    {
+        var (_, key) = await KeyOfDefault(new { role = "reader" });
+        // Was a 500: the return address went raw into Location, which Kestrel writes in ASCII only.
+        var page = await Browser.NewPageAsync();
+        await page.GotoAsync("/console/workspaces/default/registry?prefix=" + Uri.EscapeDataString("modèle-ü"));
+        Assert.Contains("/console/signin", page.Url);
+        await page.Locator("#key").FillAsync(key);
+        var posted = await page.RunAndWaitForResponseAsync(() => page.Locator("form.signin button[type=submit]").ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.Contains("/console/signin"));
+        Assert.Equal(302, posted.Status);
+        await page.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+        Assert.Equal("modèle-ü", await page.Locator("#prefix").InputValueAsync());
+
+        // A return address that climbs out of the console by a dot segment, plain or percent-encoded, lands on its start.
+        foreach (var away in new[] { "/console/../api/v1/models", "/console/%2e%2e/api/v1/models" })
+        {
+            var other = await Console.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Console.BaseAddress.ToString() });
+            var visit = await other.NewPageAsync();
+            await visit.GotoAsync("/console/signin?returnUrl=" + Uri.EscapeDataString(away));
+            await visit.Locator("#key").FillAsync(key);
+            await visit.Locator("form.signin button[type=submit]").ClickAsync();
+            await visit.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+            Assert.DoesNotContain("/api/", visit.Url);
+            await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task a_wrong_key_is_refused_on_the_form_and_no_session_starts()
     {
         var page = await Browser.NewPageAsync();

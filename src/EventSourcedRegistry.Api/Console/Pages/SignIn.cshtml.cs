@@ -63,6 +63,16 @@ public sealed class SignInModel(ApiKeys keys, ConsoleSessions sessions, ConsoleO
     }
 
     /// <summary>Only back into the console: a return address elsewhere would make the form an open redirect.</summary>
-    private string Back() =>
-        ReturnUrl is { } back && Url.IsLocalUrl(back) && ConsoleConfiguration.IsConsole(new PathString(back.Split('?')[0])) ? back : ConsoleConfiguration.Root;
+    private string Back()
+    {
+        if (ReturnUrl is not { } back || !Url.IsLocalUrl(back)) return ConsoleConfiguration.Root;
+        var path = back.Split('?', 2)[0];
+        // A dot segment, plain or percent-encoded (browsers resolve both), would climb out of /console after this check.
+        if (Uri.UnescapeDataString(path).Split('/').Any(segment => segment is "." or "..") || path.Contains('\\')
+            || !ConsoleConfiguration.IsConsole(new PathString(path)))
+            return ConsoleConfiguration.Root;
+        // Kestrel writes header values in ASCII only: a return address with other letters (a search for "modèle") goes
+        // into Location percent-encoded, as the browser would have sent it.
+        return string.Concat(back.EnumerateRunes().Select(rune => rune.IsAscii ? rune.ToString() : Uri.EscapeDataString(rune.ToString())));
+    }
 }
