@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.ConsoleTests.Support;
 using Microsoft.Playwright;
 
@@ -85,7 +85,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         clicks++;
         Assert.True(clicks <= 3, $"{clicks} clicks");
         Assert.Equal($"audit-{a.Ws}.csv", download.SuggestedFilename);
-        var rows = ParseCsv(await File.ReadAllTextAsync((await download.PathAsync())!));
+        var rows = Csv.Rows(await File.ReadAllTextAsync((await download.PathAsync())!));
         Assert.Equal(["sequence", "timestamp", "modelId", "modelName", "version", "eventType", "actor", "reason", "correlationId", "causationId", "summary"], rows[0]);
         var events = rows.Skip(1).ToList();
         var approvedRow = Assert.Single(events, r => r[5] == "TransitionApproved");
@@ -149,7 +149,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         await page.WaitForURLAsync(new Regex("audit\\?.*type=&|type=$"));
         var shown = (await page.Locator("table.audit tbody th").AllInnerTextsAsync()).ToList();
         var csv = await page.RunAndWaitForDownloadAsync(() => page.Locator("a.download-csv").ClickAsync());
-        var csvRows = ParseCsv(await File.ReadAllTextAsync((await csv.PathAsync())!)).Skip(1).ToList();
+        var csvRows = Csv.Rows(await File.ReadAllTextAsync((await csv.PathAsync())!)).Skip(1).ToList();
         Assert.Equal(shown, csvRows.Select(r => r[0]));
         Assert.All(csvRows, r => Assert.Equal(a.RequesterActor, r[6]));
         foreach (var formula in Formulas) Assert.Contains(csvRows, r => r[7] == "'" + formula);
@@ -341,37 +341,5 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, (await output) + (await error));
-    }
-
-    /// <summary>RFC 4180: quoted fields with doubled quotes, commas and line breaks inside them.</summary>
-    private static List<string[]> ParseCsv(string text)
-    {
-        var rows = new List<string[]>();
-        var row = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
-            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
-            {
-                row.Add(field.ToString());
-                field.Clear();
-                rows.Add([.. row]);
-                row.Clear();
-                i++;
-            }
-            else field.Append(c);
-        }
-        Assert.True(field.Length == 0 && row.Count == 0, "the CSV ends with a line break");
-        return rows;
     }
 }
