@@ -24,6 +24,19 @@ public sealed record ConsoleAnswer<T>(T? Value, int Status, string? Title, strin
     public bool Ok => Value is not null;
 }
 
+/// <summary>An endpoint's refusal as a page shows it: title and detail, whichever it gave.</summary>
+public static class ConsoleProblem
+{
+    public static string Describe(string? title, string? detail, string fallback = "The registry could not answer.") =>
+        (title, detail) switch
+        {
+            ({ Length: > 0 } t, { Length: > 0 } d) => $"{t}: {d}",
+            (_, { Length: > 0 } d) => d,
+            ({ Length: > 0 } t, _) => t,
+            _ => fallback,
+        };
+}
+
 /// <summary>
 /// The console reads through the API's own endpoints, called in process with the page's query as theirs: one
 /// implementation of every read (filters, paging, the as-of settle rule and its refusals), and the pages show exactly

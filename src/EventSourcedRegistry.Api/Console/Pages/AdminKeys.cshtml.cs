@@ -49,7 +49,7 @@ public sealed class AdminKeysModel(ConsoleAdmin admin) : PageModel
             .Select(g => (GrantRequest?)new GrantRequest(g.Role, string.IsNullOrWhiteSpace(g.Model) ? null : g.Model.Trim())).ToList();
         // The API decides every rule (who may create, which roles and models, the name and owner rules) and says why not.
         var answer = await admin.CreateKey(HttpContext, new CreateApiKey(KeyName, Owner, grants, string.IsNullOrWhiteSpace(Reason) ? null : Reason));
-        if (answer.Value is null) return await Refused(answer.Status, ModelModel.Describe(answer.Title, answer.Detail));
+        if (answer.Value is null) return await Refused(answer.Status, ConsoleProblem.Describe(answer.Title, answer.Detail));
         Created = answer.Value;
         KeyName = Owner = Reason = null;
         Grants = [];
@@ -61,7 +61,7 @@ public sealed class AdminKeysModel(ConsoleAdmin admin) : PageModel
     {
         if (string.IsNullOrWhiteSpace(id)) return await Refused(StatusCodes.Status400BadRequest, "The form names no key.");
         var answer = await admin.RevokeKey(HttpContext, id, Reason);
-        if (answer.Value is null) return await Refused(answer.Status, ModelModel.Describe(answer.Title, answer.Detail));
+        if (answer.Value is null) return await Refused(answer.Status, ConsoleProblem.Describe(answer.Title, answer.Detail));
         return LocalRedirect(ConsoleConfiguration.PathOf(HttpContext.Workspace(), "admin/keys") + QueryString.Create("revoked", answer.Value.Id));
     }
 
@@ -80,7 +80,7 @@ public sealed class AdminKeysModel(ConsoleAdmin admin) : PageModel
         if (keys.Value is null)
         {
             // The API's refusal, and nothing of the workspace's keys.
-            Problem = ModelModel.Describe(keys.Title, keys.Detail);
+            Problem = ConsoleProblem.Describe(keys.Title, keys.Detail);
             Revoke = Revoked = null;
             Response.StatusCode = keys.Status;
             return Page();

@@ -30,7 +30,7 @@ public sealed class AdminProjectionsModel(ConsoleAdmin admin) : PageModel
         var answer = await admin.Rebuild(HttpContext, string.IsNullOrEmpty(projection) ? null : projection);
         if (answer.Value is null)
         {
-            Problem = ModelModel.Describe(answer.Title, answer.Detail);
+            Problem = ConsoleProblem.Describe(answer.Title, answer.Detail);
             Started = null;
             var page = await Load();
             Response.StatusCode = answer.Status;
@@ -45,7 +45,7 @@ public sealed class AdminProjectionsModel(ConsoleAdmin admin) : PageModel
         if (status.Value is null)
         {
             // The API's refusal (or its other answer), and nothing of the workspace's projections.
-            Problem ??= ModelModel.Describe(status.Title, status.Detail);
+            Problem ??= ConsoleProblem.Describe(status.Title, status.Detail);
             Started = null;
             Response.StatusCode = status.Status;
             return Page();

@@ -37,7 +37,7 @@ public sealed class ApprovalsModel(ConsoleApprovals approvals) : PageModel
             return await Refused(StatusCodes.Status422UnprocessableEntity, "Give a reason for the decision: it is recorded with it.");
         var answer = await approvals.Decide(HttpContext, modelName, requestId, approve, sha256, reason);
         if (answer.Value is not { } request)
-            return await Refused(answer.Status, ModelModel.Describe(answer.Title, answer.Detail));
+            return await Refused(answer.Status, ConsoleProblem.Describe(answer.Title, answer.Detail));
         var outcome = request.State switch
         {
             RequestStates.Approved => "approved",

@@ -41,7 +41,7 @@ public sealed class AuditModel(ConsoleReads reads) : PageModel
             Log = log;
             return;
         }
-        Problem = ModelModel.Describe(answer.Title, answer.Detail);
+        Problem = ConsoleProblem.Describe(answer.Title, answer.Detail);
         // A caller the audit policy refuses gets the API's status too; a refused filter is a message on a working page.
         if (answer.Status is not StatusCodes.Status403Forbidden) return;
         Refused = true;

@@ -37,14 +37,14 @@ public sealed class AuditChainModel(ConsoleReads reads) : PageModel
         if (verify.Status == StatusCodes.Status403Forbidden)
         {
             // The audit policy refused the caller: its answer, and nothing of the chain.
-            (Refused, Problem, Response.StatusCode) = (true, ModelModel.Describe(verify.Title, verify.Detail), verify.Status);
+            (Refused, Problem, Response.StatusCode) = (true, ConsoleProblem.Describe(verify.Title, verify.Detail), verify.Status);
             return;
         }
         Verification = verify.Value;
-        if (verify.Value is null) Problem = ModelModel.Describe(verify.Title, verify.Detail);
+        if (verify.Value is null) Problem = ConsoleProblem.Describe(verify.Title, verify.Detail);
         var checkpoints = await reads.Checkpoints(HttpContext, new Dictionary<string, StringValues> { ["cursor"] = Cursor, ["limit"] = "50" });
         Checkpoints = checkpoints.Value;
-        if (checkpoints.Value is null) Problem ??= ModelModel.Describe(checkpoints.Title, checkpoints.Detail);
+        if (checkpoints.Value is null) Problem ??= ConsoleProblem.Describe(checkpoints.Title, checkpoints.Detail);
         Selected = Checkpoints?.Items.FirstOrDefault(c => Checkpoint is null || c.Sequence == Checkpoint);
         PublicKey = await reads.PublicKey(HttpContext);
     }

@@ -30,7 +30,7 @@ public sealed class AuditExportModel(ConsoleReads reads) : PageModel
         var query = FilterNames.ToDictionary(f => f, f => Request.Query[f], StringComparer.Ordinal);
         query["format"] = format;
         var answer = await reads.ExportAudit(HttpContext, query);
-        if (answer.Value is not { } export) return Refused(answer.Status, ModelModel.Describe(answer.Title, answer.Detail));
+        if (answer.Value is not { } export) return Refused(answer.Status, ConsoleProblem.Describe(answer.Title, answer.Detail));
         // A fixed ASCII file name: no user text (a model name, an actor) reaches the header.
         Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"audit-{HttpContext.Workspace().Slug}.{format}" }.ToString();
         return new Streamed(export);

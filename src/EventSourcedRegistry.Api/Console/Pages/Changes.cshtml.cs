@@ -43,7 +43,7 @@ public sealed class ChangesModel(ConsoleReads reads) : PageModel
         {
             ["from"] = From, ["to"] = To, ["cursor"] = Cursor, ["limit"] = PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        if (answer.Value is null) Problem = ModelModel.Describe(answer.Title, answer.Detail);
+        if (answer.Value is null) Problem = ConsoleProblem.Describe(answer.Title, answer.Detail);
         else Changes = answer.Value;
     }
 

@@ -205,14 +205,7 @@ public sealed class ModelModel(ConsoleReads reads) : PageModel
 
     private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
-    public static string Describe(string? title, string? detail) =>
-        (title, detail) switch
-        {
-            ({ Length: > 0 } t, { Length: > 0 } d) => $"{t}: {d}",
-            (_, { Length: > 0 } d) => d,
-            ({ Length: > 0 } t, _) => t,
-            _ => "The model could not be read.",
-        };
+    private static string Describe(string? title, string? detail) => ConsoleProblem.Describe(title, detail, "The model could not be read.");
 
     public string Workspace => HttpContext.Workspace().Slug;
 

@@ -38,7 +38,7 @@ public sealed class ModelRollbackModel(ConsoleRollback rollback) : PageModel
         {
             // The refusal above the plan as it is now, so a changed model's new plan is what a second confirmation binds to.
             await Load(asOf);
-            return Refused(answer.Status, ModelModel.Describe(answer.Title, answer.Detail));
+            return Refused(answer.Status, ConsoleProblem.Describe(answer.Title, answer.Detail));
         }
         return LocalRedirect(ConsoleConfiguration.PathOf(HttpContext.Workspace(), "models/" + Uri.EscapeDataString(Name)));
     }
@@ -68,7 +68,7 @@ public sealed class ModelRollbackModel(ConsoleRollback rollback) : PageModel
     {
         var plan = await rollback.Plan(HttpContext, Name, asOf);
         Plan = plan.Value;
-        if (plan.Value is null) Problem = ModelModel.Describe(plan.Title, plan.Detail);
+        if (plan.Value is null) Problem = ConsoleProblem.Describe(plan.Title, plan.Detail);
     }
 
     private IActionResult Refused(int status, string message)

@@ -82,14 +82,7 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
         }
     }
 
-    private static string Describe(string? title, string? detail) =>
-        (title, detail) switch
-        {
-            ({ Length: > 0 } t, { Length: > 0 } d) => $"{t}: {d}",
-            (_, { Length: > 0 } d) => d,
-            ({ Length: > 0 } t, _) => t,
-            _ => "The registry could not be read.",
-        };
+    private static string Describe(string? title, string? detail) => ConsoleProblem.Describe(title, detail, "The registry could not be read.");
 
     /// <summary>This page with the same filters and another cursor.</summary>
     public string NextPageLink() => QueryString.Create(new Dictionary<string, string?>

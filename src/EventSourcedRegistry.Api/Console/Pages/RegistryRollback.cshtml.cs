@@ -57,7 +57,7 @@ public sealed class RegistryRollbackModel(ConsoleRollback rollback) : PageModel
                 continue;
             }
             if (firstRefusal == 0) firstRefusal = answer.Status;
-            results.Add((model[i], false, ModelModel.Describe(answer.Title, answer.Detail)));
+            results.Add((model[i], false, ConsoleProblem.Describe(answer.Title, answer.Detail)));
         }
         if (firstRefusal == 0)
             return LocalRedirect(ConsoleConfiguration.PathOf(HttpContext.Workspace(), "rollback") + $"?done={results.Count}");
@@ -77,7 +77,7 @@ public sealed class RegistryRollbackModel(ConsoleRollback rollback) : PageModel
     {
         var plan = await rollback.PlanRegistry(HttpContext, asOf);
         Plan = plan.Value;
-        if (plan.Value is null) Problem ??= ModelModel.Describe(plan.Title, plan.Detail);
+        if (plan.Value is null) Problem ??= ConsoleProblem.Describe(plan.Title, plan.Detail);
     }
 
     private IActionResult Refused(int status, string message)
