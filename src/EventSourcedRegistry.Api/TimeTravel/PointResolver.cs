@@ -187,7 +187,7 @@ public sealed class PointResolver(NpgsqlDataSource data, TimeTravelOptions optio
                                           "present. Check the client's clock, or ask again once that instant has passed.", probe));
                     case Settled.Yes:
                         // Read only now: every transaction that could stamp an event at or before the instant has ended.
-                        target = await Settlement.SequenceAt(data, RegistryStore.Schema, workspace, instant, ct);
+                        target = (await SettledInstants.ResolveAsync(data, RegistryStore.Schema, workspace, instant, ct)).Sequence;
                         break;
                     default:
                         var clockPasses = instant + Settlement.ClockMargin - probe.Clock;

@@ -114,7 +114,8 @@ public static class Settlement
 
     /// <summary>
     /// The highest sequence stamped at or before the instant (0: none); the state at the instant is the state after it.
-    /// Final only once <see cref="OfInstant"/> said so before this was read.
+    /// Final only once <see cref="OfInstant"/> said so before this was read. Reads every event before the instant or every
+    /// event after it: resolutions go through <see cref="SettledInstants"/>, which reads only the events since a mark.
     /// </summary>
     public static async Task<long> SequenceAt(NpgsqlDataSource data, string schema, WorkspaceId workspace, DateTimeOffset instant, CancellationToken ct)
     {

@@ -67,6 +67,7 @@ public static class RegistryStore
         options.Projections.Add(new WorkspaceDirectoryHeadProjection(), ProjectionLifecycle.Inline);
         options.Storage.ExtendedSchemaObjects.Add(ModelSnapshots.Define(Schema));
         options.Projections.Add(new ModelSnapshotProjection(Schema, snapshotEvery), ProjectionLifecycle.Inline);
+        options.Storage.ExtendedSchemaObjects.Add(SettledInstants.Define(Schema));
 
         // Names are unique per workspace: Duplicate(…, IsUnique) would stay unique across every workspace under
         // conjoined tenancy, so one workspace's "churn" would refuse another's.

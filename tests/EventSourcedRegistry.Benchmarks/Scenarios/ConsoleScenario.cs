@@ -16,8 +16,10 @@ namespace EventSourcedRegistry.Benchmarks.Scenarios;
 /// <item>The registry page (its first page) over the catalogue: 100,000 models in full mode.</item>
 /// <item>A model page of a model with 50 versions and 1,000 events (staged, promoted, aliased, deployed: what the page
 /// draws), written through the API by this scenario.</item>
-/// <item>The registry page as of an instant: in full mode the instant of the as-of set's last event (10,000 models,
-/// 1,000,000 events); in quick mode the loaded store's last event.</item>
+/// <item>The registry page as of an instant, in turn at 20 instants spread evenly over the as-of set (10,000 models,
+/// 1,000,000 events) in full mode, over the loaded store in quick mode: the newest is its last event. Asked newest first
+/// (the check below): the first resolution of an instant marks the history before it (<c>SettledInstants</c>), and each
+/// later one reads the events since the nearest mark, which is what an auditor paging through the past meets.</item>
 /// </list>
 /// The three kinds are interleaved request by request, so each sees the same machine load.
 /// </summary>
@@ -55,7 +57,8 @@ public sealed partial class ConsoleScenario : IScenario
 
         var registryPath = "/console/workspaces/default/registry";
         var modelPath = $"/console/workspaces/default/models/{ModelName}";
-        var asOfPath = $"{registryPath}?asOf={Uri.EscapeDataString(asOf.Instant)}";
+        var asOfPaths = asOf.Instants.Select(i => $"{registryPath}?asOf={Uri.EscapeDataString(i)}").ToArray();
+        var asOfPath = asOfPaths[0];
         var modelBytes = 0;
         var asOfModels = 0;
         var failures = 0;
@@ -86,14 +89,16 @@ public sealed partial class ConsoleScenario : IScenario
         var modelTicks = new List<long>(n);
         var asOfTicks = new List<long>(n);
 
+        var round = 0;
         async Task Round(bool measured)
         {
+            var pastPath = asOfPaths[round++ % asOfPaths.Length];
             var t0 = Stopwatch.GetTimestamp();
             await GetAsync(registryPath);
             var t1 = Stopwatch.GetTimestamp();
             await GetAsync(modelPath);
             var t2 = Stopwatch.GetTimestamp();
-            await GetAsync(asOfPath);
+            await GetAsync(pastPath);
             var t3 = Stopwatch.GetTimestamp();
             if (!measured) return;
             registryTicks.Add(t1 - t0);
@@ -127,7 +132,7 @@ public sealed partial class ConsoleScenario : IScenario
             Row($"console: model page ({ModelVersions} versions, {events:N0} events), 1 client", modelStats, PageTargetMs,
                 $"{modelBytes:N0} bytes of HTML"),
             Row("console: registry page as of an instant, 1 client", asOfStats, AsOfTargetMs,
-                $"{asOfModels} models on the page, {asOf.Scale}"),
+                $"{asOfModels} models on the page at the newest of {asOfPaths.Length} instants, {asOf.Scale}"),
         ];
     }
 
@@ -148,11 +153,12 @@ public sealed partial class ConsoleScenario : IScenario
             throw new InvalidOperationException($"Signing in to the console answered {(int)posted.StatusCode}, not a redirect.");
     }
 
-    private sealed record AsOfPoint(string Instant, string Scale);
+    private sealed record AsOfPoint(IReadOnlyList<string> Instants, string Scale);
 
     /// <summary>
-    /// The instant of the as-of set's last event (full mode), else of the store's last event, in the default workspace.
-    /// Several bulk-loaded events can share that instant; the page then shows the registry with all of them.
+    /// The instant of the as-of set's last event (full mode), else of the store's last event, in the default workspace,
+    /// then the instants of 19 events spread evenly before it. Several bulk-loaded events can share an instant; the page
+    /// then shows the registry with all of them.
     /// </summary>
     private static async Task<AsOfPoint> AsOfInstantAsync(BenchContext context, CancellationToken ct)
     {
@@ -163,12 +169,19 @@ public sealed partial class ConsoleScenario : IScenario
         if (set is not null) command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = set.Sequence });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("The store holds no event to read the registry as of.");
-        var instant = reader.GetFieldValue<DateTimeOffset>(0).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        static string Show(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        var instants = new List<string> { Show(reader.GetFieldValue<DateTimeOffset>(0)) };
         var sequence = reader.GetInt64(1);
+        await reader.DisposeAsync();
+        await using var earlier = context.Db.CreateCommand(
+            "select timestamp from mt_events where tenant_id = 'default' and seq_id = any($1) and timestamp > '-infinity' order by seq_id desc");
+        earlier.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = Enumerable.Range(1, 19).Select(k => sequence * (20 - k) / 20).ToArray() });
+        await using (var rows = await earlier.ExecuteReaderAsync(ct))
+            while (await rows.ReadAsync(ct)) instants.Add(Show(rows.GetFieldValue<DateTimeOffset>(0)));
         var scale = set is { } s
             ? $"the as-of set: {s.Models:N0} models, {s.Events:N0} events up to sequence {sequence:N0}"
             : $"the loaded store up to sequence {sequence:N0} ({context.Options.ModeName} mode; full mode: 1,000,000 events)";
-        return new AsOfPoint(instant, scale);
+        return new AsOfPoint(instants, scale);
     }
 
     /// <summary>
