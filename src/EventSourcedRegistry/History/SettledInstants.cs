@@ -66,7 +66,11 @@ public static class SettledInstants
             "where e.tenant_id = $2 and e.seq_id = m.seq_id and e.timestamp = m.seq_timestamp)) " +
             "select (select instant from usable), coalesce((select seq_id from usable), 0), " +
             "exists (select 1 from mark) and not exists (select 1 from usable), " +
-            $"coalesce((select max(seq_id) from {schema}.mt_events where tenant_id = $2 and timestamp <= $1 " +
+            // max(seq_id + 0), not max(seq_id): PostgreSQL would answer max(seq_id) by walking the primary key down from
+            // the newest event until one falls in the window (its estimate assumes stamps spread evenly over sequences), which
+            // reads every event after the window; the expression leaves it the timestamp index's range (8 s → 1.6 ms measured
+            // over 1,313,746 events on a loaded machine).
+            $"coalesce((select max(seq_id + 0) from {schema}.mt_events where tenant_id = $2 and timestamp <= $1 " +
             "and timestamp > coalesce((select instant from usable), '-infinity'::timestamptz)), 0)"))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = at });
