@@ -8,6 +8,8 @@ namespace EventSourcedRegistry.Api.Tests.Access;
 /// for "b" at a point when B held the name. Before the fix the grant check passed on A (the name's holder now) and
 /// the read returned B's past versions, lineage, metadata and digests.
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_reading_the_past_through_a_reused_name(AppFixture app) : ApiTest(app)
 {
     private const string Secret = "b-secret-metadata";

@@ -15,6 +15,8 @@ namespace EventSourcedRegistry.Api.Tests.Access;
 /// (<c>key:&lt;name&gt;</c>: nobody merged, nobody split), its issuers come from who made it, each is recorded once as
 /// an <c>ApiKeyRecorded</c> event, and four eyes already holds between the old keys.
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_upgrading_keys_from_before_owners(AppFixture app) : ApiTest(app), IAsyncLifetime
 {
     private readonly string _database = $"esr_upgrade_{Guid.NewGuid():N}";

@@ -19,7 +19,7 @@ public sealed class when_using_artifacts_on_azure_blob_storage(AppFixture app, A
 
     protected override async Task StartAsync()
     {
-        await host.StartAsync(azurite);
+        await host.StartAsync(App, azurite);
         await foreach (var blob in host.Container!.GetBlobsAsync(new GetBlobsOptions()))
             await host.Container.DeleteBlobIfExistsAsync(blob.Name);
     }
@@ -43,24 +43,22 @@ public sealed class AzureArtifactHost : IAsyncLifetime
     public IAlbaHost? Host { get; private set; }
     public BlobContainerClient? Container { get; private set; }
 
-    public async Task StartAsync(AzuriteFixture azurite)
+    public async Task StartAsync(AppFixture app, AzuriteFixture azurite)
     {
         await _starting.WaitAsync();
         try
         {
             if (Host is not null) return;
-            // The AppFixture of this collection has pointed ConnectionStrings__Registry at the run's PostgreSQL.
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ConnectionStrings__Registry")))
-                throw new InvalidOperationException("The app fixture must start first: without a connection string the host would start an embedded PostgreSQL.");
             Container = await azurite.CreateContainerAsync("api");
-            Host = await AlbaHost.For<Program>(builder => builder
+            // On the collection's database (the other collection's cluster may be the one the environment names).
+            Host = await HostStarts.On(app.ConnectionString, () => AlbaHost.For<Program>(builder => builder
                 .UseSetting("Logging:LogLevel:Default", "Warning")
                 .UseSetting("Registry:Artifacts:Backend", "AzureBlob")
                 .UseSetting("Registry:Artifacts:ConnectionString", azurite.ConnectionString)
                 .UseSetting("Registry:Artifacts:Container", Container.Name)
                 // The contract sends uploads faster than the default per-caller limits allow; LimitedHost tests those.
                 .UseSetting("Registry:RateLimits:Enabled", "false")
-                .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0"));
+                .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0")));
         }
         finally
         {

@@ -11,6 +11,8 @@ using EventSourcedRegistry.Models;
 
 namespace EventSourcedRegistry.Api.Tests.Audit;
 
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_exporting_the_audit_log(AppFixture app, ITestOutputHelper output) : ApiTest(app)
 {
     private const string AwkwardReason = "rolled back, \"quietly\"\nafter the incident; naïve → fixed";

@@ -31,7 +31,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task a_version_missing_every_gate_is_refused_with_a_409_listing_each_and_nothing_is_appended()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         await Gated.RegisterModel("churn");
         await Gated.RegisterVersion("churn", extra: new { metrics = new { auc = 0.7 } });
 
@@ -48,7 +48,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task one_unmet_gate_is_enough_to_refuse_and_is_the_only_one_listed()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         await Gated.RegisterModel("churn");
         await Gated.RegisterVersion("churn", extra: new
         {
@@ -66,7 +66,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task a_version_that_meets_every_gate_enters_the_stage()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         await Gated.RegisterModel("churn");
         await Gated.RegisterVersion("churn", extra: Complete);
 
@@ -78,7 +78,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task metadata_edited_to_meet_the_policy_lets_the_version_in()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         await Gated.RegisterModel("churn");
         await Gated.RegisterVersion("churn", extra: new
         {
@@ -95,7 +95,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task stages_without_gates_admit_any_version()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         await Gated.RegisterModel("churn");
         await Gated.RegisterVersion("churn");
 
@@ -106,7 +106,7 @@ public sealed class when_promoting_through_stage_gates(AppFixture app, GatedHost
     [Fact]
     public async Task a_rollback_restores_a_past_production_version_without_checking_the_gates()
     {
-        await gated.StartAsync();
+        await gated.StartAsync(App);
         // Version 1 entered Production before the policy existed (through the ungated default host).
         await Host.RegisterModel("churn");
         await Host.RegisterVersion("churn");
@@ -131,16 +131,14 @@ public sealed class GatedHost : IAsyncLifetime
 
     public IAlbaHost? Host { get; private set; }
 
-    public async Task StartAsync()
+    public async Task StartAsync(AppFixture app)
     {
         await _starting.WaitAsync();
         try
         {
             if (Host is not null) return;
-            // The AppFixture of this collection has pointed ConnectionStrings__Registry at the run's PostgreSQL.
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ConnectionStrings__Registry")))
-                throw new InvalidOperationException("The app fixture must start first: without a connection string the host would start an embedded PostgreSQL.");
-            Host = await AlbaHost.For<Program>(builder => builder
+            // On the collection's database (the other collection's cluster may be the one the environment names).
+            Host = await HostStarts.On(app.ConnectionString, () => AlbaHost.For<Program>(builder => builder
                 .UseSetting("Logging:LogLevel:Default", "Warning")
                 .UseSetting("Registry:BootstrapAdminKey", AppFixture.AdminKey)
                 .UseSetting("Registry:Artifacts:Directory", Path.Combine(Path.GetTempPath(), $"esr-gated-artifacts-{Guid.NewGuid():N}"))
@@ -150,7 +148,7 @@ public sealed class GatedHost : IAsyncLifetime
                 .UseSetting("Registry:Lifecycle:Gates:Production:Metadata:0", "owner")
                 // Gates alone here: four-eyes approval is off, as on the shared host, so a promotion acts at once.
                 .UseSetting("Registry:Approvals:ProtectedStages", "")
-                .UseSetting("Registry:Approvals:ProtectedAliases", ""));
+                .UseSetting("Registry:Approvals:ProtectedAliases", "")));
         }
         finally
         {

@@ -57,12 +57,12 @@ public sealed partial class AppFixture : IAsyncLifetime
             ConnectionString = external;
         }
 
-        // Program reads this before it builds the host, so it never starts an embedded cluster of its own.
-        Environment.SetEnvironmentVariable($"ConnectionStrings__{RegistryDatabase.ConnectionStringName}", ConnectionString);
         // Model-view snapshots every few events instead of every 100, so time-travel tests cross snapshot boundaries.
         Environment.SetEnvironmentVariable("Registry__TimeTravel__SnapshotEvery", SnapshotEvery.ToString(System.Globalization.CultureInfo.InvariantCulture));
         JasperFxEnvironment.AutoStartHost = true;
-        Host = await AlbaHost.For<Program>(builder => builder
+        // Program reads the connection string before it builds the host, so it never starts an embedded cluster of its own.
+        // Kept set afterwards: a test's ApiProcess inherits it (the last fixture's cluster when both collections run).
+        Host = await HostStarts.On(ConnectionString, keep: true, start: () => AlbaHost.For<Program>(builder => builder
             .UseSetting("Logging:LogLevel:Default", "Warning")
             .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory)
             .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath)
@@ -77,7 +77,7 @@ public sealed partial class AppFixture : IAsyncLifetime
             // rate limits are tested on LimitedHost() and their defaults by when_limiting_request_rates.
             .UseSetting("Registry:RateLimits:Enabled", "false")
             // and no per-caller upload slots either: the hostile-input corpus sends its uploads side by side.
-            .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0"));
+            .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0")));
     }
 
     /// <summary>
@@ -114,6 +114,18 @@ public sealed partial class AppFixture : IAsyncLifetime
 public sealed class AppCollection : ICollectionFixture<AppFixture>, ICollectionFixture<AzuriteFixture>
 {
     public const string Name = "app";
+}
+
+/// <summary>
+/// A second shared host on a PostgreSQL cluster of its own, run beside <see cref="AppCollection"/>: xUnit runs collections
+/// in parallel, and the tests of one collection one after another, so one collection made the API tests a single chain
+/// (about 7 min in CI; docs/testing.md "CI time"). The longest classes that need nothing but the shared host's settings
+/// (no Azurite, no side host) are here: their own <c>[Collection(SecondAppCollection.Name)]</c> overrides <see cref="ApiTest"/>'s.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SecondAppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app-2";
 }
 
 /// <summary>Base for end-to-end tests: shared host, data reset before each test.</summary>

@@ -34,25 +34,15 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
             if (_host is null)
             {
                 _connectionString = await CreateDatabase(fixture.ConnectionString, database);
-                var variable = $"ConnectionStrings__{RegistryDatabase.ConnectionStringName}";
-                var shared = Environment.GetEnvironmentVariable(variable);
                 // Program reads the connection string before it builds the host; point it at this database meanwhile.
-                Environment.SetEnvironmentVariable(variable, _connectionString);
-                try
-                {
-                    _host = await AlbaHost.For<Program>(builder => settings(builder
+                _host = await HostStarts.On(_connectionString, () => AlbaHost.For<Program>(builder => settings(builder
                         .UseSetting("Logging:LogLevel:Default", "Warning")
                         .UseSetting("Registry:Artifacts:Directory", ArtifactsDirectory)
                         .UseSetting("Registry:Audit:SigningKeyPath", SigningKeyPath)
                         .UseSetting("Registry:BootstrapAdminKey", AppFixture.AdminKey)
                         .UseSetting("Registry:Auth:Jwt:SigningKey", AppFixture.JwtSigningKey)
                         .UseSetting("Registry:Auth:Jwt:Issuer", AppFixture.JwtIssuer)
-                        .UseSetting("Registry:Auth:Jwt:Audience", AppFixture.JwtAudience)));
-                }
-                finally
-                {
-                    Environment.SetEnvironmentVariable(variable, shared);
-                }
+                        .UseSetting("Registry:Auth:Jwt:Audience", AppFixture.JwtAudience))));
             }
         }
         finally

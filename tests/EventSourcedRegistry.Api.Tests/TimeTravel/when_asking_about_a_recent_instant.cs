@@ -10,6 +10,8 @@ namespace EventSourcedRegistry.Api.Tests.TimeTravel;
 /// 503 "Not settled yet" with Retry-After. Before the fix the instant was capped at the daemon's high-water mark and
 /// most rounds answered the state before the change (or 404 for a model that existed).
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_asking_about_a_recent_instant(AppFixture app) : ApiTest(app)
 {
     private const int Rounds = 30;

@@ -3,6 +3,8 @@ using EventSourcedRegistry.Api.Tests.Support;
 
 namespace EventSourcedRegistry.Api.Tests.TimeTravel;
 
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_looking_back_in_time(AppFixture app) : ApiTest(app)
 {
     /// <summary>Issue 3's acceptance walk: v1 to Production (T1), v2 with archiveExisting (T2), champion moved.</summary>

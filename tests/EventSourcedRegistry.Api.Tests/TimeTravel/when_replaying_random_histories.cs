@@ -10,6 +10,8 @@ namespace EventSourcedRegistry.Api.Tests.TimeTravel;
 /// the model replayed by sequence, the model replayed by time, and the registry answered from the intervals view —
 /// and all must equal what was recorded.
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_replaying_random_histories(AppFixture app) : ApiTest(app)
 {
     private sealed record Step(int Kind, int Version, int Pick, bool Flag);

@@ -12,6 +12,8 @@ namespace EventSourcedRegistry.Api.Tests.TimeTravel;
 /// names the parameter, what is wrong and the accepted forms, and appends nothing. Before: an unencoded <c>+01:00</c>
 /// was a 400 on <c>asOf</c> but worked on the audit log's <c>from</c>.
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_writing_an_instant_in_any_form(AppFixture app) : BadInputTest(app)
 {
     public static TheoryData<string> Surfaces => new(

@@ -163,7 +163,7 @@ public sealed class when_two_workspaces_store_the_same_artifact_bytes_on_azure_b
 
     protected override async Task StartAsync()
     {
-        await host.StartAsync(azurite);
+        await host.StartAsync(App, azurite);
         await foreach (var blob in host.Container!.GetBlobsAsync(new GetBlobsOptions()))
             await host.Container.DeleteBlobIfExistsAsync(blob.Name);
     }

@@ -13,6 +13,8 @@ namespace EventSourcedRegistry.Api.Tests.Workspaces;
 /// fixture (PreWorkspacesStore, see its README) is the schema the registry built before tenancy left after a real
 /// history written through its API, with what that API answered. The built API starts as a process on it.
 /// </summary>
+// Beside the "app" collection, on a shared host of its own: one of the longest classes (docs/testing.md "CI time").
+[Collection(SecondAppCollection.Name)]
 public sealed class when_upgrading_a_store_from_before_workspaces(AppFixture app) : ApiTest(app), IAsyncLifetime
 {
     private readonly string _database = $"esr_preworkspaces_{Guid.NewGuid():N}";
