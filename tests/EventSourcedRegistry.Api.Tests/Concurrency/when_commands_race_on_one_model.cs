@@ -62,6 +62,62 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
     }
 
     [Fact]
+    public async Task eight_pipelines_registering_and_promoting_on_one_model_all_succeed_in_one_gapless_order()
+    {
+        // Issue 17: eight pipelines on one model used to get 409 "Too much contention" (losers re-decided in a retry
+        // storm). Commands now take turns on the stream's row lock: every one succeeds, in one order, without gaps.
+        await Host.RegisterModel("churn");
+        var stale = (await Host.Get("/api/v1/models/churn")).ETag;
+        const int clients = 8, rounds = 3;
+
+        async Task<List<(int Version, RegistryCalls.Response Registered, RegistryCalls.Response Promoted)>> Pipeline(int client)
+        {
+            var done = new List<(int, RegistryCalls.Response, RegistryCalls.Response)>();
+            for (var round = 0; round < rounds; round++)
+            {
+                var registered = await Host.RegisterVersionWith("churn", Behaviour.IdempotencyKey($"pipeline-{client}-{round}"));
+                Assert.True(registered.Status == 201, $"{registered.Status} {registered.Body?.ToJsonString()}");
+                var version = registered.Body!["version"]!.GetValue<int>();
+                var promoted = await Host.Promote("churn", version, "Staging");
+                Assert.True(promoted.Status == 200, $"{promoted.Status} {promoted.Body?.ToJsonString()}");
+                done.Add((version, registered, promoted));
+            }
+            return done;
+        }
+
+        // A pinned command in the middle of the burst keeps its precondition: 412, and it appends nothing.
+        var pipelines = Enumerable.Range(0, clients).Select(Pipeline).ToList();
+        var pinned = await Host.Promote("churn", 1, "Production", headers: Behaviour.IfMatch(stale));
+        var results = (await Task.WhenAll(pipelines)).SelectMany(r => r).ToList();
+
+        Assert.Equal(412, pinned.Status);
+        Assert.Equal(Enumerable.Range(1, clients * rounds), results.Select(r => r.Version).Order());
+        var events = await Store.EventsOf("churn");
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(v => (long)v), events.Select(e => e.Version));
+        Assert.Equal(1 + 2 * clients * rounds, events.Count);
+        Assert.Equal(Enumerable.Range(1, clients * rounds), events.Select(e => e.Data).OfType<ModelVersionRegistered>().Select(e => e.Version));
+        // Each version's promotion follows its registration in the stream; nothing else was appended (the 412 included).
+        var transitions = events.Where(e => e.Data is ModelVersionStageTransitioned).ToList();
+        Assert.Equal(clients * rounds, transitions.Count);
+        Assert.All(transitions, t => Assert.True(t.Version > events.Single(e =>
+            e.Data is ModelVersionRegistered r && r.Version == ((ModelVersionStageTransitioned)t.Data).Version).Version));
+        Assert.All(results, r => Assert.Equal(r.Registered.Raw.Headers.ETag?.Tag, $"\"{events.Single(e =>
+            e.Data is ModelVersionRegistered x && x.Version == r.Version).Version}\""));
+
+        var model = await Host.Model("churn");
+        Assert.Equal(events.Count, model["revision"]!.GetValue<long>());
+        Assert.Equal(Enumerable.Range(1, clients * rounds), model["versionsByStage"]!["Staging"]!.AsArray().Select(v => v!.GetValue<int>()));
+        var versions = await Host.Get("/api/v1/models/churn/versions?limit=100").Ok();
+        Assert.Equal(Enumerable.Range(1, clients * rounds), versions.Body!["items"]!.AsArray().Select(v => v!["version"]!.GetValue<int>()));
+
+        // Idempotency keys still hold under contention: a retry answers the first send's version and appends nothing.
+        var retried = await Host.RegisterVersionWith("churn", Behaviour.IdempotencyKey("pipeline-5-1"));
+        Assert.Equal(201, retried.Status);
+        Assert.Equal(results[5 * rounds + 1].Version, retried.Body!["version"]!.GetValue<int>());
+        Assert.Equal(events.Count, await Store.StreamLength("churn"));
+    }
+
+    [Fact]
     public async Task a_stale_if_match_is_412_and_appends_nothing()
     {
         await Host.RegisterModel("churn");
