@@ -3,6 +3,7 @@ using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Messaging;
 using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.WebConsole;
 using EventSourcedRegistry.Api.Workspaces;
@@ -38,6 +39,8 @@ public static class RegistryConfiguration
         var timeTravel = TimeTravel.TimeTravelOptions.From(builder.Configuration);
         builder.Services.AddSingleton(timeTravel);
         var auditWorker = AuditOptions.WorkerFrom(builder.Configuration);
+        var messaging = Messaging.MessagingOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(messaging);
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.PooledConnectionString);
@@ -47,6 +50,8 @@ public static class RegistryConfiguration
                 options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
             })
             .UseLightweightSessions()
+            // Wolverine's durable messages in their own schema of this database (see MessagingConfiguration).
+            .AddRegistryMessaging(messaging)
             .ApplyAllDatabaseChangesOnStartup()
             // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster. With the
             // audit worker on, the worker runs both (the audit projections are the only async ones) and the daemon is off.
@@ -72,6 +77,9 @@ public static class RegistryConfiguration
             options.CodeGeneration.AlwaysUseServiceLocationFor<Workspaces.WorkspaceStore>();
             // The request's artifact store is its workspace's, made by a factory Wolverine's code generation cannot inline.
             options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
+            options.ConfigureRegistryMessaging(messaging);
+            Audit.Checkpoints.CheckpointSchedule.Register(options,
+                builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions());
         });
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));
