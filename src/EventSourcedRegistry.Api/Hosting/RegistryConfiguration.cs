@@ -45,6 +45,9 @@ public static class RegistryConfiguration
             {
                 options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry(snapshotEvery);
+                // The registry-wide rollbacks' progress (see RegistryRollbacks): created with the schema, not at first use.
+                options.Schema.For<Rollback.RegistryRollbackJob>();
+                options.Schema.For<Rollback.RegistryRollbackModel>();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 // Each workspace's high-water mark moves only at this poll (see TimeTravelOptions.HighWaterPoll).
                 options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
@@ -78,6 +81,7 @@ public static class RegistryConfiguration
             // The request's artifact store is its workspace's, made by a factory Wolverine's code generation cannot inline.
             options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
             options.ConfigureRegistryMessaging(messaging);
+            options.Discovery.IncludeType(typeof(Rollback.RollBackRegistryModelHandler));
             Audit.Checkpoints.CheckpointSchedule.Register(options,
                 builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions());
         });
