@@ -71,6 +71,9 @@ public sealed class CheckpointSchedule
     {
         wolverine.Discovery.IncludeType(typeof(SignAuditCheckpointsHandler));
         if (CronOf(options.CheckpointInterval) is not { } cron) return;
-        wolverine.Schedules.ScheduleRecurring(SignAuditCheckpointsHandler.ScheduleName, cron, occurrence => new SignAuditCheckpoints(occurrence));
+        // One signing at a time: an occurrence due while the last one still signs is skipped (two would race for the same
+        // head and the operator chain's link of it), and the next one signs whatever the chain has grown to by then.
+        wolverine.Schedules.ScheduleRecurring(SignAuditCheckpointsHandler.ScheduleName, cron, occurrence => new SignAuditCheckpoints(occurrence))
+            .SkipWhileRunning();
     }
 }
