@@ -34,11 +34,11 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             // The application name tells the nodes' sessions apart in pg_stat_activity (who holds the audit worker's lock).
             ["ConnectionStrings__Registry"] = postgres.ConnectionString + $";Application Name={NodePrefix}{name}",
             ["Registry__DataDirectory"] = shared,
-            // Wolverine's timings short (the defaults take a killed leader's work over within about 30 s), and a checkpoint a second.
+            // Wolverine's timings short (the defaults take a killed leader's work over within about 30 s), and a checkpoint every 5 s.
             ["Registry__Messaging__HeartbeatInterval"] = "00:00:01",
             ["Registry__Messaging__StaleNodeAfter"] = "00:00:03",
             ["Registry__Messaging__PollingInterval"] = "00:00:00.5",
-            ["Registry__Audit__CheckpointInterval"] = "00:00:01",
+            ["Registry__Audit__CheckpointInterval"] = "00:00:05",
         };
         var first = await StartNode("a", Node("a"));
         // Node a starts alone, so it takes Wolverine's leadership (its node row is the only one) as well as the audit worker's lock.
