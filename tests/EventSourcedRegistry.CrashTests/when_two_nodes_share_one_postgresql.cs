@@ -11,7 +11,9 @@ namespace EventSourcedRegistry.CrashTests;
 /// Issue 13, item 10: two API nodes on one PostgreSQL (<c>ConnectionStrings__Registry</c>), as the scale-out
 /// deployment runs. Writes go through both; the same Idempotency-Key sent through both appends once; the async
 /// projections (audit log, hash chain) run on exactly one node and fail over to the other when it is SIGKILLed; the
-/// audit log catches up and <c>/audit/verify</c> covers every event in the store.
+/// audit log catches up and <c>/audit/verify</c> covers every event in the store. Issue 16, item 5: the node killed holds
+/// Wolverine's leadership too; the survivor takes the leadership and the durability agent over, and signs the periodic
+/// checkpoints (a job one node of the cluster runs), within 60 s.
 /// </summary>
 public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output)
     : CrashScenario(output, "two API nodes on one PostgreSQL, the audit worker's node SIGKILLed")
@@ -32,8 +34,19 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             // The application name tells the nodes' sessions apart in pg_stat_activity (who holds the audit worker's lock).
             ["ConnectionStrings__Registry"] = postgres.ConnectionString + $";Application Name={NodePrefix}{name}",
             ["Registry__DataDirectory"] = shared,
+            // Wolverine's timings short (the defaults take a killed leader's work over within about 30 s), and a checkpoint every 5 s.
+            ["Registry__Messaging__HeartbeatInterval"] = "00:00:01",
+            ["Registry__Messaging__StaleNodeAfter"] = "00:00:03",
+            ["Registry__Messaging__PollingInterval"] = "00:00:00.5",
+            ["Registry__Audit__CheckpointInterval"] = "00:00:05",
         };
-        var nodes = new[] { await StartNode("a", Node("a")), await StartNode("b", Node("b")) };
+        var first = await StartNode("a", Node("a"));
+        // Node a starts alone, so it takes Wolverine's leadership (its node row is the only one) as well as the audit worker's lock.
+        Guid? firstNode = null;
+        for (var waited = Stopwatch.StartNew(); firstNode is null && waited.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(50))
+            firstNode = (await WolverineAgentNodes(store))[0];
+        Assert.True(firstNode is not null, "node a took no Wolverine leadership within 30 s of starting alone");
+        var nodes = new[] { first, await StartNode("b", Node("b")) };
         await Ledger.RegisterModels(Http, nodes[0].BaseAddress, ModelNames, RunId);
 
         // Writer w writes through node w % 2, and through the other one while that is down.
@@ -54,24 +67,41 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             Assert.True(leaders.Count == 1, $"the async projections run on exactly one node; sessions holding advisory locks: {string.Join(", ", leaders)}");
             var leader = nodes.Single(n => leaders[0] == NodePrefix + n.Name);
             survivor = nodes.Single(n => n != leader);
+            // Node a started alone, so it took both leaderships; the kill below then fails both over at once.
+            Assert.Equal(leader, nodes[0]);
+            Assert.Equal(firstNode, (await WolverineAgentNodes(store))[0]);
 
             // Kill the audit worker's node; the survivor must take the projections over and run them past what is written now.
             await leader.Kill();
             var down = Stopwatch.StartNew();
             await writers.WaitForMoreAcks(1, atLeast: TimeSpan.Zero, timeout: TimeSpan.FromSeconds(60));
             var writtenAfterKill = await Ledger.Scalar<long>(store, $"select max(seq_id) from {Ledger.Schema}.mt_events");
-            TimeSpan? takeover = null, caughtUp = null;
-            while (caughtUp is null)
+            TimeSpan? takeover = null, caughtUp = null, wolverineTakeover = null, durabilityTakeover = null;
+            while (caughtUp is null || wolverineTakeover is null || durabilityTakeover is null)
             {
                 if (down.Elapsed > TimeSpan.FromSeconds(90))
-                    throw new TimeoutException($"The survivor did not take the async projections over within 90 s (lock: {takeover?.TotalSeconds:F1} s).");
+                    throw new TimeoutException($"The survivor did not take the async projections and Wolverine's agents over within 90 s " +
+                                               $"(audit lock: {takeover?.TotalSeconds:F1} s, caught up: {caughtUp?.TotalSeconds:F1} s, " +
+                                               $"Wolverine's leadership: {wolverineTakeover?.TotalSeconds:F1} s, durability agent: {durabilityTakeover?.TotalSeconds:F1} s).");
                 if (takeover is null && (await DaemonNodes(store)).SequenceEqual([NodePrefix + survivor.Name])) takeover = down.Elapsed;
-                if (takeover is not null && await AuditProgress(store) >= writtenAfterKill) caughtUp = down.Elapsed;
+                if (takeover is not null && caughtUp is null && await AuditProgress(store) >= writtenAfterKill) caughtUp = down.Elapsed;
+                var agents = await WolverineAgentNodes(store);
+                if (wolverineTakeover is null && agents[0] is { } lead && lead != firstNode) wolverineTakeover = down.Elapsed;
+                if (durabilityTakeover is null && agents[1] is { } durable && durable != firstNode) durabilityTakeover = down.Elapsed;
                 await Task.Delay(50);
             }
             await writers.WaitForMoreAcks(20, atLeast: TimeSpan.FromSeconds(2), timeout: TimeSpan.FromSeconds(90));
             stop.Cancel();
             await run;
+            // The periodic signing, a job one node of the cluster runs, is signed by the survivor now.
+            var killedAt = DateTimeOffset.UtcNow - down.Elapsed;
+            TimeSpan? signed = null;
+            while (signed is null && down.Elapsed < TimeSpan.FromSeconds(150))
+            {
+                if (await Ledger.Scalar<long>(store, $"select count(*) from {Ledger.Schema}.mt_doc_auditcheckpoint where mt_last_modified > '{killedAt.UtcDateTime:O}'::timestamptz") > 0)
+                    signed = down.Elapsed;
+                else await Task.Delay(100);
+            }
 
             var acks = writers.Acks.Concat(twice).ToList();
             var verdict = await Ledger.Check(Http, survivor.BaseAddress, store, ModelNames, acks, writers.Unresolved);
@@ -80,13 +110,19 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             Figures.Add(verdict);
             Figures.Add("same key sent through both nodes at once: keys / stored once", $"{twice.Count / 2} / {twice.Count / 2 - verdict.Duplicated}");
             Figures.Add("worker node SIGKILLed -> survivor holds the worker lock", takeover!.Value);
-            Figures.Add("worker node SIGKILLed -> audit projections past the writes made after the kill", caughtUp.Value);
+            Figures.Add("worker node SIGKILLed -> audit projections past the writes made after the kill", caughtUp!.Value);
+            Figures.Add("leader SIGKILLed -> survivor holds Wolverine's leadership", wolverineTakeover!.Value);
+            Figures.Add("leader SIGKILLed -> the durability agent on the survivor", durabilityTakeover!.Value);
+            Figures.Add("leader SIGKILLed -> a periodic checkpoint signed by the survivor (writers stopped first)", signed is { } t ? $"{t.TotalSeconds:F1} s" : "none");
             Figures.Add("retries (same key) / unanswered attempts", $"{writers.Retries} / {writers.Unanswered}");
             Figures.Add("answers by status", writers.Statuses);
             Figures.Add("audit/verify: verified, events / store events", $"{verify["verified"]}, {verify["events"]} / {storeEvents}");
             Figures.Add("duration", total.Elapsed);
 
             Ledger.AssertNothingLost(writers, verdict, verify, storeEvents);
+            Assert.True(takeover < TimeSpan.FromSeconds(60) && caughtUp < TimeSpan.FromSeconds(60), "the async projections took over 60 s to fail over");
+            Assert.True(wolverineTakeover < TimeSpan.FromSeconds(60) && durabilityTakeover < TimeSpan.FromSeconds(60), "Wolverine's agents took over 60 s to fail over");
+            Assert.True(signed is not null, "the survivor signed no periodic checkpoint after the kill");
             outcome = "passed";
         }
         finally
@@ -141,6 +177,19 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         var names = new List<string>();
         while (await reader.ReadAsync()) names.Add(reader.GetString(0));
         return names;
+    }
+
+    // The nodes Wolverine's leader agent and the database's durability agent (scheduled messages, recovery of a dead node's
+    // messages) are assigned to (null: unassigned). Wolverine's own sessions carry its application name, not the node's, so the
+    // nodes are told apart by Wolverine's node ids.
+    private static async Task<Guid?[]> WolverineAgentNodes(NpgsqlDataSource store)
+    {
+        await using var command = store.CreateCommand(
+            "select (select node_id from wolverine.wolverine_node_assignments where id = 'wolverine://leader/'), " +
+            "(select node_id from wolverine.wolverine_node_assignments where id like 'wolverinedb://postgresql/%')");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return [reader.IsDBNull(0) ? null : reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetGuid(1)];
     }
 
     // The lower of the two async projections' stored progress in the default workspace (Marten's mt_event_progression

@@ -14,7 +14,10 @@ public sealed class AuditOptions
     /// <summary>A PEM EC P-256 private key; created there (mode 600) if the file does not exist. Default: the data directory.</summary>
     public string? SigningKeyPath { get; set; }
 
-    /// <summary>How often a checkpoint is signed when the chain has grown; zero or less turns periodic signing off.</summary>
+    /// <summary>
+    /// How often a checkpoint is signed when the chain has grown, by one node of a cluster; zero or less turns periodic signing
+    /// off. Must divide a minute, an hour or a day evenly (it becomes a cron schedule, see <see cref="CheckpointSchedule.CronOf"/>).
+    /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How long an event may wait to be chained before the audit health check calls the chain stalled.</summary>
@@ -51,7 +54,8 @@ public static class AuditConfiguration
         });
         if (options.StallAfter <= TimeSpan.Zero) throw new InvalidOperationException($"{AuditOptions.Section}:StallAfter must be positive.");
         builder.Services.AddSingleton<AuditCheckpoints>();
-        builder.Services.AddHostedService<AuditCheckpointService>();
+        // The periodic signing is a Wolverine recurring schedule (see SignAuditCheckpointsHandler), registered with Wolverine.
+        builder.Services.AddSingleton<CheckpointSchedule>();
         builder.Services.AddHealthChecks().AddCheck<AuditChainHealthCheck>(AuditChainHealthCheck.Name, tags: ["ready", AuditChainHealthCheck.Tag]);
         // The operator's verify needs the platform-admin policy; access registers it with exactly this definition, so
         // this adds it only when that has not (whichever configuration runs first, the policy is the same).

@@ -3,6 +3,7 @@ using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Messaging;
 using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.WebConsole;
 using EventSourcedRegistry.Api.Workspaces;
@@ -38,15 +39,22 @@ public static class RegistryConfiguration
         var timeTravel = TimeTravel.TimeTravelOptions.From(builder.Configuration);
         builder.Services.AddSingleton(timeTravel);
         var auditWorker = AuditOptions.WorkerFrom(builder.Configuration);
+        var messaging = Messaging.MessagingOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(messaging);
         builder.Services.AddMarten(options =>
             {
                 options.Connection(database.PooledConnectionString);
                 options.ConfigureRegistry(snapshotEvery);
+                // The registry-wide rollbacks' progress (see RegistryRollbacks): created with the schema, not at first use.
+                options.Schema.For<Rollback.RegistryRollbackJob>();
+                options.Schema.For<Rollback.RegistryRollbackModel>();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 // Each workspace's high-water mark moves only at this poll (see TimeTravelOptions.HighWaterPoll).
                 options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
             })
             .UseLightweightSessions()
+            // Wolverine's durable messages in their own schema of this database (see MessagingConfiguration).
+            .AddRegistryMessaging(messaging)
             .ApplyAllDatabaseChangesOnStartup()
             // Async projections and the store's high-water mark; HotCold runs them on exactly one node of a cluster. With the
             // audit worker on, the worker runs both (the audit projections are the only async ones) and the daemon is off.
@@ -72,6 +80,10 @@ public static class RegistryConfiguration
             options.CodeGeneration.AlwaysUseServiceLocationFor<Workspaces.WorkspaceStore>();
             // The request's artifact store is its workspace's, made by a factory Wolverine's code generation cannot inline.
             options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
+            options.ConfigureRegistryMessaging(messaging);
+            options.Discovery.IncludeType(typeof(Rollback.RollBackRegistryModelHandler));
+            Audit.Checkpoints.CheckpointSchedule.Register(options,
+                builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions());
         });
         builder.Services.AddWolverineHttp();
         builder.Services.ConfigureHttpJsonOptions(options => Json.Configure(options.SerializerOptions));

@@ -20,12 +20,15 @@ public static class RollBackRegistryEndpoint
     public const int MaxParallelModels = 4;
 
     /// <summary>
-    /// Rolls every model (or the named ones) back to a point, one transaction per model, each concurrency-checked;
-    /// a model that fails is reported and does not stop the others. A model whose plan would put a version into a
-    /// protected stage or move a protected alias fails with the reason (four eyes binds admins too); a dry run marks it.
+    /// Rolls every model (or the named ones) back to a point, one transaction per model, each concurrency-checked; a model
+    /// that fails is reported and does not stop the others. A model whose plan would put a version into a protected stage or
+    /// move a protected alias fails with the reason (four eyes binds admins too); a dry run marks it. A dry run answers the
+    /// plan at once (200, nothing appended); the rollback itself answers 202 with its status resource (<c>Location</c>):
+    /// one durable message per model, handled by any node, its progress readable from every node and resumed after a crash.
     /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [ProducesResponseType<Wire.RegistryRollbackOutcome>(StatusCodes.Status200OK)]
+    [ProducesResponseType<Wire.RegistryRollbackStatus>(StatusCodes.Status202Accepted)]
     [WolverinePost("/api/v1/registry/rollback", OperationId = "RollBackRegistry")]
     public static async Task<IResult> Post(RollBackRegistry? request, HttpContext http, ModelCommands commands, WorkspaceStore store,
         NpgsqlDataSource data, PointResolver points, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals)
@@ -59,6 +62,13 @@ public static class RollBackRegistryEndpoint
 
         var dryRun = request.DryRun ?? false;
         var context = CommandContext.For(http, request.Reason);
+        if (!dryRun)
+        {
+            var job = await RegistryRollbacks.Start(http, store, point!, context, targets, ct);
+            var status = await RegistryRollbacks.Status(store, job.Id, ct);
+            http.Response.Headers.Location = RegistryRollbacks.Location(job.Id);
+            return Results.Json(status, Json.Options, statusCode: StatusCodes.Status202Accepted);
+        }
         var outcomes = new ConcurrentDictionary<int, Wire.ModelRollbackOutcome>();
         await Parallel.ForEachAsync(targets.Select((t, i) => (t.Name, t.Id, Index: i)),
             new ParallelOptions { MaxDegreeOfParallelism = MaxParallelModels, CancellationToken = ct },
@@ -75,7 +85,8 @@ public static class RollBackRegistryEndpoint
             ordered.Count(o => o.Outcome == "failed"), ordered), Json.Options);
     }
 
-    private static async Task<Wire.ModelRollbackOutcome> RollBack(WorkspaceStore store, ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
+    /// <summary>The dry run's or one message's rollback of one model; a fault is reported as the model's failure.</summary>
+    public static async Task<Wire.ModelRollbackOutcome> RollBack(WorkspaceStore store, ModelCommands commands, NpgsqlDataSource data, Lifecycle.Lifecycle lifecycle,
         ApprovalPolicy approvals, CommandContext context, Guid modelId, string name, PointInTime point, string reason, bool dryRun, CancellationToken ct)
     {
         IReadOnlyList<RollbackChange> plan = [];
@@ -101,5 +112,24 @@ public static class RollBackRegistryEndpoint
         {
             return new Wire.ModelRollbackOutcome(name, "failed", RollBackModelEndpoint.ToWire(plan), null, "The rollback of this model failed: " + ex.Message);
         }
+    }
+}
+
+public static class GetRegistryRollbackEndpoint
+{
+    /// <summary>
+    /// A registry-wide rollback's progress, from any node: running while a model is pending, then completed; per model its
+    /// outcome (rolledBack, unchanged, failed with the reason, pending). 404 for an id this workspace does not have.
+    /// </summary>
+    [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<Wire.RegistryRollbackStatus>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status404NotFound)]
+    [WolverineGet("/api/v1/registry/rollbacks/{id}", OperationId = "GetRegistryRollback")]
+    public static async Task<IResult> Get(string id, HttpContext http, WorkspaceStore store)
+    {
+        // Any other text is an id no rollback has: the same 404 as an unknown one.
+        if (!Guid.TryParse(id, out var job) || await RegistryRollbacks.Status(store, job, http.RequestAborted) is not { } status)
+            return Problems.Problem(StatusCodes.Status404NotFound, "Rollback not found", "This workspace has no registry rollback with that id.");
+        return Results.Json(status, Json.Options);
     }
 }

@@ -263,6 +263,14 @@ public sealed record ModelRollbackOutcome(string Model, string Outcome, IReadOnl
 public sealed record RegistryRollbackOutcome(long AsOfSequence, DateTimeOffset? AsOf, bool DryRun, int RolledBack, int Unchanged,
     int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
 
+/// <summary>
+/// A registry-wide rollback under way or finished (<c>GET /api/v1/registry/rollbacks/{id}</c>, readable from any node):
+/// <c>state</c> running while a model is <c>pending</c>, then completed; each model rolledBack, unchanged, failed (with
+/// <c>error</c>: refused or faulted) or pending.
+/// </summary>
+public sealed record RegistryRollbackStatus(Guid Id, string State, long AsOfSequence, DateTimeOffset? AsOf, string Reason, string RequestedBy,
+    DateTimeOffset RequestedAt, int Pending, int RolledBack, int Unchanged, int Failed, IReadOnlyList<ModelRollbackOutcome> Models);
+
 /// <summary>A signed audit checkpoint: <c>message</c> is the text signed, <c>signature</c> its signature under <c>keyId</c>.</summary>
 public sealed record CheckpointInfo(long Sequence, string Head, DateTimeOffset SignedAt, string KeyId, string Algorithm, string Message,
     string Signature, string Workspace);

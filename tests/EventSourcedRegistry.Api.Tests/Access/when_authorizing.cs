@@ -55,6 +55,7 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     [InlineData("POST", "/api/v1/admin/projections/rebuild")]
     [InlineData("GET", "/api/v1/admin/artifacts/orphans")]
     [InlineData("POST", "/api/v1/registry/rollback")]
+    [InlineData("GET", "/api/v1/registry/rollbacks/00000000-0000-0000-0000-000000000000")]
     public async Task administration_needs_admin(string method, string path)
     {
         foreach (var role in new[] { "contributor", "approver", "auditor" })

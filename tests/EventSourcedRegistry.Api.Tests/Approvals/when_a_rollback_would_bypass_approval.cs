@@ -109,7 +109,10 @@ public class when_a_rollback_would_bypass_approval(AppFixture app) : ApiTest(app
         await Now();
         var length = await Governed.StreamLength(Name);
 
-        var response = await _host.Post("/api/v1/registry/rollback", new { atSequence = v1InProduction, reason = "emergency", models = new[] { Name } }).Ok();
+        var accepted = await _host.Post("/api/v1/registry/rollback", new { atSequence = v1InProduction, reason = "emergency", models = new[] { Name } }).Ok(202);
+        RegistryCalls.Response response = null!;
+        Assert.True(await ClusterNode.Eventually(async () =>
+            (response = await _host.Get(accepted.Header("Location")!).Ok()).Body!["state"]!.GetValue<string>() == "completed", TimeSpan.FromSeconds(60)));
         var dryRun = await _host.Post("/api/v1/registry/rollback", new { atSequence = v1InProduction, reason = "emergency", dryRun = true }).Ok();
 
         var outcome = Assert.Single(response.Body!["models"]!.AsArray())!;

@@ -32,9 +32,13 @@ public sealed class when_rolling_back_the_registry(AppFixture app) : ApiTest(app
         Assert.Equal(200, (await Host.Post("/api/v1/models/model-0500/archive", new { })).Status);
         await App.WaitForHighWaterMark();
 
-        var response = await Host.Post("/api/v1/registry/rollback", new { atSequence = target, reason = "bad release train" });
+        var accepted = await Host.Post("/api/v1/registry/rollback", new { atSequence = target, reason = "bad release train" });
 
-        Assert.Equal(200, response.Status);
+        Assert.Equal(202, accepted.Status);
+        var location = accepted.Header("Location")!;
+        Assert.Matches("^/api/v1/registry/rollbacks/[0-9a-f-]{36}$", location);
+        Assert.Equal(Models, accepted.Body!["models"]!.AsArray().Count);
+        var response = await Completed(location);
         var outcomes = response.Body!["models"]!.AsArray();
         Assert.Equal(Models, outcomes.Count);
         Assert.Equal(9, response.Body["rolledBack"]!.GetValue<int>()); // model-0500's promotion cannot be undone: it is archived
@@ -44,6 +48,45 @@ public sealed class when_rolling_back_the_registry(AppFixture app) : ApiTest(app
         Assert.Equal("model-0500", failed["model"]!.GetValue<string>());
         Assert.Contains("archived", failed["error"]!.GetValue<string>());
         Assert.Empty((await Host.Get("/api/v1/models?stage=Production")).Body!["items"]!.AsArray());
+        Assert.Equal(0, response.Body["pending"]!.GetValue<int>());
+        Assert.Equal("bad release train", response.Body["reason"]!.GetValue<string>());
+    }
+
+    /// <summary>Polls the status resource until no model is pending.</summary>
+    private async Task<RegistryCalls.Response> Completed(string location)
+    {
+        RegistryCalls.Response status = null!;
+        Assert.True(await ClusterNode.Eventually(async () =>
+        {
+            status = await Host.Get(location).Ok();
+            return status.Body!["state"]!.GetValue<string>() == "completed";
+        }, TimeSpan.FromSeconds(120)), $"still running: {status.Body?["pending"]} pending");
+        return status;
+    }
+
+    [Fact]
+    public async Task the_status_of_a_rollback_names_every_model_and_is_404_for_an_unknown_id()
+    {
+        await Host.RegisterModel("a");
+        await Host.RegisterVersion("a");
+        await App.WaitForHighWaterMark();
+        var target = await App.LastSequence();
+        await Host.Promote("a", 1, "Staging");
+        await App.WaitForHighWaterMark();
+
+        var accepted = await Host.Post("/api/v1/registry/rollback", new { atSequence = target, reason = "undo staging", models = new[] { "a", "missing" } });
+        Assert.Equal(202, accepted.Status);
+        var status = await Completed(accepted.Header("Location")!);
+
+        var models = status.Body!["models"]!.AsArray();
+        Assert.Equal(["a", "missing"], models.Select(m => m!["model"]!.GetValue<string>()));
+        Assert.Equal(("rolledBack", "failed"), (models[0]!["outcome"]!.GetValue<string>(), models[1]!["outcome"]!.GetValue<string>()));
+        Assert.Equal((1, 1, 0), (status.Body["rolledBack"]!.GetValue<int>(), status.Body["failed"]!.GetValue<int>(), status.Body["pending"]!.GetValue<int>()));
+        Assert.Equal(AppFixture.AdminActor, status.Body["requestedBy"]!.GetValue<string>());
+
+        var unknown = (await Host.Get($"/api/v1/registry/rollbacks/{Guid.NewGuid()}")).AssertProblem(404);
+        var garbage = (await Host.Get("/api/v1/registry/rollbacks/..%2F..%2Fadmin")).AssertProblem(404);
+        Assert.Equal(unknown["detail"]!.ToString(), garbage["detail"]!.ToString());
     }
 
     [Fact]

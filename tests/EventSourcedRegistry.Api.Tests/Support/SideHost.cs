@@ -156,7 +156,7 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
         await restart.ExecuteNonQueryAsync();
     }
 
-    private static async Task<string> CreateDatabase(string clusterConnectionString, string database)
+    public static async Task<string> CreateDatabase(string clusterConnectionString, string database)
     {
         await using (var connection = new NpgsqlConnection(clusterConnectionString))
         {
