@@ -5,6 +5,7 @@ using EventSourcedRegistry.Api.Audit;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.WebConsole;
+using EventSourcedRegistry.Api.Webhooks;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -88,6 +89,7 @@ public static class RegistryConfiguration
         builder.AddRegistryAccess();
         builder.AddWorkspaces();
         builder.AddConsole();
+        builder.AddWebhooks();
         builder.AddCanonicalJsonInput();
         builder.AddRegistryLimits();
 
