@@ -67,7 +67,9 @@ public static class WebhookTargetPolicy
     {
         if (string.IsNullOrWhiteSpace(raw)) return (null, "A target URL is required, e.g. \"https://cd.example.com/hooks/registry\".", false);
         if (raw.Length > MaxUrlLength) return (null, $"A target URL has at most {MaxUrlLength} characters.", false);
-        if (raw.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || !Uri.TryCreate(raw, UriKind.Absolute, out var uri))
+        // Names its scheme itself: on Unix a bare path ("/x") would otherwise parse as a file: URL.
+        if (raw.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)) || !Uri.TryCreate(raw, UriKind.Absolute, out var uri)
+            || !raw.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase))
             return (null, "The target is not an absolute URL, e.g. \"https://cd.example.com/hooks/registry\".", false);
         if (uri.Scheme is not ("http" or "https")) return (null, $"The target's scheme is '{uri.Scheme}': only http and https targets are called.", true);
         if (uri.UserInfo.Length > 0) return (null, "The target may not carry credentials (user:password@); the signature authenticates the registry.", true);
