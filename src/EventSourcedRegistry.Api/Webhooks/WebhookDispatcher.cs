@@ -171,7 +171,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 var outcome = await sender.SendAsync(target, deliveryId, CloudEventEnvelope.Write(deliveryId, e), secret, ct);
                 if (outcome.Delivered)
                 {
-                    if (!await DeliveredAsync(workspace, id, cursor, e.Sequence, ct)) return;
+                    // Stops when the row was changed beside this run (reset, deleted) or paused meanwhile by a caller.
+                    if (await DeliveredAsync(workspace, id, cursor, e.Sequence, ct) != WebhookSubscription.Active) return;
                     cursor = e.Sequence;
                     attempts = 0;
                     failingSince = null;
@@ -274,10 +275,15 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     /// Every write of a cursor names the cursor it moves from: a row another writer reset (a test's reset, a deletion) is left
     /// alone, and the run stops.
     /// </summary>
-    private async Task<bool> DeliveredAsync(WorkspaceId workspace, Guid id, long from, long to, CancellationToken ct) =>
-        await ExecuteAsync(
+    private async Task<string?> DeliveredAsync(WorkspaceId workspace, Guid id, long from, long to, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand(
             $"update {WebhookSubscriptions.Table} set cursor = $4, attempts = 0, failing_since = null, next_attempt_at = null, last_error = null, " +
-            "last_delivered_at = now() where tenant_id = $1 and id = $2 and cursor = $3", workspace, id, from, ct, to) == 1;
+            "last_delivered_at = now() where tenant_id = $1 and id = $2 and cursor = $3 returning status");
+        AddKey(command, workspace, id, from);
+        command.Parameters.Add(new NpgsqlParameter { Value = to });
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
 
     private async Task MoveAsync(WorkspaceId workspace, Guid id, long from, long to, CancellationToken ct)
     {
