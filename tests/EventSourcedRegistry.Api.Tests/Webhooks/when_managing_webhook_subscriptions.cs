@@ -141,6 +141,9 @@ public sealed class when_managing_webhook_subscriptions(AppFixture app) : ApiTes
             Assert.Equal(404, (await contributor.Send(HttpMethod.Post, $"/api/v1/subscriptions/{hidden}/rotate-secret")).Status);
             Assert.Equal(404, (await contributor.Send(HttpMethod.Delete, $"/api/v1/subscriptions/{hidden}")).Status);
             Assert.Equal(404, (await contributor.Send(HttpMethod.Get, $"/api/v1/subscriptions/{hidden}/dead-letters")).Status);
+            Assert.Equal(404, (await contributor.Send(HttpMethod.Post, $"/api/v1/subscriptions/{hidden}/resume")).Status);
+            Assert.Equal(404, (await contributor.Send(HttpMethod.Post, $"/api/v1/subscriptions/{hidden}/dead-letters/replay")).Status);
+            Assert.Equal(404, (await contributor.Send(HttpMethod.Post, $"/api/v1/subscriptions/{hidden}/dead-letters/1/replay")).Status);
         }
         Assert.Equal("active", (await Host.Get($"/api/v1/subscriptions/{fraudOnly.Id}")).Body!["status"]!.GetValue<string>());
 
