@@ -6,6 +6,7 @@ using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Messaging;
 using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.WebConsole;
+using EventSourcedRegistry.Api.Webhooks;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.Lifecycle;
 using EventSourcedRegistry.Store;
@@ -100,6 +101,7 @@ public static class RegistryConfiguration
         builder.AddRegistryAccess();
         builder.AddWorkspaces();
         builder.AddConsole();
+        builder.AddWebhooks();
         builder.AddCanonicalJsonInput();
         builder.AddRegistryLimits();
 

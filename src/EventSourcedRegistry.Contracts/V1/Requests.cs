@@ -89,3 +89,11 @@ public sealed record RenameWorkspace(string? DisplayName, string? Reason);
 
 // Workspaces / Archiving
 public sealed record ArchiveWorkspace(string? Reason);
+
+// Webhooks
+/// <summary>
+/// <c>targetUrl</c>: http(s), public unless the operator allows it; <c>eventTypes</c>: the delivered types' names (none: all);
+/// <c>model</c>: only that model's events; <c>startAfterSequence</c>: deliver events after this sequence (default: from now).
+/// </summary>
+public sealed record CreateSubscription(string? TargetUrl, List<string?>? EventTypes = null, string? Model = null, long? StartAfterSequence = null,
+    string? Reason = null);

@@ -293,3 +293,25 @@ public sealed record OperatorChainVerification(bool Verified, long Links, string
 /// <summary><c>GET /api/v1/platform/audit/verify</c>: verified only when the operator's chain and every workspace's chain verify.</summary>
 public sealed record OperatorVerification(bool Verified, string Mode, OperatorChainVerification OperatorChain,
     IReadOnlyList<WorkspaceChainVerification> Workspaces);
+
+/// <summary>
+/// A webhook subscription: never its secret. <c>cursor</c> is the last sequence handed to the receiver (or skipped as not
+/// of interest, or dead-lettered); <c>attempts</c>, <c>failingSince</c>, <c>nextAttemptAt</c> and <c>lastError</c> describe
+/// the delivery now being retried.
+/// </summary>
+public sealed record SubscriptionInfo(Guid Id, string TargetUrl, IReadOnlyList<string> EventTypes, string? Model, Guid? ModelId, string Status,
+    string? PausedReason, long Cursor, int Attempts, DateTimeOffset? FailingSince, DateTimeOffset? NextAttemptAt, string? LastError,
+    DateTimeOffset? LastDeliveredAt, int DeadLetters, string CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>A subscription with its signing secret: shown this once (on creation and on rotation).</summary>
+public sealed record SubscriptionWithSecret(string Secret, SubscriptionInfo Subscription);
+
+public sealed record SubscriptionList(IReadOnlyList<SubscriptionInfo> Items);
+
+public sealed record DeadLetterInfo(long Sequence, string EventType, Guid ModelId, int Attempts, string? LastError, DateTimeOffset DeadAt,
+    DateTimeOffset? ReplayRequestedAt, string? ReplayError);
+
+public sealed record DeadLetterList(IReadOnlyList<DeadLetterInfo> Items);
+
+/// <summary>The dead letters marked for delivery again; the dispatcher sends each once more (a failure leaves it listed, with its error).</summary>
+public sealed record ReplayAccepted(IReadOnlyList<long> Sequences);

@@ -168,6 +168,14 @@ public static class AuditSummary
         ApiKeyRecorded e => $"API key \"{e.Name}\" (id {e.KeyId}) recorded at upgrade as its own owner {e.Owner}: {Grants(e.Grants)}; "
                             + $"made by {e.CreatedBy} at {Utc(e.CreatedAt)}"
                             + (e.RevokedAt is { } revoked ? $", revoked by {e.RevokedBy} at {Utc(revoked)}" : ""),
+        Webhooks.WebhookSubscriptionCreated e => $"webhook subscription {e.SubscriptionId} created for {e.TargetUrl}: "
+                                                 + (e.EventTypes.Count == 0 ? "every model event" : string.Join(", ", e.EventTypes))
+                                                 + (e.Model is null ? "" : $" of model \"{e.Model}\"") + $", after sequence {e.StartAfter}",
+        Webhooks.WebhookSubscriptionPaused e => $"webhook subscription {e.SubscriptionId} paused: {e.Reason}",
+        Webhooks.WebhookSubscriptionResumed e => $"webhook subscription {e.SubscriptionId} resumed",
+        Webhooks.WebhookSecretRotated e => $"webhook subscription {e.SubscriptionId}: signing secret rotated",
+        Webhooks.WebhookSubscriptionDeleted e => $"webhook subscription {e.SubscriptionId} to {e.TargetUrl} deleted",
+        Webhooks.WebhookDeliveriesReplayed e => $"webhook subscription {e.SubscriptionId}: dead letters replayed (sequences {string.Join(", ", e.Sequences)})",
         _ => Generic(data),
     };
 

@@ -148,6 +148,9 @@ public static class RegistryStore
         typeof(TransitionRequested), typeof(TransitionApproved), typeof(TransitionRejected),
         // API keys made, revoked, or recorded at an upgrade, in the access stream.
         typeof(ApiKeyCreated), typeof(ApiKeyRevoked), typeof(ApiKeyRecorded),
+        // Webhook subscriptions made, paused, resumed, rotated, deleted, replayed, in the access stream.
+        typeof(Webhooks.WebhookSubscriptionCreated), typeof(Webhooks.WebhookSubscriptionPaused), typeof(Webhooks.WebhookSubscriptionResumed),
+        typeof(Webhooks.WebhookSecretRotated), typeof(Webhooks.WebhookSubscriptionDeleted), typeof(Webhooks.WebhookDeliveriesReplayed),
         // Workspaces created, renamed, archived, in the platform's directory stream.
         typeof(WorkspaceCreated), typeof(WorkspaceRenamed), typeof(WorkspaceArchived),
     ];

@@ -487,6 +487,7 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
             "version" => "1",
             "alias" => route.Method == "DELETE" ? "nosuchalias" : "champion",
             "id" => Guid.Empty.ToString(),
+            "sequence" => "1",
             "sha256" => A64,
             "ws" => "no-such-workspace",
             var other => throw new InvalidOperationException($"The corpus has no value for {{{other}}} in {route}; add one."),

@@ -77,7 +77,14 @@ public sealed partial class AppFixture : IAsyncLifetime
             // rate limits are tested on LimitedHost() and their defaults by when_limiting_request_rates.
             .UseSetting("Registry:RateLimits:Enabled", "false")
             // and no per-caller upload slots either: the hostile-input corpus sends its uploads side by side.
-            .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0")));
+            .UseSetting("Registry:Artifacts:MaxConcurrentUploadsPerCaller", "0")
+            // Webhook receivers of the tests listen on 127.0.0.2 (WebhookReceiver): allowed, while 127.0.0.1 and every other
+            // non-public target stays refused; retries in milliseconds and a retry window of seconds, so failures are quick.
+            .UseSetting("Registry:Webhooks:AllowedTargets", WebhookReceiver.Address)
+            .UseSetting("Registry:Webhooks:Poll", "00:00:00.050")
+            .UseSetting("Registry:Webhooks:InitialBackoff", "00:00:00.020")
+            .UseSetting("Registry:Webhooks:MaxBackoff", "00:00:00.200")
+            .UseSetting("Registry:Webhooks:RetryFor", "00:00:03")));
     }
 
     /// <summary>

@@ -145,7 +145,9 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
         var tables = AuditTrail.Tables
             .Prepend(DeploymentHistory.QualifiedTable(RegistryStore.Schema))
             .Prepend(ModelSnapshots.QualifiedTable(RegistryStore.Schema))
-            .Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema));
+            .Prepend(RegistryStates.QualifiedTable(RegistryStore.Schema))
+            .Append(EventSourcedRegistry.Api.Webhooks.WebhookSubscriptions.Table)
+            .Append(EventSourcedRegistry.Api.Webhooks.WebhookSubscriptions.DeadLetterTable);
         await using var truncate = new NpgsqlCommand($"truncate table {string.Join(", ", tables)}", connection);
         await truncate.ExecuteNonQueryAsync();
         // Marten's reset restarts only the store-wide sequence; every workspace numbers its events in one of its own.

@@ -6,6 +6,7 @@ using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Tests.Support;
+using EventSourcedRegistry.Webhooks;
 using EventSourcedRegistry.Workspaces;
 using Snapshooter.Xunit;
 
@@ -218,6 +219,31 @@ public class when_storing_model_events
         MatchesItsContract(new ApiKeyRecorded("0a1b2c3d4e5f6071", "release-manager", "key:release-manager", [new KeyGrant("approver")],
             ["key:bootstrap-admin"], "key:bootstrap-admin", DateTimeOffset.Parse("2026-02-01T08:00:00+00:00"),
             "key:ops-admin", DateTimeOffset.Parse("2026-02-20T17:30:00+00:00")));
+
+    private static readonly Guid SubscriptionId = Guid.Parse("0195f0a1-0000-7000-8000-000000000001");
+
+    [Fact]
+    public void webhook_subscription_created_is_stored_as_its_contract() =>
+        MatchesItsContract(new WebhookSubscriptionCreated(SubscriptionId, "https://cd.example.com/hooks/registry",
+            ["model_version_stage_transitioned", "model_alias_assigned"], ModelId, "Churn-Predictor", 1042));
+
+    [Fact]
+    public void webhook_subscription_paused_is_stored_as_its_contract() =>
+        MatchesItsContract(new WebhookSubscriptionPaused(SubscriptionId, "The receiver answered 410 Gone."));
+
+    [Fact]
+    public void webhook_subscription_resumed_is_stored_as_its_contract() => MatchesItsContract(new WebhookSubscriptionResumed(SubscriptionId));
+
+    [Fact]
+    public void webhook_secret_rotated_is_stored_as_its_contract() => MatchesItsContract(new WebhookSecretRotated(SubscriptionId));
+
+    [Fact]
+    public void webhook_subscription_deleted_is_stored_as_its_contract() =>
+        MatchesItsContract(new WebhookSubscriptionDeleted(SubscriptionId, "https://cd.example.com/hooks/registry"));
+
+    [Fact]
+    public void webhook_deliveries_replayed_is_stored_as_its_contract() =>
+        MatchesItsContract(new WebhookDeliveriesReplayed(SubscriptionId, [1043, 1077]));
 
     [Fact]
     public void transition_rejected_is_stored_as_its_contract() =>

@@ -1,0 +1,41 @@
+namespace EventSourcedRegistry.Api.Webhooks;
+
+/// <summary><c>Registry:Webhooks</c>: the delivery's timeouts, retries and the targets allowed beside public addresses.</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Registry:Webhooks";
+
+    /// <summary>Runs the dispatcher on this node (on the one that leads); <c>false</c>: this node never delivers.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Host names, IP addresses and CIDR ranges the registry may call although they are not public (see <see cref="AllowedTargets"/>).</summary>
+    public string? AllowedTargets { get; set; }
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The whole call: connect, send, and the receiver's answer's headers.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a delivery is retried before it is dead-lettered and the subscription moves on.</summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
+
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the leading node looks for events to deliver.</summary>
+    public TimeSpan Poll { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The most bytes of a receiver's answer read (for the error it shows); the rest is never read.</summary>
+    public const int MaxAnswerBytes = 1024;
+
+    public static WebhookOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<WebhookOptions>() ?? new WebhookOptions();
+        foreach (var (name, value) in new[] { ("ConnectTimeout", options.ConnectTimeout), ("Timeout", options.Timeout), ("RetryFor", options.RetryFor),
+                     ("InitialBackoff", options.InitialBackoff), ("MaxBackoff", options.MaxBackoff), ("Poll", options.Poll) })
+            if (value <= TimeSpan.Zero) throw new InvalidOperationException($"{Section}:{name} must be positive; it is {value:c}.");
+        Webhooks.AllowedTargets.Parse(options.AllowedTargets);
+        return options;
+    }
+}
