@@ -43,8 +43,10 @@ public static class GetFeedEndpoint
     [ProducesResponseType<JsonElement[]>(StatusCodes.Status200OK, ContentType)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)]
     [WolverineGet("/api/v1/feed", OperationId = "GetFeed")]
-    public static async Task<IResult> Get(HttpContext http, FeedReader feed, WebhookEventTypes types, ModelCommands models)
+    public static async Task<IResult> Get(HttpContext http, FeedReader feed, WebhookEventTypes types)
     {
+        // Only for its name lookups; not a parameter, which the OpenAPI description reads as a command (If-Match, 409/412).
+        var models = http.RequestServices.GetRequiredService<ModelCommands>();
         var ct = http.RequestAborted;
         var query = http.Request.Query;
         var errors = new List<(string, string)>();
