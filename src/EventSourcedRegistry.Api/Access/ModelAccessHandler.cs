@@ -29,7 +29,7 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
     /// </summary>
     public static string WhereGranted(string role, HttpContext http) =>
         !Roles.ModelScoped.Contains(role) ? "registry-wide"
-        : http.Request.Path.StartsWithSegments("/api/v1/artifacts") ? "registry-wide or for a model"
+        : http.Request.Path.StartsWithSegments("/api/v1/artifacts") || http.Request.Path.StartsWithSegments("/api/v1/feed") ? "registry-wide or for a model"
         : http.Request.Path.StartsWithSegments("/api/v1/models") && http.GetRouteValue("name") is string ? "registry-wide or for this model"
         : "registry-wide";
 
@@ -43,7 +43,8 @@ public sealed class ModelAccessHandler(ModelCommands models) : AuthorizationHand
         }
         if (context.Resource is not HttpContext http) return;
 
-        if (http.Request.Path.StartsWithSegments("/api/v1/artifacts"))
+        // The pull feed spans models too: a caller with the role for some models reads theirs (the endpoint filters).
+        if (http.Request.Path.StartsWithSegments("/api/v1/artifacts") || http.Request.Path.StartsWithSegments("/api/v1/feed"))
         {
             if (grants.Any(g => Roles.Implies(g.Role, requirement.Role))) context.Succeed(requirement);
             return;

@@ -102,6 +102,7 @@ public static class RegistryConfiguration
         builder.AddWorkspaces();
         builder.AddConsole();
         builder.AddWebhooks();
+        builder.Services.AddSingleton<EventSourcedRegistry.Api.Feed.FeedReader>();
         builder.AddCanonicalJsonInput();
         builder.AddRegistryLimits();
 

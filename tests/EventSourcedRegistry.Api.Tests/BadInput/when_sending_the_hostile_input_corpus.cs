@@ -383,6 +383,8 @@ public sealed class when_sending_the_hostile_input_corpus(AppFixture app, ITestO
     [
         "actor", "model", "type", "from", "to", "cursor", "limit", "prefix", "tag", "stage", "environment", "reason",
         "asOf", "atSequence", "includeArchived", "full", "sequence", "head", "olderThan", "dryRun",
+        // The pull feed's.
+        "after", "wait", "types",
     ];
 
     /// <summary>As sent: NUL (alone, inside text, in a tag filter), and percent-encoded bytes that are not UTF-8.</summary>
