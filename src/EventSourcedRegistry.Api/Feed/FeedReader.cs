@@ -12,9 +12,7 @@ namespace EventSourcedRegistry.Api.Feed;
 public sealed record FeedFilter(IReadOnlyList<string> Types, IReadOnlyList<Guid>? Models);
 
 /// <summary>
-/// Reads the pull feed: a workspace's settled model events, as the webhook dispatcher delivers them. Its own copy of the
-/// dispatcher's settled horizon and event reader (those are private to the dispatcher, which another change is reworking);
-/// a later change makes the feed and the dispatcher share one reader.
+/// Reads a workspace's settled model events: the pull feed's, and (<see cref="ReadAsync"/>) the webhook dispatcher's too.
 /// </summary>
 public sealed class FeedReader(NpgsqlDataSource data, WebhookEventTypes types)
 {

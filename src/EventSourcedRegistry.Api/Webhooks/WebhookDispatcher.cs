@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Api.Feed;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Hosting;
@@ -25,7 +26,7 @@ namespace EventSourcedRegistry.Api.Webhooks;
 /// <see cref="WebhookOptions.RetryFor"/>, then dead-lettered and the cursor moves on; a 410 pauses the subscription.
 /// </summary>
 public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase database, WebhookSubscriptions subscriptions, WebhookSender sender,
-    WebhookOptions options, WebhookEventTypes types, ILogger<WebhookDispatcher> logger) : BackgroundService
+    WebhookOptions options, FeedReader feed, ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const long LockKey = 0x4553_5248_4f4f_4b53; // "ESRHOOKS"
     public const int BatchSize = 100;
@@ -228,47 +229,15 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     }
 
     /// <summary>
-    /// The subscription's events in (after, upTo] (or the one at <paramref name="only"/>), in order: the delivered types it
-    /// names, of its model if it names one, with each model's name as of the event. The workspace is bound in every statement.
+    /// The subscription's events in (after, upTo] (or the one at <paramref name="only"/>), in order, by the pull feed's reader
+    /// (one query for both): the delivered types it names, of its model if it names one, with each model's name as of the event.
     /// </summary>
     private async Task<List<DeliveredEvent>> ReadAsync(WorkspaceId workspace, WebhookSubscription subscription, long after, long upTo, long? only,
         CancellationToken ct)
     {
-        var wanted = subscription.EventTypes.Count == 0 ? types.Names : subscription.EventTypes;
-        await using var command = data.CreateCommand(
-            $"""
-             select e.seq_id, e.stream_id, e.type, e.data::text, e.timestamp, e.user_name, e.correlation_id, e.headers ->> '{CommandContextExtensions.ReasonHeader}',
-                    (select coalesce(n.data ->> 'newName', n.data ->> 'name') from {RegistryStore.Schema}.mt_events n
-                     where n.tenant_id = $1 and n.stream_id = e.stream_id and n.seq_id <= e.seq_id and n.type = any($6)
-                     order by n.seq_id desc limit 1)
-             from {RegistryStore.Schema}.mt_events e
-             where e.tenant_id = $1 and e.seq_id > $2 and e.seq_id <= $3 and e.type = any($4) and ($5::uuid is null or e.stream_id = $5)
-               and e.stream_id <> all($7)
-             order by e.seq_id limit {BatchSize}
-             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
-        command.Parameters.Add(new NpgsqlParameter { Value = after });
-        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
-        command.Parameters.Add(new NpgsqlParameter { Value = wanted.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)subscription.ModelId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        command.Parameters.Add(new NpgsqlParameter { Value = types.NamingTypes.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = RegistryStore.RegistryStreams.ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var events = new List<DeliveredEvent>();
-        while (await reader.ReadAsync(ct))
-        {
-            if (only is { } one && reader.GetInt64(0) != one) continue;
-            using var payload = JsonDocument.Parse(reader.GetString(3));
-            var root = payload.RootElement.Clone();
-            int? version = root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : null;
-            var reason = root.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() is { Length: > 0 } said
-                ? said
-                : reader.IsDBNull(7) ? null : reader.GetString(7);
-            events.Add(new DeliveredEvent(workspace.Slug, reader.GetInt64(0), reader.GetString(2), reader.GetGuid(1), reader.IsDBNull(8) ? null : reader.GetString(8),
-                version, new DateTimeOffset(DateTime.SpecifyKind(reader.GetFieldValue<DateTime>(4), DateTimeKind.Utc)),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reason, reader.IsDBNull(6) ? null : reader.GetString(6), root));
-        }
-        return events;
+        var events = await feed.ReadAsync(workspace, after, upTo,
+            new FeedFilter(subscription.EventTypes, subscription.ModelId is { } model ? [model] : null), BatchSize, ct);
+        return only is { } one ? events.Where(e => e.Sequence == one).ToList() : events;
     }
 
     /// <summary>
