@@ -17,8 +17,9 @@ public static class PauseSubscriptionEndpoint
     [ProducesResponseType<Wire.SubscriptionInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverinePost("/api/v1/subscriptions/{id}/pause", OperationId = "PauseSubscription")]
-    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (SubscriptionChanges.Reason(http) is { Problem: { } bad }) return bad;
         var (found, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         if (problem is not null) return problem;
@@ -36,8 +37,9 @@ public static class ResumeSubscriptionEndpoint
     [ProducesResponseType<Wire.SubscriptionInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverinePost("/api/v1/subscriptions/{id}/resume", OperationId = "ResumeSubscription")]
-    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (SubscriptionChanges.Reason(http) is { Problem: { } bad }) return bad;
         var (found, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         if (problem is not null) return problem;
@@ -53,8 +55,9 @@ public static class RotateSubscriptionSecretEndpoint
     [ProducesResponseType<Wire.SubscriptionWithSecret>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverinePost("/api/v1/subscriptions/{id}/rotate-secret", OperationId = "RotateSubscriptionSecret")]
-    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (SubscriptionChanges.Reason(http) is { Problem: { } bad }) return bad;
         var (found, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         if (problem is not null) return problem;
@@ -72,8 +75,9 @@ public static class DeleteSubscriptionEndpoint
     [ProducesResponseType(StatusCodes.Status204NoContent)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverineDelete("/api/v1/subscriptions/{id}", OperationId = "DeleteSubscription")]
-    public static async Task<IResult> Delete(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Delete(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (SubscriptionChanges.Reason(http) is { Problem: { } bad }) return bad;
         var (found, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         if (problem is not null) return problem;

@@ -41,8 +41,9 @@ public static class CreateSubscriptionEndpoint
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity)]
     [WolverinePost("/api/v1/subscriptions", OperationId = "CreateSubscription")]
     public static async Task<IResult> Post(CreateSubscription? request, HttpContext http, WebhookSubscriptions subscriptions, WebhookEventTypes types,
-        WebhookOptions options, ModelCommands models, NpgsqlDataSource data)
+        WebhookOptions options, NpgsqlDataSource data)
     {
+        var models = SubscriptionAccess.Models(http);
         if (!SubscriptionAccess.MayManageSome(http.User)) return SubscriptionAccess.Refused();
         if (request is null) return Problems.BodyRequired("{\"targetUrl\", \"eventTypes\"?, \"model\"?, \"startAfterSequence\"?, \"reason\"?}");
         var ct = http.RequestAborted;

@@ -14,8 +14,9 @@ public static class ListDeadLettersEndpoint
     [ProducesResponseType<Wire.DeadLetterList>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverineGet("/api/v1/subscriptions/{id}/dead-letters", OperationId = "ListDeadLetters")]
-    public static async Task<IResult> Get(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Get(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         var (found, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         if (problem is not null) return problem;
         var letters = await subscriptions.DeadLetters(http.Workspace(), found!.Id, http.RequestAborted);
@@ -34,8 +35,9 @@ public static class ReplayDeadLetterEndpoint
     [ProducesResponseType<Wire.ReplayAccepted>(StatusCodes.Status202Accepted)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverinePost("/api/v1/subscriptions/{id}/dead-letters/{sequence}/replay", OperationId = "ReplayDeadLetter")]
-    public static async Task<IResult> Post(string id, string sequence, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Post(string id, string sequence, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (sequence.Length > 19 || !long.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             return Problems.Validation([("sequence", "A dead letter is named by its event's sequence: a whole number from 0.")]);
         return await DeadLetterReplay.Replay(id, number, http, subscriptions, models);
@@ -49,8 +51,8 @@ public static class ReplayDeadLettersEndpoint
     [ProducesResponseType<Wire.ReplayAccepted>(StatusCodes.Status202Accepted)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverinePost("/api/v1/subscriptions/{id}/dead-letters/replay", OperationId = "ReplayDeadLetters")]
-    public static Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models) =>
-        DeadLetterReplay.Replay(id, null, http, subscriptions, models);
+    public static Task<IResult> Post(string id, HttpContext http, WebhookSubscriptions subscriptions) =>
+        DeadLetterReplay.Replay(id, null, http, subscriptions, SubscriptionAccess.Models(http));
 }
 
 public static class DeadLetterReplay

@@ -13,8 +13,9 @@ public static class ListSubscriptionsEndpoint
     [ProducesResponseType<Wire.SubscriptionList>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status403Forbidden)]
     [WolverineGet("/api/v1/subscriptions", OperationId = "ListSubscriptions")]
-    public static async Task<IResult> Get(HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Get(HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         if (!SubscriptionAccess.MayManageSome(http.User)) return SubscriptionAccess.Refused();
         var workspace = http.Workspace();
         var shown = new List<Wire.SubscriptionInfo>();
@@ -32,8 +33,9 @@ public static class GetSubscriptionEndpoint
     [ProducesResponseType<Wire.SubscriptionInfo>(StatusCodes.Status200OK)]
     [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound)]
     [WolverineGet("/api/v1/subscriptions/{id}", OperationId = "GetSubscription")]
-    public static async Task<IResult> Get(string id, HttpContext http, WebhookSubscriptions subscriptions, ModelCommands models)
+    public static async Task<IResult> Get(string id, HttpContext http, WebhookSubscriptions subscriptions)
     {
+        var models = SubscriptionAccess.Models(http);
         var (subscription, problem) = await SubscriptionAccess.Resolve(id, http, subscriptions, models);
         return problem ?? Results.Json(SubscriptionAccess.Shown(subscription!), Json.Options);
     }

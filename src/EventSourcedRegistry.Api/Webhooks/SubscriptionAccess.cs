@@ -15,6 +15,13 @@ namespace EventSourcedRegistry.Api.Webhooks;
 /// </summary>
 public static class SubscriptionAccess
 {
+    /// <summary>
+    /// The request's model lookup, from its services rather than as an endpoint parameter: an endpoint taking
+    /// <see cref="ModelCommands"/> is described in OpenAPI as a model command (If-Match, Idempotency-Key, 409/412), which
+    /// subscription routes are not.
+    /// </summary>
+    public static ModelCommands Models(HttpContext http) => http.RequestServices.GetRequiredService<ModelCommands>();
+
     public static bool IsAdmin(ClaimsPrincipal user) =>
         AccessClaims.GrantsOf(user).Any(g => g.RegistryWide && Roles.Implies(g.Role, Roles.Admin));
 
