@@ -109,6 +109,12 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
             await using var truncate = new NpgsqlCommand(
                 $"""
                  do $$ declare t record; s record; big boolean; begin
+                   -- No append may commit while the store is emptied: a late write of an earlier test (a request still
+                   -- running, Marten's gap-filling events after a failed commit) that committed after the delete had read the
+                   -- event table kept its row at a sequence the restart below hands out again, and a later append there
+                   -- failed with 503 "Event sequence repaired". Appends under way finish first; later ones wait for this
+                   -- reset. Streams before events, the order in which Marten's appends take them.
+                   lock table {RegistryStore.Schema}.mt_streams, {RegistryStore.Schema}.mt_events in exclusive mode;
                    for t in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
                             where n.nspname = '{RegistryStore.Schema}' and c.relkind in ('r', 'p') and not c.relispartition
                               and c.relname not in ('api_keys', 'mt_tenant_partitions', 'mt_hilo') loop
@@ -125,7 +131,19 @@ public sealed class SideHost(string database, string name, Func<IWebHostBuilder,
                    {RestartEventSequences}
                  end $$
                  """, connection);
-            await truncate.ExecuteNonQueryAsync();
+            // A late write holding a row this reset deletes while it waits for the tables locked above is a deadlock, which
+            // PostgreSQL ends by failing one side: when it fails the reset, the late write has gone and the reset runs again.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await truncate.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+                {
+                }
+            }
         }
         finally
         {
