@@ -69,6 +69,8 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
         await Host.RegisterModel("churn");
         var stale = (await Host.Get("/api/v1/models/churn")).ETag;
         const int clients = 8, rounds = 3;
+        // Set once any pipeline's first version is in: version 1 exists then and the model has moved past `stale`.
+        var firstRegistered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         async Task<List<(int Version, RegistryCalls.Response Registered, RegistryCalls.Response Promoted)>> Pipeline(int client)
         {
@@ -78,6 +80,7 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
                 var registered = await Host.RegisterVersionWith("churn", Behaviour.IdempotencyKey($"pipeline-{client}-{round}"));
                 Assert.True(registered.Status == 201, $"{registered.Status} {registered.Body?.ToJsonString()}");
                 var version = registered.Body!["version"]!.GetValue<int>();
+                firstRegistered.TrySetResult();
                 var promoted = await Host.Promote("churn", version, "Staging");
                 Assert.True(promoted.Status == 200, $"{promoted.Status} {promoted.Body?.ToJsonString()}");
                 done.Add((version, registered, promoted));
@@ -86,7 +89,9 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
         }
 
         // A pinned command in the middle of the burst keeps its precondition: 412, and it appends nothing.
+        // Sent once a version exists: before that, promoting version 1 would be 404 (no such version), not a stale 412.
         var pipelines = Enumerable.Range(0, clients).Select(Pipeline).ToList();
+        await firstRegistered.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var pinned = await Host.Promote("churn", 1, "Production", headers: Behaviour.IfMatch(stale));
         var results = (await Task.WhenAll(pipelines)).SelectMany(r => r).ToList();
 
