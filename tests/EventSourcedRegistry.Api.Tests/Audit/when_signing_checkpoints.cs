@@ -97,6 +97,27 @@ public sealed class when_signing_checkpoints(AppFixture app) : ApiTest(app)
         Assert.Equal(2, (await Host.Get("/api/v1/audit/verify?full=true")).Body!["checkpoints"]!.GetValue<int>());
     }
 
+    /// <summary>
+    /// A manual signing racing another (or the scheduled job on another node) over the same head: every request answers the
+    /// one checkpoint (201 once, 200 for the others), never a 500, and the operator's chain links it once.
+    /// </summary>
+    [Fact]
+    public async Task signings_of_the_same_head_at_once_answer_one_checkpoint_and_link_it_once()
+    {
+        await SomeHistory();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Host.Post("/api/v1/audit/checkpoints", null)));
+
+        Assert.All(answers, a => Assert.Contains(a.Status, new[] { 200, 201 }));
+        Assert.Single(answers, a => a.Status == 201);
+        Assert.Single(answers.Select(a => a.Body!["signature"]!.GetValue<string>()).Distinct());
+        var sequence = answers[0].Body!["sequence"]!.GetValue<long>();
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync();
+        await using var links = new NpgsqlCommand($"select count(*) from {AuditTrail.OperatorChainTable} where workspace = 'default' and sequence = $1", connection);
+        links.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        Assert.Equal(1L, (long)(await links.ExecuteScalarAsync())!);
+    }
+
     [Fact]
     public async Task nothing_is_signed_over_a_chain_that_does_not_verify()
     {

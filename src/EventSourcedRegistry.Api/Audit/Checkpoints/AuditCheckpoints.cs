@@ -56,9 +56,11 @@ public sealed class AuditCheckpoints(IDocumentStore store, CheckpointSigner sign
             logger.LogInformation("Signed audit checkpoint of workspace {Workspace} at sequence {Sequence}: head {Head}, key {KeyId}; operator link {Position}",
                 workspace, checkpoint.Id, checkpoint.Head, checkpoint.KeyId, link.Position);
         }
-        catch (DocumentAlreadyExistsException)
+        catch (Exception ex) when (ex is DocumentAlreadyExistsException || ex is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
-            // Another node (or the periodic signer) signed the same head a moment ago; nothing of this attempt was kept.
+            // Another node (or the periodic signer) signed the same head a moment ago; nothing of this attempt was kept. The
+            // operator's link comes first in the transaction and waits on the other signer's lock, so the loser usually
+            // meets the operator chain's unique index (one link per workspace checkpoint), not the checkpoint's own key.
             await transaction.RollbackAsync(CancellationToken.None);
             await using var query = store.QuerySession(workspace.TenantId);
             return new CheckpointOutcome(CheckpointResult.Existing, await query.LoadAsync<AuditCheckpoint>(checkpoint.Id, ct), verification);
