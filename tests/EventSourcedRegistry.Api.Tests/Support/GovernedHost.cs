@@ -1,4 +1,5 @@
 using Alba;
+using Microsoft.AspNetCore.Hosting;
 
 namespace EventSourcedRegistry.Api.Tests.Support;
 
@@ -9,7 +10,10 @@ namespace EventSourcedRegistry.Api.Tests.Support;
 /// </summary>
 public sealed partial class AppFixture
 {
-    private readonly SideHost _governed = new("esr_governed", "governed", builder => builder);
+    // Approvers hear of requests through webhooks (when_approvers_are_notified): the tests' receiver address is allowed.
+    private readonly SideHost _governed = new("esr_governed", "governed", builder => builder
+        .UseSetting("Registry:Webhooks:AllowedTargets", WebhookReceiver.Address)
+        .UseSetting("Registry:Webhooks:Poll", "00:00:00.050"));
 
     /// <summary>The host with default approvals, its data reset: call it at the start of each approval test.</summary>
     public Task<IAlbaHost> GovernedHost() => _governed.Use(this);
