@@ -1,13 +1,27 @@
+using EventSourcedRegistry.Api.Messaging;
 using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Rebuild;
 using EventSourcedRegistry.Store;
+using JasperFx;
 using JasperFx.Events.Daemon;
 using Marten;
+using Marten.Schema;
+using Marten.Schema.Indexing.Unique;
 using Npgsql;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Marten;
+using Wolverine.Runtime;
+using Wolverine.Runtime.Handlers;
 
 namespace EventSourcedRegistry.Api.Admin;
 
+/// <summary>
+/// A rebuild as the API shows it. <c>running</c> from the request until it ends (queued, under way, or waiting to run again
+/// on another node: <see cref="Attempts"/> and <see cref="Node"/> tell which), then <c>succeeded</c>, <c>failed</c> or
+/// <c>interrupted</c> (its node stopped and nothing can run it again: messaging is not durable).
+/// </summary>
 public sealed record RebuildStatus(
     Guid Id,
     string Workspace,
@@ -18,34 +32,81 @@ public sealed record RebuildStatus(
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
     IReadOnlyList<RebuildReport> Reports,
-    string? Error);
+    string? Error,
+    int Attempts,
+    Guid? Node,
+    DateTimeOffset UpdatedAt);
 
 /// <summary>
-/// Runs one rebuild at a time in the background and remembers how it went. The inline views and the audit log
-/// are rebuilt by <see cref="InlineViewRebuilder"/> in one pass (the API keeps serving); the hash chain is only
-/// ever extended; any other async projection is rebuilt by Marten's daemon. A rebuild is one workspace's: it reads and
-/// writes that workspace's rows only. One at a time across workspaces: a rebuild is heavy, and the node has one pool.
+/// A projection rebuild as requested and as far as it got, one document in the requesting workspace. Written by the request,
+/// then by the node that runs it (progress each second), read by any node. Optimistic concurrency (<see cref="Version"/>):
+/// a node that finds it was changed under it (another node took it over, or it was reported interrupted) stops.
 /// </summary>
-public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IServiceProvider services,
-    TimeTravelSettings timeTravel, ILogger<ProjectionRebuilds> logger)
+public sealed class ProjectionRebuildJob
 {
-    private readonly object _gate = new();
-    private RebuildStatus? _current;
-    private long _processed;
+    public Guid Id { get; set; }
+    public string Workspace { get; set; } = "";
+    public List<string> Projections { get; set; } = [];
+    public string State { get; set; } = Running;
+    public long EventsProcessed { get; set; }
+    public long EventsTotal { get; set; }
+    public DateTimeOffset RequestedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    /// <summary>The last write of the node running it (its heartbeat), or the request's time before a node took it.</summary>
+    public DateTimeOffset UpdatedAt { get; set; }
+    public List<RebuildReport> Reports { get; set; } = [];
+    public string? Error { get; set; }
+    /// <summary>How many times a node started it: more than one means it was resumed after its node stopped.</summary>
+    public int Attempts { get; set; }
+    /// <summary>Wolverine's id of the node running it; null before a node took it and after its node let it go.</summary>
+    public Guid? Node { get; set; }
+    /// <summary>
+    /// <see cref="ActiveMark"/> while the rebuild has not ended, else null: a unique index across every workspace holds one
+    /// such row, so two requests on two nodes cannot both start one (the second's insert fails).
+    /// </summary>
+    public string? Active { get; set; } = ActiveMark;
 
-    public RebuildStatus? Current
+    [Version]
+    public Guid Version { get; set; }
+
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Interrupted = "interrupted";
+    public const string ActiveMark = "active";
+    public const string ActiveIndex = "ux_projectionrebuildjob_active";
+
+    public void End(string state, string? error = null)
     {
-        get
-        {
-            lock (_gate) return _current is { State: "running" } running ? running with { EventsProcessed = Interlocked.Read(ref _processed) } : _current;
-        }
+        State = state;
+        Error = error;
+        Active = null;
+        FinishedAt = UpdatedAt = DateTimeOffset.UtcNow;
     }
 
-    /// <summary>
-    /// The latest rebuild when it is <paramref name="workspace"/>'s: another workspace's (its slug, projections and event
-    /// counts) is not this one's business.
-    /// </summary>
-    public RebuildStatus? CurrentOf(WorkspaceId workspace) => Current is { } current && current.Workspace == workspace.Slug ? current : null;
+    public RebuildStatus ToStatus() => new(Id, Workspace, Projections, State, EventsProcessed, EventsTotal, RequestedAt, FinishedAt, Reports, Error,
+        Attempts, Node, UpdatedAt);
+}
+
+/// <summary>The message that runs a rebuild: handled by one node, again by another (from the start) if that one dies.</summary>
+public sealed record RunProjectionRebuild(string Workspace, Guid Job);
+
+/// <summary>
+/// Projection rebuilds as durable background work (issue 16): the request stores a <see cref="ProjectionRebuildJob"/> and
+/// sends <see cref="RunProjectionRebuild"/> in one transaction (Marten's outbox); whichever node handles the message runs the
+/// rebuild and writes its progress into the job, so every node shows it. The inline views and the audit log are rebuilt by
+/// <see cref="InlineViewRebuilder"/> in one pass (the API keeps serving); the hash chain is only ever extended; any other
+/// async projection is rebuilt by Marten's daemon. A rebuild is one workspace's: it reads and writes that workspace's rows
+/// only. One at a time in the whole registry: a rebuild is heavy, and the nodes share one database.
+/// </summary>
+public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IServiceProvider services,
+    TimeTravelSettings timeTravel, MessagingOptions messaging, ILogger<ProjectionRebuilds> logger)
+{
+    /// <summary>A node stopping in the middle of a rebuild more often than this is not retried again: the rebuild fails.</summary>
+    public const int MaxAttempts = 5;
+
+    /// <summary>How long one run may take before Wolverine cancels it (Wolverine's default, 60 s, is for short messages).</summary>
+    public static readonly TimeSpan RunTimeout = TimeSpan.FromHours(12);
 
     /// <summary>The async projections Marten runs, by name.</summary>
     public IReadOnlyList<string> AsyncProjections =>
@@ -55,31 +116,296 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
 
     public IReadOnlyList<string> Known => InlineViewRebuilder.Views.Concat(AsyncProjections).Distinct().ToList();
 
-    /// <summary>Starts a rebuild, or says why not (another is running).</summary>
-    public RebuildStatus? Start(WorkspaceId workspace, IReadOnlyList<string> projections, out string? refusal)
+    /// <summary>How often the running node writes its progress (and with it, its heartbeat).</summary>
+    private TimeSpan ProgressInterval => messaging.HeartbeatInterval < TimeSpan.FromSeconds(1) ? messaging.HeartbeatInterval : TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Stores the job and sends its message in one transaction, or says why not (another rebuild has not ended). The refusal
+    /// names the other rebuild only when it is this workspace's.
+    /// </summary>
+    public async Task<(RebuildStatus? Started, string? Refusal)> StartAsync(WorkspaceId workspace, IReadOnlyList<string> projections,
+        IServiceProvider requestServices, CancellationToken ct)
     {
-        lock (_gate)
+        for (var attempt = 0; ; attempt++)
         {
-            if (_current is { State: "running" })
+            var now = DateTimeOffset.UtcNow;
+            var job = new ProjectionRebuildJob { Id = Guid.NewGuid(), Workspace = workspace.Slug, Projections = projections.ToList(), RequestedAt = now, UpdatedAt = now };
+            var message = new RunProjectionRebuild(workspace.Slug, job.Id);
+            try
             {
-                refusal = $"Rebuild {_current.Id} is still running.";
-                return null;
+                await using var session = store.LightweightSession(workspace.TenantId);
+                session.Insert(job);
+                if (requestServices.GetService<IMartenOutbox>() is { } outbox)
+                {
+                    outbox.Enroll(session);
+                    await outbox.PublishAsync(message);
+                    await session.SaveChangesAsync(ct);
+                }
+                else
+                {
+                    // Registry:Messaging:Durable off: the message lives in this node's memory only (see MessagingOptions.Durable).
+                    await session.SaveChangesAsync(ct);
+                    await requestServices.GetRequiredService<IMessageBus>().PublishAsync(message);
+                }
+                return (job.ToStatus(), null);
             }
-            refusal = null;
-            Interlocked.Exchange(ref _processed, 0);
-            _current = new RebuildStatus(Guid.NewGuid(), workspace.Slug, projections, "running", 0, 0, DateTimeOffset.UtcNow, null, [], null);
-            var started = _current;
-            _ = Task.Run(() => Run(workspace, started));
-            return started;
+            catch (Exception ex) when (IsActiveIndexViolation(ex))
+            {
+                // Without durable messaging a rebuild whose node is gone never ends by itself: reported interrupted, and this
+                // request tried once more. (Durable, the message is another node's to run.)
+                if (attempt == 0 && await ReportInterruptedAnywhere(ct)) continue;
+                var mine = await LatestAsync(workspace, ct);
+                return (null, mine is { State: ProjectionRebuildJob.Running }
+                    ? $"Rebuild {mine.Id} has not ended yet; one rebuild runs at a time."
+                    : "Another rebuild in this registry has not ended yet; one rebuild runs at a time.");
+            }
         }
     }
 
-    /// <summary>Runs a rebuild to the end in the caller (the host's command line uses this).</summary>
+    private static bool IsActiveIndexViolation(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ProjectionRebuildJob.ActiveIndex }) return true;
+        return false;
+    }
+
+    /// <summary>The workspace's latest rebuild, or null when it never asked for one.</summary>
+    public async Task<RebuildStatus?> LatestAsync(WorkspaceId workspace, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(workspace.TenantId);
+        var job = await session.Query<ProjectionRebuildJob>().OrderByDescending(j => j.RequestedAt).FirstOrDefaultAsync(ct);
+        return job is null ? null : (await Checked(workspace, job, ct)).ToStatus();
+    }
+
+    /// <summary>One of the workspace's rebuilds, or null when the workspace has none with that id.</summary>
+    public async Task<RebuildStatus?> FindAsync(WorkspaceId workspace, Guid id, CancellationToken ct)
+    {
+        await using var session = store.QuerySession(workspace.TenantId);
+        var job = await session.LoadAsync<ProjectionRebuildJob>(id, ct);
+        return job is null ? null : (await Checked(workspace, job, ct)).ToStatus();
+    }
+
+    /// <summary>
+    /// Without durable messaging, a rebuild whose node wrote nothing for <see cref="MessagingOptions.StaleNodeAfter"/> is gone
+    /// with its node (its message was in that node's memory): reported interrupted instead of running forever. With durable
+    /// messaging it stays running: the message is stored, and another node (or the same one restarted) runs it again.
+    /// </summary>
+    private bool Abandoned(ProjectionRebuildJob job) =>
+        !messaging.Durable && job.State == ProjectionRebuildJob.Running && DateTimeOffset.UtcNow - job.UpdatedAt > messaging.StaleNodeAfter;
+
+    private async Task<ProjectionRebuildJob> Checked(WorkspaceId workspace, ProjectionRebuildJob job, CancellationToken ct)
+    {
+        if (!Abandoned(job)) return job;
+        await ReportInterrupted(workspace, job, ct);
+        await using var session = store.QuerySession(workspace.TenantId);
+        return await session.LoadAsync<ProjectionRebuildJob>(job.Id, ct) ?? job;
+    }
+
+    private async Task ReportInterrupted(WorkspaceId workspace, ProjectionRebuildJob job, CancellationToken ct)
+    {
+        job.End(ProjectionRebuildJob.Interrupted,
+            $"Its node stopped after {job.Attempts} attempt(s) and messaging is not durable (Registry:Messaging:Durable), so no node runs it again; start a new rebuild.");
+        try
+        {
+            await using var session = store.LightweightSession(workspace.TenantId);
+            session.Update(job);
+            await session.SaveChangesAsync(ct);
+            logger.LogWarning("Projection rebuild {Id} of {Workspace} was interrupted: its node wrote nothing for {Stale}", job.Id, job.Workspace, messaging.StaleNodeAfter);
+        }
+        catch (ConcurrencyException)
+        {
+            // Its node wrote meanwhile (it is alive after all) or another reader reported it first: the stored row stands.
+        }
+    }
+
+    /// <summary>The rebuild that has not ended, whichever workspace's, when it is abandoned: reported interrupted.</summary>
+    private async Task<bool> ReportInterruptedAnywhere(CancellationToken ct)
+    {
+        if (messaging.Durable) return false;
+        ProjectionRebuildJob? active;
+        await using (var session = store.QuerySession(WorkspaceId.Platform.TenantId))
+            active = await session.Query<ProjectionRebuildJob>().Where(j => j.AnyTenant() && j.Active == ProjectionRebuildJob.ActiveMark).FirstOrDefaultAsync(ct);
+        if (active is null || !Abandoned(active) || WorkspaceId.FromTenantId(active.Workspace) is not { } workspace) return false;
+        await ReportInterrupted(workspace, active, ct);
+        return true;
+    }
+
+    /// <summary>Runs a rebuild to the end and waits for it (the host's command line): the same job and message as the API's.</summary>
     public async Task<RebuildStatus> RunAsync(WorkspaceId workspace, IReadOnlyList<string> projections, CancellationToken ct)
     {
-        var status = Start(workspace, projections, out var refusal) ?? throw new InvalidOperationException(refusal);
-        while (Current is { State: "running" }) await Task.Delay(100, ct);
-        return Current!;
+        await using var scope = services.CreateAsyncScope();
+        var (started, refusal) = await StartAsync(workspace, projections, scope.ServiceProvider, ct);
+        if (started is null) throw new InvalidOperationException(refusal);
+        while (true)
+        {
+            var status = await FindAsync(workspace, started.Id, ct);
+            if (status is null) throw new InvalidOperationException($"Rebuild {started.Id} is gone.");
+            if (status.State != ProjectionRebuildJob.Running) return status;
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>
+    /// Runs the rebuild a message names, from the start (a rebuild recomputes from the events, so a second run is safe),
+    /// writing progress each second. A job already ended (the message came again) is left alone. When the node stops,
+    /// durable, the job is let go and the exception left to Wolverine, which keeps the message for the next node (or this one
+    /// restarted); not durable, the job is reported interrupted.
+    /// </summary>
+    public async Task RunAsync(RunProjectionRebuild message, Guid node, CancellationToken ct)
+    {
+        var workspace = WorkspaceId.Parse(message.Workspace);
+        ProjectionRebuildJob? job;
+        await using (var query = store.QuerySession(workspace.TenantId))
+            job = await query.LoadAsync<ProjectionRebuildJob>(message.Job, ct);
+        if (job is null || job.State != ProjectionRebuildJob.Running) return;
+
+        if (job.Attempts >= MaxAttempts)
+            job.End(ProjectionRebuildJob.Failed, $"Its node stopped during each of {job.Attempts} attempts; not started again.");
+        else
+        {
+            job.Attempts++;
+            job.Node = node;
+            job.EventsProcessed = job.EventsTotal = 0;
+            job.Reports = [];
+            job.Error = null;
+            job.UpdatedAt = DateTimeOffset.UtcNow;
+        }
+        if (!await TryWrite(workspace, job, ct) || job.State != ProjectionRebuildJob.Running) return;
+        if (job.Attempts > 1) logger.LogWarning("Projection rebuild {Id} of {Workspace}: attempt {Attempt}, from the start", job.Id, job.Workspace, job.Attempts);
+
+        long processed = 0;
+        // The node stopping: at once, not when Wolverine cancels its handlers (after it has waited for them to finish).
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct,
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None);
+        using var taken = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        var heartbeat = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(ProgressInterval);
+            while (await timer.WaitForNextTickAsync(taken.Token).ConfigureAwait(false))
+            {
+                job.EventsProcessed = Interlocked.Read(ref processed);
+                job.UpdatedAt = DateTimeOffset.UtcNow;
+                bool written;
+                try
+                {
+                    // Not cancelled half-way: the job's version must stay the one stored, for the last write.
+                    written = await TryWrite(workspace, job, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    // The database did not answer this time; the rebuild goes on, and the next tick writes again.
+                    logger.LogWarning(ex, "Projection rebuild {Id}: its progress could not be written", job.Id);
+                    continue;
+                }
+                if (!written) await taken.CancelAsync();
+            }
+        }, CancellationToken.None);
+
+        string state;
+        string? error = null;
+        var reports = new List<RebuildReport>();
+        try
+        {
+            reports.AddRange(await Rebuild(workspace, job.Projections, total => job.EventsTotal = total,
+                new Progress<long>(n => Interlocked.Exchange(ref processed, n)), taken.Token));
+            state = ProjectionRebuildJob.Succeeded;
+        }
+        catch (Exception) when (taken.IsCancellationRequested)
+        {
+            state = ProjectionRebuildJob.Interrupted;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Projection rebuild {Id} failed", job.Id);
+            state = ProjectionRebuildJob.Failed;
+            error = ex.Message;
+        }
+        finally
+        {
+            // The audit worker remembers the audit's progress; whatever a rebuild did to the audit's rows, it reads them again.
+            services.GetService<Audit.AuditWorker>()?.Reload();
+        }
+        await taken.CancelAsync();
+        try { await heartbeat; }
+        catch (OperationCanceledException) { }
+
+        if (state == ProjectionRebuildJob.Interrupted)
+        {
+            if (!stopping.IsCancellationRequested)
+            {
+                // A write found the job changed: another node runs it now, or a reader reported it interrupted.
+                logger.LogWarning("Projection rebuild {Id} was taken from this node; it stops here", job.Id);
+                return;
+            }
+            if (messaging.Durable)
+            {
+                // The node stops: the message stays in Wolverine's store and runs again, here after a restart or on another node.
+                job.Node = null;
+                job.UpdatedAt = DateTimeOffset.UtcNow;
+                await TryWrite(workspace, job, CancellationToken.None);
+                throw new OperationCanceledException("The node stops; the rebuild runs again on the next node.", stopping.Token);
+            }
+            job.End(ProjectionRebuildJob.Interrupted, "Its node stopped and messaging is not durable (Registry:Messaging:Durable), so no node runs it again; start a new rebuild.");
+            await TryWrite(workspace, job, CancellationToken.None);
+            return;
+        }
+        job.Reports = reports;
+        if (state == ProjectionRebuildJob.Succeeded) job.EventsProcessed = job.EventsTotal;
+        job.End(state, error);
+        await TryWrite(workspace, job, CancellationToken.None);
+    }
+
+    /// <summary>Writes the job if nobody changed it since this node last did (an update, never an insert); false when somebody did or it is gone.</summary>
+    private async Task<bool> TryWrite(WorkspaceId workspace, ProjectionRebuildJob job, CancellationToken ct)
+    {
+        try
+        {
+            await using var session = store.LightweightSession(workspace.TenantId);
+            session.Update(job);
+            await session.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (Exception ex) when (ex is ConcurrencyException || ex.InnerException is ConcurrencyException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<IReadOnlyList<RebuildReport>> Rebuild(WorkspaceId workspace, IReadOnlyList<string> projections, Action<long> total,
+        IProgress<long> progress, CancellationToken ct)
+    {
+        long events;
+        await using (var count = data.CreateCommand($"select count(*) from {RegistryStore.Schema}.mt_events where tenant_id = $1"))
+        {
+            count.Parameters.AddWithValue(workspace.TenantId);
+            events = (long)(await count.ExecuteScalarAsync(ct))!;
+        }
+        total(events);
+
+        var reports = new List<RebuildReport>();
+        // One pass over the events rebuilds the inline views and the audit log together.
+        var folded = projections.Where(InlineViewRebuilder.Views.Contains).ToList();
+        if (folded.Count > 0)
+        {
+            var rebuilder = new InlineViewRebuilder(store, data, workspace, timeTravel.SnapshotEvery);
+            reports.AddRange(await rebuilder.RebuildAsync(folded, apply: true, progress, ct));
+        }
+        foreach (var name in projections.Where(p => !InlineViewRebuilder.Views.Contains(p)))
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            if (name == AuditTrail.HashChainProjectionName)
+            {
+                reports.Add(await ExtendChain(workspace, watch, ct));
+                continue;
+            }
+            // The workspace's shard only: Marten tears down and replays that tenant's rows. Resolved here: with the audit
+            // worker on (Registry:Audit:Worker) Marten's daemon is not registered, and the audit projections never get here.
+            var coordinator = services.GetService<IProjectionCoordinator>()
+                              ?? throw new InvalidOperationException($"Projection {name} is rebuilt by Marten's async daemon, which is off.");
+            await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, workspace.TenantId, TimeSpan.FromMinutes(30), ct);
+            reports.Add(new RebuildReport(name, 0, events, 0, [], watch.Elapsed));
+        }
+        return reports;
     }
 
     /// <summary>
@@ -87,9 +413,9 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     /// it over every event up to the high-water mark at the start, which the async daemon does. Waits for that.
     /// <c>GET /api/v1/audit/verify</c> recomputes the existing links.
     /// </summary>
-    private async Task<RebuildReport> ExtendChain(WorkspaceId workspace, System.Diagnostics.Stopwatch watch)
+    private async Task<RebuildReport> ExtendChain(WorkspaceId workspace, System.Diagnostics.Stopwatch watch, CancellationToken ct)
     {
-        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, workspace, CancellationToken.None);
+        var mark = await StorePosition.HighWaterMark(data, RegistryStore.Schema, workspace, ct);
         long head;
         while (true)
         {
@@ -97,8 +423,8 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             await using (var command = data.CreateCommand($"select coalesce(max(seq_id), 0), count(*) from {AuditTrail.ChainTable} where tenant_id = $1"))
             {
                 command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
-                await using var reader = await command.ExecuteReaderAsync();
-                await reader.ReadAsync();
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
                 head = reader.GetInt64(0);
                 if (head >= mark)
                     return new RebuildReport(AuditTrail.HashChainProjectionName, 0, reader.GetInt64(1), 0,
@@ -107,59 +433,39 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
             }
             if (watch.Elapsed > ChainTimeout)
                 throw new TimeoutException($"The hash chain is at sequence {head:N0}, short of {mark:N0}, after {ChainTimeout.TotalMinutes:0} minutes.");
-            await Task.Delay(100);
+            await Task.Delay(100, ct);
         }
     }
 
     private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(30);
+}
 
-    private async Task Run(WorkspaceId workspace, RebuildStatus started)
+/// <summary>Runs a rebuild's message on whichever node Wolverine gives it to.</summary>
+public static class RunProjectionRebuildHandler
+{
+    /// <summary>
+    /// A rebuild runs for minutes (Wolverine cancels a handler after 60 s by default). A run cancelled because its node stops
+    /// is put back (not dead-lettered), as often as <see cref="ProjectionRebuilds.MaxAttempts"/> allows: after that the
+    /// handler itself ends the job as failed.
+    /// </summary>
+    public static void Configure(HandlerChain chain)
     {
-        try
-        {
-            long total;
-            await using (var count = data.CreateCommand($"select count(*) from {RegistryStore.Schema}.mt_events where tenant_id = $1"))
-            {
-                count.Parameters.AddWithValue(workspace.TenantId);
-                total = (long)(await count.ExecuteScalarAsync())!;
-            }
-            lock (_gate) _current = _current! with { EventsTotal = total };
+        chain.ExecutionTimeoutInSeconds = (int)ProjectionRebuilds.RunTimeout.TotalSeconds;
+        chain.OnException<OperationCanceledException>().Requeue(ProjectionRebuilds.MaxAttempts + 2);
+    }
 
-            var reports = new List<RebuildReport>();
-            // One pass over the events rebuilds the inline views and the audit log together.
-            var folded = started.Projections.Where(InlineViewRebuilder.Views.Contains).ToList();
-            if (folded.Count > 0)
-            {
-                var rebuilder = new InlineViewRebuilder(store, data, workspace, timeTravel.SnapshotEvery);
-                reports.AddRange(await rebuilder.RebuildAsync(folded, apply: true,
-                    new Progress<long>(n => Interlocked.Exchange(ref _processed, n)), CancellationToken.None));
-            }
-            foreach (var name in started.Projections.Where(p => !InlineViewRebuilder.Views.Contains(p)))
-            {
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                if (name == AuditTrail.HashChainProjectionName)
-                {
-                    reports.Add(await ExtendChain(workspace, watch));
-                    continue;
-                }
-                // The workspace's shard only: Marten tears down and replays that tenant's rows. Resolved here: with the audit
-                // worker on (Registry:Audit:Worker) Marten's daemon is not registered, and the audit projections never get here.
-                var coordinator = services.GetService<IProjectionCoordinator>()
-                                  ?? throw new InvalidOperationException($"Projection {name} is rebuilt by Marten's async daemon, which is off.");
-                await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(name, workspace.TenantId, TimeSpan.FromMinutes(30), CancellationToken.None);
-                reports.Add(new RebuildReport(name, 0, total, 0, [], watch.Elapsed));
-            }
-            lock (_gate) _current = _current! with { State = "succeeded", FinishedAt = DateTimeOffset.UtcNow, Reports = reports, EventsProcessed = total };
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Projection rebuild {Id} failed", started.Id);
-            lock (_gate) _current = _current! with { State = "failed", FinishedAt = DateTimeOffset.UtcNow, Error = ex.Message };
-        }
-        finally
-        {
-            // The audit worker remembers the audit's progress; whatever a rebuild did to the audit's rows, it reads them again.
-            services.GetService<Audit.AuditWorker>()?.Reload();
-        }
+    public static Task Handle(RunProjectionRebuild message, ProjectionRebuilds rebuilds, IWolverineRuntime runtime, CancellationToken ct) =>
+        rebuilds.RunAsync(message, runtime.Options.UniqueNodeId, ct);
+}
+
+public static class ProjectionRebuildStore
+{
+    /// <summary>The rebuild jobs' table, created with the schema; the unique index that lets one rebuild run at a time.</summary>
+    public static StoreOptions AddProjectionRebuilds(this StoreOptions options)
+    {
+        options.Schema.For<ProjectionRebuildJob>()
+            .UseOptimisticConcurrency(true)
+            .UniqueIndex(UniqueIndexType.DuplicatedField, ProjectionRebuildJob.ActiveIndex, TenancyScope.Global, j => j.Active!);
+        return options;
     }
 }

@@ -18,28 +18,53 @@ public sealed record ProjectionsStatus(long HighWaterMark, IReadOnlyList<Project
 
 public static class RebuildProjectionsEndpoint
 {
-    /// <summary>Starts rebuilding one projection (or all, when none is named) in the background; the API keeps serving.</summary>
+    /// <summary>
+    /// Starts rebuilding one projection (or all, when none is named) in the background, on some node of the cluster; the API
+    /// keeps serving. 409 while another rebuild in the registry has not ended.
+    /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [ProducesResponseType<RebuildStatus>(StatusCodes.Status202Accepted)]
     [ProducesProblems(StatusCodes.Status409Conflict)]
     [WolverinePost("/api/v1/admin/projections/rebuild", OperationId = "RebuildProjections")]
-    public static IResult Post(RebuildProjections? request, HttpContext http, ProjectionRebuilds rebuilds)
+    public static async Task<IResult> Post(RebuildProjections? request, HttpContext http, ProjectionRebuilds rebuilds)
     {
         var known = rebuilds.Known;
         var name = request?.Projection;
         if (name is not null && !known.Contains(name, StringComparer.Ordinal))
             return Problems.Validation([("projection", $"'{name}' is not a projection. The projections are: {string.Join(", ", known)}.")]);
 
-        var started = rebuilds.Start(http.Workspace(), name is null ? known : [name], out var refusal);
-        return started is null
-            ? Problems.Problem(StatusCodes.Status409Conflict, "A rebuild is running", refusal!)
-            : Results.Json(started, Json.Options, statusCode: StatusCodes.Status202Accepted);
+        var (started, refusal) = await rebuilds.StartAsync(http.Workspace(), name is null ? known : [name], http.RequestServices, http.RequestAborted);
+        if (started is null) return Problems.Problem(StatusCodes.Status409Conflict, "A rebuild is running", refusal!);
+        http.Response.Headers.Location = Location(started.Id);
+        return Results.Json(started, Json.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    public static string Location(Guid id) => $"/api/v1/admin/projections/rebuilds/{id}";
+}
+
+public static class GetProjectionRebuildEndpoint
+{
+    /// <summary>One rebuild of the workspace and how far it got, from any node. 404 for an id the workspace does not have.</summary>
+    [Authorize(Policy = Policies.Admin)]
+    [ProducesResponseType<RebuildStatus>(StatusCodes.Status200OK)]
+    [ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound)]
+    [WolverineGet("/api/v1/admin/projections/rebuilds/{id}", OperationId = "GetProjectionRebuild")]
+    public static async Task<IResult> Get(string id, HttpContext http, ProjectionRebuilds rebuilds)
+    {
+        if (!Guid.TryParse(id, out var job))
+            return Problems.Validation([("id", "A rebuild's id is a GUID, as POST /api/v1/admin/projections/rebuild answered it.")]);
+        return await rebuilds.FindAsync(http.Workspace(), job, http.RequestAborted) is { } status
+            ? Results.Json(status, Json.Options)
+            : Problems.Problem(StatusCodes.Status404NotFound, "Rebuild not found", "This workspace has no projection rebuild with that id.");
     }
 }
 
 public static class GetProjectionsEndpoint
 {
-    /// <summary>Every projection with how far it has processed and its lag behind the high-water mark, and the workspace's latest rebuild.</summary>
+    /// <summary>
+    /// Every projection with how far it has processed and its lag behind the high-water mark, and the workspace's latest
+    /// rebuild (whichever node runs or ran it).
+    /// </summary>
     [Authorize(Policy = Policies.Admin)]
     [ProducesResponseType<ProjectionsStatus>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/admin/projections", OperationId = "GetProjections")]
@@ -57,6 +82,6 @@ public static class GetProjectionsEndpoint
                 .Select(p => p.Sequence).DefaultIfEmpty(0).Min();
             states.Add(new ProjectionState(name, "Async", sequence, mark, Math.Max(0, mark - sequence)));
         }
-        return Results.Json(new ProjectionsStatus(mark, states, rebuilds.CurrentOf(store.Workspace)), Json.Options);
+        return Results.Json(new ProjectionsStatus(mark, states, await rebuilds.LatestAsync(store.Workspace, ct)), Json.Options);
     }
 }

@@ -54,8 +54,8 @@ public sealed class ConsoleAdmin(IAuthorizationService authorization, IAuthoriza
     /// <summary><c>POST /api/v1/admin/projections/rebuild</c>: one projection, or every one when none is named.</summary>
     public Task<ConsoleAnswer<RebuildStatus>> Rebuild(HttpContext http, string? projection) =>
         Call<RebuildStatus>(http, HttpMethods.Post, "/api/v1/admin/projections/rebuild", new Dictionary<string, StringValues>(),
-            sub => Task.FromResult(RebuildProjectionsEndpoint.Post(new RebuildProjections(projection), sub,
-                sub.RequestServices.GetRequiredService<ProjectionRebuilds>())));
+            sub => RebuildProjectionsEndpoint.Post(new RebuildProjections(projection), sub,
+                sub.RequestServices.GetRequiredService<ProjectionRebuilds>()));
 
     private async Task<ConsoleAnswer<T>> Call<T>(HttpContext http, string method, string path, IDictionary<string, StringValues> query,
         Func<HttpContext, Task<IResult>> endpoint) where T : class

@@ -1,4 +1,5 @@
 using EventSourcedRegistry.Api.Access;
+using EventSourcedRegistry.Api.Admin;
 using EventSourcedRegistry.Api.Approvals;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Audit;
@@ -49,6 +50,8 @@ public static class RegistryConfiguration
                 // The registry-wide rollbacks' progress (see RegistryRollbacks): created with the schema, not at first use.
                 options.Schema.For<Rollback.RegistryRollbackJob>();
                 options.Schema.For<Rollback.RegistryRollbackModel>();
+                // Projection rebuilds' jobs and the index that lets one run at a time (see ProjectionRebuilds).
+                options.AddProjectionRebuilds();
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 // Each workspace's high-water mark moves only at this poll (see TimeTravelOptions.HighWaterPoll).
                 options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
@@ -83,6 +86,7 @@ public static class RegistryConfiguration
             options.CodeGeneration.AlwaysUseServiceLocationFor<EventSourcedRegistry.Artifacts.IArtifactStore>();
             options.ConfigureRegistryMessaging(messaging);
             options.Discovery.IncludeType(typeof(Rollback.RollBackRegistryModelHandler));
+            options.Discovery.IncludeType(typeof(Admin.RunProjectionRebuildHandler));
             Audit.Checkpoints.CheckpointSchedule.Register(options,
                 builder.Configuration.GetSection(AuditOptions.Section).Get<AuditOptions>() ?? new AuditOptions());
         });

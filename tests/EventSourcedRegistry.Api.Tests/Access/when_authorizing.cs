@@ -53,6 +53,8 @@ public sealed class when_authorizing(AppFixture app) : ApiTest(app)
     [InlineData("POST", "/api/v1/admin/keys")]
     [InlineData("DELETE", "/api/v1/admin/keys/0000000000000000")]
     [InlineData("POST", "/api/v1/admin/projections/rebuild")]
+    [InlineData("GET", "/api/v1/admin/projections")]
+    [InlineData("GET", "/api/v1/admin/projections/rebuilds/00000000-0000-0000-0000-000000000000")]
     [InlineData("GET", "/api/v1/admin/artifacts/orphans")]
     [InlineData("POST", "/api/v1/registry/rollback")]
     [InlineData("GET", "/api/v1/registry/rollbacks/00000000-0000-0000-0000-000000000000")]

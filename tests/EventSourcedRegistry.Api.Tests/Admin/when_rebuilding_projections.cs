@@ -1,9 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using EventSourcedRegistry.Api.Admin;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Store;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Wolverine.Runtime;
 
 namespace EventSourcedRegistry.Api.Tests.Admin;
 
@@ -148,5 +152,99 @@ public sealed class when_rebuilding_projections(AppFixture app) : ApiTest(app)
         Assert.Contains("ModelView", names);
         Assert.Contains("ModelVersionView", names);
         Assert.Contains("DeploymentHistory", names);
+    }
+    private const string RebuildMessages =
+        "select count(*) from wolverine.wolverine_incoming_envelopes where message_type ilike '%RunProjectionRebuild%' and status = 'Incoming'";
+
+    /// <summary>Polls a rebuild by its id until it has ended.</summary>
+    private async Task<JsonNode> Ended(string id)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            var status = (await Host.Get($"/api/v1/admin/projections/rebuilds/{id}").Ok()).Body!;
+            if (status["state"]!.GetValue<string>() != "running") return status;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Rebuild {id} did not end.");
+    }
+
+    private async Task<List<ProjectionRebuildJob>> Jobs()
+    {
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
+        return (await session.Query<ProjectionRebuildJob>().ToListAsync()).ToList();
+    }
+
+    private async Task<long> Events() => (await App.SqlList<long>($"select count(*) from {RegistryStore.Schema}.mt_events"))[0];
+
+    [Fact]
+    public async Task its_status_is_stored_and_answered_by_its_id_as_in_the_projections_status()
+    {
+        await Some_history();
+
+        var started = await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202);
+        var id = started.Body!["id"]!.GetValue<string>();
+        Assert.Equal($"/api/v1/admin/projections/rebuilds/{id}", started.Header("Location"));
+        var status = await Ended(id);
+
+        Assert.True(status["state"]!.GetValue<string>() == "succeeded", status.ToJsonString());
+        Assert.Equal(1, status["attempts"]!.GetValue<int>());
+        Assert.Equal(Host.Services.GetRequiredService<IWolverineRuntime>().Options.UniqueNodeId, status["node"]!.GetValue<Guid>());
+        Assert.Equal(status.ToJsonString(), (await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]!.ToJsonString());
+        // In the database, not in the memory of the node that ran it: what any other node reads.
+        var job = Assert.Single(await Jobs());
+        Assert.Equal((Guid.Parse(id), "succeeded", "default", await Events()), (job.Id, job.State, job.Workspace, job.EventsTotal));
+        Assert.Equal(job.EventsTotal, job.EventsProcessed);
+        Assert.Equal(["ModelView"], job.Reports.Select(r => r.View));
+        Assert.Null(job.Active);
+    }
+
+    [Fact]
+    public async Task requests_while_a_rebuild_runs_are_409_and_store_neither_a_job_nor_a_message()
+    {
+        await Some_history();
+        var events = await Events();
+        string id;
+        // The accepted rebuild waits at its first batch for as long as the test holds the streams.
+        await using (await StreamLocks.Hold(App.ConnectionString, WorkspaceId.Default))
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 4)
+                .Select(_ => Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" })));
+            var accepted = Assert.Single(answers, a => a.Status == 202);
+            id = accepted.Body!["id"]!.GetValue<string>();
+            foreach (var refused in answers.Where(a => a != accepted))
+                Assert.Contains(id, refused.AssertProblem(409)["detail"]!.GetValue<string>());
+            var later = (await Host.Post("/api/v1/admin/projections/rebuild", new { })).AssertProblem(409);
+            Assert.Contains("one rebuild runs at a time", later["detail"]!.GetValue<string>());
+
+            Assert.Equal([Guid.Parse(id)], (await Jobs()).Select(j => j.Id));
+            Assert.Equal(1, (await App.SqlList<long>(RebuildMessages))[0]);
+            Assert.Equal(events, await Events());
+            Assert.Equal("running", (await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]!["state"]!.GetValue<string>());
+        }
+
+        Assert.Equal("succeeded", (await Ended(id))["state"]!.GetValue<string>());
+        Assert.Equal(202, (await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" })).Status);
+        var next = (await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]!["id"]!.GetValue<string>();
+        Assert.NotEqual(id, next);
+        Assert.Equal("succeeded", (await Ended(next))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task an_unknown_rebuild_is_404_a_malformed_id_400_and_a_bad_projection_stores_nothing()
+    {
+        await Some_history();
+
+        (await Host.Get($"/api/v1/admin/projections/rebuilds/{Guid.NewGuid()}")).AssertProblem(404);
+        (await Host.Get("/api/v1/admin/projections/rebuilds/not-a-guid")).AssertProblem(400, "id");
+        (await Host.Get("/api/v1/admin/projections/rebuilds/%27%20or%201%3D1--")).AssertProblem(400, "id");
+        (await Host.Get($"/api/v1/admin/projections/rebuilds/{new string('9', 2000)}")).AssertProblem(400, "id");
+        foreach (var projection in new[] { "", "modelview", "ModelView ", "../AuditChain", "ModelView,AuditLog", new string('x', 10_000) })
+            (await Host.Post("/api/v1/admin/projections/rebuild", new { projection })).AssertProblem(400, "projection");
+        (await Host.Post("/api/v1/admin/projections/rebuild", new { projection = 42 })).AssertProblem(400);
+        (await Host.Post("/api/v1/admin/projections/rebuild", new { projection = new[] { "ModelView" } })).AssertProblem(400);
+
+        Assert.Empty(await Jobs());
+        Assert.Null((await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]);
     }
 }
