@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EventSourcedRegistry.Api.Workspaces;
+using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -58,8 +59,12 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     private readonly ConcurrentDictionary<(string Workspace, string Name), Guid> _ids = new();
     private const int MaxCachedNames = 100_000;
 
+    /// <param name="version">
+    /// The model version the decision reads (its <see cref="ModelVersionView"/>), when the request names one: read in the
+    /// same round trip as the stream's lock, so the decision's <c>LoadAsync</c> of it is served from the session.
+    /// </param>
     public async Task<IResult> Execute(HttpContext http, string modelName, object request, string? reason,
-        Decide decide, Respond respond, BeforeSave? beforeSave = null)
+        Decide decide, Respond respond, BeforeSave? beforeSave = null, int? version = null)
     {
         var ct = http.RequestAborted;
         var store = new WorkspaceStore(documents, http.Workspace());
@@ -77,13 +82,13 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
 
         var context = CommandContext.For(http, reason);
         var ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
-            verifyName: cached ? normalized : null);
+            verifyName: cached ? normalized : null, version: version);
         if (ran.NameMoved)
         {
             _ids.TryRemove(new KeyValuePair<(string, string), Guid>((store.Workspace.Slug, normalized), modelId.Value));
             modelId = await LookUp(store, normalized, ct);
             if (modelId is null) return Problems.ModelNotFound(modelName);
-            ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct);
+            ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct, version: version);
         }
         // A claim taken concurrently may be this request's own Idempotency-Key, and a refusal or a no-op may be the
         // state the first send of this key left (it committed after the replay check above): then answer what that
@@ -112,7 +117,7 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     /// fresh state (bounded), unless <paramref name="expected"/> pins a revision, which makes the race a 412.
     /// </summary>
     public async Task<Ran> Run(WorkspaceStore store, Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
-        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null)
+        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null, int? version = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -124,11 +129,16 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
             await using var connection = _tracedSessions ? null : await data.OpenConnectionAsync(ct);
             await using var session = connection is null ? store.LightweightSession() : store.LightweightSession(SessionOptions.ForConnection(connection));
             context.ApplyTo(session);
+            // A version document the decision reads (a promotion's, an edit's) stays in the session's identity map, so the
+            // inline version-view projection folds the command's events into it without loading it again.
+            session.UseIdentityMapFor<ModelVersionView>();
 
             // Exclusive: the stream's row is locked (select … for update, in the command's transaction) until commit,
             // so concurrent commands on one model, on any node, take turns instead of losing optimistic races and
             // deciding again (under heavy contention some ran out of attempts: 409 "Too much contention").
-            var stream = await session.Events.FetchForExclusiveWriting<ModelView>(modelId, ct);
+            var stream = version is { } number
+                ? await FetchWithVersion(session, modelId, number, ct)
+                : await session.Events.FetchForExclusiveWriting<ModelView>(modelId, ct);
             var before = stream.Aggregate;
             if (verifyName is not null && before?.NormalizedName != verifyName) return new Ran(null, 0, null, false) { NameMoved = true };
             if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", Problems.NoSuchModel(modelName)), false);
@@ -145,6 +155,8 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
             var outcome = new CommandOutcome(before, after, decision.Events, session);
             if (!outcome.Changed) return new Ran(await respond(outcome, ct), after.Revision, null, false);
 
+            // The registry-state projection starts from the state decided against instead of reading the model's last row.
+            RegistryStateProjection.Decided(session, before, stream.CurrentVersion ?? 0);
             stream.AppendMany(decision.Events.ToArray());
             if (beforeSave is not null) await beforeSave(outcome, ct);
 
@@ -182,6 +194,24 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
                     false, ClaimTaken: true);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="IDocumentSession.Events"/>' <c>FetchForExclusiveWriting</c> and the load of one version's document as one
+    /// batch: the lock, the model's view and the version's view in one round trip. The batch's statements run in order,
+    /// so the version is read with the stream already locked, as a load in the decision would be. The transaction is
+    /// begun first, so the lock is taken inside it whatever the batch does with its own begin.
+    /// </summary>
+    private static async Task<IEventStream<ModelView>> FetchWithVersion(IDocumentSession session, Guid modelId, int number, CancellationToken ct)
+    {
+        await session.BeginTransactionAsync(ct);
+        var batch = session.CreateBatchQuery();
+        var fetched = batch.Events.FetchForExclusiveWriting<ModelView>(modelId);
+        // Into the session's identity map (UseIdentityMapFor above): the decision and the inline projection find it there.
+        var loaded = batch.Load<ModelVersionView>(ModelVersionView.Key(modelId, number));
+        await batch.Execute(ct);
+        await loaded;
+        return await fetched;
     }
 
     private static Refusal Stale(long expected, long? actual) => new(StatusCodes.Status412PreconditionFailed, "Stale revision",

@@ -59,7 +59,7 @@ public static class ModelVersionsEndpoints
                 // The native registration's rules (RegisterModelVersionEndpoint), metadata standards included.
                 var decision = ModelDecisions.RegisterVersion(model, lifecycle, artifact, lineage, null, null, tags, description, null);
                 if (decision.IsRejected) return decision;
-                var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+                var registry = await Api.Settings.WorkspacePolicies.SettingsOf(http, session, ct);
                 return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, null) ?? decision;
             },
             () => MlflowErrors.ModelNotFound(name),

@@ -34,15 +34,29 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
     /// <summary>The workspace's rate limits and artifact quota; see <see cref="WorkspaceLimits"/>.</summary>
     public WorkspaceLimits Limits => limits;
 
-    public async Task<EffectivePolicy> ForAsync(WorkspaceId workspace, CancellationToken ct)
+    public async Task<EffectivePolicy> ForAsync(WorkspaceId workspace, CancellationToken ct) => (await ReadAsync(workspace, ct)).Policy;
+
+    /// <summary>The workspace's policy and the settings document it was resolved from (one primary-key read).</summary>
+    public async Task<WorkspacePolicyFeature> ReadAsync(WorkspaceId workspace, CancellationToken ct)
     {
         var readAt = time.GetUtcNow();
         await using var session = store.QuerySession(workspace.TenantId);
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
         // A read made anyway: it refreshes this node's copy of the rate limits for free.
         limits.Observe(workspace, settings, readAt);
-        return From(workspace, settings);
+        return new WorkspacePolicyFeature(From(workspace, settings), settings);
     }
+
+    /// <summary>
+    /// The registry's settings as this request's policy was read from them (its metadata standard, for a command that checks
+    /// one), or a read in <paramref name="session"/> where no policy was read for the request. The same freshness as the
+    /// policy (see above): the settings as they stood when the request started, one read per request instead of two
+    /// (issue 17: statements per command).
+    /// </summary>
+    public static async Task<RegistrySettings?> SettingsOf(HttpContext http, IQuerySession session, CancellationToken ct) =>
+        http.Features.Get<WorkspacePolicyFeature>() is { } read
+            ? read.Settings
+            : await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
 
     /// <summary>The policy of <paramref name="settings"/>, parsed once per (workspace, revision).</summary>
     public EffectivePolicy From(WorkspaceId workspace, RegistrySettings? settings)
@@ -64,8 +78,8 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
 /// <summary>A stored policy this configuration does not admit; answered 503 (see <see cref="PolicyResolution"/>), never decided under.</summary>
 public sealed class InvalidWorkspacePolicyException(string message) : Exception(message);
 
-/// <summary>The request's resolved policy, set by <see cref="PolicyResolution"/> before the endpoint runs.</summary>
-public sealed record WorkspacePolicyFeature(EffectivePolicy Policy);
+/// <summary>The request's resolved policy and the settings it came from, set by <see cref="PolicyResolution"/> before the endpoint runs.</summary>
+public sealed record WorkspacePolicyFeature(EffectivePolicy Policy, RegistrySettings? Settings);
 
 /// <summary>
 /// Endpoints keep taking <see cref="Lifecycle.Lifecycle"/> and <see cref="ApprovalPolicy"/> as parameters; both are scoped
@@ -103,7 +117,7 @@ public static class PolicyResolution
                 var policies = http.RequestServices.GetRequiredService<WorkspacePolicies>();
                 try
                 {
-                    http.Features.Set(new WorkspacePolicyFeature(await policies.ForAsync(http.Workspace(), http.RequestAborted)));
+                    http.Features.Set(await policies.ReadAsync(http.Workspace(), http.RequestAborted));
                 }
                 catch (InvalidWorkspacePolicyException ex)
                 {

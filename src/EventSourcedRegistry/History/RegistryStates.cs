@@ -36,6 +36,20 @@ public sealed class RegistryState
         or ModelVersionStageTransitioned or ModelAliasAssigned or ModelAliasRemoved or ModelVersionDeployed or ModelVersionUndeployed
         or ModelVersionDeleted;
 
+    /// <summary>
+    /// The state a model's current view holds: the same fold over the same events (archived, stages, aliases, deployments;
+    /// an undeployment is only ever decided for the version deployed, so both drop the same slot).
+    /// </summary>
+    public static RegistryState Of(ModelView view)
+    {
+        var state = new RegistryState { Archived = view.Archived };
+        foreach (var (stage, versions) in view.VersionsByStage)
+            if (versions.Count > 0) state._stages[stage] = new SortedSet<int>(versions);
+        foreach (var (alias, version) in view.Aliases) state._aliases[alias] = version;
+        foreach (var (slot, version) in view.Deployments) state._deployments[slot] = version;
+        return state;
+    }
+
     /// <summary>Applies one event; true when the state changed.</summary>
     public bool Apply(object data)
     {
@@ -291,17 +305,38 @@ public static class RegistryStates
 
 /// <summary>
 /// Keeps <see cref="RegistryStates"/> inline, in the transaction that appends the events. A model's state before the
-/// append is its last stored row (one query for all the models of an append, none for a model registered in it); each
-/// event that changes it adds a row at the event's own sequence, read from its row by event id as the deployment
-/// history does. An append is one session, so one workspace: every read and row is bound to <c>operations.TenantId</c>.
+/// append is what the command decided against when it said so (<see cref="Decided"/>), else its last stored row (one
+/// query for all the models of an append, none for a model registered in it); each event that changes it adds a row at
+/// the event's own sequence, read from its row by event id as the deployment history does. An append is one session,
+/// so one workspace: every read and row is bound to <c>operations.TenantId</c>.
 /// </summary>
 public sealed class RegistryStateProjection(string schema) : IProjection
 {
+    /// <summary>States handed over by <see cref="Decided"/>, per session; gone with the session.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IDocumentOperations, Dictionary<Guid, (long Revision, RegistryState State)>> Known = new();
+
+    /// <summary>
+    /// A command tells the projection of its session the model's state it decided against: <paramref name="before"/>, the
+    /// model's view at stream version <paramref name="revision"/>, read with the stream locked. The projection then starts from
+    /// it instead of reading the model's last row (issue 17: one read less per command) — but only for an append that
+    /// begins right after that version, so a view of another moment is never taken for the state before the append.
+    /// Copied now: the inline model-view projection folds the appended events into the fetched view in place.
+    /// </summary>
+    public static void Decided(IDocumentOperations session, ModelView before, long revision)
+    {
+        var known = Known.GetValue(session, _ => []);
+        known[before.Id] = (revision, RegistryState.Of(before));
+    }
+
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        Known.TryGetValue(operations, out var decided);
         Dictionary<Guid, List<IEvent>>? streams = null;
+        // Each handed-over model's first stream version in this append (events of a stream come in order).
+        Dictionary<Guid, long>? first = null;
         foreach (var e in events)
         {
+            if (decided is not null && decided.ContainsKey(e.StreamId)) (first ??= []).TryAdd(e.StreamId, e.Version);
             if (!RegistryState.Concerns(e.Data) && e.Data is not ModelRegistered) continue;
             streams ??= [];
             if (!streams.TryGetValue(e.StreamId, out var list)) streams[e.StreamId] = list = [];
@@ -310,8 +345,14 @@ public sealed class RegistryStateProjection(string schema) : IProjection
         if (streams is null) return;
 
         var table = RegistryStates.QualifiedTable(schema);
-        // A model registered in this append starts empty; any other starts from its last row.
-        var existing = streams.Where(s => s.Value[0].Data is not ModelRegistered && s.Value.Any(e => RegistryState.Concerns(e.Data)))
+        // A model registered in this append starts empty; one whose command handed over the state it decided against
+        // starts from that; any other starts from its last row.
+        Dictionary<Guid, RegistryState>? handed = null;
+        foreach (var modelId in streams.Keys)
+            if (decided is not null && decided.TryGetValue(modelId, out var d) && first!.TryGetValue(modelId, out var at) && at > 0 && d.Revision == at - 1)
+                (handed ??= [])[modelId] = d.State;
+        var existing = streams.Where(s => s.Value[0].Data is not ModelRegistered && s.Value.Any(e => RegistryState.Concerns(e.Data))
+                                          && handed?.ContainsKey(s.Key) != true)
             .Select(s => s.Key).ToArray();
         var tenant = operations.TenantId;
         var before = existing.Length == 0 ? [] : await Latest(operations, table, tenant, existing, cancellation);
@@ -322,7 +363,8 @@ public sealed class RegistryStateProjection(string schema) : IProjection
             foreach (var e in appended)
             {
                 if (!RegistryState.Concerns(e.Data)) continue;
-                state ??= before.TryGetValue(modelId, out var stored) ? RegistryState.Decode(stored) : new RegistryState();
+                state ??= handed?.GetValueOrDefault(modelId)
+                          ?? (before.TryGetValue(modelId, out var stored) ? RegistryState.Decode(stored) : new RegistryState());
                 if (!state.Apply(e.Data)) continue;
                 operations.QueueSqlCommand(
                     $"insert into {table} (tenant_id, model_id, entered_seq, state) select ev.tenant_id, ?, ev.seq_id, ? " +

@@ -46,7 +46,7 @@ public static class EditModelVersionEndpoint
                 // Replaced metadata must meet the metadata standards as a registration's does.
                 if (decision.Events is [ModelVersionMetadataEdited { Metadata: { } replaced }])
                 {
-                    var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+                    var registry = await Api.Settings.WorkspacePolicies.SettingsOf(http, session, ct);
                     return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, replaced) ?? decision;
                 }
                 return decision;

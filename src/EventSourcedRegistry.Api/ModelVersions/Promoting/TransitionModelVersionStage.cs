@@ -54,6 +54,7 @@ public static class TransitionModelVersionStageEndpoint
                     current!.Artifact.Sha256, requester, request.Reason, requestId, time.GetUtcNow());
             },
             (outcome, _) => ValueTask.FromResult(TransitionRequestResponse.Accepted(outcome, approvals)
-                                                 ?? VersionResponses.After(outcome, current!, number)));
+                                                 ?? VersionResponses.After(outcome, current!, number)),
+            version: number);
     }
 }

@@ -112,7 +112,7 @@ public static class RegisterModelVersionEndpoint
                     request.Params, request.Metrics, request.Tags, request.Description, metadata);
                 if (decision.IsRejected) return decision;
                 // The metadata standards: the model's (decided on the stream's state) and the registry's.
-                var registry = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
+                var registry = await Api.Settings.WorkspacePolicies.SettingsOf(http, session, ct);
                 return MetadataStandard.MetadataRefusal(model.MetadataSchema, registry?.MetadataSchema, metadata) ?? decision;
             },
             (outcome, _) =>

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.History;
+using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Store;
+using Marten;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace EventSourcedRegistry.Api.Tests.Concurrency;
+
+/// <summary>
+/// Issue 17: what one command costs PostgreSQL. Npgsql traces every command or batch it sends (one span per round trip,
+/// its SQL in <c>db.statement</c>); the request carries a trace id of the test's own, so only the spans of that request
+/// are counted, not the background work's. The transaction's COMMIT is not a span: it is one more round trip after these.
+/// Counted on stream versions that write no model-view snapshot (every <see cref="AppFixture.SnapshotEvery"/> events here).
+/// </summary>
+public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture app, ITestOutputHelper output) : ApiTest(app), IDisposable
+{
+    private readonly ConcurrentQueue<(ActivityTraceId Trace, string Sql)> _sent = new();
+    private ActivityListener? _listener;
+
+    private ActivityListener Listen()
+    {
+        // ASP.NET Core starts the request's span (parented on the traceparent header) only when someone listens to it.
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Npgsql" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.Source.Name == "Npgsql")
+                    _sent.Enqueue((activity.TraceId, activity.GetTagItem("db.statement") as string ?? activity.GetTagItem("db.query.text") as string ?? ""));
+            },
+        };
+        ActivitySource.AddActivityListener(_listener);
+        return _listener;
+    }
+
+    public void Dispose() => _listener?.Dispose();
+
+    /// <summary>Sends one request under a fresh trace id; the SQL of each round trip it made, in order.</summary>
+    private async Task<(RegistryCalls.Response Response, List<string> RoundTrips)> Traced(Func<IDictionary<string, string>, Task<RegistryCalls.Response>> send)
+    {
+        var trace = ActivityTraceId.CreateRandom();
+        var response = await send(Behaviour.Headers(("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01")));
+        var roundTrips = _sent.Where(s => s.Trace == trace).Select(s => s.Sql).ToList();
+        output.WriteLine($"{response.Raw.RequestMessage!.Method} {response.Raw.RequestMessage.RequestUri}: {response.Status}, {roundTrips.Count} round trips");
+        foreach (var sql in roundTrips) output.WriteLine("  - " + sql.ReplaceLineEndings(" "));
+        return (response, roundTrips);
+    }
+
+    private static int Reads(List<string> roundTrips, string table) =>
+        roundTrips.Count(sql => sql.Contains($"from {RegistryStore.Schema}.{table}", StringComparison.OrdinalIgnoreCase));
+
+    [Fact]
+    public async Task a_version_registration_reads_the_settings_once_and_locks_reads_and_writes_in_two_more_round_trips()
+    {
+        using var _ = Listen();
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("churn"); // stream version 3; the next is 4, no snapshot
+
+        var (registered, roundTrips) = await Traced(headers => Host.RegisterVersionWith("churn", headers));
+
+        Assert.Equal(201, registered.Status);
+        // The workspace's settings, once (the policy and the metadata standard); the stream's lock with the model's view;
+        // the append with every inline view's write.
+        Assert.Equal(3, roundTrips.Count);
+        Assert.Equal(1, Reads(roundTrips, "mt_doc_registrysettings"));
+        Assert.Contains("for update", roundTrips[1], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(1, Reads(roundTrips, "mt_doc_modelview"));
+        // No read of the new version's document, of the transition requests or of the model's last registry state.
+        Assert.Equal(0, Reads(roundTrips, "mt_doc_modelversionview"));
+        Assert.Equal(0, Reads(roundTrips, "mt_doc_transitionrequestsview"));
+        Assert.Equal(0, Reads(roundTrips, RegistryStates.Table));
+        Assert.All(["mt_quick_append_events", "into registry.mt_doc_modelview ", "into registry.mt_doc_modelversionview ", DeploymentHistory.Table, RegistryStates.Table],
+            write => Assert.Contains(write, roundTrips[2], StringComparison.OrdinalIgnoreCase));
+        await TheViewsAgreeWithTheEvents("churn", version: 3, stage: "None");
+    }
+
+    [Fact]
+    public async Task a_promotion_reads_the_version_it_decides_on_once()
+    {
+        using var _ = Listen();
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("churn"); // stream version 3; the next is 4, no snapshot
+
+        var (promoted, roundTrips) = await Traced(headers => Host.Promote("churn", 2, "Staging", headers: headers));
+
+        Assert.Equal(200, promoted.Status);
+        Assert.Equal("Staging", promoted.Body!["stage"]!.GetValue<string>());
+        // The settings; the lock with the model's and the version's views; the transition requests (a stage move may
+        // supersede a pending one); the append with every inline view's write.
+        Assert.Equal(4, roundTrips.Count);
+        Assert.Equal(1, Reads(roundTrips, "mt_doc_registrysettings"));
+        Assert.Contains("for update", roundTrips[1], StringComparison.OrdinalIgnoreCase);
+        Assert.Contains($"from {RegistryStore.Schema}.mt_doc_modelversionview", roundTrips[1], StringComparison.OrdinalIgnoreCase);
+        // Read once with the lock, and folded by the inline projection from the session's identity map: not read again.
+        Assert.Equal(1, Reads(roundTrips, "mt_doc_modelversionview"));
+        Assert.Equal(0, Reads(roundTrips, RegistryStates.Table));
+        Assert.All(["mt_quick_append_events", "into registry.mt_doc_modelview ", "into registry.mt_doc_modelversionview ", DeploymentHistory.Table, RegistryStates.Table],
+            write => Assert.Contains(write, roundTrips[^1], StringComparison.OrdinalIgnoreCase));
+        await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Staging");
+    }
+
+    /// <summary>
+    /// The views the command wrote without reading first equal what the events give: the version's document, and the
+    /// registry-state rows (the projection started from the state the command decided against) against the product's
+    /// own fold of the whole stream.
+    /// </summary>
+    private async Task TheViewsAgreeWithTheEvents(string name, int version, string stage)
+    {
+        var id = await Store.ModelId(name);
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
+        var view = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(id, version));
+        Assert.Equal((version, stage), (view!.VersionNumber, view.Stage));
+
+        var events = await session.Events.FetchStreamAsync(id);
+        var expected = RegistryStates.Of(id, events.Select(e => (e.Data, e.Sequence))).ToList();
+        var stored = new List<(long, string)>();
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select entered_seq, state from {RegistryStates.QualifiedTable(RegistryStore.Schema)} where tenant_id = $1 and model_id = $2 order by entered_seq",
+            connection) { Parameters = { new() { Value = WorkspaceId.Default.TenantId }, new() { Value = id } } };
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) stored.Add((reader.GetInt64(0), reader.GetString(1)));
+        Assert.Equal(expected.Select(r => (r.EnteredSeq, r.State)), stored);
+    }
+}
