@@ -193,7 +193,8 @@ public sealed class when_rebuilding_projections(AppFixture app) : ApiTest(app)
         Assert.Equal(status.ToJsonString(), (await Host.Get("/api/v1/admin/projections")).Body!["rebuild"]!.ToJsonString());
         // In the database, not in the memory of the node that ran it: what any other node reads.
         var job = Assert.Single(await Jobs());
-        Assert.Equal((Guid.Parse(id), "succeeded", "default", await Events()), (job.Id, job.State, job.Workspace, job.EventsTotal));
+        var workspaceEvents = (await App.SqlList<long>($"select count(*) from {RegistryStore.Schema}.mt_events where tenant_id = 'default'"))[0];
+        Assert.Equal((Guid.Parse(id), "succeeded", "default", workspaceEvents), (job.Id, job.State, job.Workspace, job.EventsTotal));
         Assert.Equal(job.EventsTotal, job.EventsProcessed);
         Assert.Equal(["ModelView"], job.Reports.Select(r => r.View));
         Assert.Null(job.Active);
