@@ -106,6 +106,27 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Staging");
     }
 
+    [Fact]
+    public async Task views_written_without_reading_first_agree_with_the_events_after_commands_of_several_events()
+    {
+        await Host.RegisterModel("churn");
+        for (var i = 0; i < 3; i++) await Host.RegisterVersion("churn");
+        await Host.Promote("churn", 1, "Production").Ok();
+        // Two events in one append: version 1 archived, version 2 promoted; then an alias moved from one version to another.
+        await Host.Promote("churn", 2, "Production", archiveExisting: true).Ok();
+        await Host.Put("/api/v1/models/churn/aliases/champion", new { version = 2 }).Ok();
+        await Host.Put("/api/v1/models/churn/aliases/champion", new { version = 3 }).Ok();
+        await Host.Post("/api/v1/models/churn/archive", new { reason = "retired" }).Ok();
+        await Host.Post("/api/v1/models/churn/restore", new { }).Ok();
+
+        await TheViewsAgreeWithTheEvents("churn", version: 1, stage: "Archived");
+        await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Production");
+        var id = await Store.ModelId("churn");
+        await using var session = Store.QuerySession(WorkspaceId.Default.TenantId);
+        var versions = await session.LoadManyAsync<ModelVersionView>(ModelVersionView.Key(id, 2), ModelVersionView.Key(id, 3));
+        Assert.Equal([(2, ""), (3, "champion")], versions.OrderBy(v => v.VersionNumber).Select(v => (v.VersionNumber, string.Join(",", v.Aliases))));
+    }
+
     /// <summary>
     /// The views the command wrote without reading first equal what the events give: the version's document, and the
     /// registry-state rows (the projection started from the state the command decided against) against the product's

@@ -191,4 +191,24 @@ public sealed class when_keeping_registry_states
             }
         }, iter: 300);
     }
+
+    [Fact]
+    public void the_state_a_model_view_holds_is_the_state_its_events_fold_to_at_every_point()
+    {
+        // The inline projection starts from RegistryState.Of(the view a command decided against) instead of the model's
+        // last row (issue 17): both must be the same state after any history.
+        Gen.Select(Gen.Int[0, 6], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 80].Sample(steps =>
+        {
+            ModelView? view = null;
+            var folded = new RegistryState();
+            foreach (var e in Events(steps))
+            {
+                view = ModelView.Fold(view, e);
+                folded.Apply(e);
+                var taken = RegistryState.Of(view).Encode();
+                if (taken != folded.Encode())
+                    throw new Xunit.Sdk.XunitException($"after {e}: the view holds {taken}, the events fold to {folded.Encode()}");
+            }
+        }, iter: 300);
+    }
 }
