@@ -130,7 +130,8 @@ public sealed class WebhooksScenario : IScenario
             drained ? ResultRow.Times(drain.Rate / floorRate) : "—",
             $"≤ {DrainTarget.TotalMinutes:0} min after the return, in order, none missing",
             pass ? Verdict.Pass : Verdict.Fail,
-            $"outage {outage} in {context.Options.ModeName} mode (full mode: 10 min); {refused:N0} attempts answered 503; {check.Describe()}" +
+            $"outage {outage} in {context.Options.ModeName} mode{(context.Options.Mode == BenchMode.Full ? "" : $" (full mode: {Describe(BenchSizes.Full.WebhookOutage)})")}; " +
+            $"{refused:N0} attempts answered 503; {check.Describe()}" +
             (failures > 0 ? $"; {failures} promotions got an unexpected answer, first: {context.FirstFailure}" : "") +
             (receiver.BadSignatures > 0 ? $"; {receiver.BadSignatures} deliveries failed the signature check" : ""));
     }
