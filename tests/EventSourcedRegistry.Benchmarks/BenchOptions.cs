@@ -9,6 +9,8 @@ public enum BenchMode
 }
 
 /// <summary>How many of each thing a mode uses. Request counts are fixed, never durations, so two runs do the same work.</summary>
+/// <param name="WebhookOutage">The one duration: how long the webhook receiver is down (the target names ten minutes);
+/// promotions go on at their fixed rate meanwhile, so it fixes a count too.</param>
 public sealed record BenchSizes(
     int ListModels,
     int HistoryEvents,
@@ -21,18 +23,20 @@ public sealed record BenchSizes(
     int ModelReads,
     int ListQueriesPerKind,
     int AsOfModels,
-    int AsOfEvents)
+    int AsOfEvents,
+    int WebhookPromotions,
+    TimeSpan WebhookOutage)
 {
     /// <summary>Under 3 minutes on a shared 2-core machine, build excluded.</summary>
     public static BenchSizes Quick { get; } = new(
         ListModels: 10_000, HistoryEvents: 10_000, BaselineWrites1: 400, BaselineWrites8: 1_600, PointReads: 3_000,
         Commands1: 300, Commands8: 1_200, ContendedCommands: 480, ModelReads: 1_500, ListQueriesPerKind: 300,
-        AsOfModels: 0, AsOfEvents: 0);
+        AsOfModels: 0, AsOfEvents: 0, WebhookPromotions: 1_500, WebhookOutage: TimeSpan.FromSeconds(30));
 
     public static BenchSizes Full { get; } = new(
         ListModels: 100_000, HistoryEvents: 10_000, BaselineWrites1: 2_000, BaselineWrites8: 8_000, PointReads: 20_000,
         Commands1: 2_000, Commands8: 8_000, ContendedCommands: 2_400, ModelReads: 10_000, ListQueriesPerKind: 2_000,
-        AsOfModels: 10_000, AsOfEvents: 1_000_000);
+        AsOfModels: 10_000, AsOfEvents: 1_000_000, WebhookPromotions: 6_000, WebhookOutage: TimeSpan.FromMinutes(10));
 
     /// <summary>Requests run and thrown away before a measurement: connection pools, JIT, Wolverine's runtime code generation.</summary>
     public static int WarmupFor(int measured) => Math.Clamp(measured / 10, 50, 200);
@@ -87,7 +91,8 @@ public sealed record BenchOptions
           --out <file>      results file (default tests/EventSourcedRegistry.Benchmarks/results/latest-<mode>.md)
           --api <dll>       the API assembly to launch (default: the API's build output of this configuration)
           --only <keys>     run only these scenarios, comma-separated: register, promote, read, list, mlflow, asof,
-                            rebuild, audit, artifacts, telemetry, workspaces (PostgreSQL, the dataset and the baselines still run)
+                            rebuild, audit, artifacts, webhooks, telemetry, workspaces (PostgreSQL, the dataset and the
+                            baselines still run)
           --models <n>      catalogue models to load instead of the mode's 10,000 (quick) or 100,000 (full)
           --workspaces <n>  run the workspaces scenario too, with n workspaces of 100 models each
                             (--only workspaces alone: 1000); it is not part of a run without one of these

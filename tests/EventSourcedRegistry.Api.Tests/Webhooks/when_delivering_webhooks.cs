@@ -1,4 +1,6 @@
 using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Api.Webhooks;
+using Microsoft.Extensions.Configuration;
 
 namespace EventSourcedRegistry.Api.Tests.Webhooks;
 
@@ -82,6 +84,77 @@ public sealed class when_delivering_webhooks(AppFixture app) : ApiTest(app), IAs
         Assert.All(failed, d => Assert.Equal(accepted[0].DeliveryId, d.DeliveryId));
         Assert.Equal(["churn", "fraud", "churn", "fraud", "churn"], accepted.Select(d => d.Event["subject"]!.GetValue<string>()).ToArray());
         Assert.Equal(0, (await Host.Get($"/api/v1/subscriptions/{hook.Id}")).Body!["deadLetters"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task promotions_made_while_deliveries_go_on_arrive_each_model_in_order_and_none_missing()
+    {
+        var models = new[] { "churn", "fraud", "ranker", "search" };
+        foreach (var model in models)
+        {
+            await Host.RegisterModel(model);
+            await Host.RegisterVersion(model);
+        }
+        var hook = await Host.Subscribe(_receiver.Url, [Transitioned]);
+
+        // Four callers at once, each moving its model's version back and forth, while the dispatcher delivers as they commit.
+        const int each = 10;
+        await Task.WhenAll(models.Select(async model =>
+        {
+            for (var i = 0; i < each; i++)
+                Assert.Equal(200, (await Host.Promote(model, 1, i % 2 == 0 ? "Staging" : "Production")).Status);
+        }));
+
+        var got = await _receiver.WaitFor(d => d.Count >= models.Length * each, "every promotion");
+        Assert.Equal(models.Length * each, got.Count);
+        var sequences = got.Select(d => d.Sequence).ToList();
+        Assert.Equal(sequences.Order().ToList(), sequences);
+        Assert.Equal(sequences.Count, sequences.Distinct().Count());
+        foreach (var model in models)
+        {
+            var stages = got.Where(d => d.Event["subject"]!.GetValue<string>() == model)
+                .Select(d => d.Event["data"]!["event"]!["toStage"]!.GetValue<string>()).ToList();
+            Assert.Equal(Enumerable.Range(0, each).Select(i => i % 2 == 0 ? "Staging" : "Production"), stages);
+        }
+        await Host.WaitForSubscription(hook.Id, s => s["cursor"]!.GetValue<long>() >= sequences[^1], "moved its cursor past the last delivery");
+    }
+
+    [Fact]
+    public async Task a_backlog_of_more_than_a_batch_arrives_in_order_once_each_and_the_cursor_moves_past_it()
+    {
+        foreach (var model in new[] { "churn", "fraud" })
+        {
+            await Host.RegisterModel(model);
+            await Host.RegisterVersion(model);
+        }
+        // More events of interest than one read of the dispatcher takes, all committed before the subscription that starts
+        // before them: its first run is a backlog, whose cursor is stored every few deliveries rather than after each.
+        var count = WebhookDispatcher.BatchSize + WebhookDispatcher.CursorEvery + 3;
+        for (var i = 0; i < count; i++)
+            Assert.Equal(200, (await Host.Promote(i % 2 == 0 ? "churn" : "fraud", 1, i / 2 % 2 == 0 ? "Staging" : "Production")).Status);
+        var made = await Host.Post("/api/v1/subscriptions", new { targetUrl = _receiver.Url, eventTypes = new[] { Transitioned }, startAfterSequence = 0 });
+        Assert.Equal(201, made.Status);
+        var id = made.Body!["subscription"]!["id"]!.GetValue<string>();
+
+        var got = await _receiver.WaitFor(d => d.Count >= count, "the whole backlog");
+        Assert.Equal(count, got.Count);
+        var sequences = got.Select(d => d.Sequence).ToList();
+        Assert.Equal(sequences.Order().ToList(), sequences);
+        Assert.Equal(count, sequences.Distinct().Count());
+        // At or past the last delivery: the cursor also passes events of no interest (the subscription's own creation).
+        var after = await Host.WaitForSubscription(id, s => s["cursor"]!.GetValue<long>() >= sequences[^1], "moved its cursor past the backlog");
+        Assert.Equal(0, after["attempts"]!.GetValue<int>());
+        Assert.Equal(count, _receiver.All.Count);
+    }
+
+    [Fact]
+    public void by_default_a_receiver_back_from_an_outage_of_any_length_is_tried_again_within_30_seconds()
+    {
+        var defaults = WebhookOptions.From(new ConfigurationBuilder().Build());
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults.MaxBackoff);
+        // Ten minutes down is about ten failed attempts; a day, a few thousand: the wait never grows past the cap.
+        foreach (var failed in new[] { 10, 3_000 })
+            Assert.Equal(defaults.MaxBackoff, WebhookBackoff.Delay(failed, defaults.InitialBackoff, defaults.MaxBackoff, 1.0));
     }
 
     [Fact]

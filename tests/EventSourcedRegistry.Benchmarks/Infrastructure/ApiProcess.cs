@@ -76,6 +76,8 @@ public sealed class ApiProcess : IAsyncDisposable
         // The harness measures the server's capacity with one admin key standing for many clients: a per-caller rate
         // limit (by default 200 commands and 1,000 reads a second per key) would measure the limit instead.
         info.Environment["Registry__RateLimits__Enabled"] = "false";
+        // The webhook scenario's receiver listens on loopback, which the registry never calls unless allowed (SSRF).
+        info.Environment["Registry__Webhooks__AllowedTargets"] = "127.0.0.1";
         info.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 

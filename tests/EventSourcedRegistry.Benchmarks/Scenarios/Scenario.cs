@@ -155,6 +155,7 @@ public static class Catalogue
         ("rebuild", new RebuildScenario()),
         ("audit", new AuditExportScenario()),
         ("artifacts", new ArtifactUploadScenario()),
+        ("webhooks", new WebhooksScenario()),
         (TelemetryKey, new TelemetryScenario()),
         // Last: it leaves a thousand workspaces in the store.
         (WorkspacesKey, new WorkspacesScenario()),
