@@ -48,6 +48,9 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             ["Registry__Webhooks__AllowedTargets"] = WebhookReceiver.Address,
             // A slow answer on a loaded machine must not time out into a resend: a duplicate here is a crash's only.
             ["Registry__Webhooks__Timeout"] = "00:01:00",
+            // Which node delivered when, for a failure's report.
+            ["Logging__LogLevel__EventSourcedRegistry.Api.Webhooks"] = "Information",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         };
         var first = await StartNode("a", Node("a"));
         // Node a starts alone, so it takes Wolverine's leadership (its node row is the only one) as well as the audit worker's
@@ -91,6 +94,8 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
 
             // Kill the audit worker's node; the survivor must take the projections over and run them past what is written now.
             // What the receiver got before the kill came from node a alone; so did whatever arrived up to the kill's end.
+            var deliveringBeforeKill = await receiver.WaitFor(d => d.Count > 0, TimeSpan.FromSeconds(60));
+            var stateAtKill = await WebhookReceiver.State(Http, survivor.BaseAddress, hook.Id);
             var beforeKill = receiver.All;
             await leader.Kill();
             var down = Stopwatch.StartNew();
@@ -151,6 +156,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             Figures.Add("leader SIGKILLed -> the durability agent on the survivor", durabilityTakeover!.Value);
             Figures.Add("leader SIGKILLed -> a periodic checkpoint signed by the survivor (writers stopped first)", signed is { } t ? $"{t.TotalSeconds:F1} s" : "none");
             Figures.Add(hooks);
+            Figures.Add("webhook: the subscription at the kill", stateAtKill);
             Figures.Add("webhook: delivered before the kill (node a), all distinct", $"{beforeKill.Count}, {beforeKill.DistinctBy(d => d.DeliveryId).Count() == beforeKill.Count}");
             Figures.Add("dispatcher node SIGKILLed -> survivor holds the webhook lock", hookTakeover!.Value);
             Figures.Add("dispatcher node SIGKILLed -> the matched events through the first write after the kill delivered", hooksCaughtUp!.Value);
@@ -163,7 +169,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             Assert.True(takeover < TimeSpan.FromSeconds(60) && caughtUp < TimeSpan.FromSeconds(60), "the async projections took over 60 s to fail over");
             Assert.True(wolverineTakeover < TimeSpan.FromSeconds(60) && durabilityTakeover < TimeSpan.FromSeconds(60), "Wolverine's agents took over 60 s to fail over");
             Assert.True(signed is not null, "the survivor signed no periodic checkpoint after the kill");
-            Assert.True(beforeKill.Count > 0, "node a delivered nothing before the kill");
+            Assert.True(deliveringBeforeKill, $"node a delivered nothing in the 60 s before the kill (subscription: {stateAtKill})");
             Assert.Equal(beforeKill.Count, beforeKill.DistinctBy(d => d.DeliveryId).Count());
             Assert.Empty(hooks.Problems);
             Assert.Empty(resent);

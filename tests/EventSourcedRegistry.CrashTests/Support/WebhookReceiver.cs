@@ -98,6 +98,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return (Guid.Parse(subscription["id"]!.GetValue<string>()), body["secret"]!.GetValue<string>(), subscription["cursor"]!.GetValue<long>());
     }
 
+    /// <summary>The subscription's delivery state as the API shows it (cursor, the attempts at the delivery being retried, its last error).</summary>
+    public static async Task<string> State(HttpClient http, Uri node, Guid subscription)
+    {
+        using var response = await http.SendAsync(Ledger.Request(HttpMethod.Get, node, $"api/v1/subscriptions/{subscription}"));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        if (!response.IsSuccessStatusCode) return $"{(int)response.StatusCode} {body}";
+        return $"cursor {body["cursor"]}, attempts {body["attempts"]}, next attempt {body["nextAttemptAt"]}, last error {body["lastError"]}";
+    }
+
     /// <summary>Polls until <paramref name="done"/> holds of what arrived; false after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitFor(Func<IReadOnlyList<Delivery>, bool> done, TimeSpan timeout)
     {
