@@ -206,8 +206,9 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         while (true)
         {
             var outcome = await VersionWriters.Send(Http, node.BaseAddress, write);
-            // A concurrent twin may hold the key's row for a moment: the loser answers 409/5xx, and a retry then replays.
-            if (outcome.Ack is not null || clock.Elapsed > TimeSpan.FromSeconds(30)
+            // A concurrent twin may hold the key's row for a moment: the loser answers 409/5xx, and a retry then replays. Generous:
+            // on a loaded machine one unanswered attempt alone takes the client's 60 s timeout.
+            if (outcome.Ack is not null || clock.Elapsed > TimeSpan.FromSeconds(150)
                 || outcome.Status is { } status && (int)status < 500 && status != HttpStatusCode.Conflict) return outcome;
             await Task.Delay(100);
         }
