@@ -96,6 +96,7 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
             // What the receiver got before the kill came from node a alone; so did whatever arrived up to the kill's end.
             var deliveringBeforeKill = await receiver.WaitFor(d => d.Count > 0, TimeSpan.FromSeconds(60));
             var stateAtKill = await WebhookReceiver.State(Http, survivor.BaseAddress, hook.Id);
+            if (!deliveringBeforeKill) stateAtKill += "; " + await Sessions(store);
             var beforeKill = receiver.All;
             await leader.Kill();
             var down = Stopwatch.StartNew();
@@ -242,6 +243,24 @@ public sealed class when_two_nodes_share_one_postgresql(ITestOutputHelper output
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return [reader.IsDBNull(0) ? null : reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetGuid(1)];
+    }
+
+    // For a failure's report: the workspace's high-water mark and sequence, and every session in a transaction or a
+    // statement for over a second (what it runs, what it waits on).
+    private static async Task<string> Sessions(NpgsqlDataSource store)
+    {
+        var mark = await Ledger.Scalar<long?>(store, $"select last_seq_id from {Ledger.Schema}.mt_event_progression where name = 'HighWaterMark:default'");
+        var events = await Ledger.Scalar<long?>(store, $"select max(seq_id) from {Ledger.Schema}.mt_events");
+        await using var command = store.CreateCommand(
+            "select application_name, state, coalesce(wait_event_type || ':' || wait_event, ''), " +
+            "extract(epoch from clock_timestamp() - coalesce(xact_start, query_start))::int, left(query, 120) from pg_stat_activity " +
+            "where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' " +
+            "and (xact_start < clock_timestamp() - interval '1 second' or (state = 'active' and query_start < clock_timestamp() - interval '1 second'))");
+        await using var reader = await command.ExecuteReaderAsync();
+        var sessions = new List<string>();
+        while (await reader.ReadAsync())
+            sessions.Add($"[{reader.GetString(0)} {reader.GetString(1)} {reader.GetString(2)} {reader.GetInt32(3)} s: {reader.GetString(4)}]");
+        return $"high-water mark {mark}, events {events}, long sessions: {string.Join(" ", sessions)}";
     }
 
     // Whether the receiver took (answered) a delivery of every event the subscription matches up to the sequence given.
