@@ -235,9 +235,13 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
     private sealed record Reading(DateTimeOffset Clock, DateTimeOffset? Oldest, long Partitions, Dictionary<uint, long> Allocated);
 
     /// <summary>
-    /// The clock, the oldest open transaction, the number of workspaces' partitions and every workspace's sequence, in one
-    /// round trip; no progression row is read (the marks are remembered) and the sequences are named by oid, not by a name
-    /// PostgreSQL would have to resolve each poll.
+    /// Every workspace's sequence, then the clock, the oldest open transaction and the number of workspaces' partitions, in
+    /// one round trip; no progression row is read (the marks are remembered) and the sequences are named by oid, not by a
+    /// name PostgreSQL would have to resolve each poll. The sequences are read first, by a statement of their own: every
+    /// number read was then drawn by a transaction that began before the clock was read, which is what
+    /// <see cref="Settlement.SettledThrough"/> assumes. Read the other way round, a transaction beginning between the two
+    /// (a moment that grows past the clock margin on a loaded machine) counted as begun after the reading, and the mark
+    /// could pass its sequence before it committed: its event then never entered the chain.
     /// </summary>
     private async Task<Reading> ReadSequencesAsync(NpgsqlConnection connection, CancellationToken ct)
     {
@@ -245,24 +249,24 @@ public sealed class AuditWorker(IDocumentStore store, RegistryDatabase database,
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand(
-                    "select clock_timestamp(), (select min(xact_start) from pg_stat_activity where datname = current_database() " +
-                    "and pid <> pg_backend_pid() and backend_type = 'client backend' and xact_start is not null), " +
-                    $"(select count(*) from {RegistryStore.Schema}.mt_tenant_partitions)"),
                 new NpgsqlBatchCommand("select s, coalesce(pg_sequence_last_value(s), 0) from unnest($1::oid[]) s")
                 {
                     Parameters = { new NpgsqlParameter { Value = _sequences, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid } },
                 },
+                new NpgsqlBatchCommand(
+                    "select clock_timestamp(), (select min(xact_start) from pg_stat_activity where datname = current_database() " +
+                    "and pid <> pg_backend_pid() and backend_type = 'client backend' and xact_start is not null), " +
+                    $"(select count(*) from {RegistryStore.Schema}.mt_tenant_partitions)"),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
+        var allocated = new Dictionary<uint, long>(_sequences.Length);
+        while (await reader.ReadAsync(ct)) allocated[reader.GetFieldValue<uint>(0)] = reader.GetInt64(1);
+        await reader.NextResultAsync(ct);
         await reader.ReadAsync(ct);
         var clock = reader.GetFieldValue<DateTimeOffset>(0);
         DateTimeOffset? oldest = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
         var partitions = reader.GetInt64(2);
-        await reader.NextResultAsync(ct);
-        var allocated = new Dictionary<uint, long>(_sequences.Length);
-        while (await reader.ReadAsync(ct)) allocated[reader.GetFieldValue<uint>(0)] = reader.GetInt64(1);
         return new Reading(clock, oldest, partitions, allocated);
     }
 

@@ -108,8 +108,12 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
         foreach (var key in due)
         {
             if (_running.ContainsKey(key) || WorkspaceId.FromTenantId(key.Tenant) is not { } workspace) continue;
+            // The run starts only once it is listed: a run that ended before it was listed would otherwise remove nothing and
+            // then be listed for good, and the subscription never be delivered on this node again (no error, no attempt).
+            var listed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _running[key] = Task.Run(async () =>
             {
+                await listed.Task;
                 try
                 {
                     if (key.Replay == 0) await DeliverAsync(workspace, key.Id, ct);
@@ -125,6 +129,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                     _running.TryRemove(key, out _);
                 }
             }, CancellationToken.None);
+            listed.SetResult();
         }
     }
 

@@ -44,31 +44,40 @@ public static class Settlement
     public static readonly TimeSpan ClockMargin = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// Reads the clock, the workspace's high-water mark, the last value of its event sequence and the oldest open
-    /// transaction, in one statement. Sequences and marks are the workspace's own (docs/design/workspaces.md §3.4): each
+    /// Reads the workspace's high-water mark and the last value of its event sequence, then the clock and the oldest open
+    /// transaction, in one round trip. Sequences and marks are the workspace's own (docs/design/workspaces.md §3.4): each
     /// workspace numbers its events from 1 in its own sequence, <c>mt_events_sequence_&lt;suffix&gt;</c>, and the daemon keeps
     /// a mark per workspace (<c>HighWaterMark:&lt;workspace&gt;</c>). The open-transaction check stays database-wide: another
     /// workspace's open transaction can delay settling an instant by as long as it is open, which tells a timing, not a count.
+    /// The sequence is read by a statement before the clock's, so every number it counts was drawn by a transaction that
+    /// began before <see cref="SettlementProbe.Clock"/> (<see cref="SettledThrough"/> rests on it); in one statement with the
+    /// clock first, a transaction beginning between the two, on a loaded machine later than the clock margin, was taken for
+    /// one begun after the reading.
     /// </summary>
     public static async Task<SettlementProbe> ProbeAsync(NpgsqlDataSource data, string schema, WorkspaceId workspace, CancellationToken ct)
     {
         // pg_sequence_last_value is null before the sequence's first nextval: nothing allocated yet.
-        await using var command = data.CreateCommand(
-            "select clock_timestamp(), " +
-            $"coalesce((select last_seq_id from {schema}.mt_event_progression where name = $2), 0), " +
+        await using var batch = data.CreateBatch();
+        var sequence = new NpgsqlBatchCommand(
+            $"select coalesce((select last_seq_id from {schema}.mt_event_progression where name = $2), 0), " +
             $"coalesce(pg_sequence_last_value(to_regclass(format('%I.%I', $3::text, '{EventGaps.SequencePrefix}' || " +
-            $"(select partition_suffix from {schema}.mt_tenant_partitions where partition_value = $1)))), 0), " +
-            "(select min(xact_start) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() " +
-            "and backend_type = 'client backend' and xact_start is not null)");
-        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
-        command.Parameters.Add(new NpgsqlParameter { Value = HighWaterMarkName(workspace) });
-        command.Parameters.Add(new NpgsqlParameter { Value = schema });
-        await using var reader = await command.ExecuteReaderAsync(ct);
+            $"(select partition_suffix from {schema}.mt_tenant_partitions where partition_value = $1)))), 0)");
+        sequence.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+        sequence.Parameters.Add(new NpgsqlParameter { Value = HighWaterMarkName(workspace) });
+        sequence.Parameters.Add(new NpgsqlParameter { Value = schema });
+        batch.BatchCommands.Add(sequence);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            "select clock_timestamp(), (select min(xact_start) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() " +
+            "and backend_type = 'client backend' and xact_start is not null)"));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        var highWaterMark = reader.GetInt64(1);
+        var highWaterMark = reader.GetInt64(0);
         // The mark never passes what was allocated; a sequence reset by setval(…, false) would read lower.
-        return new SettlementProbe(reader.GetFieldValue<DateTimeOffset>(0), highWaterMark, Math.Max(highWaterMark, reader.GetInt64(2)),
-            reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+        var allocated = Math.Max(highWaterMark, reader.GetInt64(1));
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return new SettlementProbe(reader.GetFieldValue<DateTimeOffset>(0), highWaterMark, allocated,
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
     }
 
     /// <summary>The daemon's row in <c>mt_event_progression</c> for a workspace's high-water mark.</summary>
@@ -87,9 +96,9 @@ public static class Settlement
     /// The highest sequence known to be settled from two readings, <paramref name="earlier"/> then <paramref name="later"/>:
     /// the later high-water mark, or everything the earlier reading saw handed out once every transaction that could hold one
     /// of those numbers has ended. A number at or below <c>earlier.Allocated</c> was drawn by a transaction that began before
-    /// that reading; when the later reading, at least <see cref="ClockMargin"/> on, shows no open transaction that began
-    /// before it (the margin also covers the moment between reading the clock and the sequence), each such number is
-    /// committed or can never be.
+    /// that reading's clock (a reading reads the sequence first, the clock after it); when the later reading, at least
+    /// <see cref="ClockMargin"/> on, shows no open transaction that began before it, each such number is committed or can
+    /// never be.
     /// Why not only the daemon's mark: it moves at the daemon's per-workspace poll, which falls behind under load and with
     /// many workspaces (docs/design/workspaces.md §5 #8), and a read of one's own write must not wait for it.
     /// </summary>

@@ -34,6 +34,14 @@ public sealed class Figures(string scenario, ITestOutputHelper output)
         Add("events in the store", verdict.EventsInStore);
     }
 
+    public void Add(HookVerdict hooks)
+    {
+        Add("webhook: events the subscription matches / delivered", $"{hooks.Expected} / {hooks.Delivered}");
+        Add("webhook: not delivered, delivered but not matched (must be 0)", $"{hooks.Missing}, {hooks.Unexpected}");
+        Add("webhook: bad delivery ids, bad signatures, order breaks per model (must be 0)", $"{hooks.BadIds}, {hooks.BadSignatures}, {hooks.OrderBreaks}");
+        Add("webhook: answered duplicates (same delivery id)", hooks.Duplicates);
+    }
+
     public void Print(string outcome)
     {
         var text = new StringBuilder();
