@@ -79,6 +79,10 @@ public static class RegistryStore
         options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.NamePatternIndex);
         options.Schema.For<ModelView>().IgnoreIndex(ModelTagIndex.TenantNameIndex);
         options.Schema.For<ModelVersionView>().Duplicate(x => x.ModelId);
+        // Numeric revisions, as when a multi-stream projection kept these documents: their table's mt_version stays a
+        // number (a store written before ModelVersionViewProjection became an IProjection keeps its schema, and the upgrade
+        // of a store from before workspaces copies its rows as they are).
+        options.Schema.For<ModelVersionView>().UseNumericRevisions(true);
         // Which versions reference a stored artifact: what decides who may read it.
         options.Schema.For<ModelVersionView>().Index(x => x.Artifact.Sha256);
         options.Schema.For<ArtifactUpload>().Duplicate(x => x.Sha256);
