@@ -105,7 +105,9 @@ public sealed class when_reading_the_feed(AppFixture app) : WorkspaceTest(app)
         Assert.Equal(names, events.Select(e => e["subject"]!.GetValue<string>()));
 
         // The same names from the events alone, where the deployment history holds no row for the model (until a rebuild repairs it).
-        Assert.True(await App.Sql($"delete from registry.{DeploymentHistory.Table} where tenant_id = $1 and kind = 'name' and subject like '%churn'", ws) == 2);
+        var deleted = await App.SqlOn(App.WorkspacesConnectionString,
+            $"delete from registry.{DeploymentHistory.Table} where tenant_id = $1 and kind = 'name' and subject like '%churn'", ws);
+        Assert.Equal(2, deleted);
         var again = Events(await Feed(ws, "after=0"));
         Assert.Equal(types, again.Select(e => e!["data"]!["eventType"]!.GetValue<string>()));
         Assert.Equal(names, again.Select(e => e!["subject"]!.GetValue<string>()));
