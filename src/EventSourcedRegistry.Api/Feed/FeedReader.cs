@@ -56,15 +56,27 @@ public sealed class FeedReader(NpgsqlDataSource data, WebhookEventTypes types)
     /// <paramref name="limit"/>: model events of the delivered types only, each with its model's name as of the event. The
     /// workspace is bound in every statement on mt_events (its partition only), and the model filter is applied there too.
     /// </summary>
+    /// <remarks>
+    /// The name as of an event is the deployment history's name interval entered last at or before it: one probe of that
+    /// table's (workspace, model, kind, entered sequence) index, whatever the model's history (the same lookup on mt_events
+    /// walked the model's earlier events, so a long-lived model slowed every page). The history is written in the
+    /// transaction that appends the events, so a settled event has its row; a rebuild rewrites a model's rows in one
+    /// transaction. Where no row is found (a model whose rows are missing until a rebuild repairs them, or a stream that
+    /// never had a name) the events are asked, as before, and PostgreSQL evaluates that fallback only then.
+    /// </remarks>
     public async Task<List<DeliveredEvent>> ReadAsync(WorkspaceId workspace, long after, long upTo, FeedFilter filter, int limit, CancellationToken ct)
     {
         var wanted = filter.Types.Count == 0 ? types.Names : filter.Types;
         await using var command = data.CreateCommand(
             $"""
              select e.seq_id, e.stream_id, e.type, e.data::text, e.timestamp, e.user_name, e.correlation_id, e.headers ->> '{CommandContextExtensions.ReasonHeader}',
-                    (select coalesce(n.data ->> 'newName', n.data ->> 'name') from {RegistryStore.Schema}.mt_events n
-                     where n.tenant_id = $1 and n.stream_id = e.stream_id and n.seq_id <= e.seq_id and n.type = any($6)
-                     order by n.seq_id desc limit 1)
+                    coalesce(
+                      (select h.subject from {DeploymentHistory.QualifiedTable(RegistryStore.Schema)} h
+                       where h.tenant_id = $1 and h.model_id = e.stream_id and h.kind = '{DeploymentHistory.Kinds.Name}' and h.entered_seq <= e.seq_id
+                       order by h.entered_seq desc limit 1),
+                      (select coalesce(n.data ->> 'newName', n.data ->> 'name') from {RegistryStore.Schema}.mt_events n
+                       where n.tenant_id = $1 and n.stream_id = e.stream_id and n.seq_id <= e.seq_id and n.type = any($6)
+                       order by n.seq_id desc limit 1))
              from {RegistryStore.Schema}.mt_events e
              where e.tenant_id = $1 and e.seq_id > $2 and e.seq_id <= $3 and e.type = any($4) and ($5::uuid[] is null or e.stream_id = any($5))
                and e.stream_id <> all($7)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Api.Tests.Workspaces;
+using EventSourcedRegistry.History;
 
 namespace EventSourcedRegistry.Api.Tests.Feed;
 
@@ -83,6 +84,33 @@ public sealed class when_reading_the_feed(AppFixture app) : WorkspaceTest(app)
         Assert.Equal(events.Take(2).Select(e => e["id"]!.GetValue<string>()), Events(again).Select(e => e!["id"]!.GetValue<string>()));
         Assert.Equal(sequences[1], Next(again));
         Assert.Equal($"</api/v1/workspaces/{ws}/feed?limit=2&after={sequences[1]}>; rel=\"next\"", again.Header("Link"));
+    }
+
+    [Fact]
+    public async Task each_event_carries_its_models_name_as_of_that_event_across_a_rename()
+    {
+        var ws = await CreateWorkspace();
+        await Register(ws, "churn");
+        var artifact = new { uri = "s3://b/churn.onnx", sha256 = RegistryCalls.Sha256B, sizeBytes = 1 };
+        Assert.Equal(201, (await Post($"/api/v1/workspaces/{ws}/models/churn/versions", new { artifact }, workspaces: ws)).Status);
+        await Register(ws, "fraud");
+        var renamed = await Post($"/api/v1/workspaces/{ws}/models/churn/rename", new { newName = "customer-churn" }, workspaces: ws);
+        Assert.True(renamed.Status == 200, $"{renamed.Status} {renamed.Body}");
+        Assert.Equal(201, (await Post($"/api/v1/workspaces/{ws}/models/customer-churn/versions", new { artifact }, workspaces: ws)).Status);
+
+        string[] types = ["model_registered", "model_version_registered", "model_registered", "model_renamed", "model_version_registered"];
+        string[] names = ["churn", "churn", "fraud", "customer-churn", "customer-churn"];
+        var (events, _, _) = await ReadUntil(ws, 5);
+        Assert.Equal(types, events.Select(e => e["data"]!["eventType"]!.GetValue<string>()));
+        Assert.Equal(names, events.Select(e => e["subject"]!.GetValue<string>()));
+
+        // The same names from the events alone, where the deployment history holds no row for the model (until a rebuild repairs it).
+        var deleted = await App.SqlOn(App.WorkspacesConnectionString,
+            $"delete from registry.{DeploymentHistory.Table} where tenant_id = $1 and kind = 'name' and subject like '%churn'", ws);
+        Assert.Equal(2, deleted);
+        var again = Events(await Feed(ws, "after=0"));
+        Assert.Equal(types, again.Select(e => e!["data"]!["eventType"]!.GetValue<string>()));
+        Assert.Equal(names, again.Select(e => e!["subject"]!.GetValue<string>()));
     }
 
     [Fact]
