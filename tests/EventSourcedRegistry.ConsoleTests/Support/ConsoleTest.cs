@@ -26,8 +26,9 @@ public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifeti
     {
         Browser = await Console.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Console.BaseAddress.ToString() });
         // Generous for a loaded 2-core machine; a page of this console renders in milliseconds when the machine is idle.
-        Browser.SetDefaultTimeout(30_000);
-        Browser.SetDefaultNavigationTimeout(30_000);
+        // 30 s was not enough: in CI, beside the API tests, a sign-in's landing page once took longer to fire its load event.
+        Browser.SetDefaultTimeout(90_000);
+        Browser.SetDefaultNavigationTimeout(90_000);
     }
 
     public async Task DisposeAsync()
