@@ -3,23 +3,29 @@ using Npgsql;
 namespace EventSourcedRegistry.Store;
 
 /// <summary>
-/// Keeps Marten's gap-filling ("tombstone") events from hurting the record.
+/// Keeps Marten's gap-filling ("tombstone") events out of the record.
 /// <para>
 /// When a commit fails after PostgreSQL handed out the sequences of its events (a later statement of the batch failed,
 /// or the connection dropped during the commit), Marten writes placeholder events at those sequences from a background
-/// retry loop, so the async daemon's high-water mark need not wait for the gap. Two of their properties are wrong for
-/// a registry, and Marten has no setting for either, hence this guard of our own:
+/// retry loop, in a transaction of their own, so that its async daemon's high-water mark need not wait for the gap.
+/// A registry cannot keep them, and Marten has no setting to turn them off, hence this guard of our own (a trigger that
+/// drops the row):
 /// </para>
 /// <list type="bullet">
-/// <item>They carry no time: the placeholder is stamped <c>-infinity</c>, which breaks every reading of the event table
-/// by instant (an as-of instant resolved to the placeholder's sequence would include events that came after it; an age
-/// computed from it fails with <c>22008</c>). The guard stamps them with the time they are written.</item>
-/// <item>After a crash of PostgreSQL, the event sequence restarts from its last value in the write-ahead log, which can
-/// be below sequences handed out to a transaction that never committed. When Marten then writes placeholders at those
-/// sequences, the next appends draw them again and fail with a duplicate key (<c>23505</c> on the event table's primary
-/// key). The guard moves the sequence past a placeholder's, and <see cref="RepairSequenceAsync"/> past the stored events
-/// when a collision happened anyway: the server refused that transaction, so nothing of it was kept and it can be retried.</item>
+/// <item>They commit late, and below sequences already committed. The record treats a number drawn by a transaction that
+/// has ended without committing as never to be filled (<see cref="History.Settlement.SettledThrough"/>): the audit chain,
+/// the webhook feed and as-of reads pass over it once every transaction that could hold it has ended. A placeholder
+/// written after that is an event the hash chain has passed: <c>GET /api/v1/audit/verify</c> then rightly reports the chain
+/// broken (two-node crash suite). Dropped, the failed append's numbers stay what they are, a gap that no commit fills.</item>
+/// <item>They carried no time (<c>-infinity</c>), which broke every reading of the event table by instant; and after a
+/// crash of PostgreSQL, whose event sequence restarts from its last value in the write-ahead log (which can be below
+/// numbers handed out to a transaction that never committed), the next appends drew a placeholder's number again and
+/// failed with a duplicate key (<c>23505</c>). Neither can happen to a row that is never stored. Any other event without
+/// a finite stamp still gets the time it is written, and <see cref="RepairSequenceAsync"/> still moves a sequence that is
+/// behind its stored events (a store written before this guard keeps its placeholders).</item>
 /// </list>
+/// Marten's daemon, where it runs, waits for a gap's staleness threshold instead of a placeholder; Marten 9 proves a
+/// stale gap dead by the same open-transaction reasoning as <see cref="History.Settlement"/>.
 /// </summary>
 public static partial class EventGaps
 {
@@ -29,32 +35,18 @@ public static partial class EventGaps
 
     /// <summary>
     /// Idempotent: installs the trigger on the event table. Run after Marten's own migration. Created on the partitioned
-    /// parent, PostgreSQL clones it to every workspace's partition, also those registered later; each copy runs on its
-    /// partition (<c>mt_events_&lt;suffix&gt;</c>), which names the workspace's own sequence (docs/design/workspaces.md §8.2):
-    /// Marten writes a workspace's placeholders at that workspace's sequence numbers.
+    /// parent, PostgreSQL clones it to every workspace's partition, also those registered later.
     /// </summary>
     public static string EnsureSql(string schema) => $"""
         select pg_advisory_xact_lock(hashtext('{schema}.esr_event_gaps'));
         create or replace function {schema}.esr_event_gaps() returns trigger language plpgsql as $guard$
-        declare
-          sequence_name regclass;
-          sequence_state record;
         begin
+          if new.type = '{PlaceholderType}' then
+            -- Marten's placeholder for a failed append: not stored (see EventGaps); its sequence stays a gap.
+            return null;
+          end if;
           if not isfinite(new.timestamp) then
             new.timestamp := now();
-          end if;
-          if new.type = '{PlaceholderType}' then
-            sequence_name := to_regclass(format('%I.%I', TG_TABLE_SCHEMA,
-              '{SequencePrefix}' || substr(TG_TABLE_NAME, length('{PartitionPrefix}') + 1)));
-            if sequence_name is null then
-              raise exception 'esr_event_gaps: no event sequence for partition %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME;
-            end if;
-            execute format('select last_value, is_called from %s', sequence_name) into sequence_state;
-            -- Racy against a concurrent nextval only in the window after a crash, and a collision it lets through is
-            -- refused by the primary key and repaired (RepairSequenceAsync), never kept.
-            if sequence_state.last_value < new.seq_id or (sequence_state.last_value = new.seq_id and not sequence_state.is_called) then
-              perform setval(sequence_name, new.seq_id);
-            end if;
           end if;
           return new;
         end
