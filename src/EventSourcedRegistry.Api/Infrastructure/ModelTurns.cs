@@ -4,7 +4,7 @@ namespace EventSourcedRegistry.Api.Infrastructure;
 /// How many commands on one model a node lets reach PostgreSQL at once. The stream's row lock already makes commands on
 /// one model take turns (on every node); this only keeps the ones waiting for it from each holding a pooled connection.
 /// Without it, a burst on one busy model larger than the pool (100) took every connection, blocked on that one row, and
-/// commands and reads on every other model waited for a connection behind it (15 s, then a 500). With two in turn, one
+/// the burst's surplus and every other model's requests waited for a connection behind it (15 s, then 503). With two in turn, one
 /// holds the lock and one waits on it in PostgreSQL, so the next starts as soon as the lock is released (no round trip
 /// more on the serial path than the lock alone); the rest wait here, without a connection.
 /// Our own: Wolverine's per-key sequential processing applies to messages, not to HTTP requests, and .NET has no keyed
