@@ -31,6 +31,9 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     private const int MaxAttempts = 25;
     private readonly bool _tracedSessions = documents.Options is StoreOptions { OpenTelemetry.TrackConnections: not JasperFx.OpenTelemetry.TrackLevel.None };
 
+    /// <summary>This node's commands on one model reach PostgreSQL at most <see cref="ModelTurns.PerModel"/> at a time.</summary>
+    public ModelTurns Turns { get; } = new();
+
     public delegate ValueTask<Decision> Decide(ModelView model, IDocumentSession session, CancellationToken ct);
     public delegate ValueTask<CommandResponse> Respond(CommandOutcome outcome, CancellationToken ct);
     public delegate ValueTask BeforeSave(CommandOutcome outcome, CancellationToken ct);
@@ -121,6 +124,8 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     {
         for (var attempt = 1; ; attempt++)
         {
+            // Before the connection: a command waiting for the model's lock waits here, without holding one (see ModelTurns).
+            using var turn = await Turns.Take(modelId, ct);
             // One connection for the whole attempt (fetch, the inline projections' loads, the write and the commit)
             // instead of a pool checkout per statement. With Marten's connection tracing on (OpenTelemetry), Marten opens
             // it itself: its tracing wrapper around a connection it was handed cannot begin the transaction that

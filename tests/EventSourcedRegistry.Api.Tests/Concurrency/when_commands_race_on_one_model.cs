@@ -1,5 +1,8 @@
+using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Store;
 using EventSourcedRegistry.Models;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourcedRegistry.Api.Tests.Concurrency;
 
@@ -59,6 +62,38 @@ public sealed class when_commands_race_on_one_model(AppFixture app) : ApiTest(ap
         var transitions = (await Store.EventsOf("churn")).Select(e => e.Data).OfType<ModelVersionStageTransitioned>().Count();
         Assert.InRange(transitions, 8, 128);
         Assert.Equal(await Store.StreamLength("churn"), (await Host.Model("churn"))["revision"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task a_burst_on_one_model_larger_than_the_connection_pool_leaves_other_models_their_connections()
+    {
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterModel("fraud");
+        var turns = Host.Services.GetRequiredService<ModelCommands>().Turns;
+        const int burst = 120; // more commands than the API's pool has connections (100)
+
+        Task<RegistryCalls.Response[]> promotions;
+        // The churn stream's row held by the test, as a long command would hold it: the burst cannot get past it.
+        await using (await StreamLocks.Hold(App.ConnectionString, WorkspaceId.Default, await Store.ModelId("churn")))
+        {
+            promotions = Task.WhenAll(Enumerable.Range(0, burst).Select(i => Host.Promote("churn", 1, i % 2 == 0 ? "Staging" : "Production")));
+            // Two in turn wait on the row in PostgreSQL; every other command of the burst waits in the node, without a connection.
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (turns.Waiting < burst - ModelTurns.PerModel && !promotions.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.Equal(burst - ModelTurns.PerModel, turns.Waiting);
+
+            // So a command on another model still gets its connections while the burst waits: it answers before the row is released.
+            var other = await Host.RegisterVersionWith("fraud");
+            Assert.Equal(201, other.Status);
+            Assert.False(promotions.IsCompleted);
+        }
+
+        var results = await promotions;
+        Assert.All(results, r => Assert.True(r.Status == 200, $"{r.Status} {r.Body?.ToJsonString()}"));
+        Assert.Equal(0, turns.Waiting);
+        Assert.Equal(await Store.StreamLength("churn"), (await Host.Model("churn"))["revision"]!.GetValue<long>());
+        Assert.Equal(2, await Store.StreamLength("fraud"));
     }
 
     [Fact]

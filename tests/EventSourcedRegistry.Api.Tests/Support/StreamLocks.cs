@@ -19,13 +19,16 @@ public sealed class StreamLocks : IAsyncDisposable
         _transaction = transaction;
     }
 
-    public static async Task<StreamLocks> Hold(string connectionString, WorkspaceId workspace)
+    /// <param name="stream">Only this stream's row (a model's, as its commands lock it), when given.</param>
+    public static async Task<StreamLocks> Hold(string connectionString, WorkspaceId workspace, Guid? stream = null)
     {
         var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var transaction = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand($"select id from {RegistryStore.Schema}.mt_streams where tenant_id = $1 for update", connection, transaction);
+        await using var command = new NpgsqlCommand(
+            $"select id from {RegistryStore.Schema}.mt_streams where tenant_id = $1 and ($2::uuid is null or id = $2) for update", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)stream ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         await using (var reader = await command.ExecuteReaderAsync())
         {
             var rows = 0;
