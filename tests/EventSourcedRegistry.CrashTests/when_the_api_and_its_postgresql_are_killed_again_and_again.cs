@@ -34,7 +34,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
         {
             for (var kill = 1; kill <= Kills; kill++)
             {
-                await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
+                await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(180));
                 // The API and every PostgreSQL process at once: nothing gets to shut down, flush or say goodbye.
                 var api = node.Pid;
                 Signals.Kill(api);
@@ -44,7 +44,7 @@ public sealed class when_the_api_and_its_postgresql_are_killed_again_and_again(I
                 node = await StartNode("api", environment);
                 restarts.Add(down.Elapsed);
             }
-            await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(90));
+            await writers.WaitForMoreAcks(25, atLeast: TimeSpan.FromSeconds(3), timeout: TimeSpan.FromSeconds(180));
             stop.Cancel();
             await run;
 

@@ -96,7 +96,7 @@ public sealed class when_upgrading_keys_from_before_owners(AppFixture app) : Api
         ["Registry__DataDirectory"] = _dataDirectory,
         [ApiProcess.BootstrapKeyVariable] = null,
         ["Logging__LogLevel__Default"] = "Warning",
-    }, TimeSpan.FromSeconds(60));
+    }, TimeSpan.FromSeconds(180)); // a new process's first call compiles its endpoint: beyond 60 s once under a load of 40
 
     private static async Task<RegistryCalls.Response> Call(ApiProcess api, string keyId, HttpMethod method, string path, object? body = null)
     {

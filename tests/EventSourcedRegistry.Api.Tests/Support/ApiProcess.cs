@@ -59,9 +59,10 @@ public sealed class ApiProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        // Issue 2 asks for ready within 30 s; this shared 2-core machine gets a generous margin in tests.
+        // Issue 2 asks for ready within 30 s (the benchmark measures it); this shared 2-core machine gets a generous margin in
+        // tests: a start beside the other suites under a load of 30 and more once took longer than 90 s.
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90) && !process.HasExited)
+        while (deadline.Elapsed < TimeSpan.FromSeconds(180) && !process.HasExited)
         {
             try
             {
