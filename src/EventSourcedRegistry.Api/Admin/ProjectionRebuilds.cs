@@ -102,8 +102,14 @@ public sealed record RunProjectionRebuild(string Workspace, Guid Job);
 public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource data, IServiceProvider services,
     TimeTravelSettings timeTravel, MessagingOptions messaging, ILogger<ProjectionRebuilds> logger)
 {
-    /// <summary>A node stopping in the middle of a rebuild more often than this is not retried again: the rebuild fails.</summary>
+    /// <summary>
+    /// A rebuild started this often (each start is an attempt; its node stopped or died during each) is not started again:
+    /// it fails. A node that is stopping starts none, so a stop counts only the attempt it interrupted.
+    /// </summary>
     public const int MaxAttempts = 5;
+
+    /// <summary>How long a rebuild's message a stopping node let go waits in Wolverine's inbox before a node may take it.</summary>
+    public static readonly TimeSpan LetGoDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>How long one run may take before Wolverine cancels it (Wolverine's default, 60 s, is for short messages).</summary>
     public static readonly TimeSpan RunTimeout = TimeSpan.FromHours(12);
@@ -246,18 +252,74 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     }
 
     /// <summary>
+    /// The node begins to stop: the host's first signal. Not the token Wolverine gives its handlers: Wolverine 6 cancels that
+    /// one only at the end of its own stop, after it has waited for its handlers to finish (<c>DurabilitySettings.DrainTimeout</c>,
+    /// 30 s), and has no setting that cancels them sooner.
+    /// </summary>
+    private CancellationToken ApplicationStopping => services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+
+    /// <summary>The node is stopping: the host said so, or Wolverine has stopped (and cancelled its handlers).</summary>
+    private bool NodeIsStopping =>
+        ApplicationStopping.IsCancellationRequested || services.GetService<IWolverineRuntime>()?.Cancellation.IsCancellationRequested == true;
+
+    /// <summary>
     /// Runs the rebuild a message names, from the start (a rebuild recomputes from the events, so a second run is safe),
     /// writing progress each second. A job already ended (the message came again) is left alone. When the node stops,
-    /// durable, the job is let go and the exception left to Wolverine, which keeps the message for the next node (or this one
-    /// restarted); not durable, the job is reported interrupted.
+    /// durable, the job is let go and <see cref="NodeStoppingException"/> hands the message back to Wolverine for the next
+    /// node (or this one restarted); not durable, the job is reported interrupted. A node that is stopping starts no attempt.
     /// </summary>
     public async Task RunAsync(RunProjectionRebuild message, Guid node, CancellationToken ct)
+    {
+        // The message can come back to a node that is stopping (Wolverine runs its queues until its own stop): the job is not
+        // touched, and no attempt counted, here.
+        if (NodeIsStopping && messaging.Durable) throw new NodeStoppingException();
+
+        // Wolverine delivers a message at least once, and can hand one node the same message twice at once: a scheduled
+        // message its poller takes before the node has its number (Registry:Messaging polls at once on start) is then
+        // released as a departed node's and recovered again. The second delivery waits for the first and ends as it did,
+        // rather than start (and count) a second attempt beside it. Across nodes the job's version decides (see TryWrite).
+        var mine = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = runs.GetOrAdd(message.Job, mine.Task);
+        if (running != mine.Task)
+        {
+            logger.LogInformation("Projection rebuild {Id}: its message came again while it runs on this node; it waits for that run", message.Job);
+            if (await running is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            return;
+        }
+        try
+        {
+            await RunOnceAsync(message, node, ct);
+            mine.SetResult(null);
+        }
+        catch (Exception ex)
+        {
+            mine.SetResult(ex);
+            throw;
+        }
+        finally
+        {
+            runs.TryRemove(new KeyValuePair<Guid, Task<Exception?>>(message.Job, mine.Task));
+        }
+    }
+
+    /// <summary>The rebuilds this node runs, by job, each to the failure it ended with (null when none): one run per job at a time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Task<Exception?>> runs = new();
+
+    private async Task RunOnceAsync(RunProjectionRebuild message, Guid node, CancellationToken ct)
     {
         var workspace = WorkspaceId.Parse(message.Workspace);
         ProjectionRebuildJob? job;
         await using (var query = store.QuerySession(workspace.TenantId))
             job = await query.LoadAsync<ProjectionRebuildJob>(message.Job, ct);
         if (job is null || job.State != ProjectionRebuildJob.Running) return;
+        if (NodeIsStopping)
+        {
+            if (messaging.Durable) throw new NodeStoppingException();
+            // Not durable: the message goes with this node, so the job ends here rather than waiting to be found abandoned.
+            job.End(ProjectionRebuildJob.Interrupted, NotDurableInterruption);
+            await TryWrite(workspace, job, CancellationToken.None);
+            return;
+        }
 
         if (job.Attempts >= MaxAttempts)
             job.End(ProjectionRebuildJob.Failed, $"Its node stopped during each of {job.Attempts} attempts; not started again.");
@@ -274,9 +336,8 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         if (job.Attempts > 1) logger.LogWarning("Projection rebuild {Id} of {Workspace}: attempt {Attempt}, from the start", job.Id, job.Workspace, job.Attempts);
 
         long processed = 0;
-        // The node stopping: at once, not when Wolverine cancels its handlers (after it has waited for them to finish).
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct,
-            services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None);
+        // The node stopping: at once, not when Wolverine cancels its handlers (see ApplicationStopping).
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, ApplicationStopping);
         using var taken = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var heartbeat = Task.Run(async () =>
         {
@@ -337,15 +398,22 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
                 logger.LogWarning("Projection rebuild {Id} was taken from this node; it stops here", job.Id);
                 return;
             }
+            if (!NodeIsStopping)
+            {
+                // Wolverine cancelled it, its node not stopping: it ran longer than RunTimeout. Run again, it would again.
+                job.End(ProjectionRebuildJob.Failed, $"It ran longer than {RunTimeout.TotalHours:0} hours and was cancelled; not started again.");
+                await TryWrite(workspace, job, CancellationToken.None);
+                return;
+            }
             if (messaging.Durable)
             {
-                // The node stops: the message stays in Wolverine's store and runs again, here after a restart or on another node.
+                // The node stops: the job let go, and its message back in Wolverine's inbox for the next node (see RunProjectionRebuildHandler).
                 job.Node = null;
                 job.UpdatedAt = DateTimeOffset.UtcNow;
                 await TryWrite(workspace, job, CancellationToken.None);
-                throw new OperationCanceledException("The node stops; the rebuild runs again on the next node.", stopping.Token);
+                throw new NodeStoppingException();
             }
-            job.End(ProjectionRebuildJob.Interrupted, "Its node stopped and messaging is not durable (Registry:Messaging:Durable), so no node runs it again; start a new rebuild.");
+            job.End(ProjectionRebuildJob.Interrupted, NotDurableInterruption);
             await TryWrite(workspace, job, CancellationToken.None);
             return;
         }
@@ -354,6 +422,9 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         job.End(state, error);
         await TryWrite(workspace, job, CancellationToken.None);
     }
+
+    private const string NotDurableInterruption =
+        "Its node stopped and messaging is not durable (Registry:Messaging:Durable), so no node runs it again; start a new rebuild.";
 
     /// <summary>Writes the job if nobody changed it since this node last did (an update, never an insert); false when somebody did or it is gone.</summary>
     private async Task<bool> TryWrite(WorkspaceId workspace, ProjectionRebuildJob job, CancellationToken ct)
@@ -440,18 +511,24 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(30);
 }
 
+/// <summary>A rebuild's node is stopping: the rebuild was let go (or not started), and its message goes back to Wolverine.</summary>
+public sealed class NodeStoppingException() : OperationCanceledException("The node stops; the rebuild runs on the next node.");
+
 /// <summary>Runs a rebuild's message on whichever node Wolverine gives it to.</summary>
 public static class RunProjectionRebuildHandler
 {
     /// <summary>
-    /// A rebuild runs for minutes (Wolverine cancels a handler after 60 s by default). A run cancelled because its node stops
-    /// is put back (not dead-lettered), as often as <see cref="ProjectionRebuilds.MaxAttempts"/> allows: after that the
-    /// handler itself ends the job as failed.
+    /// A rebuild runs for minutes (Wolverine cancels a handler after 60 s by default). A message whose node is stopping is
+    /// scheduled again in Wolverine's durable inbox, owned by no node (what <c>ScheduleRetry</c> does on a durable local
+    /// queue), and picked up by whichever node polls the inbox after <see cref="ProjectionRebuilds.LetGoDelay"/>: another
+    /// node, this one restarted, or this one while it is still stopping, which hands it back untouched. Not <c>Requeue</c>:
+    /// until Wolverine's own stop latches the queue (after the host's other services have stopped), a requeued message runs
+    /// again at once on the node that is stopping. Indefinitely: a message is never dead-lettered because nodes stopped.
     /// </summary>
     public static void Configure(HandlerChain chain)
     {
         chain.ExecutionTimeoutInSeconds = (int)ProjectionRebuilds.RunTimeout.TotalSeconds;
-        chain.OnException<OperationCanceledException>().Requeue(ProjectionRebuilds.MaxAttempts + 2);
+        chain.OnException<NodeStoppingException>().ScheduleRetryIndefinitely(ProjectionRebuilds.LetGoDelay);
     }
 
     public static Task Handle(RunProjectionRebuild message, ProjectionRebuilds rebuilds, IWolverineRuntime runtime, CancellationToken ct) =>

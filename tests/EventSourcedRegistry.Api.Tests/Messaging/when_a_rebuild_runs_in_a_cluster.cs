@@ -5,6 +5,7 @@ using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Store;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Wolverine.Runtime;
 
 namespace EventSourcedRegistry.Api.Tests.Messaging;
@@ -99,6 +100,62 @@ public sealed class when_a_rebuild_runs_in_a_cluster(AppFixture app)
         Assert.NotEqual(stopped, NodeOf(next));
         Assert.Equal(0, status["reports"]![0]!["differences"]!.GetValue<long>());
     }
+
+    [Fact]
+    public async Task a_node_slow_to_stop_lets_the_rebuild_go_once_and_starts_no_attempt_however_often_the_message_comes_back()
+    {
+        var database = await ClusterNode.NewDatabase(app, "rebuildslow");
+        var key = ClusterNode.NewSigningKeyPath();
+        var gate = new StopGate();
+        Guid id, stopped;
+        await using (var first = await ClusterNode.StartSlowToStop(database, key, gate))
+        try
+        {
+            await first.RegisterModel("churn");
+            await first.RegisterVersion("churn");
+            stopped = NodeOf(first);
+            await using (await StreamLocks.Hold(database, WorkspaceId.Default))
+            {
+                id = Guid.Parse((await first.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202)).Body!["id"]!.GetValue<string>());
+                Assert.True(await ClusterNode.Eventually(async () => await Job(first, id) is { Attempts: 1, Node: { } node } && node == stopped,
+                    TimeSpan.FromSeconds(60)), "the first node never started the rebuild");
+                // The node begins to stop, and its services have not stopped yet: Wolverine still runs its queues and its
+                // durability agent, so the rebuild's message comes back to the node that is stopping.
+                first.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+                Assert.True(await ClusterNode.Eventually(async () =>
+                        (await StoredState(database, id)).State != "running" || await Handled(database) >= 3,
+                    TimeSpan.FromSeconds(90)), $"the stopping node did not have the rebuild's message three times: {await Stored(database, id)}");
+            }
+
+            // Had three times by the node that is stopping: let go once, on no node, and the one attempt it interrupted.
+            Assert.True((await StoredState(database, id)) == ("running", null), await Stored(database, id));
+            Assert.True((await Job(first, id))!.Attempts == 1, await Stored(database, id));
+        }
+        finally
+        {
+            gate.Open();
+        }
+
+        await using var next = await ClusterNode.Start(database, key);
+        var status = await Ended(next, id.ToString());
+
+        Assert.True(status["state"]!.GetValue<string>() == "succeeded", status.ToJsonString());
+        Assert.True(status["attempts"]!.GetValue<int>() == 2, status.ToJsonString());
+        Assert.Equal(NodeOf(next), status["node"]!.GetValue<Guid>());
+    }
+
+    /// <summary>The job's row and the rebuild messages' rows as stored, for a failure's message.</summary>
+    private async Task<string> Stored(string database, Guid id) =>
+        string.Join("; ", (await app.SqlListOn<string>(database,
+                $"select data::text from {RegistryStore.Schema}.mt_doc_projectionrebuildjob where id = $1", id))
+            .Concat(await app.SqlListOn<string>(database,
+                "select concat_ws(' ', status, owner_id, attempts, execution_time) from wolverine.wolverine_incoming_envelopes where message_type ilike '%RunProjectionRebuild%'")));
+
+    /// <summary>How often Wolverine handed the rebuild's stored message to a handler (its inbox row's attempts), 0 once it is handled.</summary>
+    private async Task<int> Handled(string database) =>
+        (await app.SqlListOn<int>(database,
+            "select attempts from wolverine.wolverine_incoming_envelopes where message_type ilike '%RunProjectionRebuild%' and status <> 'Handled'"))
+        .DefaultIfEmpty(0).Max();
 
     private async Task<(string State, Guid? Node)> StoredState(string database, Guid id)
     {

@@ -1,6 +1,8 @@
 using Alba;
 using EventSourcedRegistry.Api.Hosting;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace EventSourcedRegistry.Api.Tests.Support;
 
@@ -15,7 +17,18 @@ public static class ClusterNode
         await SideHost.CreateDatabase(app.ConnectionString, $"esr_{name}_{Guid.NewGuid():N}"[..40]);
 
     /// <summary>Starts a node on <paramref name="connectionString"/>; <paramref name="signingKeyPath"/> is shared by the nodes of a cluster.</summary>
-    public static async Task<IAlbaHost> Start(string connectionString, string signingKeyPath, params (string Key, string Value)[] settings)
+    public static Task<IAlbaHost> Start(string connectionString, string signingKeyPath, params (string Key, string Value)[] settings) =>
+        StartNode(connectionString, signingKeyPath, null, settings);
+
+    /// <summary>
+    /// Starts a node whose stop, once begun, is held by <paramref name="gate"/> before the node's own hosted services stop
+    /// (Wolverine's among them): a node slow to stop, as one is when other services take their time.
+    /// </summary>
+    public static Task<IAlbaHost> StartSlowToStop(string connectionString, string signingKeyPath, StopGate gate) =>
+        StartNode(connectionString, signingKeyPath, services => services.AddSingleton<IHostedService>(gate), []);
+
+    private static async Task<IAlbaHost> StartNode(string connectionString, string signingKeyPath, Action<IServiceCollection>? services,
+        (string Key, string Value)[] settings)
     {
         var variable = $"ConnectionStrings__{RegistryDatabase.ConnectionStringName}";
         var shared = Environment.GetEnvironmentVariable(variable);
@@ -39,6 +52,8 @@ public static class ClusterNode
                     .UseSetting("Registry:Messaging:HeartbeatInterval", "00:00:00.5")
                     .UseSetting("Registry:Messaging:StaleNodeAfter", "00:00:02");
                 foreach (var (key, value) in settings) builder.UseSetting(key, value);
+                // Registered after the app's own services, so the host stops it before them.
+                if (services is not null) builder.ConfigureServices(services);
             });
         }
         finally
@@ -59,5 +74,24 @@ public static class ClusterNode
             await Task.Delay(100);
         }
         return await condition();
+    }
+}
+
+/// <summary>
+/// A hosted service whose stop waits until <see cref="Open"/> (two minutes at most, so a failing test cannot hang the run):
+/// the host stops its services one by one, the last registered first, so every service registered before it waits too.
+/// </summary>
+public sealed class StopGate : IHostedService
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Open() => _open.TrySetResult();
+
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken ct)
+    {
+        try { await _open.Task.WaitAsync(TimeSpan.FromMinutes(2)); }
+        catch (TimeoutException) { }
     }
 }
