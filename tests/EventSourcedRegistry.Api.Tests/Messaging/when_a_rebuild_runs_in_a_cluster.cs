@@ -25,6 +25,15 @@ public sealed class when_a_rebuild_runs_in_a_cluster(AppFixture app)
         return await session.LoadAsync<ProjectionRebuildJob>(id);
     }
 
+    /// <summary>Starts a rebuild through the node and waits until that node runs it (its first attempt).</summary>
+    private static async Task<Guid> StartedOn(IAlbaHost node)
+    {
+        var id = Guid.Parse((await node.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202)).Body!["id"]!.GetValue<string>());
+        Assert.True(await ClusterNode.Eventually(async () => await Job(node, id) is { Attempts: 1, Node: { } running } && running == NodeOf(node),
+            TimeSpan.FromSeconds(60)), "the node never started the rebuild");
+        return id;
+    }
+
     private static async Task<JsonNode> Ended(IAlbaHost node, string id)
     {
         JsonNode? status = null;
@@ -76,10 +85,8 @@ public sealed class when_a_rebuild_runs_in_a_cluster(AppFixture app)
             stopped = NodeOf(first);
             await using (await StreamLocks.Hold(database, WorkspaceId.Default))
             {
-                id = Guid.Parse((await first.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202)).Body!["id"]!.GetValue<string>());
                 // Taken by the first node, and held up at its first batch by the locks until the node stops.
-                Assert.True(await ClusterNode.Eventually(async () => await Job(first, id) is { Attempts: 1, Node: { } node } && node == stopped,
-                    TimeSpan.FromSeconds(60)), "the first node never started the rebuild");
+                id = await StartedOn(first);
                 running = false;
                 await first.DisposeAsync();
             }
@@ -116,9 +123,7 @@ public sealed class when_a_rebuild_runs_in_a_cluster(AppFixture app)
             stopped = NodeOf(first);
             await using (await StreamLocks.Hold(database, WorkspaceId.Default))
             {
-                id = Guid.Parse((await first.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202)).Body!["id"]!.GetValue<string>());
-                Assert.True(await ClusterNode.Eventually(async () => await Job(first, id) is { Attempts: 1, Node: { } node } && node == stopped,
-                    TimeSpan.FromSeconds(60)), "the first node never started the rebuild");
+                id = await StartedOn(first);
                 // The node begins to stop, and its services have not stopped yet: Wolverine still runs its queues and its
                 // durability agent, so the rebuild's message comes back to the node that is stopping.
                 first.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
