@@ -55,6 +55,9 @@ public static class RegistryConfiguration
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 // Each workspace's high-water mark moves only at this poll (see TimeTravelOptions.HighWaterPoll).
                 options.Projections.SlowPollingTime = timeTravel.HighWaterPoll;
+                // Every append also sends a NOTIFY (Marten's channel, in the append's own batch, delivered at commit): the webhook
+                // dispatcher wakes on it instead of at its next poll (see WebhookDispatcher), as does the async daemon.
+                options.Events.UseListenNotifyForEventAppends = true;
             })
             .UseLightweightSessions()
             // Wolverine's durable messages in their own schema of this database (see MessagingConfiguration).

@@ -1,5 +1,6 @@
 using EventSourcedRegistry.Api.Feed;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Hosting;
 using EventSourcedRegistry.Api.Infrastructure;
@@ -38,8 +39,21 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     /// <summary>How many deliveries of a backlog go between two writes of the cursor (see <see cref="DeliverAsync"/>).</summary>
     public const int CursorEvery = 10;
 
+    /// <summary>Marten's channel for its appends' notifications (<c>Events.UseListenNotifyForEventAppends</c>).</summary>
+    public const string Channel = Marten.Events.Daemon.HighWater.PostgresqlListenWakeup.DefaultChannel;
+
+    /// <summary>The soonest a look follows one that found its earlier readings old enough but a transaction still open.</summary>
+    public static readonly TimeSpan NextLook = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The most readings kept waiting to settle per workspace (more would only settle what a later one settles too).</summary>
+    private const int MaxReadings = 32;
+
     private readonly ConcurrentDictionary<(string Tenant, Guid Id, long Replay), Task> _running = new();
-    private readonly ConcurrentDictionary<string, SettlementProbe> _anchors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Readings> _readings = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private long _wakes;
+    /// <summary>Completed at the next wake (and replaced): what a run following a busy workspace waits on beside its next look.</summary>
+    private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsLeader { get; private set; }
 
@@ -56,12 +70,23 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 await leader.OpenAsync(ct);
                 while (!await TryLock(leader, ct)) await Task.Delay(options.Poll * 4, ct);
                 IsLeader = true;
-                _anchors.Clear();
+                _readings.Clear();
                 logger.LogInformation("This node delivers the webhooks (webhook dispatcher lock taken)");
-                while (!ct.IsCancellationRequested)
+                using var leading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var listening = options.Listen ? ListenAsync(lockConnection, leading.Token) : Task.CompletedTask;
+                try
                 {
-                    await PollAsync(leader, ct);
-                    await Task.Delay(options.Poll, ct);
+                    while (!ct.IsCancellationRequested)
+                    {
+                        await PollAsync(leader, ct);
+                        // A notification ends the wait at once; the poll is what is left when notifications are lost.
+                        await _wake.WaitAsync(options.Poll, ct);
+                    }
+                }
+                finally
+                {
+                    await leading.CancelAsync();
+                    await listening;
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -78,6 +103,52 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
         }
         IsLeader = false;
         await Task.WhenAll(_running.Values);
+    }
+
+    /// <summary>
+    /// LISTENs on its own connection (never pooled: a pooled one would carry the LISTEN to whoever takes it next) for the
+    /// appends' notifications, and wakes the dispatcher at each. Why not Marten's <c>PostgresqlListenWakeup</c>: it wakes one
+    /// waiter of the daemon's, while the dispatcher also wakes its runs under way (<see cref="_wakes"/>). A connection that
+    /// breaks is opened again after a second; the wake after each LISTEN makes up for what was appended while none was held
+    /// (as the poll does meanwhile).
+    /// </summary>
+    private async Task ListenAsync(string connectionString, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(ct);
+                connection.Notification += (_, _) => Wake();
+                await using (var listen = new NpgsqlCommand($"listen {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
+                Wake();
+                while (!ct.IsCancellationRequested) await connection.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "The webhook dispatcher's LISTEN connection failed; it polls meanwhile and listens again in a second");
+                try { await Task.Delay(TimeSpan.FromSeconds(1), ct); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends the dispatcher's wait for its next poll, ends the waits of runs following a busy workspace (so a reading is taken
+    /// of the events just committed, which settles one clock margin later), and tells the runs under way to look once more
+    /// before they end.
+    /// </summary>
+    private void Wake()
+    {
+        Interlocked.Increment(ref _wakes);
+        Interlocked.Exchange(ref _woken, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        try { _wake.Release(); }
+        catch (SemaphoreFullException) { } // Already woken: one wake covers every notification before it.
     }
 
     private static async Task<bool> TryLock(NpgsqlConnection leader, CancellationToken ct)
@@ -116,8 +187,15 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 await listed.Task;
                 try
                 {
-                    if (key.Replay == 0) await DeliverAsync(workspace, key.Id, ct);
-                    else await ReplayAsync(workspace, key.Id, key.Replay, ct);
+                    if (key.Replay != 0) await ReplayAsync(workspace, key.Id, key.Replay, ct);
+                    else
+                    {
+                        // A notification during the run, which this poll's wake did not start again (it was listed), may be of
+                        // events the run had already stopped looking for: the run looks again, until none came during it.
+                        long seen;
+                        do seen = Interlocked.Read(ref _wakes);
+                        while (await DeliverAsync(workspace, key.Id, ct) && Interlocked.Read(ref _wakes) != seen && !ct.IsCancellationRequested);
+                    }
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 catch (Exception ex)
@@ -136,32 +214,52 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     /// <summary>
     /// The highest sequence of the workspace known settled: the high-water mark, or what an earlier reading saw handed out
     /// once every transaction that could still hold one of those numbers has ended (<see cref="Settlement.SettledThrough"/>,
-    /// the readings time travel settles by), never past what is handed out now.
+    /// the readings time travel settles by), never past what is handed out now; and how long until a next look could settle
+    /// more (null: nothing is waiting to settle).
     /// </summary>
-    private async Task<(long Settled, long Allocated)> SettledAsync(WorkspaceId workspace, CancellationToken ct)
+    /// <remarks>
+    /// Every reading that saw more handed out than is settled is kept (up to <see cref="MaxReadings"/>), each with the
+    /// moment it was taken: a reading settles one <see cref="Settlement.ClockMargin"/> after it (once the transactions open
+    /// then have ended), so events seen by a reading are delivered one margin after that reading, not after the next
+    /// reading that happens to come a margin later, as with a single anchor replaced only once it had settled.
+    /// </remarks>
+    private async Task<(long Settled, long Allocated, TimeSpan? Next)> SettledAsync(WorkspaceId workspace, CancellationToken ct)
     {
         var probe = await Settlement.ProbeAsync(data, RegistryStore.Schema, workspace, ct);
-        long settled;
-        if (_anchors.TryGetValue(workspace.TenantId, out var anchor) && probe.Allocated >= anchor.Allocated)
+        var now = Stopwatch.GetTimestamp();
+        var readings = _readings.GetOrAdd(workspace.TenantId, _ => new Readings());
+        lock (readings)
         {
-            settled = Settlement.SettledThrough(anchor, probe);
-            // A new anchor once the old one has done its part, so a steady stream of appends keeps settling.
-            if (settled >= anchor.Allocated) _anchors[workspace.TenantId] = probe;
+            // A reading above what is handed out now: the workspace's numbering restarted below it; it settles nothing.
+            readings.RemoveAll(r => r.Probe.Allocated > probe.Allocated);
+            var settled = probe.HighWaterMark;
+            foreach (var r in readings) settled = Math.Max(settled, Settlement.SettledThrough(r.Probe, probe));
+            readings.RemoveAll(r => r.Probe.Allocated <= settled);
+            if (probe.Allocated > settled && readings.Count < MaxReadings && (readings.Count == 0 || probe.Allocated > readings[^1].Probe.Allocated))
+                readings.Add(new Reading(probe, now));
+            TimeSpan? next = readings.Count == 0
+                ? null
+                : TimeSpan.FromTicks(Math.Max(NextLook.Ticks, (Settlement.ClockMargin - Stopwatch.GetElapsedTime(readings[0].TakenAt, now)).Ticks));
+            return (Math.Min(settled, probe.Allocated), probe.Allocated, next);
         }
-        else
-        {
-            // None yet, or the workspace's numbering restarted below it: only the mark counts until the next reading.
-            settled = probe.HighWaterMark;
-            _anchors[workspace.TenantId] = probe;
-        }
-        return (Math.Min(settled, probe.Allocated), probe.Allocated);
     }
 
-    private async Task DeliverAsync(WorkspaceId workspace, Guid id, CancellationToken ct)
+    /// <summary>A settlement reading and when it was taken (a stopwatch timestamp, after its clock was read).</summary>
+    private sealed record Reading(SettlementProbe Probe, long TakenAt);
+
+    private sealed class Readings : List<Reading>;
+
+    /// <summary>
+    /// Delivers the subscription's settled events from its cursor on. True when it stopped caught up (or after following a
+    /// busy workspace for <see cref="FollowFor"/>), so a look again may find more; false when the subscription is not to be
+    /// delivered now (paused, deleted, waiting for its next attempt, changed beside this run).
+    /// </summary>
+    private async Task<bool> DeliverAsync(WorkspaceId workspace, Guid id, CancellationToken ct)
     {
-        if (await subscriptions.Find(workspace, id, ct) is not { Status: WebhookSubscription.Active } subscription) return;
-        if (subscription.NextAttemptAt is { } next && next > DateTimeOffset.UtcNow) return;
-        var (settled, allocated) = await SettledAsync(workspace, ct);
+        if (await subscriptions.Find(workspace, id, ct) is not { Status: WebhookSubscription.Active } subscription) return false;
+        if (subscription.NextAttemptAt is { } next && next > DateTimeOffset.UtcNow) return false;
+        var woken = Volatile.Read(ref _woken).Task;
+        var (settled, allocated, look) = await SettledAsync(workspace, ct);
         var target = new Uri(subscription.TargetUrl);
         var secret = subscriptions.Unprotect(subscription);
         var cursor = subscription.Cursor;
@@ -172,19 +270,22 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
         {
             if (settled <= cursor)
             {
-                // Events handed out but not settled yet settle one clock margin after the reading that saw them: a second
-                // look then delivers them at once instead of at the next poll (which would add up to a poll's interval to
-                // each delivery's latency). A busy workspace keeps the run looking for up to FollowFor, then polls take over.
-                if (allocated <= cursor || DateTimeOffset.UtcNow - started >= FollowFor) return;
-                await Task.Delay(Settlement.ClockMargin, ct);
-                (settled, allocated) = await SettledAsync(workspace, ct);
+                // Events handed out but not settled yet settle one clock margin after the reading that saw them: a look then
+                // delivers them at once instead of at the next poll or wake (which would add up to a poll's interval to each
+                // delivery's latency). A busy workspace keeps the run looking for up to FollowFor, then wakes and polls take over.
+                if (allocated <= cursor || DateTimeOffset.UtcNow - started >= FollowFor) return true;
+                // A wake (events just committed) ends the wait early: the reading it takes lets them settle a margin from now.
+                await Task.WhenAny(Task.Delay(look ?? NextLook, ct), woken);
+                ct.ThrowIfCancellationRequested();
+                woken = Volatile.Read(ref _woken).Task;
+                (settled, allocated, look) = await SettledAsync(workspace, ct);
                 continue;
             }
             var events = await ReadAsync(workspace, subscription, cursor, settled, null, ct);
             if (events.Count == 0)
             {
                 // Nothing of interest up to the settled point: the cursor skips it, so the next run starts there.
-                if (!await MoveAsync(workspace, id, cursor, settled, ct)) return;
+                if (!await MoveAsync(workspace, id, cursor, settled, ct)) return false;
                 cursor = settled;
                 continue;
             }
@@ -203,12 +304,12 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                     // than after each: a crash then sends at most that many again, with their ids (at least once).
                     if (events.Count == BatchSize && i < events.Count - 1 && (i + 1) % CursorEvery != 0) continue;
                     // Stops when the row was changed beside this run (reset, deleted) or paused meanwhile by a caller.
-                    if (await DeliveredAsync(workspace, id, stored, cursor, ct) != WebhookSubscription.Active) return;
+                    if (await DeliveredAsync(workspace, id, stored, cursor, ct) != WebhookSubscription.Active) return false;
                     stored = cursor;
                     continue;
                 }
                 // What was delivered before the failure is stored first: the failure is recorded at its own head of line.
-                if (stored != cursor && await DeliveredAsync(workspace, id, stored, cursor, ct) != WebhookSubscription.Active) return;
+                if (stored != cursor && await DeliveredAsync(workspace, id, stored, cursor, ct) != WebhookSubscription.Active) return false;
                 attempts++;
                 var now = DateTimeOffset.UtcNow;
                 failingSince ??= now;
@@ -218,11 +319,11 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                     await subscriptions.Pause(workspace, id, $"The receiver answered 410 Gone to delivery {deliveryId} ({outcome.Error}).",
                         new CommandContext(Actor, deliveryId, deliveryId, null), ct);
                     logger.LogWarning("Webhook subscription {Subscription} paused: its receiver answered 410 Gone", id);
-                    return;
+                    return false;
                 }
                 if (now - failingSince.Value >= options.RetryFor)
                 {
-                    if (!await DeadLetterAsync(workspace, id, cursor, e, attempts, outcome.Error, ct)) return;
+                    if (!await DeadLetterAsync(workspace, id, cursor, e, attempts, outcome.Error, ct)) return false;
                     logger.LogWarning("Webhook delivery {Delivery} dead-lettered after {Attempts} attempts: {Error}", deliveryId, attempts, outcome.Error);
                     cursor = e.Sequence;
                     stored = cursor;
@@ -232,14 +333,15 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 }
                 var wait = WebhookBackoff.Delay(attempts, options.InitialBackoff, options.MaxBackoff, Random.Shared.NextDouble());
                 await FailedAsync(workspace, id, cursor, attempts, failingSince.Value, now + wait, outcome.Error, ct);
-                return;
+                return false;
             }
             if (events.Count < BatchSize)
             {
-                if (!await MoveAsync(workspace, id, cursor, settled, ct)) return;
+                if (!await MoveAsync(workspace, id, cursor, settled, ct)) return false;
                 cursor = settled;
             }
         }
+        return false;
     }
 
     /// <summary>One more try of a dead letter a caller asked to replay: delivered, it is gone; failed, it stays with the error.</summary>

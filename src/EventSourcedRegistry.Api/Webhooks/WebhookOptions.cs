@@ -28,8 +28,17 @@ public sealed class WebhookOptions
     /// </summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the leading node looks for events to deliver.</summary>
+    /// <summary>
+    /// How often the leading node looks for events to deliver when nothing wakes it: with <see cref="Listen"/> on, each
+    /// append's notification wakes it at once and the poll only makes up for notifications lost (a broken connection).
+    /// </summary>
     public TimeSpan Poll { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Whether the leading node LISTENs for the appends' notifications (one connection of its own). <c>false</c>: it only polls,
+    /// for a connection path that cannot hold a LISTEN (a pooler in transaction mode).
+    /// </summary>
+    public bool Listen { get; set; } = true;
 
     /// <summary>The most bytes of a receiver's answer read (for the error it shows); the rest is never read.</summary>
     public const int MaxAnswerBytes = 1024;

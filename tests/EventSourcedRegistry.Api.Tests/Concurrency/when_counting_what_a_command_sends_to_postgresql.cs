@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Api.Webhooks;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -77,6 +78,8 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         Assert.Equal(0, Reads(roundTrips, RegistryStates.Table));
         Assert.All(["mt_quick_append_events", "into registry.mt_doc_modelview ", "into registry.mt_doc_modelversionview ", DeploymentHistory.Table, RegistryStates.Table],
             write => Assert.Contains(write, roundTrips[2], StringComparison.OrdinalIgnoreCase));
+        // The appends' notification (the webhook dispatcher wakes on it) rides in the append's batch: no round trip of its own.
+        Assert.Contains($"pg_notify('{WebhookDispatcher.Channel}'", roundTrips[2], StringComparison.OrdinalIgnoreCase);
         await TheViewsAgreeWithTheEvents("churn", version: 3, stage: "None");
     }
 
@@ -103,6 +106,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         Assert.Equal(0, Reads(roundTrips, RegistryStates.Table));
         Assert.All(["mt_quick_append_events", "into registry.mt_doc_modelview ", "into registry.mt_doc_modelversionview ", DeploymentHistory.Table, RegistryStates.Table],
             write => Assert.Contains(write, roundTrips[^1], StringComparison.OrdinalIgnoreCase));
+        Assert.Contains($"pg_notify('{WebhookDispatcher.Channel}'", roundTrips[^1], StringComparison.OrdinalIgnoreCase);
         await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Staging");
     }
 

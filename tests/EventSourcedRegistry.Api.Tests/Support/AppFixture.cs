@@ -101,6 +101,8 @@ public sealed partial class AppFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _governed.DisposeAsync();
+        await _notified.DisposeAsync();
+        await _polled.DisposeAsync();
         await _limited.DisposeAsync();
         await _workspaces.DisposeAsync();
         await _auditDaemon.DisposeAsync();
