@@ -137,19 +137,32 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (!initialized)
             await InitClusterAsync(runner, clusterDirectory, password, options, ct);
 
-        var existing = await FindRunningServerAsync(clusterDirectory, password, options.StartTimeout, log, ct);
         EmbeddedPostgres server;
-        if (existing.Port is { } adoptedPort)
+        var clock = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
         {
-            log.LogWarning(
-                "Reusing the PostgreSQL server (PID {Pid}, port {Port}) in {Directory} left running by an earlier app instance; this instance will not stop it",
-                existing.Pid, adoptedPort, clusterDirectory);
-            server = new EmbeddedPostgres(runner, options, clusterDirectory, password, adoptedPort, existing.Pid, process: null, ownsServer: false);
-        }
-        else
-        {
-            var launched = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, fixedPort: null, ct);
-            server = new EmbeddedPostgres(runner, options, clusterDirectory, password, launched.Port, launched.Pid, launched.Process, ownsServer: true);
+            var existing = await FindRunningServerAsync(clusterDirectory, password, options.StartTimeout, log, ct);
+            if (existing.Port is { } adoptedPort)
+            {
+                log.LogWarning(
+                    "Reusing the PostgreSQL server (PID {Pid}, port {Port}) in {Directory} started by another app instance; this instance will not stop it",
+                    existing.Pid, adoptedPort, clusterDirectory);
+                server = new EmbeddedPostgres(runner, options, clusterDirectory, password, adoptedPort, existing.Pid, process: null, ownsServer: false);
+                break;
+            }
+
+            try
+            {
+                var launched = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, fixedPort: null, ct);
+                server = new EmbeddedPostgres(runner, options, clusterDirectory, password, launched.Port, launched.Pid, launched.Process, ownsServer: true);
+                break;
+            }
+            catch (ServerExitedException e) when (LostStartRace(e) && (attempt < MaxPortAttempts || clock.Elapsed < options.StartTimeout))
+            {
+                // Two app instances started at once on this data directory and the other one's postmaster took the lock.
+                log.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", clusterDirectory);
+                await Task.Delay(100, ct);
+            }
         }
 
         try
@@ -254,11 +267,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                     ReplaceServer(launched.Process, launched.Pid, ownsServer: true);
                     return new Recovery(lost, launched.Pid, Adopted: false, clock.Elapsed);
                 }
-                catch (ServerExitedException e) when (attempt < MaxPortAttempts && e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+                catch (ServerExitedException e) when (LostStartRace(e) && (attempt < MaxPortAttempts || clock.Elapsed < _options.StartTimeout))
                 {
                     // Another app instance on this data directory won the race to start it; adopt that server instead.
                     // PostgreSQL's own lock file makes sure only one postmaster ever runs on the cluster.
                     _logger.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", _clusterDirectory);
+                    await Task.Delay(100, ct);
                 }
             }
         }
@@ -267,6 +281,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// True when the postmaster refused to start because another one holds, or is just taking, the cluster's lock:
+    /// "already exists" once the winner has written its lock file, "is empty" while it has created the file and not yet
+    /// written it. The second also describes an empty file left by a postmaster that crashed in that instant; then the
+    /// retries run out after the start timeout and the caller gets PostgreSQL's own message.
+    /// </summary>
+    private static bool LostStartRace(ServerExitedException e) =>
+        e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("\"postmaster.pid\" is empty", StringComparison.OrdinalIgnoreCase);
 
     private void ReplaceServer(Process? process, int pid, bool ownsServer)
     {

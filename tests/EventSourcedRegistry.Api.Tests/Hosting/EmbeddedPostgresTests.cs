@@ -129,6 +129,52 @@ public sealed class when_running_the_embedded_postgres : IDisposable
     }
 
     [Fact]
+    public async Task two_instances_starting_at_once_on_one_directory_share_one_server_and_its_owner_stops_it()
+    {
+        await (await EmbeddedPostgres.StartAsync(Options())).DisposeAsync();
+
+        // Several rounds, because which of PostgreSQL's refusals the loser meets depends on timing: the lock file
+        // "already exists" once the winner wrote it, or "is empty" in the instant between its creation and its writing.
+        for (var round = 1; round <= 3; round++)
+        {
+            var started = await Task.WhenAll(EmbeddedPostgres.StartAsync(Options()), EmbeddedPostgres.StartAsync(Options()));
+            var (one, other) = (started[0], started[1]);
+
+            Assert.True(one.OwnsServer ^ other.OwnsServer, $"round {round}: exactly one instance owns the server");
+            Assert.Equal(one.Port, other.Port);
+            Assert.Equal(one.ServerProcessId, other.ServerProcessId);
+            Assert.Equal(round, await Scalar<int>(one, $"select {round}"));
+            Assert.Equal(round, await Scalar<int>(other, $"select {round}"));
+
+            var pid = one.ServerProcessId;
+            await (one.OwnsServer ? other : one).DisposeAsync();
+            Assert.True(IsAlive(pid), $"round {round}: the instance that adopted the server leaves it running");
+            await (one.OwnsServer ? one : other).DisposeAsync();
+            await WaitUntil(() => !IsAlive(pid), "the instance that started the server stops it");
+        }
+    }
+
+    [Fact]
+    public async Task an_empty_lock_file_is_taken_for_another_starter_and_waited_for_not_for_a_failed_start()
+    {
+        await (await EmbeddedPostgres.StartAsync(Options())).DisposeAsync();
+        // What another postmaster's lock file looks like in the instant between its creation and its writing.
+        var lockFile = Path.Combine(_directory, "data", "postgres", "postmaster.pid");
+        await File.WriteAllBytesAsync(lockFile, []);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(lockFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var starting = EmbeddedPostgres.StartAsync(Options());
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(starting.IsCompleted, "the start waits while the lock file is empty");
+        File.Delete(lockFile);
+
+        await using var postgres = await starting;
+        Assert.True(postgres.OwnsServer);
+        Assert.Equal(7, await Scalar<int>(postgres, "select 7"));
+    }
+
+    [Fact]
     public async Task a_restart_waits_for_the_killed_servers_backends_to_let_go_of_its_shared_memory()
     {
         await using var postgres = await EmbeddedPostgres.StartAsync(Options());
