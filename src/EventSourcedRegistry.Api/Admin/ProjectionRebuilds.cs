@@ -114,6 +114,9 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
     /// <summary>How long one run may take before Wolverine cancels it (Wolverine's default, 60 s, is for short messages).</summary>
     public static readonly TimeSpan RunTimeout = TimeSpan.FromHours(12);
 
+    /// <summary>Between runs of a rebuild whose job could not be read or written; the last delay repeats.</summary>
+    public static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(60)];
+
     /// <summary>The async projections Marten runs, by name.</summary>
     public IReadOnlyList<string> AsyncProjections =>
         store.Options.Events.Projections()
@@ -322,7 +325,7 @@ public sealed class ProjectionRebuilds(IDocumentStore store, NpgsqlDataSource da
         }
 
         if (job.Attempts >= MaxAttempts)
-            job.End(ProjectionRebuildJob.Failed, $"Its node stopped during each of {job.Attempts} attempts; not started again.");
+            job.End(ProjectionRebuildJob.Failed, $"Each of its {job.Attempts} attempts was cut short (its node stopped, or its progress or end could not be written); not started again.");
         else
         {
             job.Attempts++;
@@ -529,6 +532,13 @@ public static class RunProjectionRebuildHandler
     {
         chain.ExecutionTimeoutInSeconds = (int)ProjectionRebuilds.RunTimeout.TotalSeconds;
         chain.OnException<NodeStoppingException>().ScheduleRetryIndefinitely(ProjectionRebuilds.LetGoDelay);
+        // Anything else that escapes a run (a rebuild's own failure is caught and written as failed) is the job's row that
+        // could not be read or written: the database gone for a moment, a write refused. Wolverine's default (three tries at
+        // once, then the dead-letter table) would leave the job running for good, and the one-active-rebuild index would
+        // refuse every later rebuild. Scheduled again instead, backing off, until it runs: a run that counted an attempt
+        // counts towards MaxAttempts, after which the job ends failed; one that could not even read the job waits for the
+        // database, like every other durable message.
+        chain.OnException(e => e is not NodeStoppingException, "the job could not be read or written").ScheduleRetryIndefinitely(ProjectionRebuilds.RetryDelays);
     }
 
     public static Task Handle(RunProjectionRebuild message, ProjectionRebuilds rebuilds, IWolverineRuntime runtime, CancellationToken ct) =>

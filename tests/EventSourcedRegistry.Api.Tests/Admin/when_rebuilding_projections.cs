@@ -201,6 +201,44 @@ public sealed class when_rebuilding_projections(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_rebuild_whose_end_the_database_refuses_is_run_again_until_it_is_written_and_never_stays_running()
+    {
+        await Some_history();
+        var table = $"{RegistryStore.Schema}.mt_doc_projectionrebuildjob";
+        // A real fault, not a mock: PostgreSQL refuses the write that ends the job three times (a sequence counts, because
+        // it is not rolled back with the refused write). Wolverine's default (three tries, then the dead-letter table) left
+        // the job running for good, and with it the one-active-rebuild index refused every later rebuild.
+        await App.Sql($"""
+            create sequence if not exists rebuild_end_refusals;
+            create or replace function refuse_rebuild_end() returns trigger language plpgsql as $$
+            begin
+              if new.data ->> 'state' = 'succeeded' and nextval('rebuild_end_refusals') <= 3 then
+                raise exception 'the test refuses the end of rebuild %', new.id;
+              end if;
+              return new;
+            end $$;
+            create trigger refuse_rebuild_end before update on {table} for each row execute function refuse_rebuild_end();
+            """);
+        try
+        {
+            var started = await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202);
+            var status = await Ended(started.Body!["id"]!.GetValue<string>());
+
+            Assert.True(status["state"]!.GetValue<string>() == "succeeded", status.ToJsonString());
+            Assert.Equal(4, status["attempts"]!.GetValue<int>());
+            Assert.Equal(4L, (await App.SqlList<long>("select last_value from rebuild_end_refusals"))[0]);
+            Assert.Equal(0, (await App.SqlList<long>(RebuildMessages))[0]);
+            // The next rebuild is not refused by a job left running.
+            var next = await Host.Post("/api/v1/admin/projections/rebuild", new { projection = "ModelView" }).Ok(202);
+            Assert.Equal("succeeded", (await Ended(next.Body!["id"]!.GetValue<string>()))["state"]!.GetValue<string>());
+        }
+        finally
+        {
+            await App.Sql($"drop trigger refuse_rebuild_end on {table}; drop function refuse_rebuild_end(); drop sequence rebuild_end_refusals;");
+        }
+    }
+
+    [Fact]
     public async Task requests_while_a_rebuild_runs_are_409_and_store_neither_a_job_nor_a_message()
     {
         await Some_history();
