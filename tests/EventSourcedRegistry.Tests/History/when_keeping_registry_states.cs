@@ -92,21 +92,26 @@ public sealed class when_keeping_registry_states
         Assert.Equal(1, expanded["aliases"]!["chämpion \"x\""]!.GetValue<int>());
     }
 
-    /// <summary>A command the decider would allow, turned into its event against the state so far.</summary>
+    /// <summary>
+    /// A command the decider would allow, turned into its event against the state so far: kinds 0–6 stages, aliases,
+    /// deployments and archiving; 7 a version's deletion, 8 a rename, 9 (one in 41) the model's deletion, which ends it.
+    /// </summary>
     private static IEnumerable<object> Events(IEnumerable<(int Kind, int A, int B)> steps)
     {
         var versions = new Dictionary<int, string>();
         var aliases = new Dictionary<string, int>();
         var slots = new Dictionary<(string, string?), int>();
         var archived = false;
-        yield return new ModelRegistered(Model, "churn", null, NoTags);
+        var latest = 0;
+        var name = "churn";
+        yield return new ModelRegistered(Model, name, null, NoTags);
         foreach (var (kind, a, b) in steps)
         {
-            var version = versions.Count == 0 ? 0 : a % versions.Count + 1;
+            var version = versions.Count == 0 ? 0 : versions.Keys.Order().ElementAt(a % versions.Count);
             switch (kind)
             {
                 case 0:
-                    var n = versions.Count + 1;
+                    var n = ++latest;
                     versions[n] = Stages[b % 2 == 0 ? 0 : 1];
                     yield return Version(n, versions[n]);
                     break;
@@ -144,6 +149,22 @@ public sealed class when_keeping_registry_states
                     yield return archived ? new ModelRestored(Model) : new ModelArchived(Model);
                     archived = !archived;
                     break;
+                case 7 when version > 0:
+                    // Whatever the version holds goes with it: its stage, its aliases, its deployments.
+                    yield return new ModelVersionDeleted(Model, version, versions[version], b % 2 == 0 ? "retired" : null);
+                    versions.Remove(version);
+                    foreach (var (k, _) in aliases.Where(p => p.Value == version).ToList()) aliases.Remove(k);
+                    foreach (var (k, _) in slots.Where(p => p.Value == version).ToList()) slots.Remove(k);
+                    break;
+                case 8:
+                    var renamed = $"churn-{b}";
+                    if (renamed == name) break;
+                    yield return new ModelRenamed(Model, name, renamed);
+                    name = renamed;
+                    break;
+                case 9 when b == 0:
+                    yield return new ModelDeleted(Model, name, latest, "gone");
+                    yield break;
             }
         }
     }
@@ -173,7 +194,8 @@ public sealed class when_keeping_registry_states
     [Fact]
     public void at_every_sequence_the_last_row_says_what_the_open_intervals_say()
     {
-        Gen.Select(Gen.Int[0, 6], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 80].Sample(steps =>
+        // Kinds 0–8: every event but the model's deletion, after which the intervals hold nothing and the rows keep the last state.
+        Gen.Select(Gen.Int[0, 8], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 80].Sample(steps =>
         {
             var events = Events(steps).ToList();
             var fold = new IntervalFold();
@@ -199,7 +221,7 @@ public sealed class when_keeping_registry_states
         // The inline projection folds an append into the state decoded from the model's last row (or from the state the
         // command decided against, encoded as a row would hold it): from any point, the rows that follow must be the
         // rows the whole history yields.
-        Gen.Select(Gen.Int[0, 6], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 60].Sample(steps =>
+        Gen.Select(Gen.Int[0, 9], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 60].Sample(steps =>
         {
             var events = Events(steps).Select((e, i) => (e, (long)(i + 1))).ToList();
             var whole = RegistryStates.Of(Model, events).ToList();
@@ -219,5 +241,69 @@ public sealed class when_keeping_registry_states
                 }
             }
         }, iter: 100);
+    }
+
+    /// <summary>What <paramref name="view"/> holds, in the response's shape (as <see cref="HeldAt"/> reads it from the intervals).</summary>
+    private static JsonObject Holds(ModelView view)
+    {
+        var stages = new JsonObject();
+        foreach (var (stage, versions) in view.VersionsByStage.OrderBy(p => p.Key, StringComparer.Ordinal))
+            stages[stage] = new JsonArray(versions.Order().Select(v => (JsonNode)v).ToArray());
+        JsonObject Map(Dictionary<string, int> map)
+        {
+            var json = new JsonObject();
+            foreach (var (key, version) in map.OrderBy(p => p.Key, StringComparer.Ordinal)) json[key] = version;
+            return json;
+        }
+        return new JsonObject
+        {
+            ["archived"] = view.Archived, ["versionsByStage"] = stages, ["aliases"] = Map(view.Aliases), ["deployments"] = Map(view.Deployments),
+        };
+    }
+
+    [Fact]
+    public void at_every_sequence_the_intervals_the_rows_and_the_snapshots_say_what_the_one_fold_says()
+    {
+        // Issue 17, "one fold": ModelView.Fold is the statement of the rules; the deployment-history intervals (applied from
+        // IntervalTransition), the registry-state rows the registry as of a sequence reads, and a model view read as of a
+        // sequence from its nearest snapshot must all agree with it after every event of any history, deletions included.
+        const int SnapshotEvery = 7;
+        Gen.Select(Gen.Int[0, 9], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 80].Sample(steps =>
+        {
+            var events = Events(steps).ToList();
+            var intervals = new IntervalFold();
+            var folded = new List<string>(); // the one fold's view after each event, serialized as a snapshot is
+            ModelView? view = null;
+            for (var i = 0; i < events.Count; i++)
+            {
+                view = ModelView.Fold(view, events[i]);
+                intervals.Apply(events[i], i + 1, DateTime.UnixEpoch.AddSeconds(i), "alice", null);
+                folded.Add(ModelSnapshots.Serialize(view));
+            }
+            var rows = RegistryStates.Of(Model, events.Select((e, i) => (e, (long)(i + 1)))).ToList();
+
+            for (var sequence = 1; sequence <= events.Count; sequence++)
+            {
+                var then = ModelSnapshots.Deserialize(folded[sequence - 1]);
+                void Agree(string what, string said, string expected)
+                {
+                    if (said != expected)
+                        throw new Xunit.Sdk.XunitException($"at sequence {sequence}: {what} say {said}, the fold says {expected}");
+                }
+
+                // A deleted model holds no interval; its rows keep what it held (no read lists it: its name interval is closed).
+                Agree("the intervals", HeldAt(intervals, sequence).ToJsonString(), Holds(then.Deleted ? new ModelView() : then).ToJsonString());
+                Agree("the name intervals", string.Join(",", intervals.Rows.Where(r => r.Kind == DeploymentHistory.Kinds.Name
+                    && r.EnteredSeq <= sequence && (r.LeftSeq is null || r.LeftSeq > sequence)).Select(r => r.Subject)), then.Deleted ? "" : then.Name);
+                Agree("the rows", Expanded(rows.LastOrDefault(r => r.EnteredSeq <= sequence)?.State ?? RegistryState.Empty), Holds(then).ToJsonString());
+
+                // As of a sequence: the nearest snapshot at or below it, the events after it folded on.
+                var snapshotAt = sequence / SnapshotEvery * SnapshotEvery;
+                var replayed = snapshotAt == 0 ? null : ModelSnapshots.Deserialize(folded[snapshotAt - 1]);
+                for (var i = snapshotAt; i < sequence; i++) replayed = ModelView.Fold(replayed, events[i]);
+                if (!JsonNode.DeepEquals(JsonNode.Parse(ModelSnapshots.Serialize(replayed!)), JsonNode.Parse(folded[sequence - 1])))
+                    Agree("the snapshot and the events after it", ModelSnapshots.Serialize(replayed!), folded[sequence - 1]);
+            }
+        }, iter: 300);
     }
 }
