@@ -266,19 +266,31 @@ public sealed class when_keeping_registry_states
     {
         // Issue 17, "one fold": ModelView.Fold is the statement of the rules; the deployment-history intervals (applied from
         // IntervalTransition), the registry-state rows the registry as of a sequence reads, and a model view read as of a
-        // sequence from its nearest snapshot must all agree with it after every event of any history, deletions included.
+        // sequence from its nearest snapshot must all agree with it after every event of any history, deletions included;
+        // so must the version views, each folded on its own.
         const int SnapshotEvery = 7;
         Gen.Select(Gen.Int[0, 9], Gen.Int[0, 40], Gen.Int[0, 40]).Array[1, 80].Sample(steps =>
         {
             var events = Events(steps).ToList();
             var intervals = new IntervalFold();
             var folded = new List<string>(); // the one fold's view after each event, serialized as a snapshot is
+            var versionViews = new Dictionary<string, ModelVersionView>();
             ModelView? view = null;
             for (var i = 0; i < events.Count; i++)
             {
                 view = ModelView.Fold(view, events[i]);
                 intervals.Apply(events[i], i + 1, DateTime.UnixEpoch.AddSeconds(i), "alice", null);
                 folded.Add(ModelSnapshots.Serialize(view));
+                foreach (var key in ModelVersionView.KeysOf(events[i]))
+                    if (ModelVersionView.Fold(versionViews.GetValueOrDefault(key), key, events[i]) is { } versionView) versionViews[key] = versionView;
+                    else versionViews.Remove(key);
+                var expected = view.Deleted ? Enumerable.Empty<string>() : Enumerable.Range(1, view.LatestVersion).Where(view.HasVersion)
+                    .Select(v => $"{v} {view.StageOf(v)} [{string.Join(",", view.Aliases.Where(a => a.Value == v).Select(a => a.Key).Order(StringComparer.Ordinal))}]" +
+                                 $" [{string.Join(",", view.Deployments.Where(d => d.Value == v).Select(d => d.Key).Order(StringComparer.Ordinal))}]");
+                var said = versionViews.Values.OrderBy(v => v.VersionNumber)
+                    .Select(v => $"{v.VersionNumber} {v.Stage} [{string.Join(",", v.Aliases)}] [{string.Join(",", v.Deployments)}]");
+                if (!said.SequenceEqual(expected))
+                    throw new Xunit.Sdk.XunitException($"at sequence {i + 1}: the version views say {string.Join("; ", said)}, the fold says {string.Join("; ", expected)}");
             }
             var rows = RegistryStates.Of(Model, events.Select((e, i) => (e, (long)(i + 1)))).ToList();
 
