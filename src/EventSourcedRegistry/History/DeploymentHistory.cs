@@ -136,67 +136,38 @@ public sealed class DeploymentHistoryProjection : EventProjection
 
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        const string Stage = DeploymentHistory.Kinds.Stage, Alias = DeploymentHistory.Kinds.Alias,
-            Deployment = DeploymentHistory.Kinds.Deployment, Name = DeploymentHistory.Kinds.Name, Archived = DeploymentHistory.Kinds.Archived;
-        switch (e.Data)
+        switch (IntervalTransition.Of(e.Data))
         {
-            case ModelRegistered r:
-                Open(operations, e, r.ModelId, Name, r.Name, null, null, null);
+            case { ClosesAll: { } all } t:
+                CloseAll(operations, e, t.ModelId, all.Version, t.Reason);
                 break;
-            case ModelRenamed r:
-                CloseAndOpen(operations, e, r.ModelId, Name, (r.OldName, null, null), (r.NewName, null, null), null);
+            case { Closes: { } closed, Opens: { } opened } t:
+                CloseAndOpen(operations, e, t.ModelId, closed, opened, t.Reason);
                 break;
-            case ModelArchived a:
-                Open(operations, e, a.ModelId, Archived, Archived, null, null, null);
+            case { Closes: { } closed } t:
+                Close(operations, e, t.ModelId, closed, t.Reason);
                 break;
-            case ModelRestored r:
-                Close(operations, e, r.ModelId, Archived, Archived, null, null, null);
-                break;
-            case ModelVersionRegistered v:
-                Open(operations, e, v.ModelId, Stage, v.Stage, null, v.Version, null);
-                break;
-            case ModelVersionStageTransitioned t:
-                CloseAndOpen(operations, e, t.ModelId, Stage, (t.FromStage, null, t.Version), (t.ToStage, null, t.Version), t.Reason);
-                break;
-            case ModelAliasAssigned a:
-                if (a.PreviousVersion is not null) CloseAndOpen(operations, e, a.ModelId, Alias, (a.Alias, null, null), (a.Alias, null, a.Version), null);
-                else Open(operations, e, a.ModelId, Alias, a.Alias, null, a.Version, null);
-                break;
-            case ModelAliasRemoved a:
-                Close(operations, e, a.ModelId, Alias, a.Alias, null, null, null);
-                break;
-            case ModelVersionDeployed d:
-                if (d.PreviousVersion is not null)
-                    CloseAndOpen(operations, e, d.ModelId, Deployment, (d.Environment, d.Target, null), (d.Environment, d.Target, d.Version), null);
-                else Open(operations, e, d.ModelId, Deployment, d.Environment, d.Target, d.Version, null);
-                break;
-            case ModelVersionUndeployed u:
-                Close(operations, e, u.ModelId, Deployment, u.Environment, u.Target, u.Version, null);
-                break;
-            case ModelVersionDeleted d:
-                CloseAll(operations, e, d.ModelId, d.Version, d.Reason);
-                break;
-            case ModelDeleted d:
-                CloseAll(operations, e, d.ModelId, null, d.Reason);
+            case { Opens: { } opened } t:
+                Open(operations, e, t.ModelId, opened, t.Reason);
                 break;
         }
         return ValueTask.CompletedTask;
     }
 
-    private void Open(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,
-        int? version, string? reason) =>
+    private void Open(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval opened, string? reason) =>
         operations.QueueSqlCommand(
             $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
             $"select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev " +
             "where ev.id = ? and ev.tenant_id = ?",
-            modelId, kind, subject, (object?)target ?? DBNull.Value, (object?)version ?? DBNull.Value, (object?)reason ?? DBNull.Value, e.Id, e.TenantId);
+            modelId, opened.Kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value,
+            (object?)reason ?? DBNull.Value, e.Id, e.TenantId);
 
     /// <summary>
     /// <see cref="Close"/> then <see cref="Open"/> for one event, as one statement: the update and the insert share a
     /// snapshot, so the update cannot meet the row the insert adds, exactly as when the two run one after the other.
     /// </summary>
-    private void CloseAndOpen(IDocumentOperations operations, IEvent e, Guid modelId, string kind,
-        (string Subject, string? Target, int? Version) closed, (string Subject, string? Target, int? Version) opened, string? reason) =>
+    private void CloseAndOpen(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval closed,
+        IntervalTransition.Interval opened, string? reason) =>
         operations.QueueSqlCommand(
             $"with ev as (select tenant_id, seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {_events} " +
             "where id = ? and tenant_id = ?), " +
@@ -206,8 +177,8 @@ public sealed class DeploymentHistoryProjection : EventProjection
             $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
             "select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev",
             (object?)reason ?? DBNull.Value, e.Id, e.TenantId,
-            modelId, kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
-            modelId, kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
+            modelId, closed.Kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
+            modelId, opened.Kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
 
     /// <summary>
     /// Closes every open interval of the model (a deletion: its name, stages, aliases, deployments, archived), or only those
@@ -221,13 +192,12 @@ public sealed class DeploymentHistoryProjection : EventProjection
             (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
 
     /// <summary>Closes the open interval of that subject (and target, and version when given).</summary>
-    private void Close(IDocumentOperations operations, IEvent e, Guid modelId, string kind, string subject, string? target,
-        int? version, string? reason) =>
+    private void Close(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval closed, string? reason) =>
         operations.QueueSqlCommand(
             $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
             $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? and ev.tenant_id = ? " +
             "and h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
             "and (?::integer is null or h.version = ?) and h.left_seq is null",
-            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, kind, subject, (object?)target ?? DBNull.Value,
-            (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
+            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, closed.Kind, closed.Subject, (object?)closed.Target ?? DBNull.Value,
+            (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value);
 }

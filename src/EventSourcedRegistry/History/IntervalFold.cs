@@ -21,9 +21,9 @@ public sealed class IntervalRow
 }
 
 /// <summary>
-/// A model's deployment-history intervals computed in memory from its events, in stream order: the same
-/// entered/left pairs <see cref="DeploymentHistoryProjection"/> writes one SQL statement at a time. Pure: the
-/// caller passes each event's store-assigned sequence, time, actor and request reason header.
+/// A model's deployment-history intervals computed in memory from its events, in stream order: the
+/// <see cref="IntervalTransition"/>s that <see cref="DeploymentHistoryProjection"/> writes one SQL statement at a time.
+/// Pure: the caller passes each event's store-assigned sequence, time, actor and request reason header.
 /// </summary>
 public sealed class IntervalFold
 {
@@ -35,84 +35,32 @@ public sealed class IntervalFold
 
     public void Apply(object data, long sequence, DateTime at, string? actor, string? headerReason)
     {
-        const string Stage = DeploymentHistory.Kinds.Stage, Alias = DeploymentHistory.Kinds.Alias,
-            Deployment = DeploymentHistory.Kinds.Deployment, Name = DeploymentHistory.Kinds.Name, Archived = DeploymentHistory.Kinds.Archived;
-        var e = new Stamp(sequence, at, actor, headerReason);
-        switch (data)
-        {
-            case ModelRegistered r:
-                Open(e, r.ModelId, Name, r.Name, null, null, null);
-                break;
-            case ModelRenamed r:
-                Close(e, Name, r.OldName, null, null, null);
-                Open(e, r.ModelId, Name, r.NewName, null, null, null);
-                break;
-            case ModelArchived a:
-                Open(e, a.ModelId, Archived, Archived, null, null, null);
-                break;
-            case ModelRestored:
-                Close(e, Archived, Archived, null, null, null);
-                break;
-            case ModelVersionRegistered v:
-                Open(e, v.ModelId, Stage, v.Stage, null, v.Version, null);
-                break;
-            case ModelVersionStageTransitioned t:
-                Close(e, Stage, t.FromStage, null, t.Version, t.Reason);
-                Open(e, t.ModelId, Stage, t.ToStage, null, t.Version, t.Reason);
-                break;
-            case ModelAliasAssigned a:
-                if (a.PreviousVersion is not null) Close(e, Alias, a.Alias, null, null, null);
-                Open(e, a.ModelId, Alias, a.Alias, null, a.Version, null);
-                break;
-            case ModelAliasRemoved a:
-                Close(e, Alias, a.Alias, null, null, null);
-                break;
-            case ModelVersionDeployed d:
-                if (d.PreviousVersion is not null) Close(e, Deployment, d.Environment, d.Target, null, null);
-                Open(e, d.ModelId, Deployment, d.Environment, d.Target, d.Version, null);
-                break;
-            case ModelVersionUndeployed u:
-                Close(e, Deployment, u.Environment, u.Target, u.Version, null);
-                break;
-            case ModelVersionDeleted d:
-                CloseAll(e, d.Version, d.Reason);
-                break;
-            case ModelDeleted d:
-                CloseAll(e, null, d.Reason);
-                break;
-        }
+        if (IntervalTransition.Of(data) is not { } t) return;
+        // The projection's SQL: entered_reason / left_reason = coalesce(?, headers ->> 'reason').
+        var e = new Stamp(sequence, at, actor, t.Reason ?? headerReason);
+        if (t.ClosesAll is { } all)
+            foreach (var open in _open.Values) Close(e, all.Version, open);
+        if (t.Closes is { } c && _open.TryGetValue((c.Kind, c.Subject, c.Target), out var rows)) Close(e, c.Version, rows);
+        if (t.Opens is { } o) Open(e, t.ModelId, o);
     }
 
-    private readonly record struct Stamp(long Sequence, DateTime At, string? Actor, string? HeaderReason);
+    private readonly record struct Stamp(long Sequence, DateTime At, string? Actor, string? Reason);
 
-    // The projection's SQL: entered_reason = coalesce(?, headers ->> 'reason').
-    private void Open(Stamp e, Guid modelId, string kind, string subject, string? target, int? version, string? reason)
+    private void Open(Stamp e, Guid modelId, IntervalTransition.Interval opened)
     {
         var row = new IntervalRow
         {
-            ModelId = modelId, Kind = kind, Subject = subject, Target = target, Version = version,
-            EnteredSeq = e.Sequence, EnteredAt = e.At, EnteredBy = e.Actor, EnteredReason = reason ?? e.HeaderReason,
+            ModelId = modelId, Kind = opened.Kind, Subject = opened.Subject, Target = opened.Target, Version = opened.Version,
+            EnteredSeq = e.Sequence, EnteredAt = e.At, EnteredBy = e.Actor, EnteredReason = e.Reason,
         };
         _rows.Add(row);
-        if (!_open.TryGetValue((kind, subject, target), out var open)) _open[(kind, subject, target)] = open = [];
+        var key = (opened.Kind, opened.Subject, opened.Target);
+        if (!_open.TryGetValue(key, out var open)) _open[key] = open = [];
         open.Add(row);
     }
 
-    // The projection's CloseAll: every open row of the model, or of one version.
-    private void CloseAll(Stamp e, int? version, string? reason)
-    {
-        foreach (var open in _open.Values)
-            CloseRows(e, version, reason, open);
-    }
-
     // The projection's SQL closes every open row of the subject (and target, and version when given).
-    private void Close(Stamp e, string kind, string subject, string? target, int? version, string? reason)
-    {
-        if (!_open.TryGetValue((kind, subject, target), out var open)) return;
-        CloseRows(e, version, reason, open);
-    }
-
-    private static void CloseRows(Stamp e, int? version, string? reason, List<IntervalRow> open)
+    private static void Close(Stamp e, int? version, List<IntervalRow> open)
     {
         for (var i = open.Count - 1; i >= 0; i--)
         {
@@ -121,7 +69,7 @@ public sealed class IntervalFold
             row.LeftSeq = e.Sequence;
             row.LeftAt = e.At;
             row.LeftBy = e.Actor;
-            row.LeftReason = reason ?? e.HeaderReason;
+            row.LeftReason = e.Reason;
             open.RemoveAt(i);
         }
     }

@@ -14,139 +14,63 @@ namespace EventSourcedRegistry.History;
 
 /// <summary>
 /// A model's place in the registry at one point: archived or not, its versions by stage, its aliases and its
-/// deployments — what <c>GET /api/v1/registry</c> lists for the model. It changes exactly when an interval of
-/// <see cref="DeploymentHistory"/> other than the name opens or closes, and by the same rules as <see cref="IntervalFold"/>.
+/// deployments — what <c>GET /api/v1/registry</c> lists for the model. It is that part of the model's
+/// <see cref="ModelView"/>, folded by <see cref="ModelView.Fold"/> (no rule of its own), kept in a compact stored form.
 /// </summary>
-public sealed class RegistryState
+public static class RegistryState
 {
-    private readonly SortedDictionary<string, SortedSet<int>> _stages = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> _aliases = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> _deployments = new(StringComparer.Ordinal);
-
-    public bool Archived { get; private set; }
-    public IReadOnlyDictionary<string, SortedSet<int>> VersionsByStage => _stages;
-    public IReadOnlyDictionary<string, int> Aliases => _aliases;
-    public IReadOnlyDictionary<string, int> Deployments => _deployments;
-
     /// <summary>The state before a model's first event, and of a model with nothing held.</summary>
     public const string Empty = """{"archived":false,"versionsByStage":{},"aliases":{},"deployments":{}}""";
 
-    /// <summary>Whether an event of this type can change the state (renames and metadata edits cannot).</summary>
+    /// <summary>
+    /// Whether an event of this type can change the state (renames and metadata edits cannot): events of other types
+    /// need not be folded or encoded to keep the rows.
+    /// </summary>
     public static bool Concerns(object data) => data is ModelArchived or ModelRestored or ModelVersionRegistered
         or ModelVersionStageTransitioned or ModelAliasAssigned or ModelAliasRemoved or ModelVersionDeployed or ModelVersionUndeployed
         or ModelVersionDeleted;
 
     /// <summary>
-    /// The state a model's current view holds: the same fold over the same events (archived, stages, aliases, deployments;
-    /// an undeployment is only ever decided for the version deployed, so both drop the same slot).
+    /// The stored form of the state <paramref name="view"/> holds: compact JSON with keys in ordinal order and each stage's
+    /// versions as ascending runs — a lone version as a number, two or more consecutive ones as <c>[first, last]</c> — so
+    /// a model with thousands of archived versions stores a few runs, not thousands of numbers, in every row of its history.
     /// </summary>
-    public static RegistryState Of(ModelView view)
+    public static string Encode(ModelView view)
     {
-        var state = new RegistryState { Archived = view.Archived };
-        foreach (var (stage, versions) in view.VersionsByStage)
-            if (versions.Count > 0) state._stages[stage] = new SortedSet<int>(versions);
-        foreach (var (alias, version) in view.Aliases) state._aliases[alias] = version;
-        foreach (var (slot, version) in view.Deployments) state._deployments[slot] = version;
-        return state;
-    }
-
-    /// <summary>Applies one event; true when the state changed.</summary>
-    public bool Apply(object data)
-    {
-        switch (data)
-        {
-            case ModelArchived:
-                return !Archived && (Archived = true);
-            case ModelRestored:
-                return Archived && !(Archived = false);
-            case ModelVersionRegistered v:
-                return Enter(v.Stage, v.Version);
-            case ModelVersionStageTransitioned t:
-                return Leave(t.FromStage, t.Version) | Enter(t.ToStage, t.Version);
-            case ModelAliasAssigned a:
-                return Set(_aliases, a.Alias, a.Version);
-            case ModelAliasRemoved a:
-                return _aliases.Remove(a.Alias);
-            case ModelVersionDeployed d:
-                return Set(_deployments, ModelView.SlotOf(d.Environment, d.Target), d.Version);
-            case ModelVersionUndeployed u:
-                // The interval closes only if it is that version's.
-                var slot = ModelView.SlotOf(u.Environment, u.Target);
-                return _deployments.TryGetValue(slot, out var deployed) && deployed == u.Version && _deployments.Remove(slot);
-            case ModelVersionDeleted d:
-                // Everything the version held goes; a deleted model needs no row: its name interval closes, so no read lists it.
-                var changed = Leave(d.Stage, d.Version);
-                foreach (var alias in _aliases.Where(a => a.Value == d.Version).Select(a => a.Key).ToList()) changed |= _aliases.Remove(alias);
-                foreach (var held in _deployments.Where(s => s.Value == d.Version).Select(s => s.Key).ToList()) changed |= _deployments.Remove(held);
-                return changed;
-            default:
-                return false;
-        }
-    }
-
-    private bool Enter(string stage, int version)
-    {
-        if (!_stages.TryGetValue(stage, out var versions)) _stages[stage] = versions = [];
-        return versions.Add(version);
-    }
-
-    private bool Leave(string stage, int version)
-    {
-        if (!_stages.TryGetValue(stage, out var versions) || !versions.Remove(version)) return false;
-        if (versions.Count == 0) _stages.Remove(stage);
-        return true;
-    }
-
-    private static bool Set(SortedDictionary<string, int> map, string key, int version)
-    {
-        if (map.TryGetValue(key, out var held) && held == version) return false;
-        map[key] = version;
-        return true;
-    }
-
-    /// <summary>
-    /// The stored form: compact JSON with keys in ordinal order and each stage's versions as ascending runs — a lone
-    /// version as a number, two or more consecutive ones as <c>[first, last]</c> — so a model with thousands of
-    /// archived versions stores a few runs, not thousands of numbers, in every row of its history.
-    /// </summary>
-    public string Encode()
-    {
-        // One buffer and writer per state, reused: a rebuild encodes a row for most of the events it folds.
-        _buffer ??= new ArrayBufferWriter<byte>(256);
-        _buffer.ResetWrittenCount();
-        if (_writer is null) _writer = new Utf8JsonWriter(_buffer);
-        else _writer.Reset(_buffer);
+        // One buffer and writer per thread, reused: a rebuild encodes a row for most of the events it folds.
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        if (_writer is null) _writer = new Utf8JsonWriter(buffer);
+        else _writer.Reset(buffer);
         var json = _writer;
         json.WriteStartObject();
-        json.WriteBoolean("archived", Archived);
+        json.WriteBoolean("archived", view.Archived);
         json.WriteStartObject("versionsByStage");
-        foreach (var (stage, versions) in _stages)
+        foreach (var stage in Sorted(view.VersionsByStage.Keys))
         {
+            var versions = view.VersionsByStage[stage]; // ascending, as the fold keeps them
+            if (versions.Count == 0) continue;
             json.WriteStartArray(stage);
-            int? first = null, last = null;
-            foreach (var v in versions)
+            for (var i = 0; i < versions.Count;)
             {
-                if (last is { } l && v == l + 1)
-                {
-                    last = v;
-                    continue;
-                }
-                if (first is { } f) WriteRun(json, f, last!.Value);
-                first = last = v;
+                var first = versions[i];
+                while (++i < versions.Count && versions[i] == versions[i - 1] + 1) { }
+                WriteRun(json, first, versions[i - 1]);
             }
-            if (first is { } ff) WriteRun(json, ff, last!.Value);
             json.WriteEndArray();
         }
         json.WriteEndObject();
-        WriteMap(json, "aliases", _aliases);
-        WriteMap(json, "deployments", _deployments);
+        WriteMap(json, "aliases", view.Aliases);
+        WriteMap(json, "deployments", view.Deployments);
         json.WriteEndObject();
         json.Flush();
-        return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private ArrayBufferWriter<byte>? _buffer;
-    private Utf8JsonWriter? _writer;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _buffer;
+    [ThreadStatic] private static Utf8JsonWriter? _writer;
+
+    private static IEnumerable<string> Sorted(IEnumerable<string> keys) => keys.Order(StringComparer.Ordinal);
 
     private static void WriteRun(Utf8JsonWriter json, int first, int last)
     {
@@ -161,23 +85,26 @@ public sealed class RegistryState
         json.WriteEndArray();
     }
 
-    private static void WriteMap(Utf8JsonWriter json, string name, SortedDictionary<string, int> map)
+    private static void WriteMap(Utf8JsonWriter json, string name, Dictionary<string, int> map)
     {
         json.WriteStartObject(name);
-        foreach (var (key, version) in map) json.WriteNumber(key, version);
+        foreach (var key in Sorted(map.Keys)) json.WriteNumber(key, map[key]);
         json.WriteEndObject();
     }
 
-    /// <summary>Reads the stored form back (<see cref="Encode"/>'s inverse).</summary>
-    public static RegistryState Decode(string encoded)
+    /// <summary>
+    /// Reads the stored form back (<see cref="Encode"/>'s inverse) as a view holding only that state, into which the
+    /// model's next events fold.
+    /// </summary>
+    public static ModelView Decode(string encoded)
     {
-        var state = new RegistryState();
+        var view = new ModelView();
         using var doc = JsonDocument.Parse(encoded);
         var root = doc.RootElement;
-        state.Archived = root.GetProperty("archived").GetBoolean();
+        view.Archived = root.GetProperty("archived").GetBoolean();
         foreach (var stage in root.GetProperty("versionsByStage").EnumerateObject())
         {
-            var versions = state._stages[stage.Name] = [];
+            var versions = view.VersionsByStage[stage.Name] = [];
             foreach (var run in stage.Value.EnumerateArray())
             {
                 if (run.ValueKind == JsonValueKind.Number)
@@ -188,9 +115,9 @@ public sealed class RegistryState
                 for (int v = run[0].GetInt32(), last = run[1].GetInt32(); v <= last; v++) versions.Add(v);
             }
         }
-        foreach (var alias in root.GetProperty("aliases").EnumerateObject()) state._aliases[alias.Name] = alias.Value.GetInt32();
-        foreach (var slot in root.GetProperty("deployments").EnumerateObject()) state._deployments[slot.Name] = slot.Value.GetInt32();
-        return state;
+        foreach (var alias in root.GetProperty("aliases").EnumerateObject()) view.Aliases[alias.Name] = alias.Value.GetInt32();
+        foreach (var slot in root.GetProperty("deployments").EnumerateObject()) view.Deployments[slot.Name] = slot.Value.GetInt32();
+        return view;
     }
 
     /// <summary>
@@ -250,6 +177,23 @@ public sealed class RegistryState
 public sealed record RegistryStateRow(Guid ModelId, long EnteredSeq, string State);
 
 /// <summary>
+/// A model's <see cref="RegistryStates"/> rows as its view is folded event by event: after each event, the state the view
+/// holds, when it differs from the last row's (<paramref name="last"/>: the state before the first event given).
+/// </summary>
+public sealed class RegistryStateRows(Guid modelId, string last = RegistryState.Empty)
+{
+    /// <summary>The row of the event <paramref name="data"/> at <paramref name="sequence"/>, folded into <paramref name="view"/>; null if it changed nothing.</summary>
+    public RegistryStateRow? After(object data, ModelView view, long sequence)
+    {
+        if (!RegistryState.Concerns(data)) return null;
+        var state = RegistryState.Encode(view);
+        if (state == last) return null;
+        last = state;
+        return new RegistryStateRow(modelId, sequence, state);
+    }
+}
+
+/// <summary>
 /// The registry-state view: per model, one row for each event that changed its <see cref="RegistryState"/>, holding the
 /// state from that sequence until the next row. The registry as of sequence S reads, per model, the last row at or
 /// below S — one index probe and one small value per model, where the intervals hold a row per version. Derived data:
@@ -277,9 +221,10 @@ public static class RegistryStates
     /// </summary>
     public static IEnumerable<RegistryStateRow> Of(Guid modelId, IEnumerable<(object Data, long Sequence)> events)
     {
-        var state = new RegistryState();
+        ModelView? view = null;
+        var rows = new RegistryStateRows(modelId);
         foreach (var (data, sequence) in events)
-            if (state.Apply(data)) yield return new RegistryStateRow(modelId, sequence, state.Encode());
+            if (rows.After(data, view = ModelView.Fold(view, data), sequence) is { } row) yield return row;
     }
 
     /// <summary>COPYs one workspace's rows into <paramref name="table"/> (the view, or a rebuild's scratch table).</summary>
@@ -313,19 +258,20 @@ public static class RegistryStates
 public sealed class RegistryStateProjection(string schema) : IProjection
 {
     /// <summary>States handed over by <see cref="Decided"/>, per session; gone with the session.</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IDocumentOperations, Dictionary<Guid, (long Revision, RegistryState State)>> Known = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IDocumentOperations, Dictionary<Guid, (long Revision, string State)>> Known = new();
 
     /// <summary>
     /// A command tells the projection of its session the model's state it decided against: <paramref name="before"/>, the
     /// model's view at stream version <paramref name="revision"/>, read with the stream locked. The projection then starts from
     /// it instead of reading the model's last row (issue 17: one read less per command) — but only for an append that
     /// begins right after that version, so a view of another moment is never taken for the state before the append.
-    /// Copied now: the inline model-view projection folds the appended events into the fetched view in place.
+    /// Encoded now, as a stored row would hold it: the inline model-view projection folds the appended events into the
+    /// fetched view in place.
     /// </summary>
     public static void Decided(IDocumentOperations session, ModelView before, long revision)
     {
         var known = Known.GetValue(session, _ => []);
-        known[before.Id] = (revision, RegistryState.Of(before));
+        known[before.Id] = (revision, RegistryState.Encode(before));
     }
 
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
@@ -347,7 +293,7 @@ public sealed class RegistryStateProjection(string schema) : IProjection
         var table = RegistryStates.QualifiedTable(schema);
         // A model registered in this append starts empty; one whose command handed over the state it decided against
         // starts from that; any other starts from its last row.
-        Dictionary<Guid, RegistryState>? handed = null;
+        Dictionary<Guid, string>? handed = null;
         foreach (var modelId in streams.Keys)
             if (decided is not null && decided.TryGetValue(modelId, out var d) && first!.TryGetValue(modelId, out var at) && at > 0 && d.Revision == at - 1)
                 (handed ??= [])[modelId] = d.State;
@@ -359,17 +305,19 @@ public sealed class RegistryStateProjection(string schema) : IProjection
 
         foreach (var (modelId, appended) in streams)
         {
-            RegistryState? state = null;
+            // The state before the append, as a view holding only it: the model's events fold into it as into its view.
+            var start = handed?.GetValueOrDefault(modelId) ?? before.GetValueOrDefault(modelId) ?? RegistryState.Empty;
+            ModelView? view = null;
+            var rows = new RegistryStateRows(modelId, start);
             foreach (var e in appended)
             {
                 if (!RegistryState.Concerns(e.Data)) continue;
-                state ??= handed?.GetValueOrDefault(modelId)
-                          ?? (before.TryGetValue(modelId, out var stored) ? RegistryState.Decode(stored) : new RegistryState());
-                if (!state.Apply(e.Data)) continue;
+                view = ModelView.Fold(view ?? RegistryState.Decode(start), e.Data);
+                if (rows.After(e.Data, view, e.Sequence) is not { } row) continue; // its sequence: the event row's, below
                 operations.QueueSqlCommand(
                     $"insert into {table} (tenant_id, model_id, entered_seq, state) select ev.tenant_id, ?, ev.seq_id, ? " +
                     $"from {schema}.mt_events ev where ev.id = ? and ev.tenant_id = ?",
-                    modelId, state.Encode(), e.Id, e.TenantId);
+                    modelId, row.State, e.Id, e.TenantId);
             }
         }
     }

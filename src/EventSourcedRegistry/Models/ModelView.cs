@@ -85,7 +85,10 @@ public sealed class ModelView
         };
     }
 
-    /// <summary>Folds one event into the state. Pure: reads no clock, no store.</summary>
+    /// <summary>
+    /// Folds one event into the state. Pure: reads no clock, no store. The one statement of what events do to a model's
+    /// stages, aliases and deployments: the registry-state rows are this view's (<see cref="History.RegistryState"/>).
+    /// </summary>
     public static ModelView Fold(ModelView? current, object @event)
     {
         var view = current ?? new ModelView();
@@ -137,7 +140,9 @@ public sealed class ModelView
                 view.Deployments[SlotOf(e.Environment, e.Target)] = e.Version;
                 break;
             case ModelVersionUndeployed e:
-                view.Deployments.Remove(SlotOf(e.Environment, e.Target));
+                // Only the version undeployed leaves the slot, as only its deployment interval closes (the decider refuses any other).
+                if (view.Deployments.TryGetValue(SlotOf(e.Environment, e.Target), out var running) && running == e.Version)
+                    view.Deployments.Remove(SlotOf(e.Environment, e.Target));
                 break;
             case ModelVersionDeleted e:
                 view.RemoveFromStage(e.Stage, e.Version);

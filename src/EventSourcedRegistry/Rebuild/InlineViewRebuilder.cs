@@ -301,7 +301,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             private ModelView? _view;
             private readonly Dictionary<string, ModelVersionView> _versions = [];
             private readonly IntervalFold _intervals = new();
-            private readonly RegistryState _state = new();
+            private readonly RegistryStateRows _stateRows = new(id);
             private readonly List<RegistryStateRow> _states = [];
             private readonly List<AuditEntry> _audit = [];
             private readonly List<(string, Guid, long)> _names = [];
@@ -318,14 +318,15 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 _first = false;
                 if (!_isModel || data is null) return;
                 var want = owner._want;
-                if (want.Models)
+                // One fold for the model view and the registry-state rows (which are the view's stages, aliases and deployments).
+                if (want.Models || want.Intervals)
                 {
                     _view = ModelView.Fold(_view, data);
                     _view.Id = id;
                     _view.Revision = version;
-                    // The same snapshots the inline ModelSnapshotProjection writes: the view after every interval-th event.
-                    if (version % owner._snapshotEvery == 0) _snapshots.Add(new ModelSnapshot(id, version, sequence, _view.Copy()));
                 }
+                // The same snapshots the inline ModelSnapshotProjection writes: the view after every interval-th event.
+                if (want.Models && version % owner._snapshotEvery == 0) _snapshots.Add(new ModelSnapshot(id, version, sequence, _view!.Copy()));
                 _version = version;
                 // A model that never had a transition request has no requests document, live or rebuilt.
                 if (want.Requests && (_requests is not null || data is TransitionRequested))
@@ -337,7 +338,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 if (want.Intervals)
                 {
                     _intervals.Apply(data, sequence, timestamp, actor, headerReason);
-                    if (_state.Apply(data)) _states.Add(new RegistryStateRow(id, sequence, _state.Encode()));
+                    if (_stateRows.After(data, _view!, sequence) is { } row) _states.Add(row);
                 }
                 if (want.Audit)
                 {
@@ -353,7 +354,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             {
                 if (!_isModel) return;
                 batch.ModelStreams++;
-                if (_view is { Deleted: false }) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
+                if (owner._want.Models && _view is { Deleted: false }) batch.ModelDocs.Add((id, owner._serializer.ToJson(_view), _view.NormalizedName));
                 foreach (var view in _versions.Values) batch.VersionDocs.Add((view.Id, view.ModelId, owner._serializer.ToJson(view)));
                 batch.Intervals.AddRange(_intervals.Rows);
                 batch.States.AddRange(_states);

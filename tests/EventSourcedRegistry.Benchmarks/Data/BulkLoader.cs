@@ -56,9 +56,11 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
             ModelView? view = null;
             // The seeded events carry no reason header: the intervals' reasons are the events' own.
             var fold = new IntervalFold();
+            var stateRows = new RegistryStateRows(stream.Id);
             foreach (var e in log)
             {
                 view = ModelSnapshots.Fold(view, stream.Id, e);
+                if (stateRows.After(e.Data, view, e.Sequence) is { } row) states.Add(row);
                 fold.Apply(e.Data, e.Sequence, e.Timestamp.UtcDateTime, e.UserName, null);
                 last = Math.Max(last, e.Sequence);
             }
@@ -68,7 +70,6 @@ public sealed class BulkLoader(DocumentStore store, string connectionString, int
             documents.Add(new ModelNameIndex { Id = InputRules.NormalizeName(stream.Name), ModelId = stream.Id });
             documents.AddRange(StorePosition.VersionsAt(log).Values);
             snapshots.AddRange(ModelSnapshots.Of(stream.Id, log, snapshotEvery));
-            states.AddRange(RegistryStates.Of(stream.Id, log.Select(e => (e.Data, e.Sequence))));
         }
         await store.BulkInsertDocumentsAsync(workspace.TenantId, documents, BulkInsertMode.InsertsOnly, 5_000, ct);
 
