@@ -162,6 +162,8 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
 
             // The registry-state projection starts from the state decided against instead of reading the model's last row.
             RegistryStateProjection.Decided(session, before, stream.CurrentVersion ?? 0);
+            // And the transition-requests projection whether the model had a pending request (none: a move does not read them).
+            EventSourcedRegistry.Approvals.TransitionRequestsViewProjection.Decided(session, before, stream.CurrentVersion ?? 0);
             stream.AppendMany(decision.Events.ToArray());
             if (beforeSave is not null) await beforeSave(outcome, ct);
 

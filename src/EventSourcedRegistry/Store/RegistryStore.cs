@@ -83,6 +83,8 @@ public static class RegistryStore
         // number (a store written before ModelVersionViewProjection became an IProjection keeps its schema, and the upgrade
         // of a store from before workspaces copies its rows as they are).
         options.Schema.For<ModelVersionView>().UseNumericRevisions(true);
+        // The same: its table was a single-stream projection's (numeric revisions) before the projection became an IProjection.
+        options.Schema.For<TransitionRequestsView>().UseNumericRevisions(true);
         // Which versions reference a stored artifact: what decides who may read it.
         options.Schema.For<ModelVersionView>().Index(x => x.Artifact.Sha256);
         options.Schema.For<ArtifactUpload>().Duplicate(x => x.Sha256);

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using EventSourcedRegistry.Api.Tests.Support;
+using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Api.Webhooks;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -95,9 +97,10 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
 
         Assert.Equal(200, promoted.Status);
         Assert.Equal("Staging", promoted.Body!["stage"]!.GetValue<string>());
-        // The settings; the lock with the model's and the version's views; the transition requests (a stage move may
-        // supersede a pending one); the append with every inline view's write.
-        Assert.Equal(4, roundTrips.Count);
+        // The settings; the lock with the model's and the version's views; the append with every inline view's write. Not
+        // the transition requests: the model has none pending, so the move supersedes none (see the test below).
+        Assert.Equal(3, roundTrips.Count);
+        Assert.Equal(0, Reads(roundTrips, "mt_doc_transitionrequestsview"));
         Assert.Equal(1, Reads(roundTrips, "mt_doc_registrysettings"));
         Assert.Contains("for update", roundTrips[1], StringComparison.OrdinalIgnoreCase);
         Assert.Contains($"from {RegistryStore.Schema}.mt_doc_modelversionview", roundTrips[1], StringComparison.OrdinalIgnoreCase);
@@ -108,6 +111,41 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
             write => Assert.Contains(write, roundTrips[^1], StringComparison.OrdinalIgnoreCase));
         Assert.Contains($"pg_notify('{WebhookDispatcher.Channel}'", roundTrips[^1], StringComparison.OrdinalIgnoreCase);
         await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Staging");
+    }
+
+    [Fact]
+    public async Task a_move_reads_and_writes_the_transition_requests_only_while_one_is_pending()
+    {
+        using var _ = Listen();
+        var host = await App.GovernedHost();
+        const string name = "requests-counted";
+        await host.RegisterModel(name);
+        await host.RegisterVersion(name, RegistryCalls.Sha256A);
+        await host.RegisterVersion(name, RegistryCalls.Sha256B);
+        var request = (await host.Promote(name, 1, "Production", reason: "AUC 0.93 on holdout.").Ok(202)).Body!["id"]!.GetValue<string>();
+
+        // Pending: moving version 1 outside the request supersedes it, so the requests are read, folded and written.
+        var (supersedes, whilePending) = await Traced(headers => host.Promote(name, 1, "Staging", headers: headers));
+        Assert.Equal(200, supersedes.Status);
+        Assert.Equal(1, Reads(whilePending, "mt_doc_transitionrequestsview"));
+        Assert.Contains("mt_doc_transitionrequestsview", whilePending[^1], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(RequestStates.Superseded, (await host.Get($"/api/v1/models/{name}/requests/{request}").Ok()).Body!["state"]!.GetValue<string>());
+
+        // None pending: the next moves neither read nor write them, and the stored requests still are what the events fold to.
+        var (moved, nonePending) = await Traced(headers => host.Promote(name, 2, "Staging", headers: headers));
+        Assert.Equal(200, moved.Status);
+        var (aliased, aliasMove) = await Traced(headers => host.Put($"/api/v1/models/{name}/aliases/challenger", new { version = 2 }, headers));
+        Assert.Equal(200, aliased.Status);
+        Assert.All([nonePending, aliasMove], roundTrips => Assert.DoesNotContain(roundTrips, sql => sql.Contains("mt_doc_transitionrequestsview", StringComparison.OrdinalIgnoreCase)));
+
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var id = await store.ModelId(name);
+        await using var session = store.QuerySession(WorkspaceId.Default.TenantId);
+        TransitionRequestsView? folded = null;
+        foreach (var e in await session.Events.FetchStreamAsync(id)) folded = TransitionRequestsView.After(folded, id, e.Data);
+        var stored = await session.LoadAsync<TransitionRequestsView>(id);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(folded), System.Text.Json.JsonSerializer.Serialize(stored));
+        Assert.Equal(RequestStates.Superseded, Assert.Single(stored!.Requests).State);
     }
 
     [Fact]
