@@ -107,6 +107,39 @@ public sealed class when_reading_a_model(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public void approvals_and_requests_lose_their_null_members_at_every_depth_and_client_json_keeps_its_own()
+    {
+        var at = new DateTimeOffset(2026, 12, 6, 17, 0, 0, TimeSpan.Zero);
+        var view = new ModelView
+        {
+            Id = Guid.NewGuid(), Name = "Fraud-Scorer", NormalizedName = Name, Description = null, LatestVersion = 4, Revision = 12,
+            Tags = new() { ["team"] = "risk" },
+            VersionsByStage = new() { ["Staging"] = [1, 2], ["Archived"] = [4] },
+            DeletedVersions = [3],
+            Aliases = new() { ["challenger"] = 2 },
+            MetadataSchema = JsonDocument.Parse("""{"default":null,"enum":[null,"a"]}""").RootElement,
+            PendingRequests =
+            [
+                new EventSourcedRegistry.Approvals.TransitionRequest
+                {
+                    Id = Guid.NewGuid(), Kind = "stage", VersionNumber = 1, Target = "Production", Sha256 = RegistryCalls.Sha256A,
+                    RequestedBy = "alice", RequesterKeyIssuers = ["root", "team"], RequestedAt = at,
+                    Approvals = [new EventSourcedRegistry.Approvals.Approval("bob", RegistryCalls.Sha256A, at, null, "bob", null, ["root"])],
+                },
+            ],
+        };
+        // The store's spelling of the view: nulls written, as Marten's serializer writes them.
+        var stored = Store.Options.Serializer().ToJson(view);
+        Assert.Contains("\"closedAt\":null", stored.Replace(" ", ""));
+        var answer = new System.Buffers.ArrayBufferWriter<byte>();
+
+        var revision = EventSourcedRegistry.Api.Models.Reading.StoredModelView.Reshape(System.Text.Encoding.UTF8.GetBytes(stored), answer);
+
+        Assert.Equal(12, revision);
+        AssertSameJson(JsonSerializer.SerializeToNode(view, EventSourcedRegistry.Api.Infrastructure.Json.Options)!, JsonNode.Parse(answer.WrittenSpan));
+    }
+
+    [Fact]
     public async Task a_missing_or_deleted_model_is_a_404_problem()
     {
         await Host.RegisterModel(Name);
