@@ -30,10 +30,12 @@ public static class GetModelVersionEndpoint
                     $"Model '{past.Model.Name}' had no version {number} at sequence {past.Point.Sequence}.");
         }
         var ct = http.RequestAborted;
-        var model = await session.FindModel(name, ct);
-        if (model is null) return Problems.ModelNotFound(name);
+        if (await session.FindModelHead(name, ct) is not { } model) return Problems.ModelNotFound(name);
         var view = await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct);
-        if (view is null) return Problems.From(ModelDecisions.VersionNotFound(model, number).Rejection!);
+        if (view is null)
+            return await session.FindModel(name, ct) is { } whole
+                ? Problems.From(ModelDecisions.VersionNotFound(whole, number).Rejection!)
+                : Problems.ModelNotFound(name);
         Revisions.Write(http.Response, model.Revision);
         return Results.Json(ModelVersionResponse.From(model.Name, view), Json.Options);
     }

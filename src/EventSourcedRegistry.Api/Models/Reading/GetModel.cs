@@ -24,9 +24,6 @@ public static class GetModelEndpoint
             var (past, problem) = await pastModels.Load(http, name, session);
             return problem ?? past!.Json(past.Model);
         }
-        var model = await session.FindModel(name, http.RequestAborted);
-        if (model is null) return Problems.ModelNotFound(name);
-        Revisions.Write(http.Response, model.Revision);
-        return Results.Json(model, Json.Options);
+        return await StoredModelView.WriteAsync(session, name, http) ? Results.Empty : Problems.ModelNotFound(name);
     }
 }
