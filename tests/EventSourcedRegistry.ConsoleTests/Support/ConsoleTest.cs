@@ -47,7 +47,12 @@ public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifeti
         Assert.Contains("/console/signin", page.Url);
         await page.Locator("#key").FillAsync(key);
         await page.Locator("form.signin button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/workspaces/[^/]+/registry"));
+        // The landing page is waited for by its URL and its rendered page (signed in: the sign-out form; the main region),
+        // not by Chromium's load event: in two CI runs (beside the API tests) that event never came after this form's
+        // redirect, for 30 s and then for 90 s, while Playwright saw the network idle. What the tests need is the page.
+        await page.WaitForURLAsync(new Regex("/console/workspaces/[^/]+/registry"), new() { WaitUntil = WaitUntilState.Commit });
+        await page.Locator("form.signout").WaitForAsync();
+        await page.Locator("main#main").WaitForAsync();
         return page;
     }
 
