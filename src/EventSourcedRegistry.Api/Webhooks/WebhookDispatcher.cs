@@ -51,8 +51,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     private readonly ConcurrentDictionary<(string Tenant, Guid Id, long Replay), Task> _running = new();
     private readonly ConcurrentDictionary<string, Readings> _readings = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
-    /// <summary>True while the LISTEN connection is up (see <see cref="WebhookOptions.ListeningPoll"/>).</summary>
-    private bool _listening;
     private long _wakes;
     /// <summary>Completed at the next wake (and replaced): what a run following a busy workspace waits on beside its next look.</summary>
     private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,12 +78,9 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 {
                     while (!ct.IsCancellationRequested)
                     {
-                        var due = await PollAsync(leader, ct);
-                        // A notification ends the wait at once; the poll is what is left when notifications are lost, and while
-                        // they come it only needs to look for what none announces: a retry coming due, a gap that settled.
-                        var wait = Volatile.Read(ref _listening) ? options.ListeningPoll : options.Poll;
-                        if (due is { } next && next < wait) wait = next > TimeSpan.Zero ? next : TimeSpan.Zero;
-                        await _wake.WaitAsync(wait, ct);
+                        await PollAsync(leader, ct);
+                        // A notification ends the wait at once; the poll is what is left when notifications are lost.
+                        await _wake.WaitAsync(options.Poll, ct);
                     }
                 }
                 finally
@@ -127,17 +122,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 await connection.OpenAsync(ct);
                 connection.Notification += (_, _) => Wake();
                 await using (var listen = new NpgsqlCommand($"listen {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
-                Volatile.Write(ref _listening, true);
                 Wake();
-                try
-                {
-                    while (!ct.IsCancellationRequested) await connection.WaitAsync(ct);
-                }
-                finally
-                {
-                    // Not listening: the dispatcher polls at Poll again until the next LISTEN.
-                    Volatile.Write(ref _listening, false);
-                }
+                while (!ct.IsCancellationRequested) await connection.WaitAsync(ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -165,13 +151,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
         catch (SemaphoreFullException) { } // Already woken: one wake covers every notification before it.
     }
 
-    /// <summary>Ends the dispatcher's wait so that it looks again and times its next wait anew; runs under way are left alone.</summary>
-    private void Recheck()
-    {
-        try { _wake.Release(); }
-        catch (SemaphoreFullException) { } // Already about to look.
-    }
-
     private static async Task<bool> TryLock(NpgsqlConnection leader, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("select pg_try_advisory_lock($1)", leader);
@@ -184,8 +163,7 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     /// asked to replay; a run already under way is not started twice. The subscription table is read across workspaces:
     /// it is the dispatcher's work list (one small table), not an event table, and each run then reads its own workspace only.
     /// </summary>
-    /// <returns>How long until the soonest retry of an active subscription is due; null when none waits for one.</returns>
-    private async Task<TimeSpan?> PollAsync(NpgsqlConnection leader, CancellationToken ct)
+    private async Task PollAsync(NpgsqlConnection leader, CancellationToken ct)
     {
         var due = new List<(string Tenant, Guid Id, long Replay)>();
         await using (var command = new NpgsqlCommand(
@@ -231,14 +209,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
             }, CancellationToken.None);
             listed.SetResult();
         }
-
-        // Only while listening: a polling node looks every Poll anyway.
-        if (!Volatile.Read(ref _listening)) return null;
-        await using var soonest = new NpgsqlCommand(
-            $"select min(next_attempt_at) from {WebhookSubscriptions.Table} where status = '{WebhookSubscription.Active}' and next_attempt_at > $1", leader);
-        var now = DateTimeOffset.UtcNow;
-        soonest.Parameters.Add(new NpgsqlParameter { Value = now });
-        return await soonest.ExecuteScalarAsync(ct) is DateTime next ? new DateTimeOffset(next, TimeSpan.Zero) - now : null;
     }
 
     /// <summary>
@@ -363,8 +333,6 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                 }
                 var wait = WebhookBackoff.Delay(attempts, options.InitialBackoff, options.MaxBackoff, Random.Shared.NextDouble());
                 await FailedAsync(workspace, id, cursor, attempts, failingSince.Value, now + wait, outcome.Error, ct);
-                // The dispatcher's wait is timed to the soonest retry it knew of: it looks again, and finds this one.
-                Recheck();
                 return false;
             }
             if (events.Count < BatchSize)

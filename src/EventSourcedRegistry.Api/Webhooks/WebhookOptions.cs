@@ -35,14 +35,6 @@ public sealed class WebhookOptions
     public TimeSpan Poll { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// How often the leading node looks while its LISTEN connection is up: then every append wakes it, so the look only
-    /// finds what no notification announces (events behind a gap that has just settled); a delivery waiting for its retry is
-    /// looked for when it is due, whatever this says. Each look costs a query per active subscription, so listening nodes
-    /// look ten times less often than polling ones.
-    /// </summary>
-    public TimeSpan ListeningPoll { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
     /// Whether the leading node LISTENs for the appends' notifications (one connection of its own). <c>false</c>: it only polls,
     /// for a connection path that cannot hold a LISTEN (a pooler in transaction mode).
     /// </summary>
@@ -55,8 +47,7 @@ public sealed class WebhookOptions
     {
         var options = configuration.GetSection(Section).Get<WebhookOptions>() ?? new WebhookOptions();
         foreach (var (name, value) in new[] { ("ConnectTimeout", options.ConnectTimeout), ("Timeout", options.Timeout), ("RetryFor", options.RetryFor),
-                     ("InitialBackoff", options.InitialBackoff), ("MaxBackoff", options.MaxBackoff), ("Poll", options.Poll),
-                     ("ListeningPoll", options.ListeningPoll) })
+                     ("InitialBackoff", options.InitialBackoff), ("MaxBackoff", options.MaxBackoff), ("Poll", options.Poll) })
             if (value <= TimeSpan.Zero) throw new InvalidOperationException($"{Section}:{name} must be positive; it is {value:c}.");
         Webhooks.AllowedTargets.Parse(options.AllowedTargets);
         return options;

@@ -14,8 +14,7 @@ public sealed partial class AppFixture
     private readonly SideHost _notified = new("esr_hooks_notified", "hooks-notified", builder => builder
         .UseSetting("Registry:Approvals:ProtectedStages", "")
         .UseSetting("Registry:Webhooks:AllowedTargets", WebhookReceiver.Address)
-        .UseSetting("Registry:Webhooks:Poll", "00:10:00")
-        .UseSetting("Registry:Webhooks:ListeningPoll", "00:10:00"));
+        .UseSetting("Registry:Webhooks:Poll", "00:10:00"));
 
     private readonly SideHost _polled = new("esr_hooks_polled", "hooks-polled", builder => builder
         .UseSetting("Registry:Approvals:ProtectedStages", "")

@@ -90,23 +90,6 @@ public sealed class when_waking_the_dispatcher(AppFixture app) : ApiTest(app), I
     }
 
     [Fact]
-    public async Task a_retry_is_made_when_it_is_due_though_no_notification_comes_and_the_poll_is_ten_minutes_away()
-    {
-        var host = await App.NotifiedHooksHost();
-        _receiver.Answer = attempt => attempt == 1 ? 503 : 200;
-        await host.RegisterModel("churn");
-        var version = await host.RegisterVersion("churn");
-        await host.Subscribe(_receiver.Url, [Transitioned]);
-
-        Assert.Equal(200, (await host.Promote("churn", version, "Staging")).Status);
-
-        // The second attempt follows the backoff (about a second), with nothing appended after the promotion to wake anyone.
-        var got = await _receiver.WaitFor(d => d.Count >= 2, "the retry after a 503", WellBeforeThePoll);
-        Assert.Equal([503, 200], got.Select(d => d.Answered).ToArray());
-        Assert.Equal(got[0].DeliveryId, got[1].DeliveryId);
-    }
-
-    [Fact]
     public async Task with_listening_off_the_poll_alone_delivers_every_promotion()
     {
         var host = await App.PolledHooksHost();
