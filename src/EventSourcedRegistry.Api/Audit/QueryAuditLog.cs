@@ -21,7 +21,7 @@ public enum AuditFormat { Json, Ndjson, Csv }
 /// <summary>A page of the audit log, and how far the log is complete.</summary>
 /// <param name="CompleteThrough">The audit log holds every event with a sequence up to here; later ones are not projected yet.</param>
 /// <param name="HighWaterMark">The store's high-water mark: every event up to it is committed.</param>
-/// <param name="Lag">How many sequence numbers the audit log is behind the high-water mark.</param>
+/// <param name="Lag">How many sequence numbers the audit log is behind the workspace's last stored event (0: it holds every event).</param>
 public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? NextCursor, long CompleteThrough, long HighWaterMark, long Lag);
 
 /// <summary>The filters of an audit-log query, parsed and checked; builds the SQL both the page and the export run.</summary>

@@ -10,11 +10,17 @@ namespace EventSourcedRegistry.Audit;
 /// sequences below which no append is still in flight). An answer from the audit log is complete through
 /// <see cref="AuditLogThrough"/>; every number is the workspace's own.
 /// </summary>
-public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long HighWaterMark)
+/// <param name="LastEvent">The sequence of the workspace's last stored event. The lag is counted from it, not from the
+/// high-water mark: the audit worker moves the mark as it reads, so a log catching up on a backlog would show no lag behind it.</param>
+public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long HighWaterMark, long LastEvent)
 {
     public const string HighWaterMarkShard = "HighWaterMark";
 
-    public long AuditLogLag => Math.Max(0, HighWaterMark - AuditLogThrough);
+    /// <summary>Events stored beyond what the audit log holds (0 once it has every one).</summary>
+    public long AuditLogLag => Math.Max(0, LastEvent - AuditLogThrough);
+
+    /// <summary>Events stored beyond what the hash chain covers.</summary>
+    public long ChainLag => Math.Max(0, LastEvent - ChainThrough);
 
     /// <summary>The progression row of a projection for one workspace (<c>AuditLog:All:team-a</c>).</summary>
     public static string Shard(string projection, WorkspaceId workspace) =>
@@ -28,19 +34,27 @@ public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long
         var logShard = Shard(AuditTrail.AuditLogProjectionName, workspace);
         var chainShard = Shard(AuditTrail.HashChainProjectionName, workspace);
         var markShard = HighWaterMarkOf(workspace);
+        // The last event by its own index (the workspace's partition, read backwards): one row, whatever the store's size.
         await using var command = new NpgsqlCommand(
-            $"select name, last_seq_id from {AuditTrail.ProgressionTable} where name = any($1)", connection);
+            $"select name, last_seq_id from {AuditTrail.ProgressionTable} where name = any($1) " +
+            $"union all select null, (select max(seq_id) from {AuditTrail.EventsTable} where tenant_id = $2)", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = new[] { logShard, chainShard, markShard } });
-        long log = 0, chain = 0, highWaterMark = 0;
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+        long log = 0, chain = 0, highWaterMark = 0, last = 0;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var value = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
+            if (reader.IsDBNull(0))
+            {
+                last = value;
+                continue;
+            }
             var name = reader.GetString(0);
             if (name == logShard) log = value;
             else if (name == chainShard) chain = value;
             else if (name == markShard) highWaterMark = value;
         }
-        return new AuditProgress(log, chain, highWaterMark);
+        return new AuditProgress(log, chain, highWaterMark, last);
     }
 }

@@ -22,6 +22,14 @@ public static class StorePosition
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>The sequence of the workspace's last stored event, 0 for none (its partition's index, read backwards: one row).</summary>
+    public static async Task<long> LastEvent(NpgsqlDataSource data, string schema, WorkspaceId workspace, CancellationToken ct)
+    {
+        await using var command = data.CreateCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where tenant_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>The model's id by a name it had at the sequence, else by its current name; in the session's workspace.</summary>
     public static async Task<Guid?> ModelIdByName(NpgsqlDataSource data, IQuerySession session, string schema, string name,
         long sequence, CancellationToken ct)

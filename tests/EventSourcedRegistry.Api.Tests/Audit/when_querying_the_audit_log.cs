@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using EventSourcedRegistry.Api.Infrastructure;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Audit;
+using Npgsql;
 
 namespace EventSourcedRegistry.Api.Tests.Audit;
 
@@ -124,6 +126,54 @@ public sealed class when_querying_the_audit_log(AppFixture app) : ApiTest(app)
 
         Assert.Equal(3, pages);
         Assert.Equal(await App.Sequences(), seen);
+    }
+
+    [Fact]
+    public async Task the_lag_counts_the_events_the_log_has_not_reached_while_its_worker_is_held()
+    {
+        await Append("fraud", "alice");
+        await Store.WaitForAuditTrail();
+        var through = (await App.Sequences())[^1];
+
+        // Hold the workspace's high-water mark and both audit rows: the worker waits on them, and neither the log nor the
+        // mark moves. Before the lag was counted from the last event, it read 0 here (the mark had not moved either).
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync();
+        await using var hold = await connection.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand(
+                         $"select name from {AuditTrail.ProgressionTable} where name = any($1) for update", connection, hold))
+        {
+            var tenant = WorkspaceId.Default;
+            command.Parameters.Add(new NpgsqlParameter
+            {
+                Value = new[]
+                {
+                    AuditProgress.HighWaterMarkOf(tenant), AuditProgress.Shard(AuditTrail.AuditLogProjectionName, tenant),
+                    AuditProgress.Shard(AuditTrail.HashChainProjectionName, tenant),
+                },
+            });
+            await command.ExecuteNonQueryAsync();
+        }
+        await Append("churn", "bob");
+        var last = (await App.Sequences())[^1];
+        Assert.Equal(through + 3, last);
+
+        var page = await Host.Audit();
+        Assert.Equal(through, page["completeThrough"]!.GetValue<long>());
+        Assert.Equal(3, page["lag"]!.GetValue<long>());
+        Assert.DoesNotContain(page.Items(), i => Seq(i) > through);
+        var status = (await Host.Get("/api/v1/admin/projections").Ok()).Body!;
+        Assert.Equal(last, status["lastEvent"]!.GetValue<long>());
+        foreach (var projection in status["projections"]!.AsArray())
+            Assert.Equal(projection!["lifecycle"]!.GetValue<string>() == "Async" ? 3 : 0, projection["lag"]!.GetValue<long>());
+
+        await hold.RollbackAsync();
+        await Store.WaitForAuditTrail();
+        page = await Host.Audit();
+        Assert.Equal(last, page["completeThrough"]!.GetValue<long>());
+        Assert.Equal(0, page["lag"]!.GetValue<long>());
+        status = (await Host.Get("/api/v1/admin/projections").Ok()).Body!;
+        Assert.All(status["projections"]!.AsArray(), p => Assert.Equal(0, p!["lag"]!.GetValue<long>()));
     }
 
     [Theory]
