@@ -59,7 +59,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     public static readonly IReadOnlyList<string> Views = [ModelViews, VersionViews, Intervals, Requests, AuditLog];
 
     /// <summary>About this many events per batch (a batch is at least one whole model).</summary>
-    public const int BatchEvents = 20_000;
+    public int BatchEvents { get; init; } = 20_000;
     private const int MaxModelsPerBatch = 5_000;
     private const int Folders = 2;
     private const int MaxExamples = 20;
@@ -115,9 +115,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         var reader = new EventReader(store, want, snapshotEvery, _tenant);
         long models = 0, events = 0;
 
-        await using var connection = await data.OpenConnectionAsync(ct);
-        await using (var settings = new NpgsqlCommand(ScanSettings, connection)) await settings.ExecuteNonQueryAsync(ct);
-        await CreateScratchTables(connection, ct);
+        await using var connection = await OpenWriterAsync(ct);
         await using (var columns = new NpgsqlCommand(
                          "select table_schema || '.' || table_name, data_type from information_schema.columns " +
                          "where column_name = 'mt_version' and table_schema || '.' || table_name = any($1)", connection))
@@ -170,22 +168,45 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             }
         }, CancellationToken.None);
 
+        // Two writers, each on its own connection with its own scratch tables: one PostgreSQL backend comparing and writing
+        // was the rebuild's bottleneck (a core busy, the other a quarter idle). Batches hold disjoint models, so the writers
+        // lock disjoint stream rows.
+        await using var second = await OpenWriterAsync(ct);
+        var sync = new object();
+        var writers = new[] { connection, second }.Select(writer => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in batches.Reader.ReadAllAsync(stop.Token))
+                {
+                    var skipped = await WriteAsync(writer, batch, want, apply, auditProgress, counters, stop.Token);
+                    lock (sync)
+                    {
+                        stale.AddRange(skipped);
+                        models += batch.ModelStreams - skipped.Count;
+                        events += batch.Events;
+                        progress?.Report(events);
+                    }
+                }
+            }
+            catch
+            {
+                // The other writer and the readers stop too; the first failure is what the rebuild reports.
+                await stop.CancelAsync();
+                throw;
+            }
+        }, CancellationToken.None)).ToArray();
         try
         {
-            await foreach (var batch in batches.Reader.ReadAllAsync(ct))
-            {
-                var skipped = await WriteAsync(connection, batch, want, apply, auditProgress, counters, ct);
-                stale.AddRange(skipped);
-                models += batch.ModelStreams - skipped.Count;
-                events += batch.Events;
-                progress?.Report(events);
-            }
+            await Task.WhenAll(writers);
+            ct.ThrowIfCancellationRequested();
         }
         finally
         {
             await stop.CancelAsync();
             await producer;
         }
+        await DropScratchTables(second, ct);
 
         // Models written to while their batch was read: read them again, until none moved on in between.
         for (var round = 0; stale.Count > 0 && round < MaxRetryRounds; round++)
@@ -204,8 +225,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
             foreach (var counter in counters.Values)
                 counter.Examples.Add($"{stale.Count} model(s) changed in every one of {MaxRetryRounds} attempts and were left as the live writes made them");
 
-        await using (var drop = new NpgsqlCommand("drop table if exists rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", connection))
-            await drop.ExecuteNonQueryAsync(ct);
+        await DropScratchTables(connection, ct);
 
         return views.Select(v => new RebuildReport(v, models, events, counters[v].Differences, counters[v].Examples, started.Elapsed)).ToList();
     }
@@ -220,10 +240,14 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         public long Differences { get; set; }
         public List<string> Examples { get; } = [];
 
+        /// <summary>Called by both writers.</summary>
         public void Add(string example)
         {
-            Differences++;
-            if (Examples.Count < MaxExamples) Examples.Add(example);
+            lock (Examples)
+            {
+                Differences++;
+                if (Examples.Count < MaxExamples) Examples.Add(example);
+            }
         }
     }
 
@@ -379,6 +403,30 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 if (_requests is not null) batch.RequestDocs.Add((id, owner._serializer.ToJson(_requests), _version));
             }
         }
+    }
+
+    /// <summary>A writer's connection: the rebuild's session settings and its own scratch tables (temporary, so per session).</summary>
+    private async Task<NpgsqlConnection> OpenWriterAsync(CancellationToken ct)
+    {
+        var connection = await data.OpenConnectionAsync(ct);
+        try
+        {
+            await using (var settings = new NpgsqlCommand(ScanSettings, connection)) await settings.ExecuteNonQueryAsync(ct);
+            await CreateScratchTables(connection, ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task DropScratchTables(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var drop = new NpgsqlCommand(
+            "drop table if exists rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", connection);
+        await drop.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task CreateScratchTables(NpgsqlConnection connection, CancellationToken ct)

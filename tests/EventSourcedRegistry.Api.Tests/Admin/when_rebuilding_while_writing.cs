@@ -81,4 +81,60 @@ public sealed class when_rebuilding_while_writing(AppFixture app) : ApiTest(app)
         var again = await Rebuild(data);
         Assert.True(again.All(r => r.Differences == 0), Describe(again));
     }
+
+    [Fact]
+    public async Task batches_are_written_two_at_a_time_and_every_damaged_row_of_each_is_counted_once_and_repaired()
+    {
+        var names = Enumerable.Range(1, 12).Select(i => $"batch-{i:00}").ToList();
+        foreach (var name in names)
+        {
+            await Host.RegisterModel(name);
+            await Host.RegisterVersion(name);
+        }
+        await App.Store.WaitForAuditTrail();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        // Every other model's view damaged, every third model's version view gone: each model is a batch of its own.
+        var damaged = names.Where((_, i) => i % 2 == 0).ToArray();
+        var versionless = names.Where((_, i) => i % 3 == 0).ToArray();
+        await using (var damage = data.CreateCommand(
+                         $"update {RegistryStore.Schema}.mt_doc_modelview set data = jsonb_set(data, '{{description}}', '\"damaged\"') where data ->> 'name' = any($1)"))
+        {
+            damage.Parameters.Add(new NpgsqlParameter { Value = damaged });
+            Assert.Equal(damaged.Length, await damage.ExecuteNonQueryAsync());
+        }
+        await using (var remove = data.CreateCommand(
+                         $"delete from {RegistryStore.Schema}.mt_doc_modelversionview v using {RegistryStore.Schema}.mt_doc_modelview m " +
+                         "where v.model_id = m.id and m.data ->> 'name' = any($1)"))
+        {
+            remove.Parameters.Add(new NpgsqlParameter { Value = versionless });
+            Assert.Equal(versionless.Length, await remove.ExecuteNonQueryAsync());
+        }
+        int inFlight = 0, most = 0, batches = 0;
+
+        var reports = await new InlineViewRebuilder(App.Store, data, WorkspaceId.Default, AppFixture.SnapshotEvery)
+        {
+            BatchEvents = 1,
+            AfterBatch = async (_, _, _) =>
+            {
+                var now = Interlocked.Increment(ref inFlight);
+                Interlocked.Increment(ref batches);
+                lock (names) most = Math.Max(most, now);
+                await Task.Delay(100);
+                Interlocked.Decrement(ref inFlight);
+            },
+        }.RebuildAsync(All, apply: true, progress: null, CancellationToken.None);
+
+        Assert.Equal(names.Count, batches);
+        Assert.Equal(2, most);
+        Assert.True(reports.Single(r => r.View == InlineViewRebuilder.ModelViews).Differences == damaged.Length, Describe(reports));
+        Assert.True(reports.Single(r => r.View == InlineViewRebuilder.VersionViews).Differences == versionless.Length, Describe(reports));
+        Assert.All(reports, r => Assert.Equal(names.Count, r.Models));
+        foreach (var name in names)
+        {
+            Assert.Null((await Host.Model(name))["description"]);
+            Assert.Equal(200, (await Host.Get($"/api/v1/models/{name}/versions/1")).Status);
+        }
+        var again = await Rebuild(data);
+        Assert.True(again.All(r => r.Differences == 0), Describe(again));
+    }
 }
