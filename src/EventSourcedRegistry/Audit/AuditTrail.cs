@@ -101,6 +101,8 @@ public static class AuditTrail
         table.AddColumn("name_key", "text").AsPrimaryKey();
         table.AddColumn("model_id", "uuid").AsPrimaryKey();
         table.AddColumn("seq_id", "bigint").NotNull();
+        // A model's names, for a rebuild's digest of them (the key leads with the name).
+        table.Indexes.Add(new IndexDefinition("ix_audit_model_names_model") { Columns = [TenantColumn, "model_id"] });
         return table;
     }
 

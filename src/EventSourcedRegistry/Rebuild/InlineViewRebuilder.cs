@@ -101,6 +101,10 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     /// </summary>
     public Func<NpgsqlConnection, IReadOnlyList<Guid>, CancellationToken, Task>? AfterBatch { get; init; }
 
+    /// <summary>How many models' audit rows were copied and compared row by row (their digests differed, or their stream moved on).</summary>
+    public long AuditModelsCompared => Interlocked.Read(ref _auditCompared);
+    private long _auditCompared;
+
     /// <summary>Called after a batch is read and folded, before its transaction starts (tests race a write in here).</summary>
     public Func<IReadOnlyList<Guid>, CancellationToken, Task>? BeforeLock { get; init; }
 
@@ -265,6 +269,8 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         public List<RegistryStateRow> States { get; } = [];
         public List<AuditEntry> Audit { get; } = [];
         public List<(string Key, Guid ModelId, long Sequence)> Names { get; } = [];
+        /// <summary>Each model's <see cref="AuditDigest"/> (with <see cref="Audit"/>).</summary>
+        public Dictionary<Guid, string> AuditDigests { get; } = [];
         /// <summary>The model views' time-travel snapshots (with <see cref="ModelViews"/>), every interval-th stream version.</summary>
         public List<ModelSnapshot> Snapshots { get; } = [];
         public List<(Guid Id, string Json, long Revision)> RequestDocs { get; } = [];
@@ -399,6 +405,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 batch.States.AddRange(_states);
                 batch.Audit.AddRange(_audit);
                 batch.Names.AddRange(_names);
+                if (owner._want.Audit) batch.AuditDigests[id] = AuditDigest.Of(_audit, _names.Select(n => n.Item1));
                 batch.Snapshots.AddRange(_snapshots);
                 if (_requests is not null) batch.RequestDocs.Add((id, owner._serializer.ToJson(_requests), _version));
             }
@@ -455,7 +462,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         Dictionary<string, Counter> counters, CancellationToken ct)
     {
         await Execute(connection, null, "truncate rebuild_model, rebuild_version, rebuild_interval, rebuild_audit, rebuild_name, rebuild_request, rebuild_snapshot", ct);
-        await Copy(connection, batch, want, _workspace, ct);
+        // Audit rows (one per event: most of what a batch copies) are copied and compared only for the models whose live
+        // rows' digest differs from the fold's, or whose stream has moved on since its events were read.
+        var auditModels = want.Audit ? await AuditToCompare(connection, batch, ct) : [];
+        Interlocked.Add(ref _auditCompared, auditModels.Count);
+        await Copy(connection, batch, want, _workspace, auditModels, ct);
 
         if (BeforeLock is not null) await BeforeLock(batch.Models, ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -655,7 +666,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 {
                     (r.GetString(1) == "not in the events" ? extra : differing).Add(r.GetInt64(0));
                     if (r.GetBoolean(2)) counter.Add($"audit row {r.GetInt64(0)}: {r.GetString(1)}");
-                }, ct, current, auditProgress, _tenant);
+                }, ct, current.Where(auditModels.Contains).ToArray(), auditProgress, _tenant);
             if (apply && differing.Count > 0)
                 await Execute(connection, tx,
                     $"""
@@ -686,7 +697,26 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private static string Prefixed(string alias, string columns) =>
         string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
 
-    private static async Task Copy(NpgsqlConnection connection, Batch batch, Wanted want, WorkspaceId workspace, CancellationToken ct)
+    /// <summary>The batch's models whose audit rows must be compared row by row: all but those the digests show equal.</summary>
+    private async Task<HashSet<Guid>> AuditToCompare(NpgsqlConnection connection, Batch batch, CancellationToken ct)
+    {
+        var compare = batch.Models.ToHashSet();
+        await using var command = new NpgsqlCommand(AuditDigest.LiveSql(Streams), connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = batch.Models.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = _tenant });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var id = reader.GetGuid(0);
+            if (batch.Versions.TryGetValue(id, out var version) && version == reader.GetInt64(1)
+                && batch.AuditDigests.TryGetValue(id, out var digest) && digest == reader.GetString(2))
+                compare.Remove(id);
+        }
+        return compare;
+    }
+
+    private static async Task Copy(NpgsqlConnection connection, Batch batch, Wanted want, WorkspaceId workspace, IReadOnlySet<Guid> auditModels,
+        CancellationToken ct)
     {
         if (want.Models && batch.ModelDocs.Count > 0)
         {
@@ -728,12 +758,13 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
         }
         if (want.Intervals && batch.Intervals.Count > 0)
             await DeploymentHistory.CopyAsync(connection, "rebuild_interval", workspace, batch.Intervals, ct);
-        if (want.Audit && batch.Audit.Count > 0)
+        if (want.Audit && auditModels.Count > 0)
         {
             await using (var copy = await connection.BeginBinaryImportAsync($"copy rebuild_audit ({AuditColumns}) from stdin (format binary)", ct))
             {
                 foreach (var row in batch.Audit)
                 {
+                    if (!auditModels.Contains(row.ModelId)) continue;
                     await copy.StartRowAsync(ct);
                     await copy.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, ct);
                     await copy.WriteAsync(row.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
@@ -754,6 +785,7 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
                 await using var copy = await connection.BeginBinaryImportAsync("copy rebuild_name (name_key, model_id, seq_id) from stdin (format binary)", ct);
                 foreach (var (key, model, sequence) in batch.Names)
                 {
+                    if (!auditModels.Contains(model)) continue;
                     await copy.StartRowAsync(ct);
                     await copy.WriteAsync(key, NpgsqlDbType.Text, ct);
                     await copy.WriteAsync(model, NpgsqlDbType.Uuid, ct);

@@ -1,3 +1,4 @@
+using EventSourcedRegistry.Audit;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Rebuild;
 using EventSourcedRegistry.Store;
@@ -136,5 +137,33 @@ public sealed class when_rebuilding_while_writing(AppFixture app) : ApiTest(app)
         }
         var again = await Rebuild(data);
         Assert.True(again.All(r => r.Differences == 0), Describe(again));
+    }
+
+    [Fact]
+    public async Task audit_rows_are_compared_row_by_row_only_for_the_model_whose_digest_differs()
+    {
+        await Some_history();
+        await App.Store.WaitForAuditTrail();
+        await using var data = NpgsqlDataSource.Create(App.ConnectionString);
+        InlineViewRebuilder Rebuilder() => new(App.Store, data, WorkspaceId.Default, AppFixture.SnapshotEvery);
+
+        var consistent = Rebuilder();
+        var reports = await consistent.RebuildAsync(All, apply: true, progress: null, CancellationToken.None);
+        Assert.True(reports.All(r => r.Differences == 0), Describe(reports));
+        Assert.Equal(0, consistent.AuditModelsCompared);
+
+        var sequence = (await App.SqlList<long>(
+            $"update {AuditTrail.AuditLogTable} set actor = 'mallory' where seq_id = (select max(seq_id) from {AuditTrail.AuditLogTable} " +
+            "where model_name = 'fraud') returning seq_id")).Single();
+        var damaged = Rebuilder();
+        reports = await damaged.RebuildAsync(All, apply: true, progress: null, CancellationToken.None);
+
+        Assert.Equal(1, damaged.AuditModelsCompared);
+        var audit = reports.Single(r => r.View == InlineViewRebuilder.AuditLog);
+        Assert.True(audit.Differences == 1 && audit.Examples.Single() == $"audit row {sequence}: differs", Describe(reports));
+        Assert.Empty(await App.SqlList<long>($"select seq_id from {AuditTrail.AuditLogTable} where actor = 'mallory'"));
+        var again = Rebuilder();
+        Assert.True((await again.RebuildAsync(All, apply: true, progress: null, CancellationToken.None)).All(r => r.Differences == 0));
+        Assert.Equal(0, again.AuditModelsCompared);
     }
 }

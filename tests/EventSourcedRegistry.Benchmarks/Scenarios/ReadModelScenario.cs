@@ -12,7 +12,7 @@ public sealed class ReadModelScenario : IScenario
 {
     public const double AbsoluteFloorMs = 1.0;
     public const double PointReadFactor = 10.0;
-    public const double HistoryRatioTarget = 1.2;
+    public const double HistoryRatioTarget = 1.1; // issue 17 (was 1.2)
 
     public async Task<IReadOnlyList<ResultRow>> RunAsync(BenchContext context, CancellationToken ct)
     {

@@ -40,7 +40,9 @@ internal static class ProjectionStatus
 /// </summary>
 public sealed class RebuildScenario : IScenario
 {
-    public const double TargetEventsPerSecond = 20_000;
+    /// <summary>Issue 17: at least this many events per second and this share of the raw COPY out of the same run (was 20,000 alone).</summary>
+    public const double TargetEventsPerSecond = 30_000;
+    public const double TargetCopyRatio = 0.25;
 
     /// <summary>The API's own limit for rebuilding an async projection; the full dataset's inline views take minutes at today's speed.</summary>
     private static readonly TimeSpan RebuildTimeout = TimeSpan.FromMinutes(30);
@@ -49,7 +51,7 @@ public sealed class RebuildScenario : IScenario
     {
         const string scenario = "projection rebuild, all projections";
         var copy = $"raw COPY {LoadResult.Rate(context.Baselines.CopyOut.EventsPerSecond, "events/s")}";
-        var target = $"≥ {TargetEventsPerSecond:#,0} events/s";
+        var target = $"≥ {TargetEventsPerSecond:#,0} events/s and ≥ {TargetCopyRatio:0.00}× raw COPY";
         await ProjectionStatus.WaitCaughtUpAsync(context, ct); // the daemon catching up on the loaded data is not the rebuild
 
         var before = context.CpuNow();
@@ -94,7 +96,7 @@ public sealed class RebuildScenario : IScenario
         [
             new ResultRow($"{scenario} over {total:N0} events", LoadResult.Rate(perSecond, "events/s") + $" ({wall.TotalSeconds:0.0} s wall)",
                 copy, ResultRow.Times(perSecond / context.Baselines.CopyOut.EventsPerSecond), target,
-                perSecond >= TargetEventsPerSecond ? Verdict.Pass : Verdict.Fail,
+                perSecond >= TargetEventsPerSecond && perSecond >= TargetCopyRatio * context.Baselines.CopyOut.EventsPerSecond ? Verdict.Pass : Verdict.Fail,
                 $"Request to finished status, polled every 50 ms; the API's own reports: {reports}."),
         ];
     }
