@@ -52,26 +52,24 @@ public static class AuditDigest
 
     /// <summary>
     /// The same digest of the live rows, per model of <c>$1</c> (uuid[]) in workspace <c>$2</c>, beside the model's stream
-    /// version (<c>id, version, digest</c>): one statement, so the rows and the version are of one snapshot. Each table is
-    /// read once for the whole batch, by its model index.
+    /// version (<c>id, version, digest</c>): one statement, so the rows and the version are of one snapshot. Each model's
+    /// rows are read by the tables' model indexes.
     /// </summary>
     public static string LiveSql(string streams) =>
         $"""
-         with rows as (
-           select l.model_id, string_agg({string.Join(" || ", new[]
+         select s.id, s.version, encode(sha256(convert_to(
+           coalesce((select string_agg({string.Join(" || ", new[]
            {
                SqlField("l.seq_id"), SqlField("(extract(epoch from l.timestamp) * 1000000)::bigint"), SqlField("l.model_id"),
                SqlField("l.model_name"), SqlField("l.version"), SqlField("l.event_type"), SqlField("l.actor"), SqlField("l.reason"),
                SqlField("l.correlation_id"), SqlField("l.causation_id"), SqlField("l.summary"),
-           })}, '' order by l.seq_id) as text
-           from {AuditTrail.AuditLogTable} l where l.tenant_id = $2 and l.model_id = any($1) group by l.model_id),
-         names as (
-           select n.model_id, string_agg({SqlField("n.name_key")}, '' order by n.name_key collate "C") as text
-           from (select distinct model_id, name_key from {AuditTrail.ModelNamesTable} where tenant_id = $2 and model_id = any($1)) n
-           group by n.model_id)
-         select s.id, s.version, encode(sha256(convert_to(coalesce(rows.text, '') || '|' || coalesce(names.text, ''), 'UTF8')), 'hex')
-         from {streams} s left join rows on rows.model_id = s.id left join names on names.model_id = s.id
-         where s.tenant_id = $2 and s.id = any($1)
+           })}, '' order by l.seq_id)
+             from {AuditTrail.AuditLogTable} l where l.tenant_id = $2 and l.model_id = s.id), '')
+           || '|' ||
+           coalesce((select string_agg({SqlField("n.name_key")}, '' order by n.name_key collate "C")
+             from (select distinct name_key from {AuditTrail.ModelNamesTable} where tenant_id = $2 and model_id = s.id) n), ''),
+           'UTF8')), 'hex')
+         from {streams} s where s.tenant_id = $2 and s.id = any($1)
          """;
 
     private sealed class Utf8Order : IComparer<byte[]>
