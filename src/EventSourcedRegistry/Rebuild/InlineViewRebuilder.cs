@@ -22,12 +22,13 @@ public sealed record RebuildReport(string View, long Models, long Events, long D
 /// Rebuilds the inline views (model view, version views, deployment history) and the audit log from the events
 /// in one pass while the API keeps serving. Models are taken in batches of about <see cref="BatchEvents"/> events:
 /// their events are read in one query, folded in memory with the domain's fold functions (views, interval pairs,
-/// audit rows), and bulk-copied into temporary tables. Then one short transaction per batch locks the batch's
+/// audit rows), and bulk-copied into temporary tables — a model's audit rows only when their digest differs from the
+/// live rows' (<see cref="AuditDigest"/>). Then one short transaction per batch locks the batch's
 /// stream rows (<c>select … for update</c> on <c>mt_streams</c>, the row every append updates), leaves out every
 /// model whose stream has moved on since its events were read (it is read and folded again afterwards), compares
 /// the rebuilt rows with the live ones in SQL and writes only the rows that differ. A consistent store is
 /// therefore read, compared and left untouched; a damaged row is counted, named and repaired.
-/// Reading the next batch overlaps writing the previous one.
+/// Two readers and two writers work side by side, each writer on its own connection with its own scratch tables.
 /// </summary>
 /// <remarks>
 /// Why the lock keeps concurrent writes safe: an append to a model updates its <c>mt_streams</c> row before it
