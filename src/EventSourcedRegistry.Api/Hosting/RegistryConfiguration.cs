@@ -80,7 +80,7 @@ public static class RegistryConfiguration
         builder.Host.UseWolverine(options =>
         {
             options.UseRuntimeCompilation();
-            // The registry has no message handlers yet; skip scanning for them.
+            // No scanning for handlers: the few the registry has are named below (IncludeType), so nothing else becomes one.
             options.Discovery.DisableConventionalDiscovery();
             // The request's WorkspaceStore comes from a factory (it reads the request's workspace), which Wolverine's code
             // generation cannot inline: resolved from the request's container, as Wolverine's docs advise for such types.

@@ -89,6 +89,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private static readonly string StatesTable = RegistryStates.QualifiedTable(RegistryStore.Schema);
     private const string NewVersion = "md5(random()::text || clock_timestamp()::text)::uuid";
 
+    // Why the documents' rows are written here, Marten's columns (mt_version, mt_dotnet_type, mt_last_modified)
+    // included, and not by Marten's bulk insert: a batch writes only the rows that differ, inside the transaction that
+    // holds its models' stream rows, and Marten's BulkInsert*Async open a connection and transaction of their own (the
+    // one overload that enlists takes an ambient System.Transactions transaction, for the default tenant only), so
+    // their rows could land without the lock or beside a rolled-back batch.
     // mt_version of an inserted document: Marten keeps a projected document's revision there (a number; the
     // stream version for a model view) or, for a plain document, a random uuid. Updates leave it as it is.
     private readonly Dictionary<string, string> _versionOnInsert = new()
