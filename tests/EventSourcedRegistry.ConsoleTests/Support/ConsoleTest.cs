@@ -48,9 +48,11 @@ public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifeti
         await page.Locator("#key").FillAsync(key);
         await page.Locator("form.signin button[type=submit]").ClickAsync();
         // The landing page is waited for by its URL and its rendered page (signed in: the sign-out form; the main region),
-        // not by Chromium's load event: in two CI runs (beside the API tests) that event never came after this form's
-        // redirect, for 30 s and then for 90 s, while Playwright saw the network idle. What the tests need is the page.
-        await page.WaitForURLAsync(new Regex("/console/workspaces/[^/]+/registry"), new() { WaitUntil = WaitUntilState.Commit });
+        // never by a load state: in three CI runs (beside the API tests) Chromium's load event never came after this form's
+        // redirect, for 30 s and then for 90 s, while Playwright saw the network idle. WaitForURLAsync is no way around it:
+        // when the URL already matches it waits for the load state (it did so even with WaitUntil = Commit, the third
+        // time). Playwright's URL assertion only polls the URL. What the tests need is the page.
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/console/workspaces/[^/]+/registry"), new() { Timeout = 90_000 });
         await page.Locator("form.signout").WaitForAsync();
         await page.Locator("main#main").WaitForAsync();
         return page;
