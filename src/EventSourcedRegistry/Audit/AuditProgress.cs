@@ -19,9 +19,6 @@ public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long
     /// <summary>Events stored beyond what the audit log holds (0 once it has every one).</summary>
     public long AuditLogLag => Math.Max(0, LastEvent - AuditLogThrough);
 
-    /// <summary>Events stored beyond what the hash chain covers.</summary>
-    public long ChainLag => Math.Max(0, LastEvent - ChainThrough);
-
     /// <summary>The progression row of a projection for one workspace (<c>AuditLog:All:team-a</c>).</summary>
     public static string Shard(string projection, WorkspaceId workspace) =>
         new ShardName(projection, ShardName.All, 1, workspace.TenantId).Identity;
@@ -34,10 +31,9 @@ public sealed record AuditProgress(long AuditLogThrough, long ChainThrough, long
         var logShard = Shard(AuditTrail.AuditLogProjectionName, workspace);
         var chainShard = Shard(AuditTrail.HashChainProjectionName, workspace);
         var markShard = HighWaterMarkOf(workspace);
-        // The last event by its own index (the workspace's partition, read backwards): one row, whatever the store's size.
         await using var command = new NpgsqlCommand(
             $"select name, last_seq_id from {AuditTrail.ProgressionTable} where name = any($1) " +
-            $"union all select null, (select max(seq_id) from {AuditTrail.EventsTable} where tenant_id = $2)", connection);
+            $"union all select null, ({History.StorePosition.LastEventSql(RegistryStore.Schema, "$2")})", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = new[] { logShard, chainShard, markShard } });
         command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         long log = 0, chain = 0, highWaterMark = 0, last = 0;

@@ -22,10 +22,14 @@ public static class StorePosition
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
+    /// <summary>The expression for <see cref="LastEvent"/>, the workspace's tenant id in <paramref name="tenantParameter"/>.</summary>
+    public static string LastEventSql(string schema, string tenantParameter) =>
+        $"coalesce((select max(seq_id) from {schema}.mt_events where tenant_id = {tenantParameter}), 0)";
+
     /// <summary>The sequence of the workspace's last stored event, 0 for none (its partition's index, read backwards: one row).</summary>
     public static async Task<long> LastEvent(NpgsqlDataSource data, string schema, WorkspaceId workspace, CancellationToken ct)
     {
-        await using var command = data.CreateCommand($"select coalesce(max(seq_id), 0) from {schema}.mt_events where tenant_id = $1");
+        await using var command = data.CreateCommand($"select {LastEventSql(schema, "$1")}");
         command.Parameters.Add(new NpgsqlParameter { Value = workspace.TenantId });
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
