@@ -18,7 +18,7 @@ public sealed class when_administering_keys(ConsoleFixture console) : ConsoleTes
         await page.GotoAsync("/console/signin");
         await page.Locator("#key").FillAsync(key);
         await page.Locator("form.signin button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/workspaces/[^/]+/registry"));
+        await Reached(page, new Regex("/console/workspaces/[^/]+/registry"));
         return page;
     }
 
@@ -29,7 +29,7 @@ public sealed class when_administering_keys(ConsoleFixture console) : ConsoleTes
         {
             try
             {
-                await page.WaitForLoadStateAsync();
+                await Loaded(page);
                 return await page.ContentAsync();
             }
             catch (PlaywrightException) when (attempt < 40)
@@ -76,7 +76,7 @@ public sealed class when_administering_keys(ConsoleFixture console) : ConsoleTes
             _ = dialog.AcceptAsync();
         };
         await page.Locator("nav.admin a").ClickAsync();
-        await page.WaitForURLAsync($"**/console/workspaces/{ws}/admin/keys");
+        await Reached(page, $"/console/workspaces/{ws}/admin/keys");
         await AssertAccessible(page);
 
         // Made through the form: a reader of one model, owned by a hostile text.
@@ -136,12 +136,12 @@ public sealed class when_administering_keys(ConsoleFixture console) : ConsoleTes
         // Revoked after a confirmation step: the key's session is refused at its next request.
         await page.GotoAsync($"/console/workspaces/{ws}/admin/keys");
         await page.Locator("table.keys tbody tr", new() { HasText = name }).Locator("td.action a").ClickAsync();
-        await page.WaitForURLAsync(new Regex("revoke="));
+        await Reached(page, new Regex("revoke="));
         Assert.Contains(name, await page.Locator("section.confirm h2").InnerTextAsync());
         await AssertAccessible(page);
         await page.Locator("#revoke-reason").FillAsync("the dashboard is retired");
         await page.Locator("form.revoke button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("revoked="));
+        await Reached(page, new Regex("revoked="));
         Assert.Contains(name, await page.Locator("p.done").InnerTextAsync());
         Assert.StartsWith("revoked", (await page.Locator("table.keys tbody tr", new() { HasText = name }).Locator("td.state").InnerTextAsync()).Trim());
         await scoped.ReloadAsync();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.ConsoleTests.Support;
 using Microsoft.Playwright;
@@ -115,7 +116,7 @@ public sealed class when_auditing_a_model_and_its_changes(ConsoleFixture console
         // From the registry as of that instant, "compare with now" opens the diff: the Production promotion with who and why.
         await page.GotoAsync($"/console/workspaces/{ws}/registry?asOf={Uri.EscapeDataString(beforeProduction)}");
         await page.Locator("p.compare a").ClickAsync();
-        await page.WaitForURLAsync("**/changes?from=*");
+        await Reached(page, new Regex("/changes\\?from="));
         var promotion = page.Locator("table.changes tbody tr", new() { HasText = "stage Staging → Production" });
         Assert.Equal(1, await promotion.CountAsync());
         Assert.Equal(approverActor, (await promotion.Locator("td.actor").InnerTextAsync()).Trim());

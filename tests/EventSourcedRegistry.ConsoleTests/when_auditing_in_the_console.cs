@@ -63,14 +63,14 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         await page.Locator("#asOf").FillAsync(a.T.ToString("O", CultureInfo.InvariantCulture));
         await page.Locator("form.filters button[type=submit]").ClickAsync();
         clicks++;
-        await page.WaitForURLAsync(new Regex("registry\\?.*asOf="));
+        await Reached(page, new Regex("registry\\?.*asOf="));
         var row = page.Locator("table.registry tbody tr", new() { HasText = a.Model });
         Assert.Equal("Production: 1", (await row.Locator("td.stages").InnerTextAsync()).Trim());
 
         // Click 2: the model as of T: version 1 in Production, and the timeline row naming who approved it.
         await row.Locator("th.model a").ClickAsync();
         clicks++;
-        await page.WaitForURLAsync(new Regex($"/models/{a.Model}\\?asOf="));
+        await Reached(page, new Regex($"/models/{a.Model}\\?asOf="));
         var versions = page.Locator("table.versions tbody tr");
         await Assertions.Expect(versions).ToHaveCountAsync(1);
         Assert.Equal("Production", await versions.Locator("td.stage").InnerTextAsync());
@@ -117,14 +117,14 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
             _ = dialog.DismissAsync();
         };
         await page.Locator("nav.audit a", new() { HasText = "Audit" }).ClickAsync();
-        await page.WaitForURLAsync($"**/console/workspaces/{a.Ws}/audit");
+        await Reached(page, $"/console/workspaces/{a.Ws}/audit");
         await AssertAccessible(page);
 
         // The requester's stage moves only: its three moves to Staging (and the archivings they caused), exactly the API's answer.
         await page.Locator("#actor").FillAsync(a.RequesterActor);
         await page.Locator("#type").SelectOptionAsync("ModelVersionStageTransitioned");
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("audit\\?.*type=ModelVersionStageTransitioned"));
+        await Reached(page, new Regex("audit\\?.*type=ModelVersionStageTransitioned"));
         var rows = page.Locator("table.audit tbody tr");
         var api = await Call(HttpMethod.Get, $"{a.Api}/audit?actor={Uri.EscapeDataString(a.RequesterActor)}&type=ModelVersionStageTransitioned", key: a.Auditor);
         var expected = api.Body!["items"]!.AsArray().Select(i => i!["sequence"]!.GetValue<long>().ToString(CultureInfo.InvariantCulture)).ToList();
@@ -137,7 +137,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         foreach (var formula in Formulas.Skip(1)) Assert.Contains(formula, reasons);
         await page.Locator("#type").SelectOptionAsync("TransitionRequested");
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("audit\\?.*type=TransitionRequested"));
+        await Reached(page, new Regex("audit\\?.*type=TransitionRequested"));
         await Assertions.Expect(rows).ToHaveCountAsync(1);
         Assert.Equal(Formulas[0], await rows.Locator("td.reason").InnerTextAsync());
         Assert.Equal(0, await page.Locator("main img, main script").CountAsync());
@@ -146,7 +146,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         // The requester's events of every type, downloaded: CSV with each formula made text, NDJSON with each exactly as given.
         await page.Locator("#type").SelectOptionAsync("");
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("audit\\?.*type=&|type=$"));
+        await Reached(page, new Regex("audit\\?.*type=&|type=$"));
         var shown = (await page.Locator("table.audit tbody th").AllInnerTextsAsync()).ToList();
         var csv = await page.RunAndWaitForDownloadAsync(() => page.Locator("a.download-csv").ClickAsync());
         var csvRows = Csv.Rows(await File.ReadAllTextAsync((await csv.PathAsync())!)).Skip(1).ToList();
@@ -197,7 +197,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         var page = await SignIn(a.Auditor);
         await page.GotoAsync($"/console/workspaces/{a.Ws}/audit");
         await page.Locator("a", new() { HasText = "Chain status and signed checkpoints" }).ClickAsync();
-        await page.WaitForURLAsync($"**/console/workspaces/{a.Ws}/audit/chain");
+        await Reached(page, $"/console/workspaces/{a.Ws}/audit/chain");
 
         // What the endpoint answers the same key, and the verdict worded from it.
         var verify = await Call(HttpMethod.Get, $"{a.Api}/audit/verify", key: a.Auditor);
@@ -211,7 +211,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
         await AssertAccessible(page);
 
         await page.Locator("a", new() { HasText = "Check in full" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("full=true"));
+        await Reached(page, new Regex("full=true"));
         Assert.Equal("full", await page.Locator("dd.mode").InnerTextAsync());
         Assert.Equal("0", await page.Locator("dd.from").InnerTextAsync());
         Assert.StartsWith("Verified through sequence ", await page.Locator("p.verdict").InnerTextAsync());
@@ -242,7 +242,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
 
         // A checkpoint kept outside, compared with today's chain; a forged head is named broken, never verified.
         await row.Locator("a", new() { HasText = "compare with today's chain" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("head="));
+        await Reached(page, new Regex("head="));
         Assert.StartsWith("Verified through sequence ", await page.Locator("p.verdict").InnerTextAsync());
         await page.GotoAsync($"/console/workspaces/{a.Ws}/audit/chain?sequence={checkpoint["sequence"]}&head={new string('0', 64)}");
         Assert.DoesNotContain("Verified", await page.Locator("p.verdict").InnerTextAsync());
@@ -299,7 +299,7 @@ public sealed class when_auditing_in_the_console(ConsoleFixture console) : Conso
             }
             await AssertAccessible(page);
             await page.Locator("form.signout button[type=submit]").ClickAsync();
-            await page.WaitForURLAsync(new Regex("/console/signin"));
+            await Reached(page, new Regex("/console/signin"));
         }
 
         // A key of another workspace: the audit pages of this one answer as a workspace that does not exist.

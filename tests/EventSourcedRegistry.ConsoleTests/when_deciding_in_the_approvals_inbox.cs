@@ -66,7 +66,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
             _ = dialog.DismissAsync();
         };
         await page.Locator("nav.pages a", new() { HasText = "Approvals" }).ClickAsync();
-        await page.WaitForURLAsync($"**{p.Inbox}");
+        await Reached(page, p.Inbox);
         var own = page.Locator("li.request");
         await Assertions.Expect(own).ToHaveCountAsync(1);
         Assert.Equal(0, await page.Locator("main form[method=post]").CountAsync());
@@ -81,7 +81,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
 
         // The approver: the request with its digest, verification, gates, requester and the hostile reason as text.
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         page = await SignIn(p.Approver);
         page.Dialog += (_, dialog) =>
         {
@@ -90,7 +90,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
         };
         await page.GotoAsync($"/console/workspaces/{p.Ws}/models/{p.Model}");
         await page.Locator("p.pending a").ClickAsync();
-        await page.WaitForURLAsync($"**{p.Inbox}");
+        await Reached(page, p.Inbox);
         var request = page.Locator("li.request");
         await Assertions.Expect(request).ToHaveCountAsync(1);
         Assert.Contains($"version {p.Version} to Production", await request.Locator("h2").InnerTextAsync());
@@ -103,7 +103,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
 
         await request.Locator("textarea[name=reason]").FillAsync("reviewed the evaluation report");
         await request.Locator("button[value=approve]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("outcome=approved"));
+        await Reached(page, new Regex("outcome=approved"));
         Assert.Contains("approved", await page.Locator("p.done").InnerTextAsync());
         await Assertions.Expect(page.Locator("li.request")).ToHaveCountAsync(0);
         Assert.Empty(dialogs);
@@ -142,7 +142,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
 
         // An approver of another model: an empty inbox that says nothing of this model, not even that something waits.
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         page = await SignIn(scoped);
         await page.GotoAsync(p.Inbox);
         Assert.Equal(0, await page.Locator("li.request").CountAsync());
@@ -156,7 +156,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
 
         // Without the form's token, even an approver's session posts nothing.
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         page = await SignIn(p.Approver);
         await page.GotoAsync(p.Inbox);
         await Assertions.Expect(page.Locator("li.request")).ToHaveCountAsync(1);
@@ -171,7 +171,7 @@ public sealed class when_deciding_in_the_approvals_inbox(ConsoleFixture console)
         var request = page.Locator("li.request");
         await request.Locator("textarea[name=reason]").FillAsync("the evaluation used last year's data");
         await request.Locator("button[value=reject]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("outcome=rejected"));
+        await Reached(page, new Regex("outcome=rejected"));
         Assert.Contains("rejected", await page.Locator("p.done").InnerTextAsync());
         await Assertions.Expect(page.Locator("li.request")).ToHaveCountAsync(0);
         Assert.Equal(before + 1, await Revision(p));

@@ -37,7 +37,7 @@ public sealed partial class when_listing_console_sessions(ConsoleFixture console
         Assert.Equal(HttpStatusCode.OK, (await Get(elsewhere, "/console/workspaces/default/registry")).Status);
 
         await page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         Assert.Equal(HttpStatusCode.Redirect, (await Get(elsewhere, "/console/workspaces/default/registry")).Status);
         Assert.Equal(HttpStatusCode.OK, (await Get(stranger, "/console/workspaces/default/registry")).Status);
         await page.GotoAsync("/console/sessions");

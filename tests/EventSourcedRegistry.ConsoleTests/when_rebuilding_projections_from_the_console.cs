@@ -24,14 +24,14 @@ public sealed class when_rebuilding_projections_from_the_console(ConsoleFixture 
         Assert.Equal(models.Length, before.Count);
         await page.Locator("nav.admin a").ClickAsync();
         await page.Locator("nav.subnav a", new() { HasText = "Projections" }).ClickAsync();
-        await page.WaitForURLAsync($"**/console/workspaces/{ws}/admin/projections");
+        await Reached(page, $"/console/workspaces/{ws}/admin/projections");
         Assert.Contains("ModelView", await page.Locator("table.projections tbody th.name").AllInnerTextsAsync());
         Assert.Contains("No rebuild", await page.Locator("p.rebuild-state").InnerTextAsync());
         await AssertAccessible(page);
 
         // Every projection (the form's default), followed by reading the page again until it ends.
         await page.Locator("form.rebuild button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("started="));
+        await Reached(page, new Regex("started="));
         var deadline = Stopwatch.StartNew();
         while (await page.Locator("p.rebuild-state .state").InnerTextAsync() == "running" && deadline.Elapsed < TimeSpan.FromSeconds(120))
         {
@@ -39,7 +39,7 @@ public sealed class when_rebuilding_projections_from_the_console(ConsoleFixture 
             Assert.Matches(@"^[\d,]+ of [\d,]+ events", await page.Locator("p.rebuild-state .progress").InnerTextAsync());
             await Task.Delay(200);
             await page.Locator("a.refresh").ClickAsync();
-            await page.WaitForLoadStateAsync();
+            await Loaded(page);
         }
         var state = await page.Locator("p.rebuild-state").InnerTextAsync();
         Assert.True(await page.Locator("p.rebuild-state .state").InnerTextAsync() == "succeeded", state);

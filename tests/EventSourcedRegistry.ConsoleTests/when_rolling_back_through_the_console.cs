@@ -75,21 +75,21 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         // From the model's page, through its link, to the plan for the instant.
         await page.GotoAsync(r.Page);
         await page.Locator("p.rollback-link a").ClickAsync();
-        await page.WaitForURLAsync($"**{r.Rollback}");
+        await Reached(page, r.Rollback);
 
         // Instants the API refuses are its messages on the page, with no plan and nothing to confirm.
         foreach (var (instant, says) in new[] { ("yesterday", "asOf"), (DateTimeOffset.UtcNow.AddDays(1).ToString("O"), "future") })
         {
             await page.Locator("#asOf").FillAsync(instant);
             await page.Locator("form.filters button[type=submit]").ClickAsync();
-            await page.WaitForURLAsync(new Regex("asOf="));
+            await Reached(page, new Regex("asOf="));
             Assert.Contains(says, await page.Locator("p.problem").InnerTextAsync());
             Assert.Equal(0, await page.Locator("form.confirm").CountAsync());
         }
 
         await page.Locator("#asOf").FillAsync(r.Instant.ToString("O"));
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex(Regex.Escape("asOf=" + Uri.EscapeDataString(r.Instant.ToString("O")))));
+        await Reached(page, new Regex(Regex.Escape("asOf=" + Uri.EscapeDataString(r.Instant.ToString("O")))));
         var rows = page.Locator("table.plan tbody tr");
         await Assertions.Expect(rows).ToHaveCountAsync(2);
         var back = rows.Filter(new() { HasText = "version 1" });
@@ -112,7 +112,7 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         // timeline with the key's actor and the reason as text.
         await page.Locator("#reason").FillAsync(when_text_is_hostile.Hostile);
         await page.Locator("form.confirm button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex(Regex.Escape(r.Page) + "$"));
+        await Reached(page, new Regex(Regex.Escape(r.Page) + "$"));
         var stages = page.Locator("table.versions tbody tr");
         Assert.Equal("Production", await stages.Filter(new() { Has = page.Locator("th", new() { HasTextRegex = new Regex("^1$") }) }).Locator("td.stage").InnerTextAsync());
         var performed = page.Locator("table.timeline tbody tr", new() { HasText = "RollbackPerformed" });
@@ -195,7 +195,7 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         // A contributor of another model: its own model's link is there; this model's pages answer exactly as a model
         // that does not exist, naming nothing of it.
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         page = await SignIn(scoped);
         await page.GotoAsync($"/console/workspaces/default/models/{other}");
         await Assertions.Expect(page.Locator("p.rollback-link a")).ToHaveCountAsync(1);
@@ -234,10 +234,10 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
 
         var page = await SignIn(admin);
         await page.Locator("p.rollback-link a").ClickAsync();
-        await page.WaitForURLAsync($"**/console/workspaces/{ws}/rollback");
+        await Reached(page, $"/console/workspaces/{ws}/rollback");
         await page.Locator("#asOf").FillAsync(instant);
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("asOf="));
+        await Reached(page, new Regex("asOf="));
         await Assertions.Expect(page.Locator("table.plan tbody tr")).ToHaveCountAsync(4);
         await AssertAccessible(page);
 
@@ -261,7 +261,7 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
         Assert.Equal(second, await page.Locator("form.confirm input[name=model]").GetAttributeAsync("value"));
         await page.Locator("#reason").FillAsync("both second releases misbehave");
         await page.Locator("form.confirm button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("done=1"));
+        await Reached(page, new Regex("done=1"));
         Assert.Contains("1 model(s) rolled back", await page.Locator("p.done").InnerTextAsync());
         var history = await Call(HttpMethod.Get, $"{api}/models/{second}/history", key: admin);
         var performed = history.Body!["items"]!.AsArray().Single(e => e!["type"]!.GetValue<string>() == "RollbackPerformed")!;
@@ -269,7 +269,7 @@ public sealed class when_rolling_back_through_the_console(ConsoleFixture console
 
         // A reader of the workspace: no link, and the page refuses (403) without a form.
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         page = await SignIn(reader.Body!["key"]!.GetValue<string>());
         Assert.Equal(0, await page.Locator("p.rollback-link").CountAsync());
         var forbidden = await page.GotoAsync($"/console/workspaces/{ws}/rollback?asOf={Uri.EscapeDataString(instant)}");

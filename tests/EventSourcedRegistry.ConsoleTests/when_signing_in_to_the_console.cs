@@ -28,7 +28,7 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
         await AssertAccessible(page);
         await page.Locator("#prefix").FillAsync(model[..8]);
         await page.Locator("form.filters button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("prefix="));
+        await Reached(page, new Regex("prefix="));
         var row = page.Locator("table.registry tbody tr", new() { HasText = model });
         await Assertions.Expect(row).ToHaveCountAsync(1);
         Assert.Contains($"Production: {second}", await row.Locator("td.stages").InnerTextAsync());
@@ -50,7 +50,7 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
 
         // The model's page at the same instant: the versions and the timeline as they were.
         await past.Locator("th.model a").ClickAsync();
-        await pasted.WaitForURLAsync(new Regex($"/models/{model}\\?asOf="));
+        await Reached(pasted, new Regex($"/models/{model}\\?asOf="));
         var versions = pasted.Locator("table.versions tbody tr");
         await Assertions.Expect(versions).ToHaveCountAsync(1);
         Assert.Equal("Production", await versions.Locator("td.stage").InnerTextAsync());
@@ -122,7 +122,7 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
         var posted = await page.RunAndWaitForResponseAsync(() => page.Locator("form.signin button[type=submit]").ClickAsync(),
             r => r.Request.Method == "POST" && r.Url.Contains("/console/signin"));
         Assert.Equal(302, posted.Status);
-        await page.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+        await Reached(page, new Regex("/console/workspaces/default/registry"));
         Assert.Equal("modèle-ü", await page.Locator("#prefix").InputValueAsync());
 
         // A return address that climbs out of the console by a dot segment, plain or percent-encoded, lands on its start.
@@ -133,7 +133,7 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
             await visit.GotoAsync("/console/signin?returnUrl=" + Uri.EscapeDataString(away));
             await visit.Locator("#key").FillAsync(key);
             await visit.Locator("form.signin button[type=submit]").ClickAsync();
-            await visit.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+            await Reached(visit, new Regex("/console/workspaces/default/registry"));
             Assert.DoesNotContain("/api/", visit.Url);
             await other.DisposeAsync();
         }
@@ -170,7 +170,7 @@ public sealed class when_signing_in_to_the_console(ConsoleFixture console) : Con
         var copy = (await Browser.CookiesAsync()).Single(c => c.Name == "esr-console");
         Assert.Equal(HttpStatusCode.OK, await RegistryWith(copy));
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         Assert.DoesNotContain(await Browser.CookiesAsync(), c => c.Name == "esr-console");
         await page.GotoAsync("/console/workspaces/default/registry");
         Assert.Contains("/console/signin", page.Url);

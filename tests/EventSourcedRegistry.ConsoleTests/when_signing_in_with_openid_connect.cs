@@ -58,7 +58,7 @@ public sealed class when_signing_in_with_openid_connect(ConsoleFixture console) 
             provider.Next = refused;
             await page.GotoAsync("/console/signin");
             await page.GetByRole(AriaRole.Link, new() { Name = signInWith }).ClickAsync();
-            await page.WaitForURLAsync(new Regex("/console/signin\\?refused=oidc"));
+            await Reached(page, new Regex("/console/signin\\?refused=oidc"));
             Assert.Contains("was refused", await page.Locator("[role=alert]").InnerTextAsync());
             Assert.DoesNotContain(await browser.CookiesAsync(), c => c.Name == "esr-console");
         }
@@ -69,7 +69,7 @@ public sealed class when_signing_in_with_openid_connect(ConsoleFixture console) 
         var pkce = provider.VerifiedPkce;
         await page.GotoAsync($"/console/signin?returnUrl={Uri.EscapeDataString($"/console/workspaces/default/registry?prefix={model}")}");
         await page.GetByRole(AriaRole.Link, new() { Name = signInWith }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+        await Reached(page, new Regex("/console/workspaces/default/registry"));
         Assert.Equal(pkce + 1, provider.VerifiedPkce);
         Assert.Equal("jwt:" + subject, await page.Locator("header .actor").InnerTextAsync());
         Assert.Contains("seen through a token", await page.Locator("main").InnerTextAsync());
@@ -83,12 +83,12 @@ public sealed class when_signing_in_with_openid_connect(ConsoleFixture console) 
         await page.GotoAsync("/console/sessions");
         Assert.Equal(1, await page.Locator("table.sessions tbody tr").CountAsync());
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         Assert.Equal(HttpStatusCode.Redirect, await Replay(node, session));
 
         // A session whose access token expired is refused at its next request.
         await page.GetByRole(AriaRole.Link, new() { Name = signInWith }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+        await Reached(page, new Regex("/console/workspaces/default/registry"));
         var second = (await browser.CookiesAsync()).Single(c => c.Name == "esr-console").Value;
         Assert.Equal(HttpStatusCode.OK, await Replay(node, second));
         await using (var db = new NpgsqlConnection(Console.ConnectionString))

@@ -16,7 +16,7 @@ public sealed class when_signing_out_of_a_workspace(ConsoleFixture console) : Co
         var page = await SignIn(key);
         Assert.Contains($"/console/workspaces/{slug}/registry", page.Url);
         await page.Locator("form.signout button[type=submit]").ClickAsync();
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         Assert.DoesNotContain(await Browser.CookiesAsync(), c => c.Name == "esr-console");
     }
 }

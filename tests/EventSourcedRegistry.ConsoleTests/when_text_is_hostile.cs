@@ -33,7 +33,7 @@ public sealed class when_text_is_hostile(ConsoleFixture console) : ConsoleTest(c
         var version = await RegisterVersion(model);
         await Promote(model, version, "Staging", Hostile);
         await row.Locator("th.model a").ClickAsync();
-        await page.WaitForURLAsync($"**/models/{model}");
+        await Reached(page, $"/models/{model}");
         Assert.Contains(Hostile, await page.Locator("table.timeline td.reason").AllInnerTextsAsync());
         Assert.Equal(Hostile, await page.Locator("p.description").InnerTextAsync());
         Assert.Equal(0, await page.Locator("main img, main script").CountAsync());

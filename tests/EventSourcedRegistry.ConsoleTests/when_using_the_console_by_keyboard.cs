@@ -57,7 +57,7 @@ public sealed class when_using_the_console_by_keyboard(ConsoleFixture console) :
 
         var page = await Browser.NewPageAsync();
         await page.GotoAsync("/console");
-        await page.WaitForURLAsync(new Regex("/console/signin"));
+        await Reached(page, new Regex("/console/signin"));
         // The first stop of every page skips the header to the content.
         await page.Keyboard.PressAsync("Tab");
         Assert.Equal("Skip to main content", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
@@ -65,7 +65,7 @@ public sealed class when_using_the_console_by_keyboard(ConsoleFixture console) :
         await TabTo(page, "#key");
         await page.Keyboard.TypeAsync(key);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("/console/workspaces/default/registry"));
+        await Reached(page, new Regex("/console/workspaces/default/registry"));
 
         // Past the header by the skip link, straight into the search.
         await page.Keyboard.PressAsync("Tab");
@@ -75,24 +75,24 @@ public sealed class when_using_the_console_by_keyboard(ConsoleFixture console) :
         await AssertFocusVisible(page);
         await page.Keyboard.TypeAsync(model);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("prefix="));
+        await Reached(page, new Regex("prefix="));
         await TabTo(page, $"table.registry th.model a[href$='/models/{model}']");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/models/{model}");
+        await Reached(page, $"/models/{model}");
 
         await TabTo(page, "p.rollback-link a");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync($"**/models/{model}/rollback");
+        await Reached(page, $"/models/{model}/rollback");
         await TabTo(page, "#asOf");
         await page.Keyboard.TypeAsync(instant);
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex("asOf="));
+        await Reached(page, new Regex("asOf="));
         await Assertions.Expect(page.Locator("table.plan tbody tr")).ToHaveCountAsync(2);
         await TabTo(page, "#reason");
         await page.Keyboard.TypeAsync("rolled back by keyboard");
         await TabTo(page, "form.confirm button[type=submit]");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(new Regex($"/models/{model}$"));
+        await Reached(page, new Regex($"/models/{model}$"));
 
         var performed = page.Locator("table.timeline tbody tr", new() { HasText = "RollbackPerformed" });
         await Assertions.Expect(performed).ToHaveCountAsync(1);

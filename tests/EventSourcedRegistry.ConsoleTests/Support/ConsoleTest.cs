@@ -47,16 +47,32 @@ public abstract partial class ConsoleTest(ConsoleFixture console) : IAsyncLifeti
         Assert.Contains("/console/signin", page.Url);
         await page.Locator("#key").FillAsync(key);
         await page.Locator("form.signin button[type=submit]").ClickAsync();
-        // The landing page is waited for by its URL and its rendered page (signed in: the sign-out form; the main region),
-        // never by a load state: in three CI runs (beside the API tests) Chromium's load event never came after this form's
-        // redirect, for 30 s and then for 90 s, while Playwright saw the network idle. WaitForURLAsync is no way around it:
-        // when the URL already matches it waits for the load state (it did so even with WaitUntil = Commit, the third
-        // time). Playwright's URL assertion only polls the URL. What the tests need is the page.
-        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/console/workspaces/[^/]+/registry"), new() { Timeout = 90_000 });
+        await Reached(page, new Regex("/console/workspaces/[^/]+/registry"));
         await page.Locator("form.signout").WaitForAsync();
-        await page.Locator("main#main").WaitForAsync();
         return page;
     }
+
+    /// <summary>
+    /// Waits until the page's URL matches <paramref name="url"/> and its document has loaded. Never by Playwright's
+    /// client-side waits for an event (WaitForURLAsync, WaitForLoadStateAsync): each looks at the frame's state (its URL,
+    /// its load states) and only then subscribes to the event that changes it, while the driver's events are dispatched on
+    /// another thread; an event that lands between the two is missed and the wait runs into its timeout. Four CI runs beside
+    /// the API tests met that (after the sign-in's redirect; after the keyboard's search), always with the page loaded
+    /// (GotoAsync, whose wait runs in the driver, never did). Here both conditions are polled: the URL by Playwright's
+    /// assertion, the document's readyState in the page.
+    /// </summary>
+    protected static async Task Reached(IPage page, Regex url)
+    {
+        await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 90_000 });
+        await Loaded(page);
+    }
+
+    /// <summary><see cref="Reached(IPage, Regex)"/> at a URL whose path ends with <paramref name="pathEnd"/> and has no query.</summary>
+    protected static Task Reached(IPage page, string pathEnd) => Reached(page, new Regex(Regex.Escape(pathEnd) + "$"));
+
+    /// <summary>The current document has loaded (polled in the page; see <see cref="Reached(IPage, Regex)"/>).</summary>
+    protected static Task Loaded(IPage page) =>
+        page.WaitForFunctionAsync("() => document.readyState === 'complete'", null, new() { Timeout = 90_000, PollingInterval = 50 });
 
     /// <summary>axe-core on the page as it is: no serious or critical violation.</summary>
     protected static async Task AssertAccessible(IPage page)
