@@ -78,7 +78,8 @@ public sealed class ConsoleReads(IAuthorizationService authorization)
     /// <summary><c>GET /api/v1/models/{name}</c> (asOf).</summary>
     public Task<ConsoleAnswer<Wire.ModelInfo>> Model(HttpContext http, string name, IDictionary<string, StringValues> query) =>
         Call<Wire.ModelInfo>(http, $"/api/v1/models/{Uri.EscapeDataString(name)}", query, sub => Api.Models.Reading.GetModelEndpoint.Get(name, sub,
-            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>()), name);
+            http.RequestServices.GetRequiredService<WorkspaceStore>(), http.RequestServices.GetRequiredService<PastModels>(),
+            http.RequestServices.GetRequiredService<Api.Models.Reading.ModelViewAnswers>()), name);
 
     /// <summary><c>GET /api/v1/models/{name}/versions</c> (asOf, cursor).</summary>
     public async Task<ConsoleAnswer<Wire.ModelVersionPage>> Versions(HttpContext http, string name, IDictionary<string, StringValues> query)

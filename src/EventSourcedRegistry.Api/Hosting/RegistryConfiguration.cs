@@ -76,6 +76,7 @@ public static class RegistryConfiguration
         builder.Services.AddHostedService<WorkspaceRegistration>();
         builder.Services.AddSingleton<TimeTravel.PointResolver>();
         builder.Services.AddSingleton<TimeTravel.PastModels>();
+        builder.Services.AddSingleton(Models.Reading.ModelViewAnswers.From(builder.Configuration));
 
         builder.Host.UseWolverine(options =>
         {

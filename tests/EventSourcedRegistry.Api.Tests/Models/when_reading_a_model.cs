@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alba;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Models.Reading;
+using EventSourcedRegistry.Api.Tests.Workspaces;
 using EventSourcedRegistry.Api.Tests.Support;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Store;
@@ -137,6 +139,65 @@ public sealed class when_reading_a_model(AppFixture app) : ApiTest(app)
 
         Assert.Equal(12, revision);
         AssertSameJson(JsonSerializer.SerializeToNode(view, EventSourcedRegistry.Api.Infrastructure.Json.Options)!, JsonNode.Parse(answer.WrittenSpan));
+    }
+
+    [Fact]
+    public async Task an_unchanged_row_is_answered_from_the_nodes_copy_and_a_row_changed_by_any_writer_never_is()
+    {
+        var tenant = WorkspaceId.Default.TenantId;
+        var answers = Host.Services.GetRequiredService<ModelViewAnswers>();
+        await Host.RegisterModel(Name);
+        await Host.RegisterVersion(Name);
+        var first = await Host.Get($"/api/v1/models/{Name}");
+        Assert.Equal(200, first.Status);
+        var copy = answers.Find(tenant, Name);
+        Assert.NotNull(copy);
+
+        // While the row is the one the copy was made from, the copy is what is answered: one planted with the row's version
+        // and other JSON is answered as it is.
+        answers.Keep(tenant, Name, copy with { Json = """{"planted":true}"""u8.ToArray(), Revision = 99 });
+        var planted = await Host.Get($"/api/v1/models/{Name}");
+        Assert.True(planted.Body!["planted"]!.GetValue<bool>(), planted.Body.ToJsonString());
+        Assert.Equal(Revisions.ETagOf(99), planted.Raw.Headers.ETag?.ToString());
+
+        // Changed by hand (no command, no Marten, Marten's last-modified time untouched): the next read sees it.
+        Assert.Equal(1, await App.Sql($"update {RegistryTables.ModelView} set data = jsonb_set(data, '{{description}}', '\"changed by hand\"') " +
+                                      "where tenant_id = $1 and normalized_name = $2", tenant, Name));
+        var byHand = await Host.Get($"/api/v1/models/{Name}");
+        Assert.Equal("changed by hand", byHand.Body!["description"]!.GetValue<string>());
+        AssertSameJson(await Serialized(Store, Name), byHand.Body);
+        Assert.Equal("changed by hand", (await Host.Get($"/api/v1/models/{Name}")).Body!["description"]!.GetValue<string>());
+
+        // Changed by a command: the new revision and its ETag.
+        await Host.Patch($"/api/v1/models/{Name}", new { description = "changed by a command" }).Ok();
+        var byCommand = await Host.Get($"/api/v1/models/{Name}");
+        AssertSameJson(await Serialized(Store, Name), byCommand.Body);
+        Assert.Equal("changed by a command", byCommand.Body!["description"]!.GetValue<string>());
+        Assert.Equal(Revisions.ETagOf(byCommand.Body["revision"]!.GetValue<long>()), byCommand.Raw.Headers.ETag?.ToString());
+        Assert.NotEqual(first.Body!["revision"]!.GetValue<long>(), byCommand.Body["revision"]!.GetValue<long>());
+
+        // Deleted: a 404, though a copy of the model is kept.
+        await Host.Delete($"/api/v1/models/{Name}?reason=retired").Ok(204);
+        Assert.NotNull(answers.Find(tenant, Name));
+        (await Host.Get($"/api/v1/models/{Name}")).AssertProblem(404);
+    }
+
+    [Fact]
+    public async Task two_workspaces_holding_the_same_name_each_answer_their_own_view_read_after_read()
+    {
+        var other = await App.NewWorkspace();
+        await Host.RegisterModel(Name);
+        await Host.Patch($"/api/v1/models/{Name}", new { description = "the default workspace's" }).Ok();
+        Assert.Equal(201, (await Host.PostIn(other, $"/api/v1/workspaces/{other.Slug}/models", new { name = Name, description = "the other workspace's" })).Status);
+
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal("the default workspace's", (await Host.Get($"/api/v1/models/{Name}")).Body!["description"]!.GetValue<string>());
+            var theirs = await Host.GetIn(other, $"/api/v1/workspaces/{other.Slug}/models/{Name}");
+            Assert.Equal("the other workspace's", theirs.Body!["description"]!.GetValue<string>());
+        }
+        var answers = Host.Services.GetRequiredService<ModelViewAnswers>();
+        Assert.NotSame(answers.Find(WorkspaceId.Default.TenantId, Name), answers.Find(other.TenantId, Name));
     }
 
     [Fact]

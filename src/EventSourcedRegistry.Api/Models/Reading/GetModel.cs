@@ -16,7 +16,8 @@ public static class GetModelEndpoint
     [AuthorizesModelReadAtPoint]
     [ProducesResponseType<Wire.ModelInfo>(StatusCodes.Status200OK)]
     [WolverineGet("/api/v1/models/{name}", OperationId = "GetModel")]
-    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels)
+    public static async Task<IResult> Get(string name, HttpContext http, WorkspaceStore store, PastModels pastModels,
+        ModelViewAnswers answers)
     {
         await using var session = store.QuerySession();
         if (PointsInTime.Requested(http.Request))
@@ -24,6 +25,6 @@ public static class GetModelEndpoint
             var (past, problem) = await pastModels.Load(http, name, session);
             return problem ?? past!.Json(past.Model);
         }
-        return await StoredModelView.WriteAsync(session, name, http) ? Results.Empty : Problems.ModelNotFound(name);
+        return await StoredModelView.WriteAsync(session, name, http, answers) ? Results.Empty : Problems.ModelNotFound(name);
     }
 }

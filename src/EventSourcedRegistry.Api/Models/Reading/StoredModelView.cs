@@ -33,8 +33,15 @@ namespace EventSourcedRegistry.Api.Models.Reading;
 /// </remarks>
 public static class StoredModelView
 {
+    /// <summary>
+    /// The row's version (<see cref="ModelViewAnswers"/>: its <c>xmin</c> and Marten's last-modified time), and its JSON unless
+    /// that version is the copy's ($3; empty when there is none).
+    /// </summary>
     private const string Sql =
-        $"select d.data::text from {RegistryTables.ModelView} as d where d.tenant_id = $1 and d.normalized_name = $2";
+        "select v.version, case when v.version = $3 then null else d.data::text end " +
+        $"from {RegistryTables.ModelView} as d " +
+        "cross join lateral (select d.xmin::text || '/' || coalesce(d.mt_last_modified::text, '') as version) as v " +
+        "where d.tenant_id = $1 and d.normalized_name = $2";
 
     private static readonly Member[] Members = Describe();
     private static readonly int Revision = Array.FindIndex(Members, m => m.Name == "revision");
@@ -54,32 +61,54 @@ public static class StoredModelView
                 : null))];
     }
 
-    /// <summary>Writes the view (200, its revision as ETag) and answers true; false, writing nothing, when there is no such model.</summary>
-    public static async Task<bool> WriteAsync(IQuerySession session, string name, HttpContext http)
+    /// <summary>
+    /// Writes the view (200, its revision as ETag) and answers true; false, writing nothing, when there is no such model.
+    /// Answered from this node's copy when the stored row is still the one the copy was made from (see <see cref="ModelViewAnswers"/>).
+    /// </summary>
+    public static async Task<bool> WriteAsync(IQuerySession session, string name, HttpContext http, ModelViewAnswers answers)
     {
         var ct = http.RequestAborted;
-        byte[] stored;
-        int length;
+        var normalized = InputRules.NormalizeName(name);
+        var copy = answers.Find(session.TenantId, normalized);
+        ModelViewAnswers.Answer answer;
         await using (var command = new NpgsqlCommand(Sql))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
-            command.Parameters.Add(new NpgsqlParameter { Value = InputRules.NormalizeName(name) });
+            command.Parameters.Add(new NpgsqlParameter { Value = normalized });
+            command.Parameters.Add(new NpgsqlParameter { Value = copy?.RowVersion ?? "" });
             await using var reader = await session.ExecuteReaderAsync(command, ct);
             if (!await reader.ReadAsync(ct)) return false;
-            await using var column = reader.GetStream(0);
-            length = (int)column.Length;
-            stored = ArrayPool<byte>.Shared.Rent(length);
-            await column.ReadExactlyAsync(stored.AsMemory(0, length), ct);
+            var rowVersion = reader.GetString(0);
+            if (await reader.IsDBNullAsync(1, ct) && copy is not null && copy.RowVersion == rowVersion)
+            {
+                answer = copy;
+                answers.Answered(fromCopy: true);
+            }
+            else
+            {
+                answer = await Reshaped(reader, rowVersion, ct);
+                answers.Answered(fromCopy: false);
+                answers.Keep(session.TenantId, normalized, answer);
+            }
         }
+        Revisions.Write(http.Response, answer.Revision);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await http.Response.Body.WriteAsync(answer.Json, ct);
+        return true;
+    }
+
+    private static async Task<ModelViewAnswers.Answer> Reshaped(System.Data.Common.DbDataReader reader, string rowVersion, CancellationToken ct)
+    {
+        await using var column = reader.GetStream(1);
+        var length = (int)column.Length;
+        var stored = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var answer = new ArrayBufferWriter<byte>(length + 256);
-            var revision = Reshape(stored.AsSpan(0, length), answer);
-            Revisions.Write(http.Response, revision);
-            http.Response.StatusCode = StatusCodes.Status200OK;
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await http.Response.Body.WriteAsync(answer.WrittenMemory, ct);
-            return true;
+            await column.ReadExactlyAsync(stored.AsMemory(0, length), ct);
+            var json = new ArrayBufferWriter<byte>(length + 256);
+            var revision = Reshape(stored.AsSpan(0, length), json);
+            return new ModelViewAnswers.Answer(rowVersion, json.WrittenSpan.ToArray(), revision);
         }
         finally
         {
