@@ -73,8 +73,8 @@ public static partial class WorkspacePartitions
     /// their table's setting. Marten has no setting for a column's compression, hence this statement of ours, run with
     /// each workspace's partitions (at start and when a workspace is made); a table another session holds is left for
     /// the next time (a short lock timeout), as the setting only makes writes cheaper.
+    /// This query lists the statements still to run: one per jsonb column not yet on lz4; none on a server without lz4.
     /// </summary>
-    /// <summary>The store's jsonb columns not yet compressed with lz4, as the statements that change them; none without lz4.</summary>
     public const string ColumnsToCompressSql = $"""
         select format('alter table only %I.%I alter column %I set compression lz4', n.nspname, c.relname, a.attname)
         from pg_attribute a

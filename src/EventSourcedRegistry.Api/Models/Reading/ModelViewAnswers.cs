@@ -31,8 +31,6 @@ public sealed class ModelViewAnswers : IDisposable
 
     private readonly MemoryCache? _copies;
     private readonly long _largest;
-    private long _hits;
-    private long _misses;
 
     public ModelViewAnswers(long bytes)
     {
@@ -49,18 +47,8 @@ public sealed class ModelViewAnswers : IDisposable
         return new ModelViewAnswers(megabytes * 1024L * 1024L);
     }
 
-    /// <summary>Reads answered from a copy, and reads that converted the stored view (for tests and diagnostics).</summary>
-    public long Hits => Interlocked.Read(ref _hits);
-    public long Misses => Interlocked.Read(ref _misses);
-
     public Answer? Find(string tenant, string normalizedName) =>
         _copies is not null && _copies.TryGetValue((tenant, normalizedName), out Answer? answer) ? answer : null;
-
-    public void Answered(bool fromCopy)
-    {
-        if (fromCopy) Interlocked.Increment(ref _hits);
-        else Interlocked.Increment(ref _misses);
-    }
 
     public void Keep(string tenant, string normalizedName, Answer answer)
     {

@@ -82,12 +82,10 @@ public static class StoredModelView
             if (await reader.IsDBNullAsync(1, ct) && copy is not null && copy.RowVersion == rowVersion)
             {
                 answer = copy;
-                answers.Answered(fromCopy: true);
             }
             else
             {
                 answer = await Reshaped(reader, rowVersion, ct);
-                answers.Answered(fromCopy: false);
                 answers.Keep(session.TenantId, normalized, answer);
             }
         }
