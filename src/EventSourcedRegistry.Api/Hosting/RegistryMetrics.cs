@@ -37,7 +37,11 @@ public sealed class RegistryMetrics
             "The workspace's sequence through which its hash chain is sealed.");
     }
 
-    /// <summary>A workspace's progress as last sampled: the newest event sequence and each async projection's position.</summary>
+    /// <summary>
+    /// A workspace's progress as last sampled: its last stored event (as <c>GET /api/v1/admin/projections</c> and
+    /// <c>GET /api/v1/audit</c> count it; a number the event sequence handed out to an append that never committed is no
+    /// event) and each async projection's position.
+    /// </summary>
     public sealed record WorkspaceProgress(string Workspace, long LastEvent, long AuditLog, long HashChain);
 
     public void Sampled(IReadOnlyList<WorkspaceProgress> progress) => _progress = progress;
@@ -91,7 +95,7 @@ public sealed class ProgressSampler(NpgsqlDataSource data, RegistryMetrics metri
     private static readonly string Sql =
         $"""
          select p.partition_value,
-                coalesce(pg_sequence_last_value(to_regclass(format('%I.%I', '{RegistryStore.Schema}', '{EventGaps.SequencePrefix}' || p.partition_suffix))), 0),
+                {EventSourcedRegistry.History.StorePosition.LastEventSql(RegistryStore.Schema, "p.partition_value")},
                 coalesce(l.last_seq_id, 0), coalesce(c.last_seq_id, 0)
          from {RegistryStore.Schema}.mt_tenant_partitions p
          left join {AuditTrail.ProgressionTable} l on l.name = '{AuditTrail.AuditLogProjectionName}:All:' || p.partition_value

@@ -17,6 +17,9 @@ public sealed class ObservedHost : IAsyncLifetime
     public LogCapture Logs { get; } = new();
     private SideHost? _host;
 
+    /// <summary>The host's own database (after <see cref="Use"/>).</summary>
+    public string ConnectionString => _host?.ConnectionString ?? throw new InvalidOperationException("The observed host has not started.");
+
     public Task<IAlbaHost> Use(AppFixture app)
     {
         _host ??= new SideHost("esr_observed", "observed", builder => builder

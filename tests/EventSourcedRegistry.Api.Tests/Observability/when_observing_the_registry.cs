@@ -119,6 +119,45 @@ public sealed class when_observing_the_registry(AppFixture app, ObservedHost obs
     }
 
     [Fact]
+    public async Task the_lag_gauge_counts_stored_events_so_a_number_handed_out_to_no_event_leaves_it_at_zero()
+    {
+        var host = await observed.Use(app);
+        var factory = host.Services.GetRequiredService<IMeterFactory>();
+        await host.RegisterModel("gauged");
+        // A number the workspace's event sequence handed out to an append that never committed (as a rolled-back
+        // transaction leaves one): no event holds it, so no projection will ever reach it.
+        await app.SqlOn(observed.ConnectionString,
+            $"select nextval('{EventSourcedRegistry.Store.RegistryStore.Schema}.{EventSourcedRegistry.Store.EventGaps.SequencePrefix}{EventSourcedRegistry.Store.WorkspacePartitions.DefaultSuffix}')");
+        var tenant = EventSourcedRegistry.Store.WorkspaceId.Default.TenantId;
+        var caughtUp = $"""
+            select coalesce((select last_seq_id from {EventSourcedRegistry.Audit.AuditTrail.ProgressionTable} where name = '{EventSourcedRegistry.Audit.AuditTrail.AuditLogProjectionName}:All:{tenant}'), 0)
+                   >= (select max(seq_id) from {EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events where tenant_id = '{tenant}')
+            """;
+        var until = DateTime.UtcNow + Patience;
+        while (!(await app.SqlListOn<bool>(observed.ConnectionString, caughtUp)).Single() && DateTime.UtcNow < until) await Task.Delay(50);
+        Assert.True((await app.SqlListOn<bool>(observed.ConnectionString, caughtUp)).Single(), "the audit log did not catch up");
+
+        var sampler = host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ProgressSampler>().Single();
+        await sampler.SampleAsync(CancellationToken.None);
+        var lag = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == RegistryMetrics.ProjectionLag) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var named = tags.ToArray().ToDictionary(t => t.Key, t => t.Value);
+            if (Equals(named.GetValueOrDefault("workspace"), tenant)) lag[(string)named["projection"]!] = value;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.True(lag.TryGetValue(EventSourcedRegistry.Audit.AuditTrail.AuditLogProjectionName, out var auditLog), $"measured: {string.Join(", ", lag)}");
+        Assert.Equal(0, auditLog);
+    }
+
+    [Fact]
     public async Task artifact_bytes_in_and_out_are_counted()
     {
         var host = await observed.Use(app);
