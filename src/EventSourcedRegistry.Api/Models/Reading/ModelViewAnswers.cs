@@ -20,7 +20,7 @@ namespace EventSourcedRegistry.Api.Models.Reading;
 /// on every write, on every node, including writes it does not see (the rebuild, another node). IMemoryCache keeps the
 /// copies; what makes them safe is the comparison, which no cache offers.</para>
 /// </remarks>
-public sealed class ModelViewAnswers : IDisposable
+public sealed class ModelViewAnswers
 {
     public const string Section = "Registry:Reads:ModelViewCacheMegabytes";
     public const int DefaultMegabytes = 64;
@@ -59,6 +59,4 @@ public sealed class ModelViewAnswers : IDisposable
             AbsoluteExpirationRelativeToNow = Lifetime,
         });
     }
-
-    public void Dispose() => _copies?.Dispose();
 }
