@@ -50,14 +50,8 @@ public static class RegistryState
         {
             var versions = view.VersionsByStage[stage]; // ascending, as the fold keeps them
             if (versions.Count == 0) continue;
-            json.WriteStartArray(stage);
-            for (var i = 0; i < versions.Count;)
-            {
-                var first = versions[i];
-                while (++i < versions.Count && versions[i] == versions[i - 1] + 1) { }
-                WriteRun(json, first, versions[i - 1]);
-            }
-            json.WriteEndArray();
+            json.WritePropertyName(stage);
+            VersionRuns.Write(json, versions);
         }
         json.WriteEndObject();
         WriteMap(json, "aliases", view.Aliases);
@@ -71,19 +65,6 @@ public static class RegistryState
     [ThreadStatic] private static Utf8JsonWriter? _writer;
 
     private static IEnumerable<string> Sorted(IEnumerable<string> keys) => keys.Order(StringComparer.Ordinal);
-
-    private static void WriteRun(Utf8JsonWriter json, int first, int last)
-    {
-        if (first == last)
-        {
-            json.WriteNumberValue(first);
-            return;
-        }
-        json.WriteStartArray();
-        json.WriteNumberValue(first);
-        json.WriteNumberValue(last);
-        json.WriteEndArray();
-    }
 
     private static void WriteMap(Utf8JsonWriter json, string name, Dictionary<string, int> map)
     {

@@ -40,8 +40,12 @@ public static class RegistryStore
         // Slugs are lower-case already; one spelling per workspace whatever a caller sends.
         options.TenantIdStyle = TenantIdStyle.ForceLowerCase;
         // Stored client JSON is as deep as the input allows, and documents wrap it further (CanonicalInput.StoredMaxDepth).
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase,
-            json => json.MaxDepth = CanonicalInput.StoredMaxDepth);
+        // A model view stores its versions by stage as runs (VersionRuns): it is rewritten at every command on the model.
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, json =>
+        {
+            json.MaxDepth = CanonicalInput.StoredMaxDepth;
+            VersionRuns.StoreModelViewStagesAsRuns(json);
+        });
 
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
         // Quick: timestamps come from PostgreSQL's clock, not from whichever API node appended the event.

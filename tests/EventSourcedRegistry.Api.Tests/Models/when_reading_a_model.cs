@@ -108,6 +108,58 @@ public sealed class when_reading_a_model(AppFixture app) : ApiTest(app)
         Assert.Empty(answer.Body!["pendingRequests"]!.AsArray());
     }
 
+    private Task<List<string>> StoredStages(string name) => App.SqlList<string>(
+        $"select (data -> 'versionsByStage')::text from {RegistryTables.ModelView} where tenant_id = $1 and normalized_name = $2",
+        WorkspaceId.Default.TenantId, name);
+
+    private static int[] Versions(JsonNode model, string stage) => [.. model["versionsByStage"]![stage]!.AsArray().Select(v => v!.GetValue<int>())];
+
+    [Fact]
+    public async Task versions_are_stored_as_runs_and_answered_one_by_one()
+    {
+        await Host.RegisterModel(Name);
+        for (var i = 0; i < 5; i++) await Host.RegisterVersion(Name);
+        await Host.Promote(Name, 3, "Staging").Ok();
+
+        var answer = await Host.Get($"/api/v1/models/{Name}");
+        var again = await Host.Get($"/api/v1/models/{Name}"); // from this node's copy
+
+        Assert.Equal("""{"None": [[1, 2], [4, 5]], "Staging": [3]}""", Assert.Single(await StoredStages(Name)));
+        foreach (var read in new[] { answer, again })
+        {
+            Assert.Equal(200, read.Status);
+            Assert.Equal([1, 2, 4, 5], Versions(read.Body!, "None"));
+            Assert.Equal([3], Versions(read.Body!, "Staging"));
+            AssertSameJson(await Serialized(Store, Name), read.Body);
+        }
+    }
+
+    [Fact]
+    public async Task a_view_stored_before_runs_is_answered_and_decided_against_and_the_next_command_stores_runs()
+    {
+        await Host.RegisterModel(Name);
+        for (var i = 0; i < 5; i++) await Host.RegisterVersion(Name);
+        await Host.Promote(Name, 3, "Staging").Ok();
+        // As a build before runs wrote it: every version listed.
+        Assert.Equal(1, await App.Sql($"update {RegistryTables.ModelView} set data = jsonb_set(data, '{{versionsByStage}}', " +
+                                      "'{\"None\": [1, 2, 4, 5], \"Staging\": [3]}') where tenant_id = $1 and normalized_name = $2",
+            WorkspaceId.Default.TenantId, Name));
+
+        var answer = await Host.Get($"/api/v1/models/{Name}");
+        Assert.Equal([1, 2, 4, 5], Versions(answer.Body!, "None"));
+        Assert.Equal([3], Versions(answer.Body!, "Staging"));
+        AssertSameJson(await Serialized(Store, Name), answer.Body);
+
+        // A command reads it as the state it decides against: version 3 is in Staging, so it is promoted from there.
+        Assert.Equal(6, await Host.RegisterVersion(Name));
+        await Host.Promote(Name, 3, "Production").Ok();
+
+        Assert.Equal("""{"None": [[1, 2], [4, 6]], "Production": [3]}""", Assert.Single(await StoredStages(Name)));
+        var after = await Host.Get($"/api/v1/models/{Name}");
+        Assert.Equal([1, 2, 4, 5, 6], Versions(after.Body!, "None"));
+        Assert.Equal([3], Versions(after.Body!, "Production"));
+    }
+
     [Fact]
     public void approvals_and_requests_lose_their_null_members_at_every_depth_and_client_json_keeps_its_own()
     {

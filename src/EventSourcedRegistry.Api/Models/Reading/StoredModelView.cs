@@ -24,7 +24,8 @@ namespace EventSourcedRegistry.Api.Models.Reading;
 /// is null;</item>
 /// <item>null members are cut at the top (<c>WhenWritingNull</c>), and <c>deleted: false</c> (<c>WhenWritingDefault</c>);</item>
 /// <item>in the pending requests, null members are cut at every depth: they hold strings, numbers, flags and dates, never
-/// client JSON. The metadata schema is client JSON, whose own nulls are content: it is copied whole.</item>
+/// client JSON. The metadata schema is client JSON, whose own nulls are content: it is copied whole;</item>
+/// <item>the versions by stage are stored as runs (<see cref="VersionRuns"/>) and written out one number per version.</item>
 /// </list>
 /// <para>Not kept is the spelling: PostgreSQL's jsonb text orders members by key length, spaces its separators and escapes
 /// only what JSON requires. Parsed, the answer equals the serialized view (when_reading_a_model). Doing the same in SQL
@@ -47,6 +48,7 @@ public static class StoredModelView
     private static readonly int Revision = Array.FindIndex(Members, m => m.Name == "revision");
     private static readonly int Deleted = Array.FindIndex(Members, m => m.Name == "deleted");
     private static readonly int PendingRequests = Array.FindIndex(Members, m => m.Name == "pendingRequests");
+    private static readonly int VersionsByStage = Array.FindIndex(Members, m => m.Name == "versionsByStage");
 
     /// <summary>A member of the view on the wire, and the text a view without it in the store is answered with (null: none).</summary>
     private sealed record Member(string Name, byte[] Utf8Name, byte[]? Default);
@@ -143,6 +145,11 @@ public static class StoredModelView
                 output.Write(stored[start..(int)reader.TokenStartIndex]);
                 WithoutNullMembers(ref reader, stored, output);
             }
+            else if (member == VersionsByStage && type == JsonTokenType.StartObject)
+            {
+                output.Write(stored[start..(int)reader.TokenStartIndex]);
+                WithRunsExpanded(ref reader, stored, output);
+            }
             else
             {
                 reader.Skip();
@@ -165,6 +172,42 @@ public static class StoredModelView
         for (var i = 0; i < Members.Length; i++)
             if (reader.ValueTextEquals(Members[i].Utf8Name)) return i;
         return -1;
+    }
+
+    /// <summary>
+    /// Copies the versions by stage the reader is on (its object's start) with every run of versions written out: the store
+    /// keeps runs (<see cref="VersionRuns"/>; views written before them hold plain numbers, copied as they are), the wire
+    /// lists every version.
+    /// </summary>
+    private static void WithRunsExpanded(ref Utf8JsonReader reader, ReadOnlySpan<byte> stored, IBufferWriter<byte> output)
+    {
+        output.Write("{"u8);
+        var firstStage = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var start = (int)reader.TokenStartIndex;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("A stored stage's versions are not an array.");
+            if (!firstStage) output.Write(","u8);
+            firstStage = false;
+            output.Write(stored[start..(int)reader.TokenStartIndex]);
+            output.Write("["u8);
+            var first = true;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var (from, to) = reader.TokenType == JsonTokenType.Number ? (reader.GetInt32(), reader.GetInt32()) : VersionRuns.ReadRun(ref reader);
+                for (var v = from; v <= to; v++)
+                {
+                    if (!first) output.Write(","u8);
+                    first = false;
+                    var digits = output.GetSpan(11);
+                    System.Buffers.Text.Utf8Formatter.TryFormat(v, digits, out var written);
+                    output.Advance(written);
+                }
+            }
+            output.Write("]"u8);
+        }
+        output.Write("}"u8);
     }
 
     /// <summary>Copies the value the reader is on, leaving out every object member whose value is null (array items stay).</summary>
