@@ -89,6 +89,11 @@ public sealed class InlineViewRebuilder(IDocumentStore store, NpgsqlDataSource d
     private static readonly string StatesTable = RegistryStates.QualifiedTable(RegistryStore.Schema);
     private const string NewVersion = "md5(random()::text || clock_timestamp()::text)::uuid";
 
+    // Why documents are copied and compared as jsonb, not digested like the audit rows: a digest of a live document would
+    // be taken over its text, which PostgreSQL prints from jsonb at every read (jsonb_out: members ordered by key length,
+    // numbers in numeric's spelling), and the fold's side would have to spell the same text byte for byte; comparing the
+    // copied jsonb with the live jsonb prints nothing. A batch holds one model view and a few version views per model
+    // against one audit row per event, so the digests pay where they are.
     // Why the documents' rows are written here, Marten's columns (mt_version, mt_dotnet_type, mt_last_modified)
     // included, and not by Marten's bulk insert: a batch writes only the rows that differ, inside the transaction that
     // holds its models' stream rows, and Marten's BulkInsert*Async open a connection and transaction of their own (the
