@@ -51,6 +51,13 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
     private readonly ConcurrentDictionary<(string Tenant, Guid Id, long Replay), Task> _running = new();
     private readonly ConcurrentDictionary<string, Readings> _readings = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>
+    /// How long a woken dispatcher gathers notifications before it polls: every append notifies, and at hundreds of commands
+    /// a second a poll per notification was most of the appends' count again in statements (2,982 polls for 4,000
+    /// registrations, issue 17), while one poll answers every notification before it. At most this much more latency.
+    /// </summary>
+    public static readonly TimeSpan WakeGather = TimeSpan.FromMilliseconds(20);
     private long _wakes;
     /// <summary>Completed at the next wake (and replaced): what a run following a busy workspace waits on beside its next look.</summary>
     private TaskCompletionSource _woken = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,7 +87,8 @@ public sealed class WebhookDispatcher(NpgsqlDataSource data, RegistryDatabase da
                     {
                         await PollAsync(leader, ct);
                         // A notification ends the wait at once; the poll is what is left when notifications are lost.
-                        await _wake.WaitAsync(options.Poll, ct);
+                        if (await _wake.WaitAsync(options.Poll, ct))
+                            await Task.Delay(WakeGather, ct);
                     }
                 }
                 finally
