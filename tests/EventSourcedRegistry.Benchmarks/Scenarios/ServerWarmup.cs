@@ -11,10 +11,9 @@ namespace EventSourcedRegistry.Benchmarks.Scenarios;
 /// <remarks>
 /// Settled is measured, not assumed: rounds are sent in chunks for at least <see cref="MinTime"/>, and the warm-up ends
 /// when a chunk then costs the API no less than <see cref="Settled"/> of the CPU per round of the chunk before (or at
-/// <see cref="MaxTime"/>). A fixed 320 rounds
-/// was not enough: .NET's tiered compilation with dynamic PGO kept recompiling for about 20,000 commands, and a command
-/// cost the API 4.7, 3.4, 2.5, 1.8, 1.5 and 1.5 ms of CPU in six runs of 4,000 after a start (issue 17, 7 Dec), so the
-/// first scenarios (register at 1 client) were charged for the JIT.
+/// <see cref="MaxTime"/>). A fixed 320 rounds was not enough: .NET's tiered compilation with dynamic PGO kept recompiling
+/// for about 20,000 commands, and a command cost the API 4.7, 3.4, 2.5, 1.8, 1.5 and 1.5 ms of CPU in six runs of 4,000
+/// after a start (issue 17, 7 Dec), so the first scenarios (register at 1 client) were charged for the JIT.
 /// </remarks>
 public static class ServerWarmup
 {
