@@ -10,8 +10,10 @@ namespace EventSourcedRegistry.Benchmarks.Scenarios;
 /// </summary>
 /// <remarks>
 /// Settled is measured, not assumed: rounds are sent in chunks for at least <see cref="MinTime"/>, and the warm-up ends
-/// when a chunk then costs the API no less than <see cref="Settled"/> of the CPU per round of the chunk before (or at
-/// <see cref="MaxTime"/>). A fixed 320 rounds was not enough: .NET's tiered compilation with dynamic PGO kept recompiling
+/// when two chunks in a row then cost the API no less than <see cref="Settled"/> of the CPU per round of the chunk before
+/// each (or at <see cref="MaxTime"/>). One such chunk was not enough: the API's CPU per round stayed at 7 ms for three
+/// chunks and fell to 4 ms at the next in one run, and a run that stopped at the first flat chunk measured promote at
+/// 0.23× where the one before had 0.31×. A fixed 320 rounds was not enough: .NET's tiered compilation with dynamic PGO kept recompiling
 /// for about 20,000 commands, and a command cost the API 4.7, 3.4, 2.5, 1.8, 1.5 and 1.5 ms of CPU in six runs of 4,000
 /// after a start (issue 17, 7 Dec), so the first scenarios (register at 1 client) were charged for the JIT.
 /// </remarks>
@@ -19,7 +21,7 @@ public static class ServerWarmup
 {
     private const int RoundsPerClient = 40;
     private const double Settled = 0.95;
-    private static readonly TimeSpan MinTime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MinTime = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan MaxTime = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan MinTimeQuick = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxTimeQuick = TimeSpan.FromSeconds(20);
@@ -52,7 +54,8 @@ public static class ServerWarmup
             // Without the API's CPU (no /proc), one chunk, as before.
             if (Infrastructure.CpuMeter.Between(before, context.CpuNow(), rounds) is not { } usage) break;
             perRound.Add(usage.ApiMicros);
-            if (clock.Elapsed >= least && perRound.Count >= 2 && perRound[^1] >= perRound[^2] * Settled || clock.Elapsed >= limit) break;
+            var flat = perRound.Count >= 3 && perRound[^1] >= perRound[^2] * Settled && perRound[^2] >= perRound[^3] * Settled;
+            if (clock.Elapsed >= least && flat || clock.Elapsed >= limit) break;
         }
         var settled = perRound.Count == 0 ? "" :
             $": {perRound.Count} × {rounds} rounds in {clock.Elapsed.TotalSeconds:0} s, API CPU per round {string.Join(" → ", perRound.Select(p => $"{p / 1000:0.0}"))} ms";
