@@ -86,15 +86,9 @@ public static class RegistryState
         foreach (var stage in root.GetProperty("versionsByStage").EnumerateObject())
         {
             var versions = view.VersionsByStage[stage.Name] = [];
-            foreach (var run in stage.Value.EnumerateArray())
-            {
-                if (run.ValueKind == JsonValueKind.Number)
-                {
-                    versions.Add(run.GetInt32());
-                    continue;
-                }
-                for (int v = run[0].GetInt32(), last = run[1].GetInt32(); v <= last; v++) versions.Add(v);
-            }
+            var runs = new Utf8JsonReader(Encoding.UTF8.GetBytes(stage.Value.GetRawText()));
+            runs.Read();
+            VersionRuns.Read(ref runs, versions);
         }
         foreach (var alias in root.GetProperty("aliases").EnumerateObject()) view.Aliases[alias.Name] = alias.Value.GetInt32();
         foreach (var slot in root.GetProperty("deployments").EnumerateObject()) view.Deployments[slot.Name] = slot.Value.GetInt32();
