@@ -93,7 +93,7 @@ public static class StorePosition
     public static ModelView Canonical(ModelView view)
     {
         view.Tags = Sorted(view.Tags);
-        view.VersionsByStage = new Dictionary<string, List<int>>(
+        view.VersionsByStage = new Dictionary<string, VersionSet>(
             view.VersionsByStage.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);
         view.Aliases = new Dictionary<string, int>(view.Aliases.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);
         view.Deployments = new Dictionary<string, int>(view.Deployments.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal);

@@ -30,8 +30,8 @@ public sealed class ModelView
     /// <summary>The highest version number registered; 0 before the first version.</summary>
     public int LatestVersion { get; set; }
 
-    /// <summary>Stage → its versions, ascending; stages without versions are left out.</summary>
-    public Dictionary<string, List<int>> VersionsByStage { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Stage → its versions, ascending (as runs: <see cref="VersionSet"/>); stages without versions are left out.</summary>
+    public Dictionary<string, VersionSet> VersionsByStage { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Alias → version.</summary>
     public Dictionary<string, int> Aliases { get; set; } = new(StringComparer.Ordinal);
@@ -53,7 +53,7 @@ public sealed class ModelView
     public string? StageOf(int version)
     {
         foreach (var (stage, versions) in VersionsByStage)
-            if (versions.BinarySearch(version) >= 0) return stage;
+            if (versions.Contains(version)) return stage;
         return null;
     }
 
@@ -63,8 +63,8 @@ public sealed class ModelView
     /// </summary>
     public ModelView Copy()
     {
-        var versionsByStage = new Dictionary<string, List<int>>(VersionsByStage.Count, VersionsByStage.Comparer);
-        foreach (var (stage, versions) in VersionsByStage) versionsByStage[stage] = [.. versions];
+        var versionsByStage = new Dictionary<string, VersionSet>(VersionsByStage.Count, VersionsByStage.Comparer);
+        foreach (var (stage, versions) in VersionsByStage) versionsByStage[stage] = versions.Copy();
         return new ModelView
         {
             Id = Id,
@@ -167,8 +167,7 @@ public sealed class ModelView
     private void AddToStage(string stage, int version)
     {
         if (!VersionsByStage.TryGetValue(stage, out var versions)) VersionsByStage[stage] = versions = [];
-        var at = versions.BinarySearch(version);
-        if (at < 0) versions.Insert(~at, version);
+        versions.Add(version);
     }
 
     private void RemoveFromStage(string stage, int version)

@@ -19,44 +19,51 @@ public static class VersionRuns
     /// </summary>
     public const int MaxRun = 10_000_000;
 
-    /// <summary>Writes <paramref name="versions"/> (ascending) as an array of runs.</summary>
-    public static void Write(Utf8JsonWriter json, IReadOnlyList<int> versions)
+    /// <summary>
+    /// Writes <paramref name="versions"/> as an array of runs, a run cut after <see cref="MaxRun"/> versions: one pass over
+    /// its runs, whatever the number of versions.
+    /// </summary>
+    public static void Write(Utf8JsonWriter json, VersionSet versions)
     {
         json.WriteStartArray();
-        for (var i = 0; i < versions.Count;)
-        {
-            var first = versions[i];
-            while (++i < versions.Count && versions[i] == versions[i - 1] + 1 && versions[i] - first < MaxRun) { }
-            var last = versions[i - 1];
-            if (first == last) json.WriteNumberValue(first);
-            else
+        foreach (var (first, last) in versions.Runs)
+            for (var start = first; ; start += MaxRun)
             {
-                json.WriteStartArray();
-                json.WriteNumberValue(first);
-                json.WriteNumberValue(last);
-                json.WriteEndArray();
+                var end = last - start >= MaxRun ? start + MaxRun - 1 : last;
+                if (start == end) json.WriteNumberValue(start);
+                else
+                {
+                    json.WriteStartArray();
+                    json.WriteNumberValue(start);
+                    json.WriteNumberValue(end);
+                    json.WriteEndArray();
+                }
+                if (end == last) break;
             }
-        }
         json.WriteEndArray();
     }
 
     /// <summary>
     /// Reads the array <paramref name="reader"/> is on (its <see cref="JsonTokenType.StartArray"/>) into
-    /// <paramref name="versions"/>: numbers as they are, runs expanded. Reads a plain list of numbers too, the form
-    /// stored before runs. A run must name two versions, the first at least 1 and not above the last.
+    /// <paramref name="versions"/>, run by run. Reads a plain list of numbers too (the form stored before runs, and the
+    /// wire's), in any order. A version must be at least 1; a run must name two versions, the first at least 1 and not
+    /// above the last, and come above every version read before it.
     /// </summary>
-    public static void Read(ref Utf8JsonReader reader, List<int> versions)
+    public static void Read(ref Utf8JsonReader reader, VersionSet versions)
     {
         if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("Stored versions are not an array.");
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType == JsonTokenType.Number)
             {
-                versions.Add(reader.GetInt32());
+                if (!reader.TryGetInt32(out var version) || version < 1) throw new JsonException("A stored version is not a number from 1.");
+                versions.Add(version);
                 continue;
             }
             var (first, last) = ReadRun(ref reader);
-            for (var v = first; v <= last; v++) versions.Add(v);
+            if (versions.Count > 0 && first <= versions[^1])
+                throw new JsonException("Stored runs of versions are not ascending.");
+            versions.AddRun(first, last);
         }
     }
 
@@ -84,7 +91,7 @@ public static class VersionRuns
             {
                 var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(runs!.ToJsonString()));
                 reader.Read();
-                var versions = new List<int>();
+                var versions = new VersionSet();
                 Read(ref reader, versions);
                 stages[stage] = new JsonArray([.. versions.Select(v => (JsonNode)v)]);
             }
@@ -110,26 +117,26 @@ public static class VersionRuns
         options.TypeInfoResolver = (options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
             .WithAddedModifier(StoreModelViewStagesAsRuns);
 
-    private sealed class StagesAsRuns : JsonConverter<Dictionary<string, List<int>>>
+    private sealed class StagesAsRuns : JsonConverter<Dictionary<string, VersionSet>>
     {
         public static readonly StagesAsRuns Instance = new();
 
-        public override Dictionary<string, List<int>> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        public override Dictionary<string, VersionSet> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
             if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException("Stored versions by stage are not an object.");
-            var stages = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            var stages = new Dictionary<string, VersionSet>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var stage = reader.GetString()!;
                 reader.Read();
-                var versions = new List<int>();
+                var versions = new VersionSet();
                 VersionRuns.Read(ref reader, versions);
                 stages[stage] = versions;
             }
             return stages;
         }
 
-        public override void Write(Utf8JsonWriter writer, Dictionary<string, List<int>> value, JsonSerializerOptions options)
+        public override void Write(Utf8JsonWriter writer, Dictionary<string, VersionSet> value, JsonSerializerOptions options)
         {
             writer.WriteStartObject();
             foreach (var (stage, versions) in value)

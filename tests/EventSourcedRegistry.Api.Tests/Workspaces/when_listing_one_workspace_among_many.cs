@@ -30,7 +30,7 @@ public sealed class when_listing_one_workspace_among_many(AppFixture app) : ApiT
                 session.Store(new ModelView
                 {
                     Id = Guid.NewGuid(), Name = name, NormalizedName = InputRules.NormalizeName(name),
-                    VersionsByStage = new Dictionary<string, List<int>>(StringComparer.Ordinal) { [i % 2 == 0 ? "Production" : "Staging"] = [1] },
+                    VersionsByStage = new Dictionary<string, VersionSet>(StringComparer.Ordinal) { [i % 2 == 0 ? "Production" : "Staging"] = [1] },
                 });
             }
             await session.SaveChangesAsync();

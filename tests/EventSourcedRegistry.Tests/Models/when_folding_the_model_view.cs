@@ -36,7 +36,7 @@ public class when_folding_the_model_view
         Assert.Equal("Second.", model.Description);
         Assert.Equal(new Dictionary<string, string> { ["tier"] = "gold" }, model.Tags);
         Assert.Equal(4, model.LatestVersion);
-        Assert.Equal(new Dictionary<string, List<int>>
+        Assert.Equal(new Dictionary<string, VersionSet>
         {
             [LifecycleGraph.None] = [4],
             [LifecycleGraph.Staging] = [2],

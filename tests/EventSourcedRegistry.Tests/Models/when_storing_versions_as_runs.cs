@@ -19,7 +19,7 @@ public sealed class when_storing_versions_as_runs
         return options;
     }
 
-    private static ModelView View(Dictionary<string, List<int>> stages) =>
+    private static ModelView View(Dictionary<string, VersionSet> stages) =>
         new() { Id = Guid.NewGuid(), Name = "churn", NormalizedName = "churn", LatestVersion = 9, VersionsByStage = stages, Revision = 12 };
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class when_storing_versions_as_runs
     [Fact]
     public void only_the_model_views_stages_change_and_the_wires_options_still_list_every_version()
     {
-        var stages = new Dictionary<string, List<int>> { ["None"] = [1, 2, 3] };
+        var stages = new Dictionary<string, VersionSet> { ["None"] = [1, 2, 3] };
 
         Assert.Equal("""{"None":[1,2,3]}""", JsonSerializer.Serialize(stages, Store));
         Assert.Contains("\"versionsByStage\":{\"None\":[1,2,3]}", JsonSerializer.Serialize(View(stages), new JsonSerializerOptions(JsonSerializerDefaults.Web)));

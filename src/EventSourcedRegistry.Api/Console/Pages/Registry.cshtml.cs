@@ -50,7 +50,7 @@ public sealed class RegistryModel(ConsoleReads reads) : PageModel
                 return;
             }
             Rows = (await reads.GrantedModels(HttpContext)).Select(m => new RegistryRow(m.Name, m.Description, m.Tags, m.Archived,
-                m.VersionsByStage, m.Aliases)).ToList();
+                m.VersionsByStage.ToDictionary(s => s.Key, s => s.Value.ToList()), m.Aliases)).ToList();
             return;
         }
         var query = new Dictionary<string, StringValues> { ["cursor"] = Cursor, ["limit"] = PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
