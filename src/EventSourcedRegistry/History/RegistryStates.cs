@@ -103,8 +103,7 @@ public static class RegistryState
     public static void WriteExpanded(Utf8JsonWriter json, ReadOnlySpan<byte> encoded)
     {
         var reader = new Utf8JsonReader(encoded);
-        var arrays = 0; // open arrays: 1 inside a stage's list, 2 inside a run
-        int? runFirst = null;
+        var arrays = 0; // open arrays: 1 inside a stage's list
         reader.Read(); // the state's own object: its properties go into the open one
         while (reader.Read())
         {
@@ -121,21 +120,22 @@ public static class RegistryState
                     if (reader.CurrentDepth == 0) return;
                     json.WriteEndObject();
                     break;
+                case JsonTokenType.StartArray when arrays == 1:
+                    // A run in a stage's list, checked as every read of the stored form checks it: a damaged run (say one
+                    // ending at int.MaxValue, which a counting loop would never finish) is refused, not expanded.
+                    var (first, last) = VersionRuns.ReadRun(ref reader);
+                    for (var v = first; v <= last; v++) json.WriteNumberValue(v);
+                    break;
                 case JsonTokenType.StartArray:
-                    if (++arrays == 1) json.WriteStartArray();
+                    arrays++;
+                    json.WriteStartArray();
                     break;
                 case JsonTokenType.EndArray:
-                    if (arrays-- == 1) json.WriteEndArray();
+                    arrays--;
+                    json.WriteEndArray();
                     break;
                 case JsonTokenType.Number:
-                    var n = reader.GetInt32();
-                    if (arrays < 2) json.WriteNumberValue(n);
-                    else if (runFirst is null) runFirst = n;
-                    else
-                    {
-                        for (var v = runFirst.Value; v <= n; v++) json.WriteNumberValue(v);
-                        runFirst = null;
-                    }
+                    json.WriteNumberValue(reader.GetInt32());
                     break;
                 case JsonTokenType.True:
                 case JsonTokenType.False:

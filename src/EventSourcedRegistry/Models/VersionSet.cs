@@ -129,6 +129,22 @@ public sealed class VersionSet : IReadOnlyList<int>, IEquatable<VersionSet>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The versions above <paramref name="after"/>, ascending, starting at the run that holds the next one (a page's cursor).</summary>
+    public IEnumerable<int> Above(int after)
+    {
+        if (after == int.MaxValue) yield break;
+        var at = Find(after + 1);
+        for (var i = at >= 0 ? at : ~at; i < _runs.Count; i++)
+        {
+            var (first, last) = _runs[i];
+            for (var version = Math.Max(first, after + 1); ; version++)
+            {
+                yield return version;
+                if (version == last) break;
+            }
+        }
+    }
+
     /// <summary>The same versions (a set has one spelling as runs, so its runs are compared).</summary>
     public bool Equals(VersionSet? other) => other is not null && Count == other.Count && _runs.SequenceEqual(other._runs);
 

@@ -36,6 +36,20 @@ public sealed class when_keeping_registry_states
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    [Theory]
+    [InlineData("[[1,2147483647]]")] // would count past int.MaxValue: never end
+    [InlineData("[[5,1]]")]
+    [InlineData("[[0,3]]")]
+    [InlineData("[[1,10000001]]")]
+    [InlineData("[[1,2,3]]")]
+    public void a_damaged_run_is_refused_when_written_out_not_expanded(string runs)
+    {
+        var encoded = "{\"archived\":false,\"versionsByStage\":{\"None\":" + runs + "},\"aliases\":{},\"deployments\":{}}";
+
+        Assert.ThrowsAny<JsonException>(() => Expanded(encoded));
+        Assert.ThrowsAny<JsonException>(() => RegistryState.Decode(encoded));
+    }
+
     [Fact]
     public void consecutive_versions_are_stored_as_runs_and_written_out_one_by_one()
     {

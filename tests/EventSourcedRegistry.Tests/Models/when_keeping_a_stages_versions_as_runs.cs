@@ -42,6 +42,21 @@ public sealed class when_keeping_a_stages_versions_as_runs
     }
 
     [Fact]
+    public void the_versions_above_a_cursor_start_where_the_cursor_falls()
+    {
+        VersionSet set = [1, 2, 3, 7, 8, 12];
+
+        Assert.Equal([1, 2, 3, 7, 8, 12], set.Above(0));
+        Assert.Equal([3, 7, 8, 12], set.Above(2));
+        Assert.Equal([7, 8, 12], set.Above(3));
+        Assert.Equal([7, 8, 12], set.Above(5));
+        Assert.Equal([12], set.Above(8));
+        Assert.Empty(set.Above(12));
+        Assert.Empty(set.Above(int.MaxValue));
+        Assert.Equal([1, 2, 3, 7, 8, 12], set.Above(-4));
+    }
+
+    [Fact]
     public void consecutive_versions_are_one_run_whatever_order_they_came_in()
     {
         var ascending = new VersionSet();

@@ -49,7 +49,7 @@ public static class ListModelVersionsEndpoint
             // Deleted versions are left out before the page is cut, so a page is never short while more follow.
             var numbers = stage is null
                 ? Enumerable.Range(after + 1, Math.Max(0, past!.Model.LatestVersion - after)).Where(past.Model.HasVersion)
-                : past!.Model.VersionsByStage.GetValueOrDefault(stage, []).Where(v => v > after);
+                : past!.Model.VersionsByStage.GetValueOrDefault(stage, []).Above(after);
             var then = (await past.Versions(numbers.Take(limit + 1), ct)).Values.ToList();
             var pastItems = then.Take(limit).Select(v => ModelVersionResponse.From(past.Model.Name, v)).ToList();
             return past.Json(new Wire.ModelVersionPage(pastItems,
