@@ -86,7 +86,7 @@ public static class RegistryState
         foreach (var stage in root.GetProperty("versionsByStage").EnumerateObject())
         {
             var versions = view.VersionsByStage[stage.Name] = [];
-            var runs = new Utf8JsonReader(Encoding.UTF8.GetBytes(stage.Value.GetRawText()));
+            var runs = new Utf8JsonReader(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(stage.Value));
             runs.Read();
             VersionRuns.Read(ref runs, versions);
         }

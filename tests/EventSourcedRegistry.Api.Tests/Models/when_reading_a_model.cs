@@ -194,6 +194,23 @@ public sealed class when_reading_a_model(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public void a_stored_lone_version_is_copied_as_it_is_and_a_damaged_run_is_refused_not_counted_out()
+    {
+        static string Reshaped(string versions)
+        {
+            var answer = new System.Buffers.ArrayBufferWriter<byte>();
+            EventSourcedRegistry.Api.Models.Reading.StoredModelView.Reshape(
+                System.Text.Encoding.UTF8.GetBytes("{\"name\":\"churn\",\"versionsByStage\":{\"None\":" + versions + "},\"revision\":3}"), answer);
+            return JsonNode.Parse(answer.WrittenSpan)!["versionsByStage"]!.ToJsonString();
+        }
+
+        // A counting loop from a lone int.MaxValue to itself would wrap around and never end.
+        Assert.Equal("""{"None":[1,2,3,2147483647]}""", Reshaped("[[1,3],2147483647]"));
+        Assert.ThrowsAny<JsonException>(() => Reshaped("[[1,2147483647]]"));
+        Assert.ThrowsAny<JsonException>(() => Reshaped("[[4,2]]"));
+    }
+
+    [Fact]
     public async Task an_unchanged_row_is_answered_from_the_nodes_copy_and_a_row_changed_by_any_writer_never_is()
     {
         var tenant = WorkspaceId.Default.TenantId;

@@ -193,17 +193,24 @@ public static class StoredModelView
             output.Write(stored[start..(int)reader.TokenStartIndex]);
             output.Write("["u8);
             var first = true;
+            void Number(IBufferWriter<byte> output, int version)
+            {
+                if (!first) output.Write(","u8);
+                first = false;
+                var digits = output.GetSpan(11);
+                System.Buffers.Text.Utf8Formatter.TryFormat(version, digits, out var written);
+                output.Advance(written);
+            }
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var (from, to) = reader.TokenType == JsonTokenType.Number ? (reader.GetInt32(), reader.GetInt32()) : VersionRuns.ReadRun(ref reader);
-                for (var v = from; v <= to; v++)
+                // A lone version as it is (no counting loop: one at int.MaxValue would never end it); a run as ReadRun checks it.
+                if (reader.TokenType == JsonTokenType.Number)
                 {
-                    if (!first) output.Write(","u8);
-                    first = false;
-                    var digits = output.GetSpan(11);
-                    System.Buffers.Text.Utf8Formatter.TryFormat(v, digits, out var written);
-                    output.Advance(written);
+                    Number(output, reader.GetInt32());
+                    continue;
                 }
+                var (from, to) = VersionRuns.ReadRun(ref reader);
+                for (var v = from; v <= to; v++) Number(output, v);
             }
             output.Write("]"u8);
         }
