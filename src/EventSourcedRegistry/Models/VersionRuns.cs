@@ -88,13 +88,7 @@ public static class VersionRuns
         var view = JsonNode.Parse(storedView, documentOptions: new JsonDocumentOptions { MaxDepth = Audit.CanonicalInput.StoredMaxDepth })!.AsObject();
         if (view["versionsByStage"] is JsonObject stages)
             foreach (var (stage, runs) in stages.ToList())
-            {
-                var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(runs!.ToJsonString()));
-                reader.Read();
-                var versions = new VersionSet();
-                Read(ref reader, versions);
-                stages[stage] = new JsonArray([.. versions.Select(v => (JsonNode)v)]);
-            }
+                stages[stage] = JsonSerializer.SerializeToNode(runs.Deserialize<VersionSet>()); // VersionSet's own converter: read as runs, listed
         return view.ToJsonString();
     }
 
