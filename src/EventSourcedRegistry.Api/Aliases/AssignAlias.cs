@@ -4,6 +4,7 @@ using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -22,6 +23,7 @@ public static class AssignAliasEndpoint
     [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status202Accepted)]
     [RequestExample("""{"version": 3, "reason": "champion after the A/B test"}""")]
     [WolverinePut("/api/v1/models/{name}/aliases/{alias}", OperationId = "AssignAlias")]
+    [PolicyConfirmedInCommand]
     public static async Task<IResult> Put(string name, string alias, AssignAlias? request, HttpContext http, ModelCommands commands,
         ApprovalPolicy approvals, TimeProvider time)
     {

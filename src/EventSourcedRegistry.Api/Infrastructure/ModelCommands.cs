@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Api.Workspaces;
 using EventSourcedRegistry.History;
 using EventSourcedRegistry.Idempotency;
 using EventSourcedRegistry.Models;
+using EventSourcedRegistry.Settings;
 using EventSourcedRegistry.Store;
 using JasperFx;
 using JasperFx.Events;
@@ -84,14 +86,17 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
         if (modelId is null) return Problems.ModelNotFound(modelName);
 
         var context = CommandContext.For(http, reason);
+        // A policy taken from this node's copy is confirmed under the model's lock, before deciding (see WorkspacePolicies).
+        var policy = http.Features.Get<WorkspacePolicyFeature>() is { Unconfirmed: true } copy ? copy.Revision : (long?)null;
         var ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
-            verifyName: cached ? normalized : null, version: version);
+            verifyName: cached ? normalized : null, version: version, policyRevision: policy);
         if (ran.NameMoved)
         {
             _ids.TryRemove(new KeyValuePair<(string, string), Guid>((store.Workspace.Slug, normalized), modelId.Value));
             modelId = await LookUp(store, normalized, ct);
             if (modelId is null) return Problems.ModelNotFound(modelName);
-            ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct, version: version);
+            ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct, version: version,
+                policyRevision: policy);
         }
         // A claim taken concurrently may be this request's own Idempotency-Key, and a refusal or a no-op may be the
         // state the first send of this key left (it committed after the replay check above): then answer what that
@@ -119,8 +124,14 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     /// Decides against the stream's state and appends in one transaction; on a lost race decides again against
     /// fresh state (bounded), unless <paramref name="expected"/> pins a revision, which makes the race a 412.
     /// </summary>
+    /// <param name="policyRevision">
+    /// The settings revision of a policy taken from this node's copy (<see cref="WorkspacePolicyFeature.Unconfirmed"/>): the
+    /// workspace's settings are read in the batch that locks the stream, and a different revision throws
+    /// <see cref="PolicyUnconfirmedException"/> before anything is decided or appended.
+    /// </param>
     public async Task<Ran> Run(WorkspaceStore store, Guid modelId, string modelName, long? expected, CommandContext context, Idempotent? idempotency,
-        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null, int? version = null)
+        Decide decide, Respond respond, BeforeSave? beforeSave, CancellationToken ct, string? verifyName = null, int? version = null,
+        long? policyRevision = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -141,9 +152,9 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
             // Exclusive: the stream's row is locked (select … for update, in the command's transaction) until commit,
             // so concurrent commands on one model, on any node, take turns instead of losing optimistic races and
             // deciding again (under heavy contention some ran out of attempts: 409 "Too much contention").
-            var stream = version is { } number
-                ? await FetchWithVersion(session, modelId, number, ct)
-                : await session.Events.FetchForExclusiveWriting<ModelView>(modelId, ct);
+            var stream = version is null && policyRevision is null
+                ? await session.Events.FetchForExclusiveWriting<ModelView>(modelId, ct)
+                : await FetchLocked(session, modelId, version, policyRevision, store.Workspace, ct);
             var before = stream.Aggregate;
             if (verifyName is not null && before?.NormalizedName != verifyName) return new Ran(null, 0, null, false) { NameMoved = true };
             if (before is null) return new Ran(null, 0, new Refusal(404, "Model not found", Problems.NoSuchModel(modelName)), false);
@@ -204,20 +215,28 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
     }
 
     /// <summary>
-    /// <see cref="IDocumentSession.Events"/>' <c>FetchForExclusiveWriting</c> and the load of one version's document as one
-    /// batch: the lock, the model's view and the version's view in one round trip. The batch's statements run in order,
-    /// so the version is read with the stream already locked, as a load in the decision would be. The transaction is
+    /// <see cref="IDocumentSession.Events"/>' <c>FetchForExclusiveWriting</c> with what the decision reads besides, as one
+    /// batch: the lock and the model's view, the version's view (when the request names one) and the workspace's settings
+    /// (when the request's policy is this node's copy, to confirm its revision), in one round trip. The batch's statements
+    /// run in order, so they read with the stream already locked, as a load in the decision would. The transaction is
     /// begun first, so the lock is taken inside it whatever the batch does with its own begin.
     /// </summary>
-    private static async Task<IEventStream<ModelView>> FetchWithVersion(IDocumentSession session, Guid modelId, int number, CancellationToken ct)
+    private static async Task<IEventStream<ModelView>> FetchLocked(IDocumentSession session, Guid modelId, int? version, long? policyRevision,
+        WorkspaceId workspace, CancellationToken ct)
     {
         await session.BeginTransactionAsync(ct);
         var batch = session.CreateBatchQuery();
         var fetched = batch.Events.FetchForExclusiveWriting<ModelView>(modelId);
         // Into the session's identity map (UseIdentityMapFor above): the decision and the inline projection find it there.
-        var loaded = batch.Load<ModelVersionView>(ModelVersionView.Key(modelId, number));
+        var loaded = version is { } number ? batch.Load<ModelVersionView>(ModelVersionView.Key(modelId, number)) : null;
+        var settings = policyRevision is null ? null : batch.Load<RegistrySettings>(RegistrySettings.StreamId);
         await batch.Execute(ct);
-        await loaded;
+        if (loaded is not null) await loaded;
+        if (settings is not null)
+        {
+            var stored = (await settings)?.Revision ?? 0;
+            if (stored != policyRevision) throw new PolicyUnconfirmedException(workspace, policyRevision!.Value, stored);
+        }
         return await fetched;
     }
 

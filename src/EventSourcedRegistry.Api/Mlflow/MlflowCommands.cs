@@ -26,12 +26,14 @@ public static class MlflowCommands
             return ValueTask.FromResult(new CommandResponse(StatusCodes.Status200OK, null));
         };
         var context = CommandContext.For(http, reason);
+        // A policy taken from this node's copy is confirmed under the model's lock, before deciding (see WorkspacePolicies).
+        var policy = http.Features.Get<Api.Settings.WorkspacePolicyFeature>() is { Unconfirmed: true } copy ? copy.Revision : (long?)null;
         // Twice at most: the name may have moved to another model between the lookup and the locked read (a rename).
         for (var attempt = 0; attempt < 2; attempt++)
         {
             if (await commands.ModelIdOf(http.Workspace(), modelName, http.RequestAborted) is not { } modelId) return ([], notFound());
             var ran = await commands.Run(store, modelId, modelName, null, context, null, decide, respond, beforeSave, http.RequestAborted,
-                verifyName: normalized);
+                verifyName: normalized, policyRevision: policy);
             if (ran.NameMoved) continue;
             if (ran.Refused is { } refused) return ([], refused.Status == StatusCodes.Status404NotFound && refused.Title == "Model not found" ? notFound() : MlflowErrors.From(refused));
             return (appended, null);

@@ -27,6 +27,7 @@ public static class ModelVersionsEndpoints
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/create", OperationId = "MlflowCreateModelVersion")]
+    [Api.Settings.PolicyConfirmedInCommand]
     public static async Task<IResult> Create(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, RecordLimits limits, WorkspaceStore store)
     {
         var (request, name, refused) = await MlflowRequest.ForModelAsync(http, commands, Roles.Contributor);
@@ -165,6 +166,7 @@ public static class ModelVersionsEndpoints
     [ExcludeFromDescription]
     [Authorize(Policy = Policies.Authenticated)]
     [WolverinePost(MlflowRoutes.Prefix + "/model-versions/transition-stage", OperationId = "MlflowTransitionModelVersionStage")]
+    [Api.Settings.PolicyConfirmedInCommand]
     public static async Task<IResult> TransitionStage(HttpContext http, ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals,
         TimeProvider time)
     {
@@ -172,7 +174,12 @@ public static class ModelVersionsEndpoints
         if (problem is not null) return problem;
         var stage = request!.String("stage");
         if (string.IsNullOrEmpty(stage)) return MlflowErrors.Missing("stage");
-        if (lifecycle.Resolve(stage) is null) return InvalidStage(stage, lifecycle);
+        if (lifecycle.Resolve(stage) is null)
+        {
+            // A refusal by the policy: made only by a confirmed one (this node's copy may predate the stage).
+            Api.Settings.PolicyResolution.Confirm(http);
+            return InvalidStage(stage, lifecycle);
+        }
         var archiveExisting = request.Bool("archive_existing_versions") ?? false;
 
         var requestId = Guid.CreateVersion7();

@@ -18,16 +18,21 @@ public sealed record PolicyDefaults(LifecycleOptions Lifecycle, ApprovalOptions 
 /// <summary>
 /// The effective policy of a workspace: its settings stream's <see cref="WorkspacePolicySet"/> over the configuration's defaults.
 /// <para>
-/// Freshness: every request that decides with the policy reads the workspace's settings document (one primary-key read), so a
-/// change made on any node applies to the next such request on every node; there is no time-based cache to wait out. What is
-/// cached, by (workspace, settings revision), is the parsed and validated graph. A command already deciding keeps the policy it
-/// resolved when its request started: a promotion that began before a change completes under the old policy, and the event it
-/// appends is judged by that policy (the settings stream's revision at that time is in the audit log beside it).
+/// Freshness: a change made on any node applies to the next request on every node; there is no time-based cache to wait out.
+/// Every request that decides with the policy reads the workspace's settings document (one primary-key read), except on the
+/// endpoints marked <see cref="PolicyConfirmedInCommandAttribute"/>: those start from this node's last read
+/// (<see cref="LastRead"/>) and confirm its revision in the command's own transaction, in the batch that locks the model's
+/// stream (<see cref="ModelCommands"/>), or read again before a refusal the policy makes; when the revision moved, the request
+/// runs again on a fresh read (<see cref="PolicyResolution"/>). What is cached, by (workspace, settings revision), is the
+/// parsed and validated graph. A command already deciding keeps the policy it resolved when its request started (or confirmed
+/// under the stream's lock): a promotion that began before a change completes under the old policy, and the event it appends
+/// is judged by that policy (the settings stream's revision at that time is in the audit log beside it).
 /// </para>
 /// </summary>
 public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defaults, WorkspaceLimits limits, TimeProvider time)
 {
     private readonly ConcurrentDictionary<WorkspaceId, EffectivePolicy> _parsed = new();
+    private readonly ConcurrentDictionary<WorkspaceId, WorkspacePolicyFeature> _lastRead = new();
 
     public PolicyDefaults Defaults => defaults;
 
@@ -44,8 +49,20 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
         var settings = await session.LoadAsync<RegistrySettings>(RegistrySettings.StreamId, ct);
         // A read made anyway: it refreshes this node's copy of the rate limits for free.
         limits.Observe(workspace, settings, readAt);
-        return new WorkspacePolicyFeature(From(workspace, settings), settings);
+        var read = new WorkspacePolicyFeature(From(workspace, settings), settings);
+        // The newest read wins, whatever its revision (a workspace made again starts its settings anew): a copy that is
+        // wrong only costs the next confirming command a second run, never a decision under it.
+        _lastRead[workspace] = read;
+        return read;
     }
+
+    /// <summary>
+    /// This node's last read of the workspace's policy, marked <see cref="WorkspacePolicyFeature.Unconfirmed"/>: nothing may
+    /// decide or refuse by it before its revision is confirmed (see <see cref="PolicyConfirmedInCommandAttribute"/>). None
+    /// before this node's first read of the workspace.
+    /// </summary>
+    public WorkspacePolicyFeature? LastRead(WorkspaceId workspace) =>
+        _lastRead.TryGetValue(workspace, out var read) ? read with { Unconfirmed = true } : null;
 
     /// <summary>
     /// The registry's settings as this request's policy was read from them (its metadata standard, for a command that checks
@@ -79,7 +96,37 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
 public sealed class InvalidWorkspacePolicyException(string message) : Exception(message);
 
 /// <summary>The request's resolved policy and the settings it came from, set by <see cref="PolicyResolution"/> before the endpoint runs.</summary>
-public sealed record WorkspacePolicyFeature(EffectivePolicy Policy, RegistrySettings? Settings);
+public sealed record WorkspacePolicyFeature(EffectivePolicy Policy, RegistrySettings? Settings)
+{
+    /// <summary>
+    /// Taken from this node's last read instead of read for this request (<see cref="WorkspacePolicies.LastRead"/>): a command
+    /// confirms <see cref="Revision"/> under its model's lock before it decides, and a refusal by it confirms first
+    /// (<see cref="PolicyResolution.Confirm"/>).
+    /// </summary>
+    public bool Unconfirmed { get; init; }
+
+    /// <summary>The settings stream's revision this policy was resolved from (0: none was ever written).</summary>
+    public long Revision => Settings?.Revision ?? 0;
+}
+
+/// <summary>
+/// On an endpoint that takes <see cref="Lifecycle.Lifecycle"/> or <see cref="ApprovalPolicy"/>: the endpoint decides with the
+/// policy only inside <see cref="ModelCommands.Execute"/> (which confirms the settings revision in the batch that locks the
+/// model's stream), and calls <see cref="PolicyResolution.Confirm"/> before any refusal the policy makes outside it. So the
+/// request may start from this node's last read of the policy instead of reading it (issue 17: round trips per command).
+/// Its JSON body must be re-readable (it is, see <see cref="CanonicalJsonInput"/>): an unconfirmed policy runs it again.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PolicyConfirmedInCommandAttribute : Attribute;
+
+/// <summary>
+/// The request started from this node's copy of the workspace's policy and its settings have moved since (or it was about to
+/// refuse by that copy): nothing was appended, and <see cref="PolicyResolution"/> runs the request again on a fresh read.
+/// </summary>
+public sealed class PolicyUnconfirmedException(WorkspaceId workspace, long copied, long? stored)
+    : Exception(stored is { } now
+        ? $"Workspace {workspace}'s settings are at revision {now}, not the {copied} this node's copy of its policy has."
+        : $"A refusal by this node's copy of workspace {workspace}'s policy (revision {copied}) must be confirmed on a fresh read.");
 
 /// <summary>
 /// Endpoints keep taking <see cref="Lifecycle.Lifecycle"/> and <see cref="ApprovalPolicy"/> as parameters; both are scoped
@@ -89,7 +136,9 @@ public sealed record WorkspacePolicyFeature(EffectivePolicy Policy, RegistrySett
 /// </summary>
 public static class PolicyResolution
 {
-    private static readonly ConcurrentDictionary<MethodInfo, bool> NeedsPolicy = new();
+    private enum PolicyUse { None, ReadPerRequest, ConfirmedInCommand }
+
+    private static readonly ConcurrentDictionary<MethodInfo, PolicyUse> Uses = new();
 
     public static IServiceCollection AddWorkspacePolicies(this IServiceCollection services, PolicyDefaults defaults)
     {
@@ -108,32 +157,72 @@ public static class PolicyResolution
         return services;
     }
 
-    /// <summary>After authorization (so no unauthorized request costs a read), before the endpoints.</summary>
+    /// <summary>
+    /// After authorization (so no unauthorized request costs a read), before the endpoints. On an endpoint marked
+    /// <see cref="PolicyConfirmedInCommandAttribute"/> the request starts from this node's last read; should that turn out
+    /// unconfirmed (<see cref="PolicyUnconfirmedException"/>, before anything was appended or answered), the request runs
+    /// once more on a fresh read, which needs no confirming. Written here because no ASP.NET Core or Wolverine facility
+    /// re-runs an endpoint on a condition only the endpoint can find.
+    /// </summary>
     public static IApplicationBuilder UseWorkspacePolicies(this IApplicationBuilder app) =>
         app.Use(async (http, next) =>
         {
-            if (http.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.Method.Method is { } method && NeedsPolicy.GetOrAdd(method, Declares))
+            var use = http.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.Method.Method is { } method ? Uses.GetOrAdd(method, UseOf) : PolicyUse.None;
+            if (use == PolicyUse.None)
             {
-                var policies = http.RequestServices.GetRequiredService<WorkspacePolicies>();
+                await next(http);
+                return;
+            }
+
+            var policies = http.RequestServices.GetRequiredService<WorkspacePolicies>();
+            var workspace = http.Workspace();
+            if (use == PolicyUse.ConfirmedInCommand && http.Request.Body.CanSeek && policies.LastRead(workspace) is { } copy)
+            {
+                var start = http.Request.Body.Position;
+                http.Features.Set(copy);
                 try
                 {
-                    http.Features.Set(await policies.ReadAsync(http.Workspace(), http.RequestAborted));
-                }
-                catch (InvalidWorkspacePolicyException ex)
-                {
-                    await Unusable(ex).ExecuteAsync(http);
+                    await next(http);
                     return;
                 }
+                catch (PolicyUnconfirmedException) when (!http.Response.HasStarted)
+                {
+                    // Nothing was appended (the command's transaction was never committed) and nothing answered: run again.
+                    http.Request.Body.Position = start;
+                }
+            }
+
+            try
+            {
+                http.Features.Set(await policies.ReadAsync(workspace, http.RequestAborted));
+            }
+            catch (InvalidWorkspacePolicyException ex)
+            {
+                await Unusable(ex).ExecuteAsync(http);
+                return;
             }
             await next(http);
         });
+
+    /// <summary>
+    /// Before a refusal by the request's policy (an unknown stage, say): when the policy is this node's unconfirmed copy, the
+    /// request runs again on a fresh read (<see cref="PolicyUnconfirmedException"/>), so a stage another node's change just
+    /// added is never refused here by an older copy.
+    /// </summary>
+    public static void Confirm(HttpContext http)
+    {
+        if (http.Features.Get<WorkspacePolicyFeature>() is { Unconfirmed: true } copy)
+            throw new PolicyUnconfirmedException(http.Workspace(), copy.Revision, stored: null);
+    }
 
     /// <summary>The workspace's stored policy no longer holds with this configuration: nothing decides until its admin fixes it.</summary>
     public static IResult Unusable(InvalidWorkspacePolicyException ex) =>
         Problems.Problem(StatusCodes.Status503ServiceUnavailable, "Workspace policy unusable", ex.Message);
 
-    private static bool Declares(MethodInfo method) =>
-        method.GetParameters().Any(p => p.ParameterType == typeof(Lifecycle.Lifecycle) || p.ParameterType == typeof(ApprovalPolicy));
+    private static PolicyUse UseOf(MethodInfo method) =>
+        !method.GetParameters().Any(p => p.ParameterType == typeof(Lifecycle.Lifecycle) || p.ParameterType == typeof(ApprovalPolicy))
+            ? PolicyUse.None
+            : method.GetCustomAttribute<PolicyConfirmedInCommandAttribute>() is not null ? PolicyUse.ConfirmedInCommand : PolicyUse.ReadPerRequest;
 
     private static EffectivePolicy Current(IServiceProvider services) =>
         services.GetRequiredService<IHttpContextAccessor>().HttpContext?.Features.Get<WorkspacePolicyFeature>()?.Policy

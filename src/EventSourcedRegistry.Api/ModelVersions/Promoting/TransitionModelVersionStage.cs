@@ -4,6 +4,7 @@ using EventSourcedRegistry.Api.Access;
 using EventSourcedRegistry.Api.Approvals;
 using Microsoft.AspNetCore.Authorization;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Approvals;
 using EventSourcedRegistry.Models;
 using EventSourcedRegistry.Validation;
@@ -24,15 +25,24 @@ public static class TransitionModelVersionStageEndpoint
     [ProducesResponseType<Wire.TransitionRequestInfo>(StatusCodes.Status202Accepted)]
     [RequestExample("""{"stage": "Production", "reason": "AUC 0.91 on the holdout set", "archiveExisting": true}""")]
     [WolverinePost("/api/v1/models/{name}/versions/{version}/stage", OperationId = "TransitionModelVersionStage")]
+    [PolicyConfirmedInCommand]
     public static async Task<IResult> Post(string name, string version, TransitionModelVersionStage? request, HttpContext http,
         ModelCommands commands, Lifecycle.Lifecycle lifecycle, ApprovalPolicy approvals, TimeProvider time)
     {
         if (request is null) return Problems.BodyRequired("{\"stage\", \"reason\"?, \"archiveExisting\"?}");
         if (ModelLookup.ParseVersion(version) is not { } number) return ModelLookup.BadVersion(version);
         var errors = new List<(string, string)>();
-        if (string.IsNullOrWhiteSpace(request.Stage)) errors.Add(("stage", $"A target stage is required: one of {string.Join(", ", lifecycle.Stages)}."));
+        // The stage errors are the policy's refusals (and name its stages): made only by a confirmed policy.
+        if (string.IsNullOrWhiteSpace(request.Stage))
+        {
+            PolicyResolution.Confirm(http);
+            errors.Add(("stage", $"A target stage is required: one of {string.Join(", ", lifecycle.Stages)}."));
+        }
         else if (lifecycle.Resolve(request.Stage) is null)
+        {
+            PolicyResolution.Confirm(http);
             errors.Add(("stage", $"'{(request.Stage.Length > 40 ? request.Stage[..40] + "…" : request.Stage)}' is not a stage. The stages are: {string.Join(", ", lifecycle.Stages)}."));
+        }
         if (InputRules.CheckText(request.Reason, InputRules.MaxReasonLength, "A reason") is { } r) errors.Add(("reason", r));
         if (errors.Count > 0) return Problems.Validation(errors);
 

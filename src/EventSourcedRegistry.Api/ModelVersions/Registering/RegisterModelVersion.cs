@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using System.Text.Json;
 using EventSourcedRegistry.Api.Artifacts;
 using EventSourcedRegistry.Api.Infrastructure;
+using EventSourcedRegistry.Api.Settings;
 using EventSourcedRegistry.Artifacts;
 using EventSourcedRegistry.Contracts;
 using EventSourcedRegistry.Metadata;
@@ -82,6 +83,8 @@ public static class RegisterModelVersionEndpoint
     [ProducesResponseType<Wire.ModelVersionInfo>(StatusCodes.Status201Created)]
     [RequestExample("""{"artifact": {"uri": "s3://models/churn/model.onnx", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "sizeBytes": 1048576}, "lineage": {"runId": "run-42", "sourceRepository": "https://git.example.com/ml/churn", "sourceCommit": "3f2c1d0"}, "params": {"learning_rate": "0.01"}, "metrics": {"auc": 0.91}}""")]
     [WolverinePost("/api/v1/models/{name}/versions", OperationId = "RegisterModelVersion")]
+    // The lifecycle and the registry's metadata standard are read only in the decision: the policy is confirmed there.
+    [PolicyConfirmedInCommand]
     public static async Task<IResult> Post(string name, RegisterModelVersion? request, HttpContext http, ModelCommands commands,
         Lifecycle.Lifecycle lifecycle, IArtifactStore artifacts, ArtifactAccess access, RecordLimits limits)
     {
