@@ -117,6 +117,27 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     }
 
     [Fact]
+    public async Task the_open_intervals_are_found_by_version_so_a_promotion_does_not_walk_the_stages_other_versions()
+    {
+        // A promotion closes its version's interval in the stage it leaves (DeploymentHistoryProjection: model, kind,
+        // subject, target, version, still open). Every other version in that stage is open there too, hundreds in None on
+        // a long-lived model: keyed without the version, the close read them all (0.8 ms of PostgreSQL per promotion at 500
+        // versions in None, docs/benchmarks.md). The index the store made at startup must carry the version. (Which
+        // index the planner picks on the tests' small, shared table varies with its statistics; what it can pick does not.)
+        await using var connection = new NpgsqlConnection(App.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select indexdef from pg_indexes where schemaname = $1 and tablename = $2 and indexname = $3", connection)
+        {
+            Parameters = { new() { Value = RegistryStore.Schema }, new() { Value = DeploymentHistory.Table }, new() { Value = $"ix_{DeploymentHistory.Table}_open" } },
+        };
+        var definition = (string?)await command.ExecuteScalarAsync();
+
+        Assert.NotNull(definition);
+        Assert.EndsWith("(tenant_id, model_id, kind, subject, version) WHERE (left_seq IS NULL)", definition);
+    }
+
+    [Fact]
     public async Task a_move_reads_and_writes_the_transition_requests_only_while_one_is_pending()
     {
         using var _ = Listen();
