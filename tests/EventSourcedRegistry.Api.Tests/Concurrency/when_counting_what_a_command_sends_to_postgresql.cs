@@ -121,7 +121,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     {
         // A promotion closes its version's interval in the stage it leaves (DeploymentHistoryProjection: model, kind,
         // subject, target, version, still open). Every other version in that stage is open there too, hundreds in None on
-        // a long-lived model: keyed without the version, the close read them all (0.8 ms of PostgreSQL per promotion at 500
+        // a long-lived model: keyed without the version, the close read them all (0.8 ms of PostgreSQL per promotion at 500 to 750
         // versions in None, docs/benchmarks.md). The index the store made at startup must carry the version. (Which
         // index the planner picks on the tests' small, shared table varies with its statistics; what it can pick does not.)
         await using var connection = new NpgsqlConnection(App.ConnectionString);
