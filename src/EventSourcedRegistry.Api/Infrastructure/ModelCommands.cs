@@ -87,7 +87,7 @@ public sealed class ModelCommands(IDocumentStore documents, NpgsqlDataSource dat
 
         var context = CommandContext.For(http, reason);
         // A policy taken from this node's copy is confirmed under the model's lock, before deciding (see WorkspacePolicies).
-        var policy = http.Features.Get<WorkspacePolicyFeature>() is { Unconfirmed: true } copy ? copy.Revision : (long?)null;
+        var policy = PolicyResolution.RevisionToConfirm(http);
         var ran = await Run(store, modelId.Value, modelName, expected, context, idempotency, decide, respond, beforeSave, ct,
             verifyName: cached ? normalized : null, version: version, policyRevision: policy);
         if (ran.NameMoved)

@@ -27,7 +27,7 @@ public static class MlflowCommands
         };
         var context = CommandContext.For(http, reason);
         // A policy taken from this node's copy is confirmed under the model's lock, before deciding (see WorkspacePolicies).
-        var policy = http.Features.Get<Api.Settings.WorkspacePolicyFeature>() is { Unconfirmed: true } copy ? copy.Revision : (long?)null;
+        var policy = Api.Settings.PolicyResolution.RevisionToConfirm(http);
         // Twice at most: the name may have moved to another model between the lookup and the locked read (a rename).
         for (var attempt = 0; attempt < 2; attempt++)
         {

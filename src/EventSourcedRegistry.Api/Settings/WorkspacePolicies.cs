@@ -211,9 +211,15 @@ public static class PolicyResolution
     /// </summary>
     public static void Confirm(HttpContext http)
     {
-        if (http.Features.Get<WorkspacePolicyFeature>() is { Unconfirmed: true } copy)
-            throw new PolicyUnconfirmedException(http.Workspace(), copy.Revision, stored: null);
+        if (RevisionToConfirm(http) is { } copied) throw new PolicyUnconfirmedException(http.Workspace(), copied, stored: null);
     }
+
+    /// <summary>
+    /// The settings revision a command must confirm under its model's lock before deciding (<see cref="ModelCommands.Run"/>'s
+    /// <c>policyRevision</c>): that of the request's policy when it is this node's unconfirmed copy, else none.
+    /// </summary>
+    public static long? RevisionToConfirm(HttpContext http) =>
+        http.Features.Get<WorkspacePolicyFeature>() is { Unconfirmed: true } copy ? copy.Revision : null;
 
     /// <summary>The workspace's stored policy no longer holds with this configuration: nothing decides until its admin fixes it.</summary>
     public static IResult Unusable(InvalidWorkspacePolicyException ex) =>
