@@ -10,10 +10,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EventSourcedRegistry.Api.Tests.Workspaces;
 
 /// <summary>
-/// Registering, promoting and assigning an alias (and MLflow's create and transition) start from this node's last read of the workspace's policy and confirm its revision in the
-/// batch that locks the model's stream (issue 17: one round trip fewer per command). Another node's change is the settings
-/// event appended straight to the store, after this node's copy was taken: the next command on this node must decide
-/// under the new policy, as if it had read it, and append once. Each test has a workspace of its own.
+/// Registering, promoting and assigning an alias (and MLflow's create and transition) start from this node's last read of
+/// the workspace's policy and confirm its revision in the batch that locks the model's stream (issue 17: one round trip
+/// fewer per command). Another node's change is the settings event appended straight to the store, after this node's copy
+/// was taken: the next command on this node must decide under the new policy, as if it had read it, and append once. Each
+/// test has a workspace of its own.
 /// </summary>
 public sealed class when_another_node_changes_a_workspaces_policy(AppFixture app) : Mlflow.MlflowTest(app)
 {
