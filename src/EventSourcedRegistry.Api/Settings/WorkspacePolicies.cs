@@ -67,8 +67,8 @@ public sealed class WorkspacePolicies(IDocumentStore store, PolicyDefaults defau
     /// <summary>
     /// The registry's settings as this request's policy was read from them (its metadata standard, for a command that checks
     /// one), or a read in <paramref name="session"/> where no policy was read for the request. The same freshness as the
-    /// policy (see above): the settings as they stood when the request started, one read per request instead of two
-    /// (issue 17: statements per command).
+    /// policy (see above): the settings as they stood when the request started, or, for a policy taken from this node's
+    /// copy, as confirmed under the model's lock; one read per request instead of two (issue 17: statements per command).
     /// </summary>
     public static async Task<RegistrySettings?> SettingsOf(HttpContext http, IQuerySession session, CancellationToken ct) =>
         http.Features.Get<WorkspacePolicyFeature>() is { } read
