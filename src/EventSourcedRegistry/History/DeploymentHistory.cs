@@ -118,20 +118,23 @@ public static class DeploymentHistory
 }
 
 /// <summary>
-/// Keeps <see cref="DeploymentHistory"/> inline, in the transaction that appends the events. Sequence, time,
-/// actor and reason are read from the event's own row (the store assigns sequence and timestamp), so the view
-/// agrees with the event log to the byte. Rows carry the event's workspace (<c>e.TenantId</c>), and the event's row is
-/// found by id within that workspace's partition of the event table.
+/// Keeps <see cref="DeploymentHistory"/> inline, in the transaction that appends the events. Sequence, time, actor and
+/// reason are the event row's own (the store assigns sequence and timestamp), so the view agrees with the event log to
+/// the byte: each statement takes them from <see cref="AppendedEventRow.Source"/>, which reads the event's row by id
+/// within its workspace's partition, or, for the session's last appended event, computes what the append function
+/// wrote. Rows carry the event's workspace (<c>e.TenantId</c>). A null version or target is spelled in the statement's
+/// text rather than tested on a parameter, so a statement run on a generic plan still finds its row by the open
+/// intervals' index, version included.
 /// </summary>
 public sealed class DeploymentHistoryProjection : EventProjection
 {
+    private readonly string _schema;
     private readonly string _table;
-    private readonly string _events;
 
     public DeploymentHistoryProjection(string schema)
     {
+        _schema = schema;
         _table = DeploymentHistory.QualifiedTable(schema);
-        _events = $"{schema}.mt_events";
         SchemaObjects.Add(new Sequence(DeploymentHistory.ObjectName(schema, "deployment_history_id_seq")));
         SchemaObjects.Add(DeploymentHistory.Define(schema));
         foreach (var type in Store.RegistryStore.EventTypes) IncludeType(type);
@@ -139,68 +142,62 @@ public sealed class DeploymentHistoryProjection : EventProjection
 
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        switch (IntervalTransition.Of(e.Data))
+        if (IntervalTransition.Of(e.Data) is not { } t) return ValueTask.CompletedTask;
+        var parameters = new List<object>();
+        string body;
+        if (t.ClosesAll is { } all)
         {
-            case { ClosesAll: { } all } t:
-                CloseAll(operations, e, t.ModelId, all.Version, t.Reason);
-                break;
-            case { Closes: { } closed, Opens: { } opened } t:
-                CloseAndOpen(operations, e, t.ModelId, closed, opened, t.Reason);
-                break;
-            case { Closes: { } closed } t:
-                Close(operations, e, t.ModelId, closed, t.Reason);
-                break;
-            case { Opens: { } opened } t:
-                Open(operations, e, t.ModelId, opened, t.Reason);
-                break;
+            // A deletion: every open interval of the model, or only those of its version.
+            parameters.Add(t.ModelId);
+            var version = all.Version is { } v ? Bound(parameters, v, " and h.version = ?") : "";
+            body = $"update {_table} h set {Left} from ev where h.tenant_id = ev.tenant_id and h.model_id = ?{version} and h.left_seq is null";
         }
+        else if (t.Closes is { } closed && t.Opens is { } opened)
+        {
+            // One statement: the update and the insert share a snapshot, so the update cannot meet the row the insert
+            // adds, exactly as when the two run one after the other.
+            var close = Closing(parameters, t.ModelId, closed);
+            body = $", closed as (update {_table} h set {Left} from ev where {close}) {Opening(parameters, t.ModelId, opened)}";
+        }
+        else if (t.Closes is { } only)
+            body = $"update {_table} h set {Left} from ev where {Closing(parameters, t.ModelId, only)}";
+        else if (t.Opens is { } open)
+            body = Opening(parameters, t.ModelId, open);
+        else
+            return ValueTask.CompletedTask;
+
+        var (source, sourceParameters) = AppendedEventRow.Source(operations, e, _schema, t.Reason);
+        operations.QueueSqlCommand($"with ev as ({source}){(body.StartsWith(',') ? "" : " ")}{body}", [.. sourceParameters, .. parameters]);
         return ValueTask.CompletedTask;
     }
 
-    private void Open(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval opened, string? reason) =>
-        operations.QueueSqlCommand(
-            $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
-            $"select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, coalesce(?, ev.headers ->> 'reason') from {_events} ev " +
-            "where ev.id = ? and ev.tenant_id = ?",
-            modelId, opened.Kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value,
-            (object?)reason ?? DBNull.Value, e.Id, e.TenantId);
+    private const string Left = "left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, left_reason = ev.reason";
 
-    /// <summary>
-    /// <see cref="Close"/> then <see cref="Open"/> for one event, as one statement: the update and the insert share a
-    /// snapshot, so the update cannot meet the row the insert adds, exactly as when the two run one after the other.
-    /// </summary>
-    private void CloseAndOpen(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval closed,
-        IntervalTransition.Interval opened, string? reason) =>
-        operations.QueueSqlCommand(
-            $"with ev as (select tenant_id, seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {_events} " +
-            "where id = ? and tenant_id = ?), " +
-            $"closed as (update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, left_reason = ev.reason " +
-            "from ev where h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
-            "and (?::integer is null or h.version = ?) and h.left_seq is null) " +
-            $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
-            "select ev.tenant_id, ?, ?, ?, ?, ?, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev",
-            (object?)reason ?? DBNull.Value, e.Id, e.TenantId,
-            modelId, closed.Kind, closed.Subject, (object?)closed.Target ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value,
-            modelId, opened.Kind, opened.Subject, (object?)opened.Target ?? DBNull.Value, (object?)opened.Version ?? DBNull.Value);
+    /// <summary>The open interval of that subject (and target, and version when given), as an update's condition on <c>h</c>.</summary>
+    private static string Closing(List<object> parameters, Guid modelId, IntervalTransition.Interval closed)
+    {
+        parameters.Add(modelId);
+        parameters.Add(closed.Kind);
+        parameters.Add(closed.Subject);
+        var target = closed.Target is { } t ? Bound(parameters, t, " and h.target = ?") : " and h.target is null";
+        var version = closed.Version is { } v ? Bound(parameters, v, " and h.version = ?") : "";
+        return $"h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ?{target}{version} and h.left_seq is null";
+    }
 
-    /// <summary>
-    /// Closes every open interval of the model (a deletion: its name, stages, aliases, deployments, archived), or only those
-    /// of <paramref name="version"/> (a version's deletion: its stage, aliases, deployments).
-    /// </summary>
-    private void CloseAll(IDocumentOperations operations, IEvent e, Guid modelId, int? version, string? reason) =>
-        operations.QueueSqlCommand(
-            $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
-            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? and ev.tenant_id = ? " +
-            "and h.tenant_id = ev.tenant_id and h.model_id = ? and (?::integer is null or h.version = ?) and h.left_seq is null",
-            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, (object?)version ?? DBNull.Value, (object?)version ?? DBNull.Value);
+    private string Opening(List<object> parameters, Guid modelId, IntervalTransition.Interval opened)
+    {
+        parameters.Add(modelId);
+        parameters.Add(opened.Kind);
+        parameters.Add(opened.Subject);
+        parameters.Add((object?)opened.Target ?? DBNull.Value);
+        parameters.Add((object?)opened.Version ?? DBNull.Value);
+        return $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
+               "select ev.tenant_id, ?, ?, ?, ?::varchar, ?::integer, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev";
+    }
 
-    /// <summary>Closes the open interval of that subject (and target, and version when given).</summary>
-    private void Close(IDocumentOperations operations, IEvent e, Guid modelId, IntervalTransition.Interval closed, string? reason) =>
-        operations.QueueSqlCommand(
-            $"update {_table} h set left_seq = ev.seq_id, left_at = ev.timestamp, left_by = ev.user_name, " +
-            $"left_reason = coalesce(?, ev.headers ->> 'reason') from {_events} ev where ev.id = ? and ev.tenant_id = ? " +
-            "and h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ? and h.target is not distinct from ? " +
-            "and (?::integer is null or h.version = ?) and h.left_seq is null",
-            (object?)reason ?? DBNull.Value, e.Id, e.TenantId, modelId, closed.Kind, closed.Subject, (object?)closed.Target ?? DBNull.Value,
-            (object?)closed.Version ?? DBNull.Value, (object?)closed.Version ?? DBNull.Value);
+    private static string Bound(List<object> parameters, object value, string sql)
+    {
+        parameters.Add(value);
+        return sql;
+    }
 }

@@ -138,8 +138,8 @@ public static class ModelSnapshots
 /// <summary>
 /// Writes <see cref="ModelSnapshots"/> inline, in the transaction that appends the events: when an append reaches a
 /// stream version that is a multiple of the interval, the view at that version is folded from the nearest earlier
-/// snapshot, the stream's stored events since, and the events being appended. The event's sequence is read from its
-/// own row by event id (the store assigns it in the same statement batch), as the deployment history does.
+/// snapshot, the stream's stored events since, and the events being appended. The event's sequence is its row's
+/// (the store assigns it in the same statement batch), taken as the deployment history takes it (AppendedEventRow).
 /// </summary>
 public sealed class ModelSnapshotProjection(string schema, int interval) : IProjection
 {
@@ -164,11 +164,12 @@ public sealed class ModelSnapshotProjection(string schema, int interval) : IProj
             {
                 view = ModelSnapshots.Fold(view, stream.Key, e);
                 if (e.Version % Interval != 0) continue;
+                var (source, parameters) = AppendedEventRow.Source(operations, e, schema);
                 operations.QueueSqlCommand(
-                    $"insert into {table} (tenant_id, model_id, version, seq_id, data) select ev.tenant_id, ?, ?, ev.seq_id, ?::jsonb " +
-                    $"from {schema}.mt_events ev where ev.id = ? and ev.tenant_id = ? " +
+                    $"with ev as ({source}) insert into {table} (tenant_id, model_id, version, seq_id, data) " +
+                    "select ev.tenant_id, ?, ?, ev.seq_id, ?::jsonb from ev " +
                     "on conflict (tenant_id, model_id, version) do update set seq_id = excluded.seq_id, data = excluded.data",
-                    stream.Key, e.Version, ModelSnapshots.Serialize(view), e.Id, e.TenantId);
+                    [.. parameters, stream.Key, e.Version, ModelSnapshots.Serialize(view)]);
             }
         }
     }

@@ -289,10 +289,10 @@ public sealed class RegistryStateProjection(string schema) : IProjection
                 if (!RegistryState.Concerns(e.Data)) continue;
                 view = ModelView.Fold(view ?? RegistryState.Decode(start), e.Data);
                 if (rows.After(e.Data, view, e.Sequence) is not { } row) continue; // its sequence: the event row's, below
+                var (source, parameters) = AppendedEventRow.Source(operations, e, schema);
                 operations.QueueSqlCommand(
-                    $"insert into {table} (tenant_id, model_id, entered_seq, state) select ev.tenant_id, ?, ev.seq_id, ? " +
-                    $"from {schema}.mt_events ev where ev.id = ? and ev.tenant_id = ?",
-                    modelId, row.State, e.Id, e.TenantId);
+                    $"with ev as ({source}) insert into {table} (tenant_id, model_id, entered_seq, state) select ev.tenant_id, ?, ev.seq_id, ? from ev",
+                    [.. parameters, modelId, row.State]);
             }
         }
     }

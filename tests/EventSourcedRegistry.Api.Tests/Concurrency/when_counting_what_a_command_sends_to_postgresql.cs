@@ -116,6 +116,63 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Staging");
     }
 
+    [Theory]
+    [InlineData("register")]
+    [InlineData("promote")]
+    [InlineData("alias")]
+    [InlineData("snapshot")]
+    public async Task after_the_append_a_one_event_command_names_no_partitioned_table_so_its_writes_run_on_generic_plans(string command)
+    {
+        // Generic plans over the partitioned event tables would cover (and lock) every workspace's partition, so the
+        // connection plans each run for its one workspace (force_custom_plan); the views' writes after the append name
+        // neither table and may keep their plans (issue 17). A statement naming one after the switch would be a defect.
+        using var _ = Listen();
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("churn"); // stream version 3
+        await Host.Promote("churn", 1, "Staging").Ok(); // 4; the command's event is 5, no snapshot
+        // "snapshot": one event more, so the command's event is stream version 6 and writes a snapshot (every 3rd here).
+        if (command == "snapshot") await Host.Promote("churn", 1, "Production").Ok();
+        var (response, roundTrips) = await Traced(headers => command switch
+        {
+            "register" or "snapshot" => Host.RegisterVersionWith("churn", headers),
+            "promote" => Host.Promote("churn", 2, "Staging", headers: headers),
+            _ => Host.Put("/api/v1/models/churn/aliases/champion", new { version = 2 }, headers),
+        });
+        Assert.InRange(response.Status, 200, 201);
+
+        var write = roundTrips[^1];
+        var append = write.IndexOf("mt_quick_append_events", StringComparison.Ordinal);
+        var generic = write.IndexOf(AppendedEventRow.GenericPlans, StringComparison.Ordinal);
+        Assert.True(append >= 0 && generic > append, write);
+        var after = write[generic..];
+        Assert.DoesNotContain($"{RegistryStore.Schema}.mt_events", after, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain($"{RegistryStore.Schema}.mt_streams", after, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(DeploymentHistory.Table, after, StringComparison.Ordinal);
+        Assert.Contains(RegistryStates.Table, after, StringComparison.Ordinal);
+        Assert.Equal(command == "snapshot", after.Contains(ModelSnapshots.Table, StringComparison.Ordinal));
+        await TheViewsAgreeWithTheEvents("churn", version: 2, stage: command is "promote" ? "Staging" : "None");
+    }
+
+    [Fact]
+    public async Task a_command_of_several_events_reads_each_events_row_and_keeps_custom_plans()
+    {
+        using var _ = Listen();
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        await Host.RegisterVersion("churn");
+        await Host.Promote("churn", 1, "Production").Ok();
+
+        // Two events in one append: version 1 archived, version 2 promoted. The first is not the last appended, so its rows
+        // read its sequence from its row, and the batch stays on the connection's custom plans.
+        var (promoted, roundTrips) = await Traced(headers => Host.Promote("churn", 2, "Production", archiveExisting: true, headers: headers));
+        Assert.Equal(200, promoted.Status);
+        Assert.DoesNotContain(AppendedEventRow.GenericPlans, roundTrips[^1], StringComparison.Ordinal);
+        Assert.Contains($"from {RegistryStore.Schema}.mt_events where id = ", roundTrips[^1], StringComparison.Ordinal);
+        await TheViewsAgreeWithTheEvents("churn", version: 1, stage: "Archived");
+        await TheViewsAgreeWithTheEvents("churn", version: 2, stage: "Production");
+    }
+
     [Fact]
     public async Task the_open_intervals_are_found_by_version_so_a_promotion_does_not_walk_the_stages_other_versions()
     {
@@ -216,5 +273,40 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) stored.Add((reader.GetInt64(0), reader.GetString(1)));
         Assert.Equal(expected.Select(r => (r.EnteredSeq, r.State)), stored);
+        await reader.DisposeAsync();
+
+        // Every interval's ends and every snapshot carry their event row's own sequence, time, actor and reason, whether
+        // the statement read the row or computed them (AppendedEventRow); the interval fold of the stream agrees too.
+        var rows = new List<string>();
+        await using var disagreeing = new NpgsqlCommand(
+            $"select h.kind || ' ' || h.subject || ' ' || h.entered_seq || coalesce(' ' || h.left_seq, '') " +
+            $"from {DeploymentHistory.QualifiedTable(RegistryStore.Schema)} h " +
+            $"left join {RegistryStore.Schema}.mt_events i on i.tenant_id = h.tenant_id and i.seq_id = h.entered_seq " +
+            $"left join {RegistryStore.Schema}.mt_events o on o.tenant_id = h.tenant_id and o.seq_id = h.left_seq " +
+            "where h.tenant_id = $1 and h.model_id = $2 and (i.seq_id is null or i.timestamp <> h.entered_at " +
+            "or i.user_name is distinct from h.entered_by or i.stream_id <> h.model_id " +
+            "or h.left_seq is not null and (o.seq_id is null or o.timestamp <> h.left_at or o.user_name is distinct from h.left_by or o.stream_id <> h.model_id)) " +
+            $"union all select 'snapshot ' || s.version from {ModelSnapshots.QualifiedTable(RegistryStore.Schema)} s " +
+            $"left join {RegistryStore.Schema}.mt_events e on e.tenant_id = s.tenant_id and e.seq_id = s.seq_id " +
+            "where s.tenant_id = $1 and s.model_id = $2 and (e.seq_id is null or e.stream_id <> s.model_id or e.version <> s.version)",
+            connection) { Parameters = { new() { Value = WorkspaceId.Default.TenantId }, new() { Value = id } } };
+        await using (var check = await disagreeing.ExecuteReaderAsync())
+            while (await check.ReadAsync()) rows.Add(check.GetString(0));
+        Assert.Empty(rows);
+        var fold = new IntervalFold();
+        foreach (var e in events)
+            fold.Apply(e.Data, e.Sequence, e.Timestamp.UtcDateTime, e.UserName,
+                e.Headers is { } headers && headers.TryGetValue("reason", out var reason) ? reason?.ToString() : null);
+        var intervals = fold.Rows.Select(r => (r.Kind, r.Subject, r.Version, r.EnteredSeq, r.EnteredReason, r.LeftSeq, r.LeftReason)).ToList();
+        var kept = new List<(string, string, int?, long, string?, long?, string?)>();
+        await using var read = new NpgsqlCommand(
+            $"select kind, subject, version, entered_seq, entered_reason, left_seq, left_reason from {DeploymentHistory.QualifiedTable(RegistryStore.Schema)} " +
+            "where tenant_id = $1 and model_id = $2 order by entered_seq, id",
+            connection) { Parameters = { new() { Value = WorkspaceId.Default.TenantId }, new() { Value = id } } };
+        await using (var all = await read.ExecuteReaderAsync())
+            while (await all.ReadAsync())
+                kept.Add((all.GetString(0), all.GetString(1), all.IsDBNull(2) ? null : all.GetInt32(2), all.GetInt64(3),
+                    all.IsDBNull(4) ? null : all.GetString(4), all.IsDBNull(5) ? null : all.GetInt64(5), all.IsDBNull(6) ? null : all.GetString(6)));
+        Assert.Equal(intervals.OrderBy(r => r.EnteredSeq), kept);
     }
 }
