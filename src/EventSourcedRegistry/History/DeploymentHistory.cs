@@ -144,30 +144,32 @@ public sealed class DeploymentHistoryProjection : EventProjection
     {
         if (IntervalTransition.Of(e.Data) is not { } t) return ValueTask.CompletedTask;
         var parameters = new List<object>();
-        string body;
+        string? closedFirst = null; // a close that precedes the statement, as a data-modifying CTE
+        string statement;
         if (t.ClosesAll is { } all)
         {
             // A deletion: every open interval of the model, or only those of its version.
             parameters.Add(t.ModelId);
             var version = all.Version is { } v ? Bound(parameters, v, " and h.version = ?") : "";
-            body = $"update {_table} h set {Left} from ev where h.tenant_id = ev.tenant_id and h.model_id = ?{version} and h.left_seq is null";
+            statement = $"update {_table} h set {Left} from ev where h.tenant_id = ev.tenant_id and h.model_id = ?{version} and h.left_seq is null";
         }
         else if (t.Closes is { } closed && t.Opens is { } opened)
         {
             // One statement: the update and the insert share a snapshot, so the update cannot meet the row the insert
             // adds, exactly as when the two run one after the other.
-            var close = Closing(parameters, t.ModelId, closed);
-            body = $", closed as (update {_table} h set {Left} from ev where {close}) {Opening(parameters, t.ModelId, opened)}";
+            closedFirst = $"closed as (update {_table} h set {Left} from ev where {Closing(parameters, t.ModelId, closed)})";
+            statement = Opening(parameters, t.ModelId, opened);
         }
         else if (t.Closes is { } only)
-            body = $"update {_table} h set {Left} from ev where {Closing(parameters, t.ModelId, only)}";
+            statement = $"update {_table} h set {Left} from ev where {Closing(parameters, t.ModelId, only)}";
         else if (t.Opens is { } open)
-            body = Opening(parameters, t.ModelId, open);
+            statement = Opening(parameters, t.ModelId, open);
         else
             return ValueTask.CompletedTask;
 
         var (source, sourceParameters) = AppendedEventRow.Source(operations, e, _schema, t.Reason);
-        operations.QueueSqlCommand($"with ev as ({source}){(body.StartsWith(',') ? "" : " ")}{body}", [.. sourceParameters, .. parameters]);
+        var with = closedFirst is null ? $"with ev as ({source})" : $"with ev as ({source}), {closedFirst}";
+        operations.QueueSqlCommand($"{with} {statement}", [.. sourceParameters, .. parameters]);
         return ValueTask.CompletedTask;
     }
 
