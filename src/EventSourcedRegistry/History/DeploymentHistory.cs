@@ -191,10 +191,10 @@ public sealed class DeploymentHistoryProjection : EventProjection
         parameters.Add(modelId);
         parameters.Add(opened.Kind);
         parameters.Add(opened.Subject);
-        parameters.Add((object?)opened.Target ?? DBNull.Value);
-        parameters.Add((object?)opened.Version ?? DBNull.Value);
+        var target = AppendedEventRow.Bind(parameters, opened.Target, "varchar");
+        var version = AppendedEventRow.Bind(parameters, opened.Version, "integer");
         return $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
-               "select ev.tenant_id, ?, ?, ?, ?::varchar, ?::integer, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev";
+               $"select ev.tenant_id, ?, ?, ?, {target}, {version}, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev";
     }
 
     private static string Bound(List<object> parameters, object value, string sql)

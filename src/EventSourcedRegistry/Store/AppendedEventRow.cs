@@ -59,17 +59,37 @@ public static class AppendedEventRow
     /// </summary>
     public static (string Sql, object[] Parameters) Source(IDocumentOperations operations, IEvent e, string schema, string? reason = null)
     {
+        var parameters = new List<object>();
         if (IsLastAppended(operations, e) && HeaderReason(e, out var header))
+        {
+            parameters.Add(e.TenantId);
+            parameters.Add(e.TenantId);
             return (
                 "select ?::varchar as tenant_id, " +
                 $"currval((select format('%I.%I', '{schema}', '{EventGaps.SequencePrefix}' || p.partition_suffix) " +
                 $"from {schema}.mt_tenant_partitions p where p.partition_value = ?)::regclass) as seq_id, " +
-                "(now() at time zone 'utc')::timestamptz as timestamp, ?::varchar as user_name, ?::varchar as reason",
-                [e.TenantId, e.TenantId, (object?)e.UserName ?? DBNull.Value, (object?)reason ?? (object?)header ?? DBNull.Value]);
-        return (
-            $"select tenant_id, seq_id, timestamp, user_name, coalesce(?, headers ->> 'reason') as reason from {schema}.mt_events " +
-            "where id = ? and tenant_id = ?",
-            [(object?)reason ?? DBNull.Value, e.Id, e.TenantId]);
+                $"(now() at time zone 'utc')::timestamptz as timestamp, {Bind(parameters, e.UserName, "varchar")} as user_name, " +
+                $"{Bind(parameters, reason ?? header, "varchar")} as reason",
+                [.. parameters]);
+        }
+        var given = reason is null ? "headers ->> 'reason'" : $"coalesce({Bind(parameters, reason, "varchar")}, headers ->> 'reason')";
+        parameters.Add(e.Id);
+        parameters.Add(e.TenantId);
+        return ($"select tenant_id, seq_id, timestamp, user_name, {given} as reason from {schema}.mt_events where id = ? and tenant_id = ?",
+            [.. parameters]);
+    }
+
+    /// <summary>
+    /// A placeholder for <paramref name="value"/>, or a typed null spelled in the statement. Marten binds a null with no
+    /// type and a value with its CLR type's, and Npgsql runs a statement it prepared with other parameter types unprepared
+    /// (planned at every run) from then on, on that connection: a statement that takes a null on one run and a value on
+    /// the next would lose its plan. So a null is never bound; the two cases are two statements.
+    /// </summary>
+    public static string Bind(List<object> parameters, object? value, string type)
+    {
+        if (value is null) return $"null::{type}";
+        parameters.Add(value);
+        return $"?::{type}";
     }
 
     /// <summary>The <c>reason</c> header as <c>headers ->> 'reason'</c> reads it back; false for a value that is not a string.</summary>

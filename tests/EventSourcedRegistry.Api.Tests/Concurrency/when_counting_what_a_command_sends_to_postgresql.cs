@@ -155,6 +155,26 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     }
 
     [Fact]
+    public async Task a_missing_reason_is_spelled_in_the_statement_so_a_prepared_statement_never_meets_other_parameter_types()
+    {
+        // Npgsql runs a statement it prepared with other parameter types unprepared from then on (planned at each run):
+        // a reason bound as a value on one promotion and as an untyped null on the next would cost every later run its
+        // plan on that connection. A null is spelled in the text instead, so the two are two statements.
+        using var _ = Listen();
+        await Host.RegisterModel("churn");
+        await Host.RegisterVersion("churn");
+        var (withReason, given) = await Traced(headers => Host.Promote("churn", 1, "Staging", reason: "Holdout AUC 0.91.", headers: headers));
+        var (without, missing) = await Traced(headers => Host.Promote("churn", 1, "Production", headers: headers));
+        Assert.Equal((200, 200), (withReason.Status, without.Status));
+
+        static string Interval(List<string> roundTrips) =>
+            roundTrips[^1].Split(';').Single(sql => sql.Contains($"update {RegistryStore.Schema}.{DeploymentHistory.Table}", StringComparison.Ordinal));
+        Assert.Matches(@"\$\d+::varchar as reason", Interval(given));
+        Assert.Contains("null::varchar as reason", Interval(missing), StringComparison.Ordinal);
+        await TheViewsAgreeWithTheEvents("churn", version: 1, stage: "Production");
+    }
+
+    [Fact]
     public async Task a_command_of_several_events_reads_each_events_row_and_keeps_custom_plans()
     {
         using var _ = Listen();
