@@ -54,6 +54,13 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         return (response, roundTrips);
     }
 
+    /// <summary>The model "churn" with <paramref name="versions"/> versions: stream version 1 + versions.</summary>
+    private async Task Churn(int versions)
+    {
+        await Host.RegisterModel("churn");
+        for (var i = 0; i < versions; i++) await Host.RegisterVersion("churn");
+    }
+
     private static int Reads(List<string> roundTrips, string table) =>
         roundTrips.Count(sql => sql.Contains($"from {RegistryStore.Schema}.{table}", StringComparison.OrdinalIgnoreCase));
 
@@ -61,9 +68,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     public async Task a_version_registration_locks_reads_and_writes_in_two_round_trips()
     {
         using var _ = Listen();
-        await Host.RegisterModel("churn");
-        await Host.RegisterVersion("churn");
-        await Host.RegisterVersion("churn"); // stream version 3; the next is 4, no snapshot
+        await Churn(versions: 2); // stream version 3; the next is 4, no snapshot
 
         var (registered, roundTrips) = await Traced(headers => Host.RegisterVersionWith("churn", headers));
 
@@ -90,9 +95,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     public async Task a_promotion_reads_the_version_it_decides_on_once()
     {
         using var _ = Listen();
-        await Host.RegisterModel("churn");
-        await Host.RegisterVersion("churn");
-        await Host.RegisterVersion("churn"); // stream version 3; the next is 4, no snapshot
+        await Churn(versions: 2); // stream version 3; the next is 4, no snapshot
 
         var (promoted, roundTrips) = await Traced(headers => Host.Promote("churn", 2, "Staging", headers: headers));
 
@@ -127,9 +130,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
         // connection plans each run for its one workspace (force_custom_plan); the views' writes after the append name
         // neither table and may keep their plans (issue 17). A statement naming one after the switch would be a defect.
         using var _ = Listen();
-        await Host.RegisterModel("churn");
-        await Host.RegisterVersion("churn");
-        await Host.RegisterVersion("churn"); // stream version 3
+        await Churn(versions: 2); // stream version 3
         await Host.Promote("churn", 1, "Staging").Ok(); // 4; the command's event is 5, no snapshot
         // "snapshot": one event more, so the command's event is stream version 6 and writes a snapshot (every 3rd here).
         if (command == "snapshot") await Host.Promote("churn", 1, "Production").Ok();
@@ -178,9 +179,7 @@ public sealed class when_counting_what_a_command_sends_to_postgresql(AppFixture 
     public async Task a_command_of_several_events_reads_each_events_row_and_keeps_custom_plans()
     {
         using var _ = Listen();
-        await Host.RegisterModel("churn");
-        await Host.RegisterVersion("churn");
-        await Host.RegisterVersion("churn");
+        await Churn(versions: 2);
         await Host.Promote("churn", 1, "Production").Ok();
 
         // Two events in one append: version 1 archived, version 2 promoted. The first is not the last appended, so its rows
