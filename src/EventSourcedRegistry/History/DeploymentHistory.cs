@@ -150,7 +150,7 @@ public sealed class DeploymentHistoryProjection : EventProjection
         {
             // A deletion: every open interval of the model, or only those of its version.
             parameters.Add(t.ModelId);
-            var version = all.Version is { } v ? Bound(parameters, v, " and h.version = ?") : "";
+            var version = all.Version is { } v ? $" and h.version = {AppendedEventRow.Bind(parameters, v, "integer")}" : "";
             statement = $"update {_table} h set {Left} from ev where h.tenant_id = ev.tenant_id and h.model_id = ?{version} and h.left_seq is null";
         }
         else if (t.Closes is { } closed && t.Opens is { } opened)
@@ -181,8 +181,8 @@ public sealed class DeploymentHistoryProjection : EventProjection
         parameters.Add(modelId);
         parameters.Add(closed.Kind);
         parameters.Add(closed.Subject);
-        var target = closed.Target is { } t ? Bound(parameters, t, " and h.target = ?") : " and h.target is null";
-        var version = closed.Version is { } v ? Bound(parameters, v, " and h.version = ?") : "";
+        var target = closed.Target is { } t ? $" and h.target = {AppendedEventRow.Bind(parameters, t, "varchar")}" : " and h.target is null";
+        var version = closed.Version is { } v ? $" and h.version = {AppendedEventRow.Bind(parameters, v, "integer")}" : "";
         return $"h.tenant_id = ev.tenant_id and h.model_id = ? and h.kind = ? and h.subject = ?{target}{version} and h.left_seq is null";
     }
 
@@ -195,11 +195,5 @@ public sealed class DeploymentHistoryProjection : EventProjection
         var version = AppendedEventRow.Bind(parameters, opened.Version, "integer");
         return $"insert into {_table} (tenant_id, model_id, kind, subject, target, version, entered_seq, entered_at, entered_by, entered_reason) " +
                $"select ev.tenant_id, ?, ?, ?, {target}, {version}, ev.seq_id, ev.timestamp, ev.user_name, ev.reason from ev";
-    }
-
-    private static string Bound(List<object> parameters, object value, string sql)
-    {
-        parameters.Add(value);
-        return sql;
     }
 }
