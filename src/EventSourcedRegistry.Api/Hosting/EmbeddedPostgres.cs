@@ -52,6 +52,12 @@ public sealed class PostgresBinariesNotFoundException : Exception
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     public const string SuperUser = "registry";
+
+    /// <summary>
+    /// The file in the data directory whose exclusive lock an instance holds from reading the cluster's
+    /// <c>postmaster.pid</c> until its server runs (or it adopted another's).
+    /// </summary>
+    public const string StartLockFileName = "postgres-start.lock";
     private const string ServiceUser = "postgres";
     private const string ClusterFolder = "postgres";
     private const string PasswordFileName = "postgres-password";
@@ -139,29 +145,33 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         EmbeddedPostgres server;
         var clock = Stopwatch.StartNew();
-        for (var attempt = 1; ; attempt++)
+        using (await AcquireStartLockAsync(dataDirectory, options.StartTimeout, log, ct))
         {
-            var existing = await FindRunningServerAsync(clusterDirectory, password, options.StartTimeout, log, ct);
-            if (existing.Port is { } adoptedPort)
+            for (var attempt = 1; ; attempt++)
             {
-                log.LogWarning(
-                    "Reusing the PostgreSQL server (PID {Pid}, port {Port}) in {Directory} started by another app instance; this instance will not stop it",
-                    existing.Pid, adoptedPort, clusterDirectory);
-                server = new EmbeddedPostgres(runner, options, clusterDirectory, password, adoptedPort, existing.Pid, process: null, ownsServer: false);
-                break;
-            }
+                var existing = await FindRunningServerAsync(clusterDirectory, password, options.StartTimeout, log, ct);
+                if (existing.Port is { } adoptedPort)
+                {
+                    log.LogWarning(
+                        "Reusing the PostgreSQL server (PID {Pid}, port {Port}) in {Directory} started by another app instance; this instance will not stop it",
+                        existing.Pid, adoptedPort, clusterDirectory);
+                    server = new EmbeddedPostgres(runner, options, clusterDirectory, password, adoptedPort, existing.Pid, process: null, ownsServer: false);
+                    break;
+                }
 
-            try
-            {
-                var launched = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, fixedPort: null, ct);
-                server = new EmbeddedPostgres(runner, options, clusterDirectory, password, launched.Port, launched.Pid, launched.Process, ownsServer: true);
-                break;
-            }
-            catch (ServerExitedException e) when (LostStartRace(e) && (attempt < MaxPortAttempts || clock.Elapsed < options.StartTimeout))
-            {
-                // Two app instances started at once on this data directory and the other one's postmaster took the lock.
-                log.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", clusterDirectory);
-                await Task.Delay(100, ct);
+                try
+                {
+                    var launched = await LaunchAsync(runner, clusterDirectory, password, options, existing.StaleLockPid, fixedPort: null, ct);
+                    server = new EmbeddedPostgres(runner, options, clusterDirectory, password, launched.Port, launched.Pid, launched.Process, ownsServer: true);
+                    break;
+                }
+                catch (ServerExitedException e) when (LostStartRace(e) && (attempt < MaxPortAttempts || clock.Elapsed < options.StartTimeout))
+                {
+                    // A postmaster launched outside the start lock (an older build's instance) took PostgreSQL's lock first,
+                    // or the lock file names a killed postmaster not yet reaped: adopt the one, wait out the other.
+                    log.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", clusterDirectory);
+                    await Task.Delay(100, ct);
+                }
             }
         }
 
@@ -243,6 +253,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
             var lost = _serverProcessId;
             var clock = Stopwatch.StartNew();
+            // Another instance may be replaying the WAL under the start lock: wait as long as a recovery may take.
+            using var startLock = await AcquireStartLockAsync(_runner.DataDirectory, Max(_options.StartTimeout, RecoveryTimeout), _logger, ct);
             for (var attempt = 1; ; attempt++)
             {
                 var existing = await FindRunningServerAsync(_clusterDirectory, _password, _options.StartTimeout, _logger, ct);
@@ -262,15 +274,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 try
                 {
                     // Crash recovery replays the WAL written since the last checkpoint: allow it more than a cold start.
-                    var options = _options with { StartTimeout = _options.StartTimeout > RecoveryTimeout ? _options.StartTimeout : RecoveryTimeout };
+                    var options = _options with { StartTimeout = Max(_options.StartTimeout, RecoveryTimeout) };
                     var launched = await LaunchAsync(_runner, _clusterDirectory, _password, options, existing.StaleLockPid, fixedPort: Port, ct);
                     ReplaceServer(launched.Process, launched.Pid, ownsServer: true);
                     return new Recovery(lost, launched.Pid, Adopted: false, clock.Elapsed);
                 }
                 catch (ServerExitedException e) when (LostStartRace(e) && (attempt < MaxPortAttempts || clock.Elapsed < _options.StartTimeout))
                 {
-                    // Another app instance on this data directory won the race to start it; adopt that server instead.
-                    // PostgreSQL's own lock file makes sure only one postmaster ever runs on the cluster.
+                    // As on a first start: a postmaster launched outside the start lock won, or a killed one is not yet
+                    // reaped. PostgreSQL's own lock file makes sure only one postmaster ever runs on the cluster.
                     _logger.LogDebug("Another postmaster took the lock of {Directory} first; adopting it", _clusterDirectory);
                     await Task.Delay(100, ct);
                 }
@@ -281,6 +293,47 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Lets app instances on one data directory take turns from reading the cluster's lock file to a running server.
+    /// PostgreSQL's own lock file is not enough: two postmasters that read the same stale <c>postmaster.pid</c> (its
+    /// PID gone) may both unlink it, the second after the first wrote its own, and the first then shuts down for
+    /// want of its lock file (CI met this when two instances restarted a killed server at once); and the instance
+    /// that removes a lock file naming a recycled PID must not race another doing the same. Only an instance that
+    /// launches a postmaster needs the turn; the others adopt the server once they get it. The lock is an exclusive
+    /// flock on Unix (what .NET takes for <see cref="FileShare.None"/>) and a sharing lock on Windows; the kernel
+    /// releases it when its holder dies, so a killed instance never blocks the next start.
+    /// </summary>
+    private static async Task<IDisposable?> AcquireStartLockAsync(string dataDirectory, TimeSpan timeout, ILogger logger, CancellationToken ct)
+    {
+        var path = Path.Combine(dataDirectory, StartLockFileName);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                // A data directory this user may not write: PostgreSQL's lock file still keeps a second postmaster out.
+                logger.LogWarning(e, "Cannot lock {Path}; starting PostgreSQL without taking turns with other app instances", path);
+                return null;
+            }
+            catch (IOException) when (clock.Elapsed < timeout)
+            {
+                // Held by another instance (a sharing violation): it is starting or restarting the server.
+                await Task.Delay(100, ct);
+            }
+            catch (IOException e)
+            {
+                throw new TimeoutException(
+                    $"Another app instance has been starting the PostgreSQL server of '{dataDirectory}' for longer than {timeout} (it holds '{path}').", e);
+            }
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>
     /// True when the postmaster refused to start because another one holds, or is just taking, the cluster's lock:

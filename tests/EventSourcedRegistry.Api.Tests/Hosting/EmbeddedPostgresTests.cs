@@ -154,6 +154,66 @@ public sealed class when_running_the_embedded_postgres : IDisposable
         }
     }
 
+    // CI failed once on the test above: both instances found the killed postmaster's lock file stale and launched a
+    // postmaster each; PostgreSQL lets two postmasters that read the same stale lock file both unlink it, so the loser
+    // deleted the lock file the winner had just written, and the winner shut itself down a minute later ("data
+    // directory lock file is invalid"). Instances now take turns from reading the lock file to a started server.
+    [Fact]
+    public async Task instances_starting_at_once_over_a_stale_lock_file_leave_the_server_its_own_lock_file()
+    {
+        await (await EmbeddedPostgres.StartAsync(Options())).DisposeAsync();
+        var lockFile = Path.Combine(_directory, "data", "postgres", "postmaster.pid");
+
+        for (var round = 1; round <= 4; round++)
+        {
+            // What a killed postmaster leaves behind: a lock file naming a PID that is gone.
+            var port = 20000 + round;
+            await File.WriteAllTextAsync(lockFile, $"{DeadPid()}\n{Path.GetDirectoryName(lockFile)}\n1700000000\n{port}\n\n127.0.0.1\n  5432001    32768\nready   \n");
+            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EmbeddedPostgres.StartAsync(Options())));
+            try
+            {
+                var owner = Assert.Single(started, s => s.OwnsServer);
+                Assert.All(started, s => Assert.Equal(owner.ServerProcessId, s.ServerProcessId));
+                Assert.Equal(owner.ServerProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadLines(lockFile).First());
+                // PostgreSQL rechecks its lock file every minute; by then a deleted one would have stopped the server.
+                Assert.True(started.All(s => s.IsRunning), $"round {round}: the server runs and its lock file names it");
+                Assert.Equal(round, await Scalar<int>(owner, $"select {round}"));
+            }
+            finally
+            {
+                foreach (var server in started.OrderBy(s => s.OwnsServer))
+                    await server.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task a_start_waits_while_another_instance_holds_the_start_lock()
+    {
+        await (await EmbeddedPostgres.StartAsync(Options())).DisposeAsync();
+        var startLock = Path.Combine(_directory, "data", EmbeddedPostgres.StartLockFileName);
+
+        Task<EmbeddedPostgres> starting;
+        await using (new FileStream(startLock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            starting = EmbeddedPostgres.StartAsync(Options());
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(starting.IsCompleted, "the start waits for the instance that holds the start lock");
+            Assert.False(File.Exists(Path.Combine(_directory, "data", "postgres", "postmaster.pid")), "no postmaster was launched meanwhile");
+        }
+
+        await using var postgres = await starting;
+        Assert.True(postgres.OwnsServer);
+        Assert.Equal(9, await Scalar<int>(postgres, "select 9"));
+    }
+
+    private static int DeadPid()
+    {
+        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.Id;
+    }
+
     [Fact]
     public async Task an_empty_lock_file_is_taken_for_another_starter_and_waited_for_not_for_a_failed_start()
     {
