@@ -18,12 +18,15 @@ internal static class ProjectionStatus
     }
 
     /// <summary>Waits until every async projection (the audit log among them) has processed every event; returns how long that took.</summary>
-    public static async Task<TimeSpan> WaitCaughtUpAsync(BenchContext context, CancellationToken ct)
+    public static Task<TimeSpan> WaitCaughtUpAsync(BenchContext context, CancellationToken ct) => WaitCaughtUpAsync(context.Http, ct);
+
+    /// <inheritdoc cref="WaitCaughtUpAsync(BenchContext, CancellationToken)"/>
+    public static async Task<TimeSpan> WaitCaughtUpAsync(HttpClient http, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         while (true)
         {
-            var status = await GetAsync(context.Http, ct);
+            var status = await GetAsync(http, ct);
             var lag = status.GetProperty("projections").EnumerateArray().Select(p => p.GetProperty("lag").GetInt64()).DefaultIfEmpty(0).Max();
             if (lag == 0) return watch.Elapsed;
             if (watch.Elapsed > CatchUpTimeout)

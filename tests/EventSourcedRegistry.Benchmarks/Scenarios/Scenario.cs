@@ -66,9 +66,14 @@ public sealed class BenchContext(
     /// <summary>Forgets the last phase's first failure, so each row shows its own.</summary>
     public void ResetFailure() => FirstFailure = null;
 
-    /// <summary>Runs a warm-up and a measured load, recording where the measured part's CPU went.</summary>
+    /// <summary>
+    /// Runs a warm-up and a measured load, recording where the measured part's CPU went. It first waits until the
+    /// async projections have processed the previous phase's events: a backlog left by one phase would otherwise be
+    /// worked off in the API (the audit worker) during the next and charged to it.
+    /// </summary>
     public async Task<LoadResult> MeasureAsync(string scenario, int clients, int operations, Operation operation, CancellationToken ct)
     {
+        await ProjectionStatus.WaitCaughtUpAsync(Http, ct);
         await Load.RunAsync(clients, BenchSizes.WarmupFor(operations), operation, ct);
         ResetFailure();
         var before = cpu.Take();
