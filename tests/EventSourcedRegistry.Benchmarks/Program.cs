@@ -118,8 +118,9 @@ public static class BenchmarkProgram
         });
 
         // The floors are measured on a machine as quiet as the API's phases get: not beside the API's audit worker
-        // catching up on the loaded events (it did until 7 Dec, and a floor measured beside it was up to a fifth low,
-        // which flattered every command's ratio).
+        // catching up on the loaded events. Until 7 Dec they were, and the Marten-shaped floor came out at half its
+        // quiet rate (806 against 1,754 tx/s at 1 client, on one machine an hour apart), which flattered every
+        // command's ratio about twofold.
         var loadCaughtUp = await ProjectionStatus.WaitCaughtUpAsync(http, ct);
         Log($"async projections caught up on the loaded events after {loadCaughtUp.TotalSeconds:0.0} s");
         var baselineCpu = new List<CpuRow>();
