@@ -53,6 +53,11 @@ public sealed class MlflowErrorShape(RequestDelegate next)
         "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. " +
         "If you entered the URL manually please check your spelling and try again.</p>\n";
 
+    /// <summary>The reference server's answer to a method a path does not take (its web framework's 405 page).</summary>
+    public const string MethodNotAllowedPage =
+        "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n" +
+        "<p>The method is not allowed for the requested URL.</p>\n";
+
     public const string HowToAuthenticate =
         "The MLflow client sends a registry API key as MLFLOW_TRACKING_TOKEN (Authorization: Bearer), or as MLFLOW_TRACKING_PASSWORD " +
         "with any MLFLOW_TRACKING_USERNAME (Authorization: Basic).";
@@ -92,9 +97,10 @@ public sealed class MlflowErrorShape(RequestDelegate next)
             return;
         }
 
-        if (status == StatusCodes.Status404NotFound)
+        // A wrong method kept its 405 (the reference server's page), where the code for its status made it a 500 fault.
+        if (status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
         {
-            var page = Encoding.UTF8.GetBytes(NotFoundPage);
+            var page = Encoding.UTF8.GetBytes(status == StatusCodes.Status404NotFound ? NotFoundPage : MethodNotAllowedPage);
             http.Response.ContentType = "text/html; charset=utf-8";
             http.Response.ContentLength = page.Length;
             await original.WriteAsync(page, http.RequestAborted);

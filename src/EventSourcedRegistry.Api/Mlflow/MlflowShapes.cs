@@ -45,11 +45,40 @@ public sealed class MlflowTimes
     public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
 
     /// <summary>
-    /// One model's times: <see cref="LoadManyAsync"/> for one model (its events' timestamps, not their bodies; a model
-    /// with a long history costs an index range of timestamps rather than its whole stream deserialized).
+    /// One model's times and those of the versions an answer shows, the same values <see cref="LoadManyAsync"/> gives:
+    /// the model's first and last event are two probes of the stream's (tenant, stream, version) index, and only the
+    /// named versions' events are grouped. An answer about one version of a model with thousands of versions used to
+    /// fold every version's times (thousands of rows grouped, sent and parsed for the one it showed).
     /// </summary>
-    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, CancellationToken ct) =>
-        (await LoadManyAsync(session, [modelId], ct))[modelId];
+    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, IReadOnlyCollection<int> versions, CancellationToken ct)
+    {
+        var times = new MlflowTimes();
+        var events = $"{EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events";
+        var sql =
+            $"select jsonb_build_object('model', f.stream_id, 'version', 0, 'created', {string.Format(Ms, "f.timestamp")}, 'updated', {string.Format(Ms, "l.timestamp")}) " +
+            $"from (select stream_id, timestamp from {events} where tenant_id = ? and stream_id = ? order by version limit 1) as f, " +
+            $"(select timestamp from {events} where tenant_id = ? and stream_id = ? order by version desc limit 1) as l " +
+            "union all " +
+            $"select jsonb_build_object('model', e.stream_id, 'version', k.n, 'created', {string.Format(Ms, string.Format(First, ""))}, 'updated', {string.Format(Ms, string.Format(First, " desc"))}) " +
+            $"from {events} as e cross join lateral ({VersionsOf}) as k(n) " +
+            $"where e.tenant_id = ? and e.stream_id = ? and e.type in ({VersionEventTypes}) and k.n = any(?) group by e.stream_id, k.n";
+        var tenant = session.TenantId;
+        foreach (var row in await session.QueryAsync<Row>(sql, ct, tenant, modelId, tenant, modelId, tenant, modelId, versions.Distinct().ToArray()))
+        {
+            if (row.Version == 0) (times.Created, times.Updated) = (row.Created, row.Updated);
+            else times._versions[row.Version] = (row.Created, row.Updated);
+        }
+        return times;
+    }
+
+    // A timestamp in epoch milliseconds, as MLflow gives them; the first or last of a group's events by stream version.
+    private const string Ms = "floor(extract(epoch from {0}) * 1000)::bigint";
+    private const string First = "(array_agg(e.timestamp order by e.version{0}))[1]";
+
+    // The versions an event changes (besides the model itself): ModelVersionView.KeysOf in SQL.
+    private const string VersionsOf =
+        $"select (e.data ->> 'version')::int where e.type in ({VersionEventTypes}) union all " +
+        $"select (e.data ->> 'previousVersion')::int where e.type in ({PreviousVersionEventTypes}) and e.data ->> 'previousVersion' is not null";
 
     /// <summary>The same times folded from a stream in memory: the definition the SQL of <see cref="LoadManyAsync"/> follows.</summary>
 
@@ -75,14 +104,10 @@ public sealed class MlflowTimes
         var ids = modelIds.Distinct().ToArray();
         var times = ids.ToDictionary(id => id, _ => new MlflowTimes());
         if (ids.Length == 0) return times;
-        const string ms = "floor(extract(epoch from (array_agg(e.timestamp order by e.version{0}))[1]) * 1000)::bigint";
         var sql =
-            $"select jsonb_build_object('model', e.stream_id, 'version', k.n, 'created', {string.Format(ms, "")}, 'updated', {string.Format(ms, " desc")}) " +
-            $"from {EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events as e cross join lateral (" +
-            "select 0 union all " +
-            $"select (e.data ->> 'version')::int where e.type in ({VersionEventTypes}) union all " +
-            $"select (e.data ->> 'previousVersion')::int where e.type in ({PreviousVersionEventTypes}) and e.data ->> 'previousVersion' is not null" +
-            ") as k(n) where e.tenant_id = ? and e.stream_id = any(?) group by e.stream_id, k.n";
+            $"select jsonb_build_object('model', e.stream_id, 'version', k.n, 'created', {string.Format(Ms, string.Format(First, ""))}, 'updated', {string.Format(Ms, string.Format(First, " desc"))}) " +
+            $"from {EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events as e cross join lateral (select 0 union all {VersionsOf}) as k(n) " +
+            "where e.tenant_id = ? and e.stream_id = any(?) group by e.stream_id, k.n";
         foreach (var row in await session.QueryAsync<Row>(sql, ct, session.TenantId, ids))
         {
             var model = times[row.Model];
@@ -133,8 +158,8 @@ public static class MlflowShapes
     public static async Task<MlflowRegisteredModel> Model(IQuerySession session, ModelView model, CancellationToken ct, MlflowTimes? times = null,
         IReadOnlyList<ModelVersionView>? latestViews = null)
     {
-        times ??= await MlflowTimes.LoadAsync(session, model.Id, ct);
-        var latest = model.VersionsByStage.Values.Select(versions => versions[^1]).Order().ToList();
+        var latest = model.VersionsByStage.Values.Where(versions => versions.Count > 0).Select(versions => versions[^1]).Order().ToList();
+        times ??= await MlflowTimes.LoadAsync(session, model.Id, latest, ct);
         var views = latestViews ?? (latest.Count == 0
             ? []
             : await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray()));

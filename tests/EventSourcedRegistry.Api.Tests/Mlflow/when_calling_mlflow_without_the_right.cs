@@ -160,6 +160,14 @@ public sealed class when_calling_mlflow_without_the_right(AppFixture app) : Mlfl
             Assert.True(refused.Status is >= 400 and < 500, $"{endpoint} {body[..Math.Min(body.Length, 80)]}: {refused.Status} {refused.Body}");
             Assert.True(ErrorCode(refused) is { Length: > 0 }, $"{endpoint}: no error_code in {refused.Body}");
         }
+        // A method the path does not take: the reference server's 405 page, not a fault (it was a 500 INTERNAL_ERROR).
+        foreach (var (method, endpoint) in new[] { (HttpMethod.Post, "model-versions/update"), (HttpMethod.Put, "registered-models/create"),
+                     (HttpMethod.Delete, "registered-models/get") })
+        {
+            var refused = await Mlflow(ws, method, endpoint, null, key, rawBody: "{\"name\": \"churn\", \"version\": \"1\"}");
+            Assert.True(refused.Status == 405, $"{method} {endpoint}: {refused.Status} {refused.Body}");
+            Assert.Equal("text/html", refused.Raw.Content.Headers.ContentType?.MediaType);
+        }
         var queries = new[]
         {
             "model-versions/get?name=churn&version=1.5", "model-versions/get?name=churn", "registered-models/get",
