@@ -49,6 +49,9 @@ public static class MlflowErrors
         429 => RequestLimitExceeded,
         501 => NotImplemented,
         503 => TemporarilyUnavailable,
+        // Any other refusal of the request (e.g. 408 when a body arrives too slowly) stays a client error: the fault
+        // code would turn it into a 500.
+        >= 400 and < 500 => BadRequest,
         _ => InternalError,
     };
 

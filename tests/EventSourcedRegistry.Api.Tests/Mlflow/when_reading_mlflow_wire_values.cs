@@ -52,6 +52,20 @@ public sealed class when_reading_mlflow_wire_values
     [InlineData("SOMETHING_ELSE", 500)]
     public void each_error_code_has_mlflows_status(string code, int status) => Assert.Equal(status, MlflowErrors.StatusOf(code));
 
+    [Theory]
+    [InlineData(400, 400)]
+    [InlineData(404, 404)]
+    [InlineData(406, 400)]
+    [InlineData(408, 400)]
+    [InlineData(412, 409)]
+    [InlineData(413, 400)]
+    [InlineData(429, 429)]
+    [InlineData(451, 400)]
+    [InlineData(500, 500)]
+    [InlineData(502, 500)]
+    public void a_refusal_keeps_a_client_errors_status_class_in_mlflows_words(int refused, int answered) =>
+        Assert.Equal(answered, MlflowErrors.StatusOf(MlflowErrors.CodeOf(refused)));
+
     private static JsonObject Recorded(int status, string? json) =>
         new() { ["status"] = status, ["json"] = json is null ? null : JsonNode.Parse(json) };
 
