@@ -45,28 +45,47 @@ public sealed class MlflowTimes
     public (long Created, long Updated) Of(int version) => _versions.TryGetValue(version, out var times) ? times : (Created, Updated);
 
     /// <summary>
-    /// One model's times and those of the versions an answer shows, the same values <see cref="LoadManyAsync"/> gives:
-    /// the model's first and last event are two probes of the stream's (tenant, stream, version) index, and only the
-    /// named versions' events are grouped. An answer about one version of a model with thousands of versions used to
-    /// fold every version's times (thousands of rows grouped, sent and parsed for the one it showed).
+    /// One model's times and those of the versions an answer shows, the same values <see cref="Fold"/> and
+    /// <see cref="LoadManyAsync"/> give, by walks of the stream's (tenant, stream, version) index that stop at their
+    /// first match: the model's first and last event; a version's last update, walking back from the newest event; its
+    /// creation (its registration, the first event that touches it), walking from whichever end of the stream it was
+    /// registered nearer, judged by its number against the model's latest. So an answer about a version just
+    /// registered or just moved reads a few events, where grouping every event of the model grew with its history.
     /// </summary>
-    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, Guid modelId, IReadOnlyCollection<int> versions, CancellationToken ct)
+    public static async Task<MlflowTimes> LoadAsync(IQuerySession session, ModelView model, IReadOnlyCollection<int> versions, CancellationToken ct)
     {
         var times = new MlflowTimes();
         var events = $"{EventSourcedRegistry.Store.RegistryStore.Schema}.mt_events";
+        const string stream = "e.tenant_id = ? and e.stream_id = ?";
+        string Version(string registrationWalk) =>
+            "select jsonb_strip_nulls(jsonb_build_object('model', ?::uuid, 'version', v.n, 'created', " +
+            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} and e.type = 'model_version_registered' " +
+                              $"and (e.data ->> 'version')::int = v.n order by e.version {registrationWalk} limit 1)") + ", 'updated', " +
+            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} and e.type in ({VersionEventTypes}) and ((e.data ->> 'version')::int = v.n " +
+                              $"or (e.type in ({PreviousVersionEventTypes}) and (e.data ->> 'previousVersion')::int = v.n)) order by e.version desc limit 1)") +
+            ")) from unnest(?::int[]) as v(n)";
         var sql =
-            $"select jsonb_build_object('model', f.stream_id, 'version', 0, 'created', {string.Format(Ms, "f.timestamp")}, 'updated', {string.Format(Ms, "l.timestamp")}) " +
-            $"from (select stream_id, timestamp from {events} where tenant_id = ? and stream_id = ? order by version limit 1) as f, " +
-            $"(select timestamp from {events} where tenant_id = ? and stream_id = ? order by version desc limit 1) as l " +
-            "union all " +
-            $"select jsonb_build_object('model', e.stream_id, 'version', k.n, 'created', {string.Format(Ms, string.Format(First, ""))}, 'updated', {string.Format(Ms, string.Format(First, " desc"))}) " +
-            $"from {events} as e cross join lateral ({VersionsOf}) as k(n) " +
-            $"where e.tenant_id = ? and e.stream_id = ? and e.type in ({VersionEventTypes}) and k.n = any(?) group by e.stream_id, k.n";
-        var tenant = session.TenantId;
-        foreach (var row in await session.QueryAsync<Row>(sql, ct, tenant, modelId, tenant, modelId, tenant, modelId, versions.Distinct().ToArray()))
+            "select jsonb_build_object('model', ?::uuid, 'version', 0, 'created', " +
+            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} order by e.version limit 1)") + ", 'updated', " +
+            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} order by e.version desc limit 1)") + ") " +
+            $"union all {Version("")} union all {Version("desc")}";
+        var (tenant, id) = (session.TenantId, model.Id);
+        var (early, late) = versions.Distinct().Aggregate((Early: new List<int>(), Late: new List<int>()), (sides, v) =>
+        {
+            (2 * v <= model.LatestVersion ? sides.Early : sides.Late).Add(v);
+            return sides;
+        });
+        object[] parameters =
+        [
+            id, tenant, id, tenant, id,
+            id, tenant, id, tenant, id, early.ToArray(),
+            id, tenant, id, tenant, id, late.ToArray(),
+        ];
+        foreach (var row in await session.QueryAsync<Row>(sql, ct, parameters))
         {
             if (row.Version == 0) (times.Created, times.Updated) = (row.Created, row.Updated);
-            else times._versions[row.Version] = (row.Created, row.Updated);
+            // A version with no registration in the stream (none the callers ask about) keeps the model's times.
+            else if (row.Created != 0) times._versions[row.Version] = (row.Created, row.Updated);
         }
         return times;
     }
@@ -159,7 +178,7 @@ public static class MlflowShapes
         IReadOnlyList<ModelVersionView>? latestViews = null)
     {
         var latest = model.VersionsByStage.Values.Where(versions => versions.Count > 0).Select(versions => versions[^1]).Order().ToList();
-        times ??= await MlflowTimes.LoadAsync(session, model.Id, latest, ct);
+        times ??= await MlflowTimes.LoadAsync(session, model, latest, ct);
         var views = latestViews ?? (latest.Count == 0
             ? []
             : await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray()));

@@ -264,7 +264,7 @@ public static class ModelVersionsEndpoints
     {
         var view = model.HasVersion(number) ? await session.LoadAsync<ModelVersionView>(ModelVersionView.Key(model.Id, number), ct) : null;
         if (view is null) return MlflowErrors.VersionNotFound(model.Name, Shown(number));
-        var times = await MlflowTimes.LoadAsync(session, model.Id, [number], ct);
+        var times = await MlflowTimes.LoadAsync(session, model, [number], ct);
         return MlflowJson.Ok(new { model_version = MlflowShapes.Version(model.Name, view, times, withAliases) });
     }
 

@@ -160,7 +160,7 @@ public static class RegisteredModelTagsAndAliasesEndpoints
         if (model is null) return MlflowErrors.ModelNotFound(name);
         var latest = model.VersionsByStage.Where(s => stages.Count == 0 || stages.Contains(s.Key)).Select(s => s.Value[^1]).Order().ToList();
         if (latest.Count == 0) return MlflowJson.Empty();
-        var times = await MlflowTimes.LoadAsync(session, model.Id, latest, ct);
+        var times = await MlflowTimes.LoadAsync(session, model, latest, ct);
         var views = await session.LoadManyAsync<ModelVersionView>(ct, latest.Select(v => ModelVersionView.Key(model.Id, v)).ToArray());
         return MlflowJson.Ok(new { model_versions = views.OrderBy(v => v.VersionNumber).Select(v => MlflowShapes.Version(model.Name, v, times, withAliases: true)).ToList() });
     }
