@@ -61,8 +61,8 @@ public sealed class MlflowTimes
             "select jsonb_strip_nulls(jsonb_build_object('model', ?::uuid, 'version', v.n, 'created', " +
             string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} and e.type = 'model_version_registered' " +
                               $"and (e.data ->> 'version')::int = v.n order by e.version {registrationWalk} limit 1)") + ", 'updated', " +
-            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} and e.type in ({VersionEventTypes}) and ((e.data ->> 'version')::int = v.n " +
-                              $"or (e.type in ({PreviousVersionEventTypes}) and (e.data ->> 'previousVersion')::int = v.n)) order by e.version desc limit 1)") +
+            string.Format(Ms, $"(select e.timestamp from {events} as e where {stream} and e.type in ({VersionEventTypes}) and v.n in ({VersionsOf}) " +
+                              "order by e.version desc limit 1)") +
             ")) from unnest(?::int[]) as v(n)";
         var sql =
             "select jsonb_build_object('model', ?::uuid, 'version', 0, 'created', " +
@@ -94,7 +94,7 @@ public sealed class MlflowTimes
     private const string Ms = "floor(extract(epoch from {0}) * 1000)::bigint";
     private const string First = "(array_agg(e.timestamp order by e.version{0}))[1]";
 
-    // The versions an event changes (besides the model itself): ModelVersionView.KeysOf in SQL.
+    // The versions an event e changes (besides the model itself): ModelVersionView.KeysOf in SQL, for both reads.
     private const string VersionsOf =
         $"select (e.data ->> 'version')::int where e.type in ({VersionEventTypes}) union all " +
         $"select (e.data ->> 'previousVersion')::int where e.type in ({PreviousVersionEventTypes}) and e.data ->> 'previousVersion' is not null";
